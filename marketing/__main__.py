@@ -1,0 +1,3 @@
+from marketing.cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""The `marketing` command, grouped by domain.
+
+Conventions (scripts depend on them): exit 0 ok, 1 runtime or Amazon failure, 2 usage or bad input;
+one clear line on stderr and no traceback; list commands take --json; secrets are never arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import ScriptInfo
+
+from marketing.config import ConfigError
+
+
+class Failed(click.ClickException):
+    """A runtime failure: one line on stderr, exit 1."""
+
+    exit_code = 1
+
+
+class BadInput(click.ClickException):
+    """Bad input: one line on stderr, exit 2."""
+
+    exit_code = 2
+
+
+def _create_app():
+    from marketing import create_app
+
+    return create_app()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Marketing-optimization dashboard for Amazon sellers."""
+    ctx.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False)
+
+
+def _register() -> None:
+    from marketing.cli import db_commands, demo, users, worker
+
+    cli.add_command(db_commands.db)
+    cli.add_command(users.users)
+    cli.add_command(worker.worker)
+    cli.add_command(demo.demo)
+    try:
+        from marketing.sandbox.cli import sandbox_command
+    except ImportError:
+        return
+    cli.add_command(sandbox_command, "sandbox")
+
+
+def main(argv: list[str] | None = None) -> None:
+    _register()
+    try:
+        code = cli.main(args=argv, prog_name="marketing", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("marketing: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            click.echo(exc.ctx.get_usage(), err=True)
+        click.echo(f"marketing: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        click.echo(f"marketing: configuration: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # last resort: one line, never a traceback
+        click.echo(f"marketing: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

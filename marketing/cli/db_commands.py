@@ -1,0 +1,30 @@
+"""`marketing db`: schema migrations."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+@with_appcontext
+def upgrade() -> None:
+    """Apply every pending migration."""
+    from flask_migrate import upgrade as alembic_upgrade
+
+    alembic_upgrade()
+    click.echo("database is up to date")
+
+
+@db.command()
+@with_appcontext
+def current() -> None:
+    """Print the applied revision."""
+    from flask_migrate import current as alembic_current
+
+    alembic_current()

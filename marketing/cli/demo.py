@@ -1,0 +1,143 @@
+"""`marketing demo`: everything a newcomer needs on one machine, with embedded defaults.
+
+SQLite in the instance folder, the embedded Redis, a worker child process and the built-in Amazon sandbox
+(its own process), then the web app. `--check` starts it all, probes /healthz and one login, and exits 0/1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+import httpx
+
+
+def _child(args: list[str], env: dict, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "marketing", *args], env=env, **kwargs)
+
+
+def _start_sandbox(env: dict) -> tuple[subprocess.Popen | None, dict]:
+    """Start the sandbox on a free port; returns the process and the AMAZON_* variables it printed."""
+    try:
+        import marketing.sandbox.cli  # noqa: F401
+    except ImportError:
+        return None, {}
+    proc = _child(["sandbox", "--host", "127.0.0.1", "--port", "0", "--json"], env,
+                  stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line:
+        proc.wait(timeout=10)
+        raise click.ClickException("the Amazon sandbox did not start")
+    info = json.loads(line)
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep its pipe drained
+    return proc, info
+
+
+def _sandbox_env(info: dict) -> dict:
+    return {k: str(v) for k, v in info.get("env", {}).items() if k.startswith("AMAZON_")}
+
+
+def _wait_healthy(base: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    last: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(base + "/healthz", timeout=5)
+            last = response.json()
+            if response.status_code == 200:
+                return last
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.3)
+    raise click.ClickException(f"/healthz did not report healthy: {last or 'no answer'}")
+
+
+def _check_login(base: str, email: str, password: str) -> None:
+    with httpx.Client(base_url=base, timeout=10) as client:
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        if not token:
+            raise click.ClickException("the login page has no CSRF token")
+        response = client.post("/login", data={"csrf_token": token.group(1), "email": email, "password": password})
+        if response.status_code != 302:
+            raise click.ClickException(f"demo login failed with HTTP {response.status_code}")
+        if client.get("/").status_code != 200:
+            raise click.ClickException("the overview did not load after logging in")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--reset", is_flag=True, help="Start over with an empty demo database.")
+@click.option("--check", is_flag=True, help="Start, probe /healthz and one login, then exit 0 or 1.")
+def demo(host: str, port: int, reset: bool, check: bool) -> None:
+    """Run the demo: embedded database, Redis, worker, Amazon sandbox and the web app."""
+    from werkzeug.serving import make_server
+
+    from marketing import ROOT, create_app
+    from marketing import demo as demo_seed
+    from marketing.jobs import embedded
+
+    env = dict(os.environ)
+    env.setdefault("MARKETING_ENV", "development")
+    if env["MARKETING_ENV"] == "production":
+        raise click.BadParameter("the demo does not run with MARKETING_ENV=production")
+    instance = Path(env.get("MARKETING_INSTANCE_PATH") or ROOT / "instance")
+    env["MARKETING_INSTANCE_PATH"] = str(instance)
+    if reset and instance.exists():
+        embedded.stop(instance)
+        shutil.rmtree(instance)
+    server = make_server(host, port, None, threaded=True)  # bind first: a busy port fails fast
+    base = f"http://{host}:{server.server_port}"
+    env.setdefault("PUBLIC_URL", base)
+
+    children: list[subprocess.Popen] = []
+    try:
+        sandbox, info = _start_sandbox(env)
+        if sandbox is not None:
+            children.append(sandbox)
+            env.update(_sandbox_env(info))
+        os.environ.update(env)
+        app = create_app()
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+        logins = demo_seed.seed(app)
+        children.append(_child(["worker"], env))
+        server.app = app
+        click.echo(f"URL={base}/")
+        for email, password in logins:
+            click.echo(f"LOGIN={email} {password}")
+        if info.get("admin_key"):
+            click.echo(f"SANDBOX={env.get('AMAZON_BASE_URL')} key={info['admin_key']}")
+        sys.stdout.flush()
+        if not check:
+            signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+            server.serve_forever()
+            return
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        health = _wait_healthy(base)
+        _check_login(base, *logins[0])
+        click.echo(f"CHECK=ok healthz={json.dumps(health)}")
+        server.shutdown()
+    finally:
+        for proc in children:
+            proc.terminate()
+        for proc in children:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        embedded.stop(instance)
+        server.server_close()

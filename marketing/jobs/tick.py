@@ -1,0 +1,76 @@
+"""Periodic work that runs exactly once per slot, however many workers run.
+
+One tick job per minute is parked in RQ's scheduler under a unique id derived from its slot
+(`tick-YYYYmmddHHMM`); each tick first schedules the next one, then enqueues every periodic task that is
+due in its slot, again under unique ids (`<task>-<slot>`). Two workers scheduling the same slot collide on
+the id, so nothing runs twice; a worker starting after an outage schedules the next future slot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from dataclasses import dataclass
+
+from rq.exceptions import DuplicateJobError
+
+from marketing import jobs
+from marketing.clock import now
+
+SLOT = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    func: str  # dotted path, so registering a task imports nothing heavy
+    queue: str
+    every_minutes: int
+    offset_minutes: int = 0
+
+    def due(self, slot: dt.datetime) -> bool:
+        minutes = int(slot.timestamp() // 60)
+        return minutes % self.every_minutes == self.offset_minutes % self.every_minutes
+
+
+PERIODIC: dict[str, Periodic] = {}
+
+
+def register(task: Periodic) -> None:
+    PERIODIC[task.name] = task
+
+
+register(Periodic("purge-reset-links", "marketing.accounts.purge_expired_reset_links", "default", 24 * 60, 150))
+
+
+def slot_key(slot: dt.datetime) -> str:
+    return slot.strftime("%Y%m%d%H%M")
+
+
+def next_slot(after: dt.datetime) -> dt.datetime:
+    floor = after.replace(second=0, microsecond=0)
+    return floor + SLOT
+
+
+def ensure_scheduled(after: dt.datetime | None = None) -> str:
+    """Park the tick for the next slot (idempotent); returns its job id."""
+    slot = next_slot(after or now())
+    job_id = f"tick-{slot_key(slot)}"
+    with contextlib.suppress(DuplicateJobError):
+        jobs.queue("default").enqueue_at(
+            slot, tick, slot.isoformat(), job_id=job_id, unique=True,
+            result_ttl=3600, failure_ttl=24 * 3600, job_timeout=60,
+        )
+    return job_id
+
+
+def tick(slot_iso: str) -> list[str]:
+    """Run one slot: schedule the next tick, then enqueue the periodic tasks due now."""
+    slot = dt.datetime.fromisoformat(slot_iso)
+    ensure_scheduled(after=max(slot, now()))
+    enqueued = []
+    for task in PERIODIC.values():
+        if task.due(slot):
+            jobs.enqueue(task.queue, task.func, job_id=f"{task.name}-{slot_key(slot)}", unique=True)
+            enqueued.append(task.name)
+    return enqueued

@@ -1,0 +1,19 @@
+"""Tables, one module per aggregate. Importing this registers every model on the metadata."""
+
+from marketing.models.audit import AuditEvent
+from marketing.models.base import Base
+from marketing.models.sellers import REGIONS, Seller
+from marketing.models.settings import SettingValue
+from marketing.models.users import ROLES, PasswordResetToken, User, user_sellers
+
+__all__ = [
+    "REGIONS",
+    "ROLES",
+    "AuditEvent",
+    "Base",
+    "PasswordResetToken",
+    "Seller",
+    "SettingValue",
+    "User",
+    "user_sellers",
+]

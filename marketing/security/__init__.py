@@ -1,0 +1,1 @@
+"""Passwords, permissions and encryption of stored secrets."""

@@ -1,0 +1,72 @@
+"""Web blueprints, the login manager wiring, error pages and template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from marketing.extensions import db, login_manager
+from marketing.models import User
+from marketing.security import permissions
+
+
+def init_app(app: Flask) -> None:
+    from marketing.web import admin, auth, health, sellers
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(sellers.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(health.bp)
+
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+
+    app.jinja_env.globals.update(can=permissions.can, P=permissions)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.is_json or best == "application/json"
+
+
+def _load_user(session_id: str) -> User | None:
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def _unauthorized():
+    if wants_json():
+        return jsonify(error="authentication required"), 401
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _csrf_error(error: CSRFError):
+    return _render_error(400, "The form expired or was tampered with. Go back, reload the page and try again.")
+
+
+def _http_error(error: HTTPException):
+    messages = {
+        403: "Your role does not allow this.",
+        404: "There is nothing here, or you do not have access to it.",
+        405: "That action is not available here.",
+        413: "That upload is too large.",
+        429: "Too many attempts. Wait a few minutes and try again.",
+    }
+    return _render_error(error.code or 500, messages.get(error.code, error.description))
+
+
+def _render_error(code: int, message: str):
+    if wants_json():
+        return jsonify(error=message), code
+    return render_template("error.html", code=code, message=message, user=current_user), code
