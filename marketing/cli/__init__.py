@@ -36,25 +36,11 @@ def _create_app():
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Marketing-optimization dashboard for Amazon sellers."""
-    ctx.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False)
-
-
-def _register() -> None:
-    from marketing.cli import db_commands, demo, users, worker
-
-    cli.add_command(db_commands.db)
-    cli.add_command(users.users)
-    cli.add_command(worker.worker)
-    cli.add_command(demo.demo)
-    try:
-        from marketing.sandbox.cli import sandbox_command
-    except ImportError:
-        return
-    cli.add_command(sandbox_command, "sandbox")
+    if ctx.obj is None:  # tests pass a ScriptInfo bound to their app
+        ctx.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False)
 
 
 def main(argv: list[str] | None = None) -> None:
-    _register()
     try:
         code = cli.main(args=argv, prog_name="marketing", standalone_mode=False)
     except click.exceptions.Abort:
@@ -74,3 +60,18 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"marketing: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _register() -> None:
+    from marketing.cli import db_commands, demo, users, worker
+
+    for command in (db_commands.db, users.users, worker.worker, demo.demo):
+        cli.add_command(command)
+    try:  # TEMP until the sandbox lands
+        from marketing.sandbox.cli import sandbox_command
+    except ImportError:
+        return
+    cli.add_command(sandbox_command, "sandbox")
+
+
+_register()

@@ -1,0 +1,204 @@
+"""Fixtures: app, client, runner, db, queue — against real PostgreSQL and Redis (see tests/services.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.cli import ScriptInfo
+from sqlalchemy import text
+
+from marketing import create_app
+from marketing.config import Settings
+from tests import services
+
+
+def pytest_collection_modifyitems(config, items):
+    """In the embedded mode only the tests marked `sqlite` run."""
+    if services.MODE != "embedded":
+        return
+    skip = pytest.mark.skip(reason="runs on PostgreSQL + Redis; MARKETING_TEST_MODE=embedded runs the sqlite subset")
+    for item in items:
+        if "sqlite" not in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if services.MODE == "embedded":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    with services.postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    if services.MODE == "embedded":
+        yield None  # the app starts its embedded Redis in its instance folder
+        return
+    with services.redis_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("instance"))
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, redis_url, instance_path):
+    """Upgrade the test database from empty once per run (this also tests the migrations)."""
+    from flask_migrate import upgrade
+
+    app = _make_app(database_url, redis_url, instance_path)
+    with app.app_context():
+        upgrade()
+    yield
+    if services.MODE == "embedded":
+        from marketing.jobs import embedded
+
+        embedded.stop(instance_path)
+
+
+def _make_app(database_url, redis_url, instance_path, **overrides):
+    settings = Settings(env="test", secret_key="test-secret", database_url=database_url, redis_url=redis_url,
+                        token_encryption_keys=("x0Q2o7rpMI3G0Sm5FkdsKZqnYiv2D7uZKuVUBJOySSo=",))
+    config = {
+        "INSTANCE_PATH": instance_path,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+        **overrides,
+    }
+    return create_app(config, settings=settings)
+
+
+@pytest.fixture
+def make_app(database_url, redis_url, instance_path, migrated):
+    """Build another app on the test services with config overrides (e.g. CSRF or rate limits on)."""
+    return lambda **overrides: _make_app(database_url, redis_url, instance_path, **overrides)
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+        _clean(app)
+
+
+def _clean(app):
+    from marketing import jobs
+    from marketing.extensions import db
+    from marketing.models import Base
+
+    db.session.remove()
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+    connection = jobs.connection(app)
+    claim = connection.get("marketing-test-claim")
+    connection.flushdb()
+    if claim:
+        connection.set("marketing-test-claim", claim)
+    db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client; each request starts without the previous request's user (tests share one app context)."""
+    from flask import g
+    from flask.testing import FlaskClient
+
+    class Client(FlaskClient):
+        def open(self, *args, **kwargs):
+            g.pop("_login_user", None)
+            return super().open(*args, **kwargs)
+
+    app.test_client_class = Client
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    from marketing.cli import cli
+
+    class Runner:
+        def invoke(self, args, input=None):
+            return app.test_cli_runner().invoke(cli, args, input=input, obj=ScriptInfo(create_app=lambda: app))
+
+    return Runner()
+
+
+@pytest.fixture
+def db(app):
+    from marketing.extensions import db
+
+    return db
+
+
+@pytest.fixture
+def queue(app):
+    """Enqueue helpers plus `work()`, which runs queued jobs to completion in-process (SimpleWorker, burst)."""
+    from marketing import jobs
+    from marketing.jobs.worker import AppSimpleWorker
+
+    class Queues:
+        connection = jobs.connection(app)
+
+        @staticmethod
+        def work(*names):
+            from rq import Queue
+
+            queues = [Queue(n, connection=jobs.connection(app)) for n in (names or jobs.QUEUES)]
+            return AppSimpleWorker(queues, connection=jobs.connection(app)).work(burst=True)
+
+    return Queues()
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(db):
+    from marketing import accounts
+
+    def make(email="user@example.com", role="marketer", sellers=(), password=PASSWORD, active=True):
+        user = accounts.create_user(email, role, password=password)
+        user.sellers = list(sellers)
+        user.active = active
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_seller(db):
+    from marketing import sellers
+
+    def make(name="Acme Outdoor", region="NA"):
+        seller = sellers.create_seller(name, region)
+        db.session.commit()
+        return seller
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def do(email, password=PASSWORD, follow=False):
+        return client.post("/login", data={"email": email, "password": password}, follow_redirects=follow)
+
+    return do
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
