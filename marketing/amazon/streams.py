@@ -1,0 +1,120 @@
+"""Streaming decode of report downloads: gunzip and JSON without holding the file in memory.
+
+Amazon reports can be hundreds of megabytes; each stage here works chunk by chunk so
+memory stays flat whatever the report size.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import httpx
+import ijson
+
+from .errors import AmazonUnavailable, MalformedResponse
+
+
+def response_chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The body as it arrives; a connection dropped mid-download is retryable, not malformed."""
+    try:
+        yield from response.iter_bytes()
+    except httpx.DecodingError as exc:
+        raise MalformedResponse("Download could not be decoded", status=response.status_code) from exc
+    except httpx.TransportError as exc:
+        raise AmazonUnavailable(f"Download interrupted: {type(exc).__name__}") from exc
+
+
+def gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Decompress a gzip stream (one or more members); a truncated or corrupt file raises."""
+    decompressor = zlib.decompressobj(wbits=31)
+    for chunk in chunks:
+        while chunk:
+            if decompressor.eof:  # a new gzip member follows the previous one
+                decompressor = zlib.decompressobj(wbits=31)
+            try:
+                out = decompressor.decompress(chunk)
+            except zlib.error as exc:
+                raise MalformedResponse(f"Download is not valid gzip: {exc}") from exc
+            if out:
+                yield out
+            chunk = decompressor.unused_data if decompressor.eof else b""
+    if not decompressor.eof:
+        raise MalformedResponse("Download ended before the end of the gzip stream (truncated file)")
+
+
+def decoded_body(response: httpx.Response, gzipped: bool) -> Iterator[bytes]:
+    """Body chunks, gunzipped when the file is gzip and the server did not already say so.
+
+    S3 serves Ads reports as gzip *without* ``Content-Encoding`` (httpx then leaves them alone);
+    with ``Content-Encoding: gzip`` httpx has already decompressed them.
+    """
+    chunks = response_chunks(response)
+    already_decoded = "gzip" in response.headers.get("Content-Encoding", "").lower()
+    return gunzip(chunks) if gzipped and not already_decoded else chunks
+
+
+class _ChunkReader:
+    """Minimal file object over an iterator of bytes, as ijson wants one."""
+
+    def __init__(self, chunks: Iterable[bytes], expect: bytes):
+        self._chunks = iter(chunks)
+        self._buffer = b""
+        self._expect = expect
+        self._checked = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                break
+        if not self._checked and self._buffer.strip():
+            self._checked = True
+            if self._buffer.lstrip()[:1] != self._expect:
+                raise MalformedResponse(f"Download is not a JSON {'array' if self._expect == b'[' else 'object'}")
+        if size < 0 or size >= len(self._buffer):
+            out, self._buffer = self._buffer, b""
+        else:
+            out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
+
+
+def iter_array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
+    """Items of a top-level JSON array (Ads reports). Non-integral numbers come back as Decimal."""
+    try:
+        yield from ijson.items(_ChunkReader(chunks, b"["), "item")
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        raise MalformedResponse(f"Download is not valid JSON: {exc}") from exc
+
+
+def iter_object_items(chunks: Iterable[bytes], prefixes: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """``(prefix, value)`` for every value at any of the ijson ``prefixes`` of a top-level object.
+
+    One pass serves several arrays of the same document (e.g. ``salesAndTrafficByDate.item`` and
+    ``salesAndTrafficByAsin.item``), since document URLs are short-lived.
+    """
+    wanted = frozenset(prefixes)
+    events = ijson.parse(_ChunkReader(chunks, b"{"))
+    try:
+        for prefix, event, value in events:
+            if prefix not in wanted:
+                continue
+            if event not in ("start_map", "start_array"):
+                yield prefix, value
+                continue
+            builder = ijson.ObjectBuilder()
+            depth = 0
+            while True:
+                builder.event(event, value)
+                if event in ("start_map", "start_array"):
+                    depth += 1
+                elif event in ("end_map", "end_array"):
+                    depth -= 1
+                if depth == 0:
+                    break
+                _, event, value = next(events)
+            yield prefix, builder.value
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        raise MalformedResponse(f"Download is not valid JSON: {exc}") from exc
