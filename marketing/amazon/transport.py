@@ -227,7 +227,7 @@ def _is_expired_token(error: AmazonError) -> bool:
 class Transport:
     """Sends requests through an ``httpx.Client`` with Amazon-aware retries.
 
-    ``sleep``, ``rand`` and ``clock`` are injectable so tests can assert the waits.
+    ``sleep`` and ``rand`` are injectable so tests can assert the waits.
     """
 
     def __init__(
@@ -320,7 +320,6 @@ class Transport:
                     f"Network error talking to Amazon: {type(exc).__name__}: {scrub(str(exc))}"
                 )
                 retryable = idempotent or isinstance(exc, _NOT_SENT)
-                log.warning("%s %s failed: %s", method, redact_url(url), error)
             else:
                 log.debug(
                     "%s %s -> %s in %.2fs",
