@@ -33,9 +33,9 @@ class Definition:
 
     def parse(self, raw: str) -> object:
         raw = (raw or "").strip()
+        if not raw and self.default is None:  # optional settings may be cleared
+            return None
         if self.kind == "date":
-            if not raw:
-                return None
             try:
                 return dt.date.fromisoformat(raw)
             except ValueError:
@@ -77,6 +77,11 @@ define(Definition(
     "target_acos", "Target ACoS (%)", "percent", Decimal("30"),
     "Advertising cost of sales the bid engine aims for, unless a seller or campaign overrides it.",
     Decimal("0.1"), Decimal("100"), seller_scoped=True,
+))
+define(Definition(
+    "ads_authorization_days", "Amazon Ads authorization lifetime (days)", "int", None,
+    "Leave empty while Amazon Ads refresh tokens do not expire; set 365 if Amazon announces they do.",
+    Decimal(1), Decimal(3650),
 ))
 define(Definition(
     "ads_client_secret_rotated_on", "Amazon Ads client secret last rotated", "date", None,

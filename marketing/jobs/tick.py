@@ -41,6 +41,7 @@ def register(task: Periodic) -> None:
 
 
 register(Periodic("purge-reset-links", "marketing.accounts.purge_expired_reset_links", "default", 24 * 60, 150))
+register(Periodic("token-check", "marketing.connections.check.run_job", "sync", 24 * 60, 5 * 60))
 
 
 def slot_key(slot: dt.datetime) -> str:

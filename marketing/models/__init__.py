@@ -2,11 +2,19 @@
 
 from marketing.models.audit import AuditEvent
 from marketing.models.base import Base
+from marketing.models.connections import API_LABELS, APIS, AdsProfile, AppAlert, Connection, ConnectionEvent, Notice
 from marketing.models.sellers import REGIONS, Seller
 from marketing.models.settings import SettingValue
 from marketing.models.users import ROLES, PasswordResetToken, User, user_sellers
 
 __all__ = [
+    "API_LABELS",
+    "APIS",
+    "AdsProfile",
+    "AppAlert",
+    "Connection",
+    "ConnectionEvent",
+    "Notice",
     "REGIONS",
     "ROLES",
     "AuditEvent",

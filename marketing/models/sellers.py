@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import JSON, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketing.clock import now
@@ -21,6 +21,15 @@ class Seller(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     region: Mapped[str] = mapped_column(String(2))
+    # Marketplace ids (e.g. ATVPDKIKX0DER) the seller sells in, and its SP-API selling partner id.
+    marketplaces: Mapped[list] = mapped_column(JSON, default=list)
+    selling_partner_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
     users = relationship("User", secondary=user_sellers, back_populates="sellers", lazy="selectin")
+    connections = relationship("Connection", back_populates="seller", cascade="all, delete-orphan",
+                               lazy="selectin", order_by="Connection.api")
+
+    def connection(self, api: str):
+        """The seller's connection for `api` ('ads' or 'sp'), or None."""
+        return next((c for c in self.connections if c.api == api), None)

@@ -7,16 +7,18 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from marketing.connections.service import token_status
 from marketing.extensions import db, login_manager
 from marketing.models import User
 from marketing.security import permissions
 
 
 def init_app(app: Flask) -> None:
-    from marketing.web import admin, auth, health, sellers
+    from marketing.web import admin, auth, connections, health, sellers
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(sellers.bp)
+    app.register_blueprint(connections.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
 
@@ -25,9 +27,24 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorized)
 
-    app.jinja_env.globals.update(can=permissions.can, P=permissions)
+    app.jinja_env.globals.update(can=permissions.can, P=permissions, token_status=token_status)
+    app.context_processor(_chrome)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+
+
+def _chrome() -> dict:
+    """What the layout shows on every page: admin banners and the unread-notice count."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {"banners": [], "unread_notices": 0}
+    from sqlalchemy import func, select
+
+    from marketing.connections import alerts
+    from marketing.models import Notice
+
+    unread = db.session.scalar(select(func.count(Notice.id)).where(
+        Notice.user_id == current_user.id, Notice.read_at.is_(None)))
+    return {"banners": alerts.banners() if current_user.is_admin else [], "unread_notices": unread}
 
 
 def wants_json() -> bool:
