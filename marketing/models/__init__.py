@@ -1,10 +1,20 @@
 """Tables, one module per aggregate. Importing this registers every model on the metadata."""
 
+from marketing.models.ads import Product, SpAdGroup, SpCampaign, SpProductAd, SpTarget
 from marketing.models.audit import AuditEvent
 from marketing.models.base import Base
 from marketing.models.connections import API_LABELS, APIS, AdsProfile, AppAlert, Connection, ConnectionEvent, Notice
+from marketing.models.facts import (
+    SalesTrafficAsinDaily,
+    SalesTrafficDaily,
+    SpCampaignDaily,
+    SpProductDaily,
+    SpSearchTermDaily,
+    SpTargetDaily,
+)
 from marketing.models.sellers import REGIONS, Seller
 from marketing.models.settings import SettingValue
+from marketing.models.sync import SyncReport, SyncRun
 from marketing.models.users import ROLES, PasswordResetToken, User, user_sellers
 
 __all__ = [
@@ -20,6 +30,19 @@ __all__ = [
     "AuditEvent",
     "Base",
     "PasswordResetToken",
+    "Product",
+    "SalesTrafficAsinDaily",
+    "SalesTrafficDaily",
+    "SpAdGroup",
+    "SpCampaign",
+    "SpCampaignDaily",
+    "SpProductAd",
+    "SpProductDaily",
+    "SpSearchTermDaily",
+    "SpTarget",
+    "SpTargetDaily",
+    "SyncReport",
+    "SyncRun",
     "Seller",
     "SettingValue",
     "User",
