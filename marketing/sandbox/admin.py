@@ -1,0 +1,185 @@
+"""The sandbox's own admin API, under `/_sandbox/` (not an Amazon path).
+
+Every call needs the header `X-Sandbox-Key: <admin key>` (printed at start-up); JSON in and out.
+
+* `GET /_sandbox/clock` → `{"today", "origin"}`: the market day in progress, the first simulated day.
+* `POST /_sandbox/clock` with `{"days": N}` or `{"date": "YYYY-MM-DD"}`: move the market forward
+  (never back). Recent days' attributed sales grow as it moves — that is how restatement happens.
+* `GET /_sandbox/faults`: the active faults.
+* `POST /_sandbox/faults` with `{"kind", "rate", "path_prefix", "status", "retry_after", "seconds",
+  "count"}`: add a fault (kinds: see `faults.py`). `DELETE /_sandbox/faults` clears them all.
+* `POST /_sandbox/tokens/revoke` with `{"refresh_token"}`: that token now gets `invalid_grant`.
+* `POST /_sandbox/apps/<ads|sp>/rotate-secret`: a new client secret (returned); the old one gets
+  `invalid_client`.
+* `GET /_sandbox/accounts`: apps, sellers, their refresh tokens and profiles.
+* `GET /_sandbox/oracle?profileId=&targetAcos=`: the best bid per target id under the ACoS cap, with
+  expected daily totals for those bids and for today's bids (definitions in `oracle.py`).
+* `POST /_sandbox/oracle/evaluate` with `{"profileId", "bids": {targetId: bid}}`: expected daily totals
+  of a bid vector; target ids left out keep today's bids.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+
+import numpy as np
+from flask import Blueprint, Response, jsonify, request
+
+from . import oracle
+from .state import current
+
+blueprint = Blueprint("admin", __name__, url_prefix="/_sandbox")
+
+
+def _fail(status: int, message: str) -> Response:
+    resp = jsonify({"error": message})
+    resp.status_code = status
+    return resp
+
+
+@blueprint.before_request
+def _require_key():
+    if not hmac.compare_digest(request.headers.get("X-Sandbox-Key", ""), current().admin_key):
+        return _fail(401, "missing or wrong X-Sandbox-Key")
+    return None
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+@blueprint.get("/clock")
+def clock():
+    m = current().market
+    return jsonify({"today": m.today.isoformat(), "origin": m.origin.isoformat()})
+
+
+@blueprint.post("/clock")
+def move_clock():
+    m = current().market
+    body = _body()
+    try:
+        if "date" in body:
+            m.set_today(date.fromisoformat(str(body["date"])))
+        else:
+            m.advance(int(body.get("days", 1)))
+    except (TypeError, ValueError) as exc:
+        return _fail(400, str(exc))
+    return jsonify({"today": m.today.isoformat(), "origin": m.origin.isoformat()})
+
+
+@blueprint.get("/faults")
+def faults():
+    return jsonify(current().faults.list())
+
+
+@blueprint.post("/faults")
+def add_fault():
+    try:
+        fault = current().faults.add(_body())
+    except (TypeError, ValueError) as exc:
+        return _fail(400, str(exc))
+    return jsonify(fault.__dict__), 201
+
+
+@blueprint.delete("/faults")
+def clear_faults():
+    current().faults.clear()
+    return jsonify([])
+
+
+@blueprint.post("/tokens/revoke")
+def revoke():
+    if not current().tokens.revoke(str(_body().get("refresh_token", ""))):
+        return _fail(404, "unknown or already revoked refresh token")
+    return jsonify({"revoked": True})
+
+
+@blueprint.post("/apps/<kind>/rotate-secret")
+def rotate(kind: str):
+    try:
+        app = current().accounts.rotate_secret(kind)
+    except KeyError:
+        return _fail(404, "app must be 'ads' or 'sp'")
+    return jsonify({"client_id": app.client_id, "client_secret": app.client_secret})
+
+
+def seller_view(sb, seller) -> dict:
+    return {
+        "name": seller.name,
+        "region": seller.region,
+        "selling_partner_id": seller.selling_partner_id,
+        "ads_refresh_token": sb.tokens.refresh_token(sb.tokens.seed_grant("ads", seller.index)),
+        "sp_refresh_token": sb.tokens.refresh_token(sb.tokens.seed_grant("sp", seller.index)),
+        "marketplace_ids": [p.marketplace_id for p in seller.seller_marketplaces],
+        "profiles": [p.to_api() for p in seller.profiles],
+    }
+
+
+@blueprint.get("/accounts")
+def accounts():
+    sb = current()
+    a = sb.accounts
+    return jsonify(
+        {
+            "ads": {"client_id": a.ads.client_id, "client_secret": a.ads.client_secret},
+            "sp": {"client_id": a.sp.client_id, "client_secret": a.sp.client_secret, "app_id": a.sp.app_id},
+            "sellers": [seller_view(sb, s) for s in a.sellers],
+        }
+    )
+
+
+def _book(raw: object):
+    sb = current()
+    pid = int(raw) if str(raw).isdigit() else None
+    profile = sb.accounts.profiles.get(pid) if pid is not None else None
+    if profile is None or not profile.serves_sponsored_products:
+        return None
+    return sb.market.book(profile.profile_id)
+
+
+@blueprint.get("/oracle")
+def best_bids():
+    book = _book(request.args.get("profileId"))
+    if book is None:
+        return _fail(404, "unknown Sponsored Products profileId")
+    try:
+        target = float(request.args.get("targetAcos", "0.3"))
+    except ValueError:
+        return _fail(400, "targetAcos must be a number")
+    if not 0 < target <= 10:
+        return _fail(400, "targetAcos must be in (0, 10]")
+    bids = oracle.optimal_bids(book, target)
+    today = book.market.today_ordinal
+    return jsonify(
+        {
+            "profileId": book.profile.profile_id,
+            "targetAcos": target,
+            "definition": oracle.__doc__,
+            "bids": {str(i): float(b) for i, b in zip(book.cat.t_id.tolist(), bids.tolist(), strict=True)},
+            "expected": oracle.summary(book, bids),
+            "current": oracle.summary(book, book.bids(today)),
+        }
+    )
+
+
+@blueprint.post("/oracle/evaluate")
+def evaluate():
+    body = _body()
+    book = _book(body.get("profileId"))
+    if book is None:
+        return _fail(404, "unknown Sponsored Products profileId")
+    bids = book.bids(book.market.today_ordinal).copy()
+    given = body.get("bids") or {}
+    if not isinstance(given, dict):
+        return _fail(400, "bids must map target ids to numbers")
+    ids = np.array([int(k) for k in given if str(k).isdigit()], dtype=np.int64)
+    pos = np.searchsorted(book.cat.t_id, ids)
+    known = (pos < book.n) & (book.cat.t_id[np.minimum(pos, book.n - 1)] == ids)
+    if not known.all():
+        return _fail(400, "unknown target ids in bids")
+    values = np.array([float(given[str(i)]) for i in ids.tolist()])
+    bids[pos] = np.clip(values, book.min_bid, book.max_bid)
+    return jsonify({"profileId": book.profile.profile_id, "expected": oracle.summary(book, bids)})

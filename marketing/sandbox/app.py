@@ -1,0 +1,52 @@
+"""Builds the sandbox WSGI app: one Flask app serving Amazon's paths on one origin."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+
+from flask import Flask, request
+
+from . import admin, ads, consent, lwa, reporting, s3, spapi
+from .state import Sandbox
+
+
+def create_app(
+    seed: int = 1,
+    size: str = "demo",
+    sellers: int | None = None,
+    report_delay: float = 2.0,
+    admin_key: str | None = None,
+    today: date | None = None,
+    allowed_redirect_uris: tuple[str, ...] | list[str] = (),
+    wall_clock: Callable[[], float] = time.time,
+) -> Flask:
+    """A fake Amazon (LWA, consent pages, Ads API, reporting v3, SP-API, S3 downloads) on one origin.
+
+    `wall_clock` (seconds since the epoch) governs token lifetimes, code expiry and report delays; tests
+    inject a fake one. The market's own day is `today` (default: today's UTC date) and only moves
+    through the admin API.
+    """
+    sb = Sandbox(
+        seed=seed,
+        size=size,
+        sellers=sellers,
+        report_delay=report_delay,
+        admin_key=admin_key,
+        today=today,
+        allowed_redirect_uris=tuple(allowed_redirect_uris),
+        wall_clock=wall_clock,
+    )
+    app = Flask("marketing.sandbox", static_folder=None)
+    app.extensions["sandbox"] = sb
+    for module in (lwa, consent, ads, reporting, spapi, admin, s3):
+        app.register_blueprint(module.blueprint)
+
+    @app.before_request
+    def _faults():
+        if request.path.startswith("/_sandbox/"):
+            return None
+        return sb.faults.before_request(request.path)
+
+    return app

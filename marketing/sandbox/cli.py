@@ -1,0 +1,97 @@
+"""`marketing sandbox`: run the fake Amazon standalone and print the environment to reach it.
+
+The command object is plain click (no Flask app context), so the product's CLI can register it as is.
+Start-up output is shell-ready `export` lines plus one comment line per seller (or, with `--json`,
+the same as one JSON object). Credentials derive from the seed, so a restart keeps them valid.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import shlex
+import sys
+from datetime import datetime
+
+import click
+from werkzeug.serving import make_server
+
+from .app import create_app
+from .testing import environment, seller_infos
+
+
+class _ArgumentError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"marketing sandbox: {self.format_message()}", err=True)
+
+
+class _Command(click.Command):
+    """Bad arguments end with exit status 2 and a single line on stderr."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _ArgumentError(exc.format_message().replace("\n", " ")) from None
+
+
+def _unspecified(host: str) -> bool:
+    """A wildcard bind address is reachable on loopback; print that instead."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return not host
+
+
+@click.command("sandbox", cls=_Command)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="0 picks a free port.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same market and credentials.")
+@click.option("--size", type=click.Choice(["demo", "large"]), default="demo", show_default=True)
+@click.option("--sellers", type=click.IntRange(min=1), default=None, help="Number of sellers (demo-size each).")
+@click.option("--report-delay", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Seconds.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Market day (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print the start-up info as one JSON line.")
+def sandbox_command(
+    host: str,
+    port: int,
+    seed: int,
+    size: str,
+    sellers: int | None,
+    report_delay: float,
+    today: datetime | None,
+    as_json: bool,
+) -> None:
+    """Run the Amazon sandbox (LWA, Ads API, reporting, SP-API) with a simulated market."""
+    app = create_app(
+        seed=seed, size=size, sellers=sellers, report_delay=report_delay, today=today.date() if today else None
+    )
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except OSError as exc:
+        click.echo(f"marketing sandbox: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+    shown_host = "127.0.0.1" if _unspecified(host) else host
+    sb = app.extensions["sandbox"]
+    env = environment(sb, f"http://{shown_host}:{server.server_port}")
+    infos = seller_infos(sb)
+    if as_json:
+        click.echo(json.dumps({**env, "sellers": [vars(s) for s in infos]}, separators=(",", ":")))
+    else:
+        for key, value in env.items():
+            click.echo(f"export {key}={shlex.quote(value)}")
+        for s in infos:
+            click.echo(
+                f"# seller {s.name} region={s.region} ads_refresh_token={s.ads_refresh_token} "
+                f"sp_refresh_token={s.sp_refresh_token} selling_partner_id={s.selling_partner_id} "
+                f"profiles={','.join(str(p['profileId']) for p in s.profiles)}"
+            )
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

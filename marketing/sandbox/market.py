@@ -1,0 +1,267 @@
+"""The simulated ad market: a clock, one lazily built `Book` per profile, and day-by-day performance.
+
+A day's performance is computed the first time anything needs it and cached; it depends only on the
+seed, the day and the bids/states in force that day, never on the order of requests, so the same seed
+gives the same data. Random numbers are drawn per (profile, day) in a fixed layout and counts come
+from stochastic rounding of expectations, so two bid vectors see the *same* luck: a higher bid can
+only win as many or more impressions, clicks and orders (until a campaign budget binds).
+
+Attribution: each order gets a click-to-purchase lag. A report pulled when the market's today is t
+shows, for click day d, the orders whose purchase day d + lag is before t and within the window
+(1/7/14/30 d) — so recent days grow as the clock advances and stop changing once the window closes.
+
+Bid and state changes made through the API are stored with the market day they take effect (today);
+days already simulated (all before today) are never recomputed, so history stays as it was.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+
+from .accounts import Accounts, Profile, derive_int
+from .auction import cost_per_click, ctr_at, win_rate
+from .catalog import ARCHIVED, ENABLED, Catalog, build
+from .retail import Retail, season
+
+HISTORY_DAYS = 120
+LAG_P = np.array([0.52, 0.14, 0.08, 0.05, 0.04, 0.03, 0.02] + [0.012] * 7 + [0.002] * 16, dtype=np.float64)
+LAG_P /= LAG_P.sum()
+WINDOWS = (1, 7, 14, 30)
+
+
+@dataclass
+class Day:
+    """One simulated day of one profile. Per-target arrays plus one row per order ("events")."""
+
+    impressions: np.ndarray
+    clicks: np.ndarray
+    cost: np.ndarray
+    win: np.ndarray
+    ev_target: np.ndarray
+    ev_lag: np.ndarray
+    ev_units: np.ndarray
+    ev_sales: np.ndarray
+    ev_same: np.ndarray
+
+    def attributed(self, d: int, today: int, window: int, n: int) -> dict[str, np.ndarray]:
+        """Orders known at `today` within `window` days of the click, summed per target."""
+        visible = (self.ev_lag < min(window, today - d)) if today - d > 0 else np.zeros(len(self.ev_lag), bool)
+        t = self.ev_target[visible]
+        same = self.ev_same[visible]
+        units = self.ev_units[visible]
+        sales = self.ev_sales[visible]
+        return {
+            "purchases": np.bincount(t, minlength=n),
+            "units": np.bincount(t, weights=units, minlength=n),
+            "sales": np.bincount(t, weights=sales, minlength=n),
+            "purchases_same": np.bincount(t[same], minlength=n),
+            "units_same": np.bincount(t[same], weights=units[same], minlength=n),
+            "sales_same": np.bincount(t[same], weights=sales[same], minlength=n),
+        }
+
+
+class Book:
+    """One profile's catalog, change history and day cache."""
+
+    def __init__(self, market: Market, profile: Profile, size_class: str):
+        self.market = market
+        self.profile = profile
+        self.cat: Catalog = build(market.seed, profile, size_class, market.origin, market.start)
+        self.retail = Retail(market.seed, self.cat, self._expected_ad_units())
+        self.n = len(self.cat.t_id)
+        self._bid_events: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._state_events: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._days: dict[int, Day] = {}
+        self._lock = threading.RLock()
+        self.min_bid, self.max_bid = profile.bid_range
+        self.tick = 1.0 if profile.fx >= 100 else 0.01
+
+    # -- entity state as of a day -------------------------------------------------------------------
+    def own_bids(self, d: int) -> np.ndarray:
+        """Target bids in force on day d (NaN = inherit the ad group default)."""
+        bids = self.cat.t_bid.copy()
+        for day, idx, values in self._bid_events:
+            if day <= d:
+                bids[idx] = values
+        return bids
+
+    def bids(self, d: int) -> np.ndarray:
+        own = self.own_bids(d)
+        return np.where(np.isnan(own), self.cat.g_bid[self.cat.t_group], own)
+
+    def target_states(self, d: int) -> np.ndarray:
+        c = self.cat
+        states = np.where(d < c.t_stop, ENABLED, c.t_state).astype(np.int8)
+        for day, idx, values in self._state_events:
+            if day <= d:
+                states[idx] = values
+        return states
+
+    @staticmethod
+    def _state_on(state: np.ndarray, stop: np.ndarray, d: int) -> np.ndarray:
+        return np.where(d < stop, ENABLED, state)
+
+    def campaign_states(self, d: int) -> np.ndarray:
+        return self._state_on(self.cat.c_state, self.cat.c_stop, d)
+
+    def group_states(self, d: int) -> np.ndarray:
+        return self._state_on(self.cat.g_state, self.cat.g_stop, d)
+
+    def ad_states(self, d: int) -> np.ndarray:
+        return self._state_on(self.cat.ad_state, self.cat.ad_stop, d)
+
+    def serving(self, d: int) -> np.ndarray:
+        """Targets that enter auctions on day d: everything up the tree enabled, started, in stock."""
+        c = self.cat
+        camp_ok = (self.campaign_states(d) == ENABLED) & (c.c_start <= d)
+        group_ok = (self.group_states(d) == ENABLED) & (self.ad_states(d) == ENABLED) & camp_ok[c.g_campaign]
+        group_ok &= self.retail.in_stock(d)[c.g_product]
+        return (self.target_states(d) == ENABLED) & group_ok[c.t_group]
+
+    def set_bids(self, idx: np.ndarray, values: np.ndarray) -> None:
+        with self._lock:
+            self._bid_events.append((self.market.today_ordinal, idx, values))
+
+    def set_states(self, idx: np.ndarray, values: np.ndarray) -> None:
+        with self._lock:
+            self._state_events.append((self.market.today_ordinal, idx, values))
+
+    def archived(self) -> np.ndarray:
+        return self.target_states(self.market.today_ordinal) == ARCHIVED
+
+    # -- simulation ---------------------------------------------------------------------------------
+    def day(self, d: int) -> Day:
+        """Performance of day d (d < today). Cached: the first computation is the truth forever."""
+        if d >= self.market.today_ordinal:
+            raise ValueError("the market has not lived that day yet")
+        with self._lock:
+            cached = self._days.get(d)
+            if cached is None:
+                cached = self._days[d] = self._simulate(d)
+            return cached
+
+    def _simulate(self, d: int) -> Day:
+        c, n = self.cat, self.n
+        rng = np.random.default_rng(derive_int(self.market.seed, "day", self.profile.profile_id, d))
+        u = rng.random((4, n))
+        noise = rng.lognormal(-0.5 * 0.3**2, 0.3, size=(3, n))
+        market_noise = rng.lognormal(-0.5 * 0.08**2, 0.08)
+        bids = self.bids(d)
+        live = self.serving(d)
+        price_factor, cvr_lift = self.retail.promo_effect(d)
+        t_prod = c.t_product
+
+        w = win_rate(bids, c.t_mu, c.t_sigma)
+        lam = c.t_demand * w * (season(d) * market_noise) * noise[0]
+        impressions = np.floor(lam + u[0]) * live
+        ctr = ctr_at(c.t_ctr, w)
+        clicks = np.minimum(impressions, np.floor(impressions * ctr * noise[1] + u[1]))
+        cpc = cost_per_click(bids, c.t_mu, c.t_sigma, self.min_bid, self.tick) * (0.9 + 0.1 * u[2])
+        cost = self._money_floor(clicks * cpc)
+
+        # campaign daily budgets: traffic stops once the budget is spent
+        camp = c.t_campaign
+        spent = np.bincount(camp, weights=cost, minlength=len(c.c_id))
+        scale = np.minimum(1.0, c.c_budget / np.maximum(spent, 1e-9))[camp]
+        capped = scale < 1.0
+        if capped.any():
+            impressions = np.where(capped, np.floor(impressions * scale), impressions)
+            clicks = np.where(capped, np.minimum(impressions, np.floor(clicks * scale)), clicks)
+            cost = np.where(capped, self._money_floor(clicks * cpc), cost)
+
+        cvr = np.minimum(0.95, c.t_cvr * cvr_lift[t_prod])
+        orders = np.minimum(clicks, np.floor(clicks * cvr * noise[2] + u[3])).astype(np.int64)
+
+        ev_target = np.repeat(np.arange(n, dtype=np.int32), orders)
+        m = len(ev_target)
+        erng = np.random.default_rng(derive_int(self.market.seed, "orders", self.profile.profile_id, d))
+        ev_lag = erng.choice(len(LAG_P), size=m, p=LAG_P).astype(np.int16)
+        ev_units = (1 + erng.poisson(0.15, m)).astype(np.int16)
+        ev_same = erng.random(m) < 0.88
+        other = erng.integers(0, len(c.price), m)
+        unit_price = np.where(ev_same, c.price[t_prod[ev_target]], c.price[other]) * price_factor[t_prod[ev_target]]
+        ev_sales = self._money_round(ev_units * unit_price)
+        return Day(
+            impressions=impressions.astype(np.int32),
+            clicks=clicks.astype(np.int32),
+            cost=cost,
+            win=w.astype(np.float32),
+            ev_target=ev_target,
+            ev_lag=ev_lag,
+            ev_units=ev_units,
+            ev_sales=ev_sales,
+            ev_same=ev_same,
+        )
+
+    def _money_floor(self, x: np.ndarray) -> np.ndarray:
+        q = 1.0 if self.profile.fx >= 100 else 100.0
+        return np.floor(x * q + 1e-9) / q
+
+    def _money_round(self, x: np.ndarray) -> np.ndarray:
+        return np.round(x, 0 if self.profile.fx >= 100 else 2)
+
+    def _expected_ad_units(self) -> np.ndarray:
+        """Expected daily ad-driven units per product at the catalog's bids (drives stock run-down)."""
+        c = self.cat
+        bids = np.where(np.isnan(c.t_bid), c.g_bid[c.t_group], c.t_bid)
+        w = win_rate(bids, c.t_mu, c.t_sigma)
+        orders = c.t_demand * w * ctr_at(c.t_ctr, w) * c.t_cvr * (c.t_state == ENABLED)
+        return np.bincount(c.t_product, weights=orders * 1.15, minlength=len(c.price))
+
+    def ad_units_by_purchase_day(self, d: int) -> np.ndarray:
+        """Units per product bought on day d through ads (clicks up to 29 days earlier)."""
+        c = self.cat
+        units = np.zeros(len(c.price))
+        first = max(self.market.origin_ordinal, d - len(LAG_P) + 1)
+        for click_day in range(first, d + 1):
+            day = self.day(click_day)
+            hit = day.ev_lag == d - click_day
+            if hit.any():
+                units += np.bincount(c.t_product[day.ev_target[hit]], weights=day.ev_units[hit], minlength=len(units))
+        return units
+
+
+class Market:
+    """The clock and the books. `today` is the day in progress: data exists for days before it."""
+
+    def __init__(self, seed: int, accounts: Accounts, today: date | None):
+        self.seed = seed
+        self.accounts = accounts
+        self.today = today or datetime.now(UTC).date()
+        self.start = self.today  # catalogs are laid out relative to the first day, whenever built
+        self.origin = self.today - timedelta(days=HISTORY_DAYS)
+        self._books: dict[int, Book] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def today_ordinal(self) -> int:
+        return self.today.toordinal()
+
+    @property
+    def origin_ordinal(self) -> int:
+        return self.origin.toordinal()
+
+    def advance(self, days: int) -> date:
+        if days < 0:
+            raise ValueError("the market clock only moves forward")
+        self.today += timedelta(days=days)
+        return self.today
+
+    def set_today(self, day: date) -> date:
+        if day < self.today:
+            raise ValueError("the market clock only moves forward")
+        self.today = day
+        return self.today
+
+    def book(self, profile_id: int) -> Book:
+        with self._lock:
+            book = self._books.get(profile_id)
+            if book is None:
+                profile = self.accounts.profiles[profile_id]
+                size = self.accounts.sellers[profile.seller_index].size
+                book = self._books[profile_id] = Book(self, profile, size)
+            return book

@@ -1,0 +1,60 @@
+"""The one object behind a sandbox app: its accounts, tokens, market, faults, reports and clocks.
+
+Blueprints reach it through :func:`current` so that the modules stay independent of each other and of
+how the app was built.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+from flask import current_app
+
+from .accounts import Accounts, derive
+from .faults import Faults
+from .market import Market
+from .storage import Blobs
+from .tokens import Tokens
+
+
+class Sandbox:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        size: str,
+        sellers: int | None,
+        report_delay: float,
+        admin_key: str | None,
+        today: date | None,
+        allowed_redirect_uris: tuple[str, ...],
+        wall_clock: Callable[[], float],
+    ):
+        if report_delay < 0:
+            raise ValueError("report_delay must be >= 0")
+        self.seed = seed
+        self.size = size
+        self.wall_clock = wall_clock
+        self.report_delay = float(report_delay)
+        self.accounts = Accounts(seed, size, sellers)
+        self.admin_key = admin_key or "sbx-" + derive(seed, "admin").hex()[:32]
+        self.allowed_redirect_uris = tuple(allowed_redirect_uris)
+        self.tokens = Tokens(seed, self.accounts, wall_clock)
+        self.market = Market(seed, self.accounts, today)
+        self.faults = Faults(seed)
+        self.blobs = Blobs(seed, wall_clock)
+        self.lock = threading.RLock()
+        self.ads_reports: dict[str, dict] = {}
+        self.sp_reports: dict[str, dict] = {}
+        self.sp_documents: dict[str, dict] = {}
+        self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sandbox-report")
+
+    def now(self) -> float:
+        return self.wall_clock()
+
+
+def current() -> Sandbox:
+    return current_app.extensions["sandbox"]
