@@ -148,7 +148,7 @@ def running_sandbox(
     """Serve a sandbox on 127.0.0.1:<free port> in a background thread for the `with` block."""
     app = create_app(seed=seed, size=size, sellers=sellers, report_delay=report_delay, **kw)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="sandbox-server", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
     sb: Sandbox = app.extensions["sandbox"]
