@@ -1,0 +1,218 @@
+"""Reporting v3 end to end: request validation, lifecycle, S3-style download, columns, faults."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from marketing.sandbox.report_columns import REPORT_TYPES
+from marketing.sandbox.testing import running_sandbox
+
+from .conftest import TODAY, load_spec
+from .helpers import (
+    CREATE_REPORT,
+    ads_client,
+    check_openapi,
+    fetch_report,
+    home_profile,
+    openapi,
+    post_vendor,
+    report_request,
+    wait_report,
+)
+
+pytestmark = pytest.mark.sqlite
+YESTERDAY = TODAY - timedelta(days=1)
+WEEK = (TODAY - timedelta(days=7), YESTERDAY)
+
+
+@pytest.fixture(scope="module")
+def api():
+    return openapi(load_spec("ads/OfflineReport_v3.json"))
+
+
+@pytest.fixture(scope="module")
+def client(sbx):
+    with ads_client(sbx, 0, home_profile(sbx)) as c:
+        yield c
+
+
+def test_lifecycle_and_download(sbx, client, api):
+    body = report_request(*WEEK)
+    raw = json.dumps(body).encode()
+    created = client.post("/reporting/reports", content=raw, headers={"Content-Type": CREATE_REPORT})
+    assert created.status_code == 200
+    check_openapi(api, "POST", "/reporting/reports", created, raw)
+    assert created.json()["status"] in ("PENDING", "PROCESSING", "COMPLETED")
+    report_id = created.json()["reportId"]
+    done = wait_report(client, report_id)
+    polled = client.get(f"/reporting/reports/{report_id}")
+    check_openapi(api, "GET", f"/reporting/reports/{report_id}", polled)
+    assert done["status"] == "COMPLETED"
+    url = done["url"]
+    assert url.startswith(sbx.url + "/offline-report-storage-")
+    assert "X-Amz-Signature=" in url and "X-Amz-Expires=3600" in url and done["urlExpiresAt"]
+    download = httpx.get(url)
+    assert download.status_code == 200
+    assert "content-encoding" not in download.headers  # gzip, but not flagged: clients gunzip themselves
+    assert download.content[:2] == b"\x1f\x8b" and len(download.content) == done["fileSize"]
+    rows = json.loads(gzip.decompress(download.content))
+    assert isinstance(rows, list) and rows
+    assert {r["date"] for r in rows} <= {str(WEEK[0] + timedelta(days=i)) for i in range(7)}
+    assert all(set(r) == set(body["configuration"]["columns"]) for r in rows)
+    assert all(isinstance(r["keywordId"], int) for r in rows)  # ids are integers in report rows
+    with_auth = httpx.get(url, headers={"Authorization": client.headers["Authorization"]})
+    assert with_auth.status_code == 400
+    assert "<Code>InvalidArgument</Code>" in with_auth.text and "Only one auth mechanism allowed" in with_auth.text
+    tampered = httpx.get(url.replace("X-Amz-Expires=3600", "X-Amz-Expires=9999"))
+    assert tampered.status_code == 403 and "SignatureDoesNotMatch" in tampered.text
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (lambda b: b["configuration"].update(reportTypeId="spNope"), "reportTypeId"),
+        (lambda b: b["configuration"].update(groupBy=["campaign"]), "groupBy"),
+        (lambda b: b["configuration"]["columns"].append("spend"), "spend"),
+        (lambda b: b["configuration"].update(timeUnit="HOURLY"), "timeUnit"),
+        (lambda b: b["configuration"].pop("timeUnit"), "timeUnit"),
+        (lambda b: b.update(startDate=str(TODAY - timedelta(days=40))), "31 days"),
+        (lambda b: b.update(startDate=str(TODAY - timedelta(days=96)), endDate=str(TODAY - timedelta(days=90))), "95"),
+        (lambda b: b.update(endDate=str(TODAY + timedelta(days=5))), "future"),
+        (lambda b: b["configuration"]["columns"].append("startDate"), "startDate"),
+        (lambda b: b["configuration"].update(filters=[{"field": "campaignStatus", "values": ["ENABLED"]}]), "filter"),
+    ],
+)
+def test_invalid_requests_get_400_with_detail(client, api, change, needle):
+    body = report_request(*WEEK)
+    change(body)
+    raw = json.dumps(body).encode()
+    resp = client.post("/reporting/reports", content=raw, headers={"Content-Type": CREATE_REPORT})
+    assert resp.status_code == 400
+    check_openapi(api, "POST", "/reporting/reports", resp, raw)
+    assert resp.json()["code"] == "400" and needle in resp.json()["detail"]
+
+
+def test_wrong_content_type_is_415(client):
+    resp = client.post("/reporting/reports", content=b"{}", headers={"Content-Type": "text/plain"})
+    assert resp.status_code == 415
+
+
+def test_95_day_backfill_is_allowed(client):
+    start = TODAY - timedelta(days=95)
+    rows = fetch_report(client, report_request(start, start + timedelta(days=30), time_unit="DAILY"))
+    assert min(r["date"] for r in rows) == str(start)
+
+
+def test_duplicate_while_pending_is_425_naming_the_original():
+    with running_sandbox(seed=8, today=TODAY, report_delay=30) as sbx, ads_client(sbx, 0, home_profile(sbx)) as c:
+        body = report_request(*WEEK)
+        first = post_vendor(c, "/reporting/reports", CREATE_REPORT, body)
+        again = post_vendor(c, "/reporting/reports", CREATE_REPORT, body)
+        assert again.status_code == 425
+        assert again.json() == {"code": "425", "detail": f"The Request is a duplicate of : {first.json()['reportId']}"}
+        body["configuration"]["columns"].append("matchType")
+        assert post_vendor(c, "/reporting/reports", CREATE_REPORT, body).status_code == 200
+
+
+def test_status_moves_with_wall_clock_and_url_expires(clock):
+    with (
+        running_sandbox(seed=8, today=TODAY, report_delay=10, wall_clock=clock) as sbx,
+        ads_client(sbx, 0, home_profile(sbx)) as c,
+    ):
+        rid = post_vendor(c, "/reporting/reports", CREATE_REPORT, report_request(*WEEK)).json()["reportId"]
+        assert c.get(f"/reporting/reports/{rid}").json()["status"] == "PENDING"
+        clock.tick(6)
+        assert c.get(f"/reporting/reports/{rid}").json()["status"] == "PROCESSING"
+        clock.tick(5)
+        done = wait_report(c, rid)
+        assert done["status"] == "COMPLETED"
+        assert httpx.get(done["url"]).status_code == 200
+        clock.tick(3601)
+        expired = httpx.get(done["url"])
+        assert expired.status_code == 403 and "Request has expired" in expired.text
+        assert c.get(f"/reporting/reports/{rid}").status_code == 401  # the access token expired too
+        with ads_client(sbx, 0, home_profile(sbx)) as renewed:
+            fresh = renewed.get(f"/reporting/reports/{rid}").json()["url"]  # every poll signs a new URL
+        assert httpx.get(fresh).status_code == 200
+
+
+@pytest.mark.parametrize("report_type", sorted(REPORT_TYPES))
+def test_every_documented_column_is_served(client, report_type):
+    """All columns of ADS_API.md §4.4 for each type and groupBy, with Amazon's value types."""
+    spec = REPORT_TYPES[report_type]
+    for group in spec["groups"]:
+        columns = sorted((set(spec["base"]) | set(spec["groups"][group])) - {"startDate", "endDate"})
+        rows = fetch_report(client, report_request(*WEEK, report_type, (group,), columns))
+        assert rows, (report_type, group)
+        for row in rows[:200]:
+            assert set(row) == set(columns)
+            assert isinstance(row["impressions"], int) and row["impressions"] > 0
+            assert isinstance(row["clicks"], int) and 0 <= row["clicks"] <= row["impressions"]
+            assert isinstance(row["cost"], float | int) and row["cost"] >= 0
+            for w in (1, 7, 14, 30):
+                assert row[f"purchases{w}d"] <= row["clicks"] or report_type == "spCampaigns" and group != "campaign"
+            assert row["sales7d"] <= row["sales14d"] <= row["sales30d"]
+            assert row["purchases1d"] <= row["purchases7d"] <= row["purchases14d"]
+            if "campaignId" in row:
+                assert isinstance(row["campaignId"], int)
+            if "keywordId" in row:
+                assert isinstance(row["keywordId"], int) and isinstance(row["keywordBid"], float | int)
+        if report_type == "spSearchTerm":
+            assert all(r["clicks"] >= 1 and r["searchTerm"] for r in rows)
+
+
+def test_summary_report_has_period_columns(client):
+    columns = ["campaignId", "impressions", "clicks", "cost", "sales14d", "startDate", "endDate"]
+    rows = fetch_report(client, report_request(*WEEK, "spCampaigns", ("campaign",), columns, time_unit="SUMMARY"))
+    assert rows and all((r["startDate"], r["endDate"]) == (str(WEEK[0]), str(WEEK[1])) for r in rows)
+    daily = fetch_report(
+        client, report_request(*WEEK, "spCampaigns", ("campaign",), ["campaignId", "date", "impressions"])
+    )
+    assert sum(r["impressions"] for r in rows) == sum(r["impressions"] for r in daily)
+
+
+def test_filters_narrow_rows(client):
+    body = report_request(*WEEK, columns=["keywordId", "keywordType", "adKeywordStatus", "impressions", "date"])
+    body["configuration"]["filters"] = [{"field": "keywordType", "values": ["EXACT"]}]
+    rows = fetch_report(client, body)
+    assert rows and {r["keywordType"] for r in rows} == {"EXACT"}
+
+
+def _downloaded(sbx, kind: str) -> bytes:
+    sbx.admin.fault(kind, path_prefix="/reporting")
+    with ads_client(sbx, 0, home_profile(sbx)) as c:
+        done = wait_report(
+            c, post_vendor(c, "/reporting/reports", CREATE_REPORT, report_request(*WEEK)).json()["reportId"]
+        )
+    sbx.admin.clear_faults()
+    assert done["status"] == "COMPLETED"
+    return httpx.get(done["url"]).content
+
+
+def test_report_faults(fresh_sbx):
+    with pytest.raises((EOFError, zlib.error)):
+        gzip.decompress(_downloaded(fresh_sbx, "truncated_gzip"))
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(gzip.decompress(_downloaded(fresh_sbx, "invalid_json")))
+    fresh_sbx.admin.fault("report_fail", path_prefix="/reporting", count=1)
+    with ads_client(fresh_sbx, 0, home_profile(fresh_sbx)) as c:
+        failed = wait_report(
+            c, post_vendor(c, "/reporting/reports", CREATE_REPORT, report_request(*WEEK)).json()["reportId"]
+        )
+        assert failed["status"] == "FAILED" and failed["failureReason"] and failed["url"] is None
+        fresh_sbx.admin.fault("report_pending", path_prefix="/reporting", count=1)
+        body = report_request(*WEEK, columns=["date", "keywordId", "clicks"])
+        stuck = post_vendor(c, "/reporting/reports", CREATE_REPORT, body).json()["reportId"]
+        assert wait_report(c, stuck, timeout=1.0)["status"] == "PENDING"
+        # count=1 faults are spent: the next report is fine
+        body["configuration"]["columns"].append("cost")
+        assert (
+            wait_report(c, post_vendor(c, "/reporting/reports", CREATE_REPORT, body).json()["reportId"])["status"]
+            == "COMPLETED"
+        )
