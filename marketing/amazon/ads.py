@@ -180,6 +180,7 @@ class AdsClient:
         self._client_id = client_id
         self._token = token_source
         self._page_size = page_size
+        self._account_types: dict[int, str] = {}  # from list_profiles, to explain refusals
 
     def _call(
         self,
@@ -210,20 +211,32 @@ class AdsClient:
                 **kw,
             )
         except AmazonRequestError as exc:
-            if path.startswith("/sp/") and exc.status in (401, 403):
-                exc.message = (
-                    f"Amazon refused Sponsored Products access for profile {profile_id} (agency/DSP "
-                    f"profiles and accounts without campaign-edit permission can't be managed): {exc.message}"
-                )
-                exc.args = (exc.message,)
+            if profile_id is not None and exc.status in (400, 401, 403):
+                self._explain_refusal(exc, profile_id)
             raise
+
+    def _explain_refusal(self, exc: AmazonRequestError, profile_id: int) -> None:
+        """Amazon's words for an unmanageable profile are cryptic; say what it means."""
+        if self._account_types.get(profile_id) == "agency":
+            exc.message = (
+                f"Profile {profile_id} is an agency/DSP profile; Amazon refuses Sponsored Products "
+                f"calls for it: {exc.message}"
+            )
+        elif exc.status in (401, 403):
+            exc.message = (
+                f"Amazon refused access to profile {profile_id} (this login lacks campaign permission for it, "
+                f"or it is an agency/DSP profile): {exc.message}"
+            )
+        exc.args = (exc.message,)
 
     def list_profiles(self) -> list[Profile]:
         """Profiles this connection can see in this region (GET /v2/profiles)."""
         body = json_body(self._call("GET", "/v2/profiles"))
         if not isinstance(body, list):
             raise MalformedResponse("GET /v2/profiles did not return a list")
-        return [_profile(item) for item in body]
+        profiles = [_profile(item) for item in body]
+        self._account_types.update((p.profile_id, p.account_type) for p in profiles)
+        return profiles
 
     def iter_entities(
         self,

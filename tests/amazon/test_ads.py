@@ -127,6 +127,21 @@ def test_agency_profile_refusal_is_explained(fake, ads):
     assert caught.value.status == 401
 
 
+def test_known_agency_profile_refusal_is_explained(fake, ads):
+    fake.on("GET", "/v2/profiles", json_response(200, PROFILES))
+    ads.list_profiles()
+    body = {"code": "INVALID_ARGUMENT", "message": "The request input is invalid. Advertiser ID cannot be decrypted"}
+    fake.on("POST", "/sp/keywords/list", json_response(400, body))
+    with pytest.raises(AmazonRequestError) as caught:
+        list(ads.iter_entities(42, "keywords"))
+    assert str(caught.value).startswith("Profile 42 is an agency/DSP profile")
+    assert "cannot be decrypted" in caught.value.message and caught.value.code == "INVALID_ARGUMENT"
+    fake.on("POST", "/sp/keywords/list", json_response(400, {"code": "INVALID_ARGUMENT", "message": "bad filter"}))
+    with pytest.raises(AmazonRequestError) as caught:
+        list(ads.iter_entities(PROFILE, "keywords"))
+    assert caught.value.message == "bad filter"  # a seller profile's 400 is left as Amazon said it
+
+
 MULTI_STATUS = {
     "keywords": {
         "success": [{"index": 0, "keywordId": "k1"}, {"index": 2, "keywordId": "k3"}],
