@@ -38,3 +38,46 @@ def seed(app: Flask) -> list[tuple[str, str]]:
                 accounts.create_user(email, role, name=name, password=password)
         db.session.commit()
     return [(email, password) for email, _, _ in DEMO_USERS]
+
+
+def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[str]:
+    """One seller per sandbox account; the first `connected` get Ads + SP-API connections (proven by a real
+    token exchange with the sandbox), the rest stay unconnected so a newcomer can try the consent pages.
+    Idempotent: existing sellers and connections are left as they are. Returns the seller names."""
+    import datetime as dt
+
+    from marketing import sellers as seller_service
+    from marketing.clock import now
+    from marketing.connections import service
+
+    names = []
+    with app.app_context():
+        marketer = accounts.find_user("marketer@example.com")
+        viewer = accounts.find_user("viewer@example.com")
+        for index, account in enumerate(sandbox.get("sellers", [])):
+            seller = seller_service.find_seller(account["name"]) or seller_service.create_seller(
+                account["name"], account["region"])
+            names.append(seller.name)
+            for user in (marketer, viewer if index == 0 else None):
+                if user is not None and seller not in user.sellers:
+                    user.sellers.append(seller)
+            db.session.commit()
+            if index >= connected:
+                continue
+            if seller.connection("ads") is None:
+                token = account["ads_refresh_token"]
+                service.prove_refresh_token(seller, "ads", token)
+                connection = service.store_token(seller, "ads", token, authorized_at=now(), actor=None,
+                                                 method="demo")
+                db.session.commit()
+                service.refresh_profiles(connection, manage_new=True)
+                db.session.commit()
+            if seller.connection("sp") is None:
+                token = account["sp_refresh_token"]
+                service.prove_refresh_token(seller, "sp", token)
+                # Authorized a while ago, so the demo shows a countdown to the 365-day expiry.
+                service.store_token(seller, "sp", token, authorized_at=now() - dt.timedelta(days=340 - 60 * index),
+                                    actor=None, method="demo")
+                seller.selling_partner_id = account.get("selling_partner_id")
+                db.session.commit()
+    return names

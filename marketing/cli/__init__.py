@@ -64,13 +64,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def _register() -> None:
     from marketing.cli import db_commands, demo, sellers, tokens, users, worker
+    from marketing.sandbox.cli import sandbox_command
 
     for command in (db_commands.db, users.users, sellers.sellers, tokens.tokens, worker.worker, demo.demo):
         cli.add_command(command)
-    try:  # TEMP until the sandbox lands
-        from marketing.sandbox.cli import sandbox_command
-    except ImportError:
-        return
     cli.add_command(sandbox_command, "sandbox")
 
 

@@ -25,14 +25,11 @@ def _child(args: list[str], env: dict, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "marketing", *args], env=env, **kwargs)
 
 
-def _start_sandbox(env: dict) -> tuple[subprocess.Popen | None, dict]:
+def _start_sandbox(env: dict) -> tuple[subprocess.Popen, dict]:
     """Start the sandbox on a free port; returns the process and the AMAZON_* variables it printed."""
-    try:
-        import marketing.sandbox.cli  # noqa: F401
-    except ImportError:
-        return None, {}
-    proc = _child(["sandbox", "--host", "127.0.0.1", "--port", "0", "--json"], env,
-                  stdout=subprocess.PIPE, text=True)
+    log = open(Path(env["MARKETING_INSTANCE_PATH"]) / "sandbox.log", "ab")  # noqa: SIM115 - the child owns it
+    proc = _child(["sandbox", "--host", "127.0.0.1", "--port", "0", "--json", "--report-delay", "3"], env,
+                  stdout=subprocess.PIPE, stderr=log, text=True)
     line = proc.stdout.readline()
     if not line:
         proc.wait(timeout=10)
@@ -43,7 +40,8 @@ def _start_sandbox(env: dict) -> tuple[subprocess.Popen | None, dict]:
 
 
 def _sandbox_env(info: dict) -> dict:
-    return {k: str(v) for k, v in info.get("env", {}).items() if k.startswith("AMAZON_")}
+    """The AMAZON_* variables that wire the product to the sandbox (its admin key stays out of the app)."""
+    return {k: str(v) for k, v in info.items() if k.startswith("AMAZON_") and k != "AMAZON_SANDBOX_ADMIN_KEY"}
 
 
 def _wait_healthy(base: str, timeout: float = 30) -> dict:
@@ -96,14 +94,17 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
     if reset and instance.exists():
         embedded.stop(instance)
         shutil.rmtree(instance)
+    instance.mkdir(parents=True, exist_ok=True)
     server = make_server(host, port, None, threaded=True)  # bind first: a busy port fails fast
     base = f"http://{host}:{server.server_port}"
     env.setdefault("PUBLIC_URL", base)
 
     children: list[subprocess.Popen] = []
     try:
-        sandbox, info = _start_sandbox(env)
-        if sandbox is not None:
+        if env.get("AMAZON_BASE_URL"):  # a real Amazon app (or an external sandbox) is configured
+            info = {}
+        else:
+            sandbox, info = _start_sandbox(env)
             children.append(sandbox)
             env.update(_sandbox_env(info))
         os.environ.update(env)
@@ -113,13 +114,15 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
 
             upgrade()
         logins = demo_seed.seed(app)
+        if info:
+            demo_seed.seed_sandbox_sellers(app, info)
         children.append(_child(["worker"], env))
         server.app = app
         click.echo(f"URL={base}/")
         for email, password in logins:
             click.echo(f"LOGIN={email} {password}")
-        if info.get("admin_key"):
-            click.echo(f"SANDBOX={env.get('AMAZON_BASE_URL')} key={info['admin_key']}")
+        if info:
+            click.echo(f"SANDBOX={info['AMAZON_BASE_URL']} admin-key={info['AMAZON_SANDBOX_ADMIN_KEY']}")
         sys.stdout.flush()
         if not check:
             signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
