@@ -100,7 +100,7 @@ def _clean(app):
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+                conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 - table names come from our metadata
     connection = jobs.connection(app)
     claim = connection.get("marketing-test-claim")
     connection.flushdb()
