@@ -49,6 +49,7 @@ def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[
     from marketing import sellers as seller_service
     from marketing.clock import now
     from marketing.connections import service
+    from marketing.sync import runs
 
     names = []
     with app.app_context():
@@ -64,6 +65,7 @@ def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[
             db.session.commit()
             if index >= connected:
                 continue
+            new_profiles = False
             if seller.connection("ads") is None:
                 token = account["ads_refresh_token"]
                 service.prove_refresh_token(seller, "ads", token)
@@ -72,6 +74,7 @@ def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[
                 db.session.commit()
                 service.refresh_profiles(connection, manage_new=True)
                 db.session.commit()
+                new_profiles = True
             if seller.connection("sp") is None:
                 token = account["sp_refresh_token"]
                 service.prove_refresh_token(seller, "sp", token)
@@ -80,4 +83,6 @@ def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[
                                     actor=None, method="demo")
                 seller.selling_partner_id = account.get("selling_partner_id")
                 db.session.commit()
+            if new_profiles:
+                runs.start_backfill(seller.id)
     return names

@@ -42,6 +42,8 @@ def register(task: Periodic) -> None:
 
 register(Periodic("purge-reset-links", "marketing.accounts.purge_expired_reset_links", "default", 24 * 60, 150))
 register(Periodic("token-check", "marketing.connections.check.run_job", "sync", 24 * 60, 5 * 60))
+register(Periodic("sync-nightly", "marketing.sync.runs.nightly", "sync", 24 * 60, 8 * 60))  # 08:00 UTC
+register(Periodic("sync-resume", "marketing.sync.runs.resume_all", "sync", 5, 2))
 
 
 def slot_key(slot: dt.datetime) -> str:

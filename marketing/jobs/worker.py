@@ -13,9 +13,9 @@ from marketing.jobs import tick
 class _AppContextMixin:
     """Hand each job a clean database session and return its connection to the pool afterwards."""
 
-    def perform_job(self, job, queue):
+    def perform_job(self, job, queue, *args, **kwargs):  # RQ 3 also passes the execution
         try:
-            return super().perform_job(job, queue)
+            return super().perform_job(job, queue, *args, **kwargs)
         finally:
             db.session.remove()
 

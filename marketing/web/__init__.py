@@ -14,13 +14,14 @@ from marketing.security import permissions
 
 
 def init_app(app: Flask) -> None:
-    from marketing.web import admin, auth, connections, health, sellers
+    from marketing.web import admin, auth, connections, health, sellers, sync
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(sellers.bp)
     app.register_blueprint(connections.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(sync.bp)
 
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"

@@ -13,6 +13,7 @@ from marketing.connections import clients, oauth, service
 from marketing.extensions import db
 from marketing.models import API_LABELS, APIS, ConnectionEvent, Notice, Seller
 from marketing.security import permissions as P
+from marketing.sync import runs
 from marketing.web.forms import field
 
 bp = Blueprint("connections", __name__)
@@ -138,6 +139,7 @@ def profiles(seller_id: int):
         chosen = {int(v) for v in request.form.getlist("profile_ids") if v.isdigit()}
         service.set_managed_profiles(connection, chosen, actor=current_user)
         db.session.commit()
+        runs.start_backfill(seller.id)
         flash(f"{sum(p.managed for p in connection.profiles)} profile(s) will be managed.", "success")
         return redirect(url_for("sellers.show", seller_id=seller.id))
     if request.args.get("refresh") or not connection.profiles:

@@ -1,0 +1,102 @@
+"""`marketing sync SELLER [--days N] [--wait]`: start a seller's sync run, optionally follow it to the end."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from rq import Queue, Worker
+from sqlalchemy import select
+
+from marketing import jobs
+from marketing.cli import BadInput, Failed
+from marketing.extensions import db
+from marketing.models import Seller, SyncRun
+from marketing.sync import plan, runs
+
+
+def _seller(name_or_id: str) -> Seller:
+    seller = db.session.scalar(select(Seller).where(Seller.name == name_or_id))
+    if seller is None and name_or_id.isdigit():
+        seller = db.session.get(Seller, int(name_or_id))
+    if seller is None:
+        raise BadInput(f"no seller named {name_or_id!r}")
+    return seller
+
+
+def _live_worker() -> bool:
+    return bool(Worker.all(queue=Queue("sync", connection=jobs.connection())))
+
+
+def work_until_done(run_id: int, on_progress=lambda progress: None, poll: float = 0.5) -> dict:
+    """Follow the run; with no live worker, work the `sync` queue in this process (scheduled jobs included)."""
+    from marketing.jobs.worker import AppSimpleWorker
+
+    while True:
+        db.session.expire_all()
+        progress = runs.progress(db.session.get(SyncRun, run_id))
+        on_progress(progress)
+        if not progress["active"]:
+            return progress
+        if _live_worker():
+            time.sleep(poll)
+            continue
+        queue = jobs.queue("sync")
+        AppSimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=True,
+                                                                   logging_level="WARNING")
+        if not queue.count:
+            time.sleep(poll)
+
+
+class _Reporter:
+    """One progress line on stderr: rewritten in place on a terminal, printed on change otherwise."""
+
+    def __init__(self):
+        self.last = None
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, p: dict) -> None:
+        line = (f"run {p['id']} {p['status']}: {p['reports_done']}/{p['reports_total']} reports, "
+                f"{p['reports_waiting']} waiting for Amazon, {p['rows']} rows")
+        if line == self.last:
+            return
+        self.last = line
+        click.echo(("\r" + line.ljust(79)) if self.tty else line, err=True, nl=not self.tty)
+
+    def close(self) -> None:
+        if self.tty and self.last:
+            click.echo("", err=True)
+
+
+@click.command("sync")
+@click.argument("seller")
+@click.option("--days", type=click.IntRange(1, plan.BACKFILL_DAYS),
+              help=f"Trailing days to pull (default {plan.NIGHTLY_DAYS}; {plan.BACKFILL_DAYS} for a profile "
+                   "never synced).")
+@click.option("--wait", is_flag=True, help="Follow the run to its end (works the queue if no worker runs).")
+@with_appcontext
+def sync(seller: str, days: int | None, wait: bool) -> None:
+    """Sync a seller's Sponsored Products structure and performance from Amazon (SELLER: name or id)."""
+    target = _seller(seller)
+    try:
+        run, started = runs.start_run(target.id, "manual", days=days)
+    except runs.SyncRefused as exc:
+        raise Failed(str(exc)) from None
+    click.echo(f"{'Started' if started else 'Already running:'} sync run {run.id} for {target.name} "
+               f"({run.start_date} to {run.end_date}).", err=True)
+    if not wait:
+        click.echo(run.id)
+        return
+    current_app.logger.setLevel("WARNING")
+    reporter = _Reporter()
+    try:
+        result = work_until_done(run.id, reporter)
+    finally:
+        reporter.close()
+    if result["status"] != "succeeded":
+        raise Failed(f"sync run {result['id']} failed: {result['error']}")
+    click.echo(f"sync run {result['id']} succeeded: {result['reports_done']} reports, {result['rows']} rows "
+               f"in {result['duration_seconds']}s")

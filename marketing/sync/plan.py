@@ -1,0 +1,82 @@
+"""What a run asks Amazon for: report types, date windows and attribution windows, per profile.
+
+Pure functions of the profiles and the clock, so the plan is stored once (as SyncReport rows) and a
+resumed run never re-plans.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from marketing.clock import now, today
+from marketing.sync.rows import ADS_REPORT_TYPES, SALES_TRAFFIC
+
+__all__ = ["ADS_REPORT_TYPES", "SALES_TRAFFIC", "plan", "profile_today", "windows"]
+STRUCTURE = "structure"  # a pseudo report: one structure sync per profile, tracked like a report
+MAX_WINDOW_DAYS = 31  # reporting v3's longest date range per report
+# Amazon keeps 95 days; two days' margin so a request made across a time-zone edge is never refused.
+BACKFILL_DAYS = 93
+NIGHTLY_DAYS = 14  # Amazon restates attributed sales for about two weeks
+
+
+@dataclass(frozen=True)
+class PlannedReport:
+    source: str  # ads | sp
+    report_type: str
+    profile_id: int
+    marketplace_id: str | None
+    start: dt.date
+    end: dt.date
+
+
+def profile_today(timezone: str) -> dt.date:
+    """The business date (`clock.today()`) as seen in the profile's time zone.
+
+    Amazon reports by the profile's local day: at 02:00 UTC it is still yesterday in Los Angeles.
+    """
+    try:
+        zone = ZoneInfo(timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    moment = now()
+    return today() + (moment.astimezone(zone).date() - moment.date())
+
+
+def windows(start: dt.date, end: dt.date, size: int = MAX_WINDOW_DAYS) -> list[tuple[dt.date, dt.date]]:
+    """[start, end] cut into consecutive windows of at most `size` days."""
+    out = []
+    while start <= end:
+        last = min(end, start + dt.timedelta(days=size - 1))
+        out.append((start, last))
+        start = last + dt.timedelta(days=1)
+    return out
+
+
+def profile_range(timezone: str, days: int) -> tuple[dt.date, dt.date]:
+    """The trailing `days` complete local days of a profile, ending "yesterday" in its time zone."""
+    end = profile_today(timezone) - dt.timedelta(days=1)
+    return end - dt.timedelta(days=days - 1), end
+
+
+def plan(profiles, days_for, sales_traffic: bool) -> list[PlannedReport]:
+    """Structure + the four SP reports per profile, and one Sales & Traffic report per marketplace.
+
+    `profiles` are AdsProfile rows; `days_for(profile)` is how many trailing days that profile needs.
+    """
+    out: list[PlannedReport] = []
+    markets: dict[str, tuple[int, dt.date, dt.date]] = {}
+    for profile in profiles:
+        start, end = profile_range(profile.timezone, days_for(profile))
+        out.append(PlannedReport("ads", STRUCTURE, profile.profile_id, profile.marketplace_id, start, end))
+        for first, last in windows(start, end):
+            out.extend(PlannedReport("ads", t, profile.profile_id, profile.marketplace_id, first, last)
+                       for t in ADS_REPORT_TYPES)
+        known = markets.get(profile.marketplace_id)
+        if known is None or (end - start) > (known[2] - known[1]):
+            markets[profile.marketplace_id] = (profile.profile_id, start, end)
+    if sales_traffic:
+        out.extend(PlannedReport("sp", SALES_TRAFFIC, pid, market, start, end)
+                   for market, (pid, start, end) in sorted(markets.items()))
+    return out

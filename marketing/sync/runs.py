@@ -1,0 +1,187 @@
+"""A seller's sync runs: one at a time, planned and persisted up front, watched, and followed by dependent jobs.
+
+The plan (every report of the run) is stored as SyncReport rows before any job runs, so what a run still
+needs is always in the database: `jobs.resume_run` re-enqueues whatever step a report is waiting for, and
+the periodic `resume_all` does so for runs whose jobs were lost with a worker or with Redis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import func, select
+
+from marketing.clock import now
+from marketing.extensions import db
+from marketing.models import AdsProfile, Seller, SyncReport, SyncRun
+from marketing.sync import plan
+
+log = logging.getLogger("marketing.sync")
+
+ACTIVE = ("queued", "running")
+KINDS = ("backfill", "nightly", "manual")
+# A run this old that has not ended is abandoned (its jobs were lost); a new run may start.
+STALE_AFTER = dt.timedelta(hours=8)
+
+# Jobs run after every successful sync with (seller_id, run_id): name → dotted path, on the `default` queue.
+AFTER_SYNC: dict[str, str] = {}
+
+
+def after_sync(name: str, func: str) -> None:
+    """Register a job that needs fresh data (e.g. bid suggestions)."""
+    AFTER_SYNC[name] = func
+
+
+class SyncRefused(Exception):
+    """Why a run cannot start (nothing connected to sync, bad input)."""
+
+
+def managed_profiles(seller: Seller) -> list[AdsProfile]:
+    """Profiles we sync: managed, seller or vendor (never agency/DSP), on a working Ads connection."""
+    connection = seller.connection("ads")
+    if connection is None or not connection.connected or connection.revoked_at is not None:
+        return []
+    return [p for p in connection.profiles if p.managed and p.manageable]
+
+
+def active_run(seller_id: int) -> SyncRun | None:
+    return db.session.scalar(select(SyncRun).where(SyncRun.seller_id == seller_id, SyncRun.status.in_(ACTIVE))
+                             .order_by(SyncRun.id.desc()).limit(1))
+
+
+def latest_run(seller_id: int) -> SyncRun | None:
+    return db.session.scalar(select(SyncRun).where(SyncRun.seller_id == seller_id)
+                             .order_by(SyncRun.id.desc()).limit(1))
+
+
+def fail(run: SyncRun, message: str) -> None:
+    """End the run with one clear sentence (the caller commits). A run ends once: later failures are dropped."""
+    if run.status not in ACTIVE:
+        return
+    log.warning("sync run %s of seller %s failed: %s", run.id, run.seller_id, message)
+    run.status = run.stage = "failed"
+    run.error = message[:2000]
+    run.finished_at = now()
+
+
+def _expire_stale(seller_id: int) -> None:
+    for run in db.session.scalars(select(SyncRun).where(SyncRun.seller_id == seller_id,
+                                                        SyncRun.status.in_(ACTIVE))):
+        if now() - run.created_at > STALE_AFTER:
+            fail(run, f"Abandoned: the run did not finish within {STALE_AFTER.total_seconds() / 3600:g} hours.")
+
+
+def _synced_profiles(profile_ids: list[int]) -> set[int]:
+    """Profiles that already have performance history from an earlier run (so they need no back-fill)."""
+    return set(db.session.scalars(select(SyncReport.profile_id).distinct().where(
+        SyncReport.profile_id.in_(profile_ids), SyncReport.status == "ingested",
+        SyncReport.report_type.in_(plan.ADS_REPORT_TYPES))))
+
+
+def start_run(seller_id: int, kind: str = "manual", *, days: int | None = None,
+              requested_by_id: int | None = None) -> tuple[SyncRun, bool]:
+    """Plan and enqueue a run, or return the seller's running one: (run, started_now).
+
+    `days` overrides the window; otherwise each profile gets the trailing `plan.NIGHTLY_DAYS`, or the back-fill
+    window (`plan.BACKFILL_DAYS`) if it has never been synced, whatever the kind.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown run kind {kind!r}")
+    if days is not None and not 1 <= days <= plan.BACKFILL_DAYS:
+        raise SyncRefused(f"days must be between 1 and {plan.BACKFILL_DAYS} (Amazon keeps 95 days of reports)")
+    # The seller row lock serialises two "Sync now" clicks (PostgreSQL; SQLite writers are serial anyway).
+    seller = db.session.scalar(select(Seller).where(Seller.id == seller_id).with_for_update())
+    if seller is None:
+        raise SyncRefused(f"there is no seller {seller_id}")
+    _expire_stale(seller_id)
+    running = active_run(seller_id)
+    if running is not None:
+        db.session.commit()
+        return running, False
+    profiles = managed_profiles(seller)
+    if not profiles:
+        db.session.commit()
+        raise SyncRefused(f"{seller.name} has no managed Amazon Ads profile on a working connection to sync")
+    if days is None:
+        history = _synced_profiles([p.profile_id for p in profiles])
+        days_for = lambda p: plan.NIGHTLY_DAYS if p.profile_id in history else plan.BACKFILL_DAYS  # noqa: E731
+    else:
+        days_for = lambda p: days  # noqa: E731
+    sp = seller.connection("sp")
+    planned = plan.plan(profiles, days_for, sales_traffic=bool(sp and sp.connected and sp.revoked_at is None))
+    run = SyncRun(seller_id=seller.id, kind=kind, status="queued", stage="queued", requested_by_id=requested_by_id,
+                  start_date=min(p.start for p in planned), end_date=max(p.end for p in planned), rows=0)
+    run.reports = [SyncReport(source=p.source, report_type=p.report_type, profile_id=p.profile_id,
+                              marketplace_id=p.marketplace_id, start_date=p.start, end_date=p.end, status="new",
+                              checks=0, rows=0) for p in planned]
+    db.session.add(run)
+    db.session.commit()
+    from marketing.sync import jobs
+
+    jobs.resume_run(run.id)
+    return run, True
+
+
+def start_backfill(seller_id: int) -> SyncRun | None:
+    """After a first connect: pull the history Amazon still has. None when there is nothing to sync yet."""
+    try:
+        run, _ = start_run(seller_id, "backfill")
+    except SyncRefused as exc:
+        log.info("no back-fill for seller %s: %s", seller_id, exc)
+        return None
+    return run
+
+
+def nightly() -> list[int]:
+    """Periodic: start the nightly run of every seller with a working Ads connection; returns the run ids."""
+    started = []
+    for seller in db.session.scalars(select(Seller).order_by(Seller.id)).all():
+        if not managed_profiles(seller):
+            continue
+        try:
+            run, new = start_run(seller.id, "nightly")
+        except SyncRefused as exc:
+            log.info("no nightly sync for %s: %s", seller.name, exc)
+            continue
+        if new:
+            started.append(run.id)
+    return started
+
+
+def resume_all() -> int:
+    """Periodic: re-enqueue the next step of every unfinished run whose job is gone; returns jobs enqueued."""
+    from marketing.sync import jobs
+
+    ids = db.session.scalars(select(SyncRun.id).where(SyncRun.status.in_(ACTIVE))).all()
+    return sum(jobs.resume_run(run_id) for run_id in ids)
+
+
+def progress(run: SyncRun) -> dict:
+    """What the seller page and `marketing sync` show while a run goes on."""
+    counts = dict(db.session.execute(select(SyncReport.status, func.count()).where(SyncReport.run_id == run.id)
+                                     .group_by(SyncReport.status)).all())
+    total = sum(counts.values())
+    done = counts.get("ingested", 0)
+    rows = run.rows if run.status == "succeeded" else db.session.scalar(
+        select(func.coalesce(func.sum(SyncReport.rows), 0)).where(SyncReport.run_id == run.id))
+    end = run.finished_at or now()
+    return {
+        "id": run.id,
+        "seller_id": run.seller_id,
+        "kind": run.kind,
+        "status": run.status,
+        "stage": run.stage,
+        "active": run.status in ACTIVE,
+        "start_date": run.start_date.isoformat(),
+        "end_date": run.end_date.isoformat(),
+        "reports_total": total,
+        "reports_done": done,
+        "reports_waiting": counts.get("requested", 0),
+        "reports_pending": total - done,
+        "rows": int(rows or 0),
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "duration_seconds": round((end - run.started_at).total_seconds(), 1) if run.started_at else None,
+        "error": run.error,
+    }

@@ -1,0 +1,173 @@
+"""Runs end to end against the sandbox: plan, structure, performance totals to the cent, idempotence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from marketing.clock import set_today
+from marketing.extensions import db
+from marketing.models import (
+    SalesTrafficDaily,
+    Seller,
+    SpAdGroup,
+    SpCampaign,
+    SpCampaignDaily,
+    SpProductAd,
+    SpSearchTermDaily,
+    SpTarget,
+    SpTargetDaily,
+    SyncReport,
+    SyncRun,
+)
+from marketing.sync import jobs, plan, runs
+from tests.sync.conftest import connect, drain, money, sandbox_rows, sync
+
+pytestmark = pytest.mark.sqlite
+
+
+def test_windows_cut_a_range_into_31_day_reports():
+    start = dt.date(2026, 1, 1)
+    assert plan.windows(start, start + dt.timedelta(days=92)) == [
+        (dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
+        (dt.date(2026, 2, 1), dt.date(2026, 3, 3)),
+        (dt.date(2026, 3, 4), dt.date(2026, 4, 3)),
+    ]
+    assert plan.windows(start, start) == [(start, start)]
+
+
+def test_yesterday_is_taken_in_the_profiles_time_zone(app):
+    set_today(dt.date(2026, 3, 10))
+    ahead = plan.profile_today("Pacific/Kiritimati")  # UTC+14: always a day ahead of UTC or equal
+    behind = plan.profile_today("Pacific/Pago_Pago")  # UTC-11
+    assert ahead - behind == dt.timedelta(days=1)
+    assert plan.profile_today("UTC") == dt.date(2026, 3, 10)
+    start, end = plan.profile_range("UTC", 14)
+    assert (start, end) == (dt.date(2026, 2, 24), dt.date(2026, 3, 9))
+
+
+def test_first_run_back_fills_then_nightly_takes_14_days(app, sbx):
+    seller = connect(sbx, 0, countries=None)
+    profiles = runs.managed_profiles(seller)
+    assert {p.account_type for p in profiles} == {"seller"}  # the agency profile is never synced
+    run = runs.start_backfill(seller.id)
+    types = [(r.report_type, r.profile_id) for r in run.reports]
+    assert types.count(("structure", profiles[0].profile_id)) == 1
+    assert types.count(("spTargeting", profiles[0].profile_id)) == 3  # 93 days in 31-day windows
+    assert sum(r.report_type == plan.SALES_TRAFFIC for r in run.reports) == len({p.marketplace_id for p in profiles})
+    assert (run.end_date - run.start_date).days + 1 >= plan.BACKFILL_DAYS
+    # one run per seller at a time: asking again hands back the running one
+    again, started = runs.start_run(seller.id, "manual")
+    assert (again.id, started) == (run.id, False)
+    # once a profile has history, a run without --days takes the trailing 14 days
+    db.session.execute(SyncReport.__table__.update().where(SyncReport.run_id == run.id).values(status="ingested"))
+    run.status = "succeeded"
+    db.session.commit()
+    nightly, started = runs.start_run(seller.id, "nightly")
+    assert started
+    assert {(r.end_date - r.start_date).days + 1 for r in nightly.reports} == {plan.NIGHTLY_DAYS}
+
+
+def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, queue):
+    seller_id = seller.id
+    runs.after_sync("probe", "marketing.sync.runs.latest_run")
+    try:
+        result = sync(seller, days=3)
+    finally:
+        runs.AFTER_SYNC.pop("probe")
+    assert result["status"] == "succeeded", result["error"]
+    assert result["reports_done"] == result["reports_total"] == 6  # structure, 4 SP reports, Sales & Traffic
+    seller = db.session.get(Seller, seller_id)
+    (profile,) = runs.managed_profiles(seller)
+    pid = profile.profile_id
+
+    # structure: every kind, archived kept, inherited bids NULL, ids as integers
+    assert db.session.scalar(select(func.count()).select_from(SpCampaign).where(SpCampaign.profile_id == pid))
+    assert db.session.scalar(select(func.count()).select_from(SpAdGroup).where(SpAdGroup.profile_id == pid))
+    assert db.session.scalar(select(func.count()).select_from(SpProductAd).where(SpProductAd.profile_id == pid))
+    kinds = dict(db.session.execute(select(SpTarget.kind, func.count()).where(SpTarget.profile_id == pid)
+                                    .group_by(SpTarget.kind)).all())
+    assert kinds["keyword"] and kinds["target"]
+    states = set(db.session.scalars(select(SpTarget.state).where(SpTarget.profile_id == pid)))
+    assert "ARCHIVED" in states
+    assert db.session.scalar(select(func.count()).select_from(SpTarget).where(SpTarget.bid.is_(None)))
+    campaign = db.session.scalars(select(SpCampaign).where(SpCampaign.profile_id == pid)).first()
+    assert campaign.bidding_strategy and "PLACEMENT_TOP" in campaign.placement_adjustments
+
+    # performance: our tables hold exactly what the sandbox reports, to the cent
+    run = db.session.get(SyncRun, result["id"])
+    for report_type, model, sales in (("spCampaigns", SpCampaignDaily, "sales7d"),
+                                      ("spTargeting", SpTargetDaily, "sales7d"),
+                                      ("spSearchTerm", SpSearchTermDaily, "sales7d")):
+        rows = sandbox_rows(seller, pid, report_type, run.start_date, run.end_date)
+        cost, got_sales, count = db.session.execute(select(
+            func.sum(model.cost), func.sum(model.sales), func.count()).where(model.profile_id == pid)).one()
+        assert count == len(rows)
+        assert money(cost) == money(sum(money(r["cost"]) for r in rows))
+        assert money(got_sales) == money(sum(money(r[sales]) for r in rows))
+    assert db.session.scalar(select(func.count()).select_from(SalesTrafficDaily)) == 3
+    assert queue.connection.exists(f"rq:job:after-sync-probe-{run.id}")
+
+
+def test_running_the_sync_twice_changes_nothing(app, sbx, seller):
+    def snapshot():
+        db.session.expire_all()
+        tables = (SpCampaignDaily, SpTargetDaily, SpSearchTermDaily, SalesTrafficDaily, SpTarget, SpCampaign)
+        return {m.__tablename__: sorted(tuple(str(v) for k, v in sorted(vars(row).items())
+                                              if not k.startswith("_") and k != "synced_at")
+                                        for row in db.session.scalars(select(m)))
+                for m in tables}
+
+    seller_id = seller.id
+    assert sync(seller, days=2)["status"] == "succeeded"
+    first = snapshot()
+    assert sync(db.session.get(Seller, seller_id), days=2)["status"] == "succeeded"
+    assert snapshot() == first
+
+
+def test_a_step_run_twice_does_nothing_the_second_time(app, sbx, seller, queue):
+    run, _ = runs.start_run(seller.id, "manual", days=1)
+    report = next(r for r in run.reports if r.report_type == "spCampaigns")
+    jobs.request(report.id)
+    db.session.expire_all()
+    first = (report.amazon_report_id, report.checks, report.status)
+    jobs.request(report.id)  # a duplicate delivery of the same job
+    db.session.expire_all()
+    assert (report.amazon_report_id, report.checks, report.status) == first
+    assert drain(run.id)["status"] == "succeeded"
+
+
+def test_restated_sales_are_pulled_again(app, sbx, seller):
+    seller_id = seller.id
+    assert sync(seller, days=14)["status"] == "succeeded"
+    seller = db.session.get(Seller, seller_id)
+    (pid,) = [p.profile_id for p in runs.managed_profiles(seller)]
+    before = db.session.scalar(select(func.sum(SpCampaignDaily.sales)))
+    set_today(sbx.admin.advance(3))
+    result = sync(seller, days=14)
+    assert result["status"] == "succeeded", result["error"]
+    seller = db.session.get(Seller, seller_id)
+    run = db.session.get(SyncRun, result["id"])
+    rows = sandbox_rows(seller, pid, "spCampaigns", run.start_date, run.end_date)
+    window = (SpCampaignDaily.date >= run.start_date) & (SpCampaignDaily.date <= run.end_date)
+    got = db.session.execute(select(func.sum(SpCampaignDaily.cost), func.sum(SpCampaignDaily.sales))
+                             .where(window)).one()
+    assert (money(got[0]), money(got[1])) == (money(sum(money(r["cost"]) for r in rows)),
+                                             money(sum(money(r["sales7d"]) for r in rows)))
+    assert db.session.scalar(select(func.sum(SpCampaignDaily.sales))) != before
+
+
+def test_nightly_starts_a_run_for_each_connected_seller(app, sbx):
+    from marketing import sellers
+    from marketing.jobs import tick
+
+    connect(sbx, 0)
+    sellers.create_seller("Not Connected", "NA")
+    db.session.commit()
+    started = runs.nightly()
+    assert len(started) == 1
+    assert runs.nightly() == []  # the run is still going: nothing new
+    assert tick.PERIODIC["sync-nightly"].func == "marketing.sync.runs.nightly"
+    assert tick.PERIODIC["sync-resume"].func == "marketing.sync.runs.resume_all"
