@@ -12,6 +12,7 @@ from marketing.models.facts import (
     SpSearchTermDaily,
     SpTargetDaily,
 )
+from marketing.models.rollups import ProfileDaily
 from marketing.models.sellers import REGIONS, Seller
 from marketing.models.settings import SettingValue
 from marketing.models.sync import SyncReport, SyncRun
@@ -31,6 +32,7 @@ __all__ = [
     "Base",
     "PasswordResetToken",
     "Product",
+    "ProfileDaily",
     "SalesTrafficAsinDaily",
     "SalesTrafficDaily",
     "SpAdGroup",

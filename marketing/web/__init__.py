@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from marketing import formatting
 from marketing.connections.service import token_status
 from marketing.extensions import db, login_manager
 from marketing.models import User
@@ -14,7 +15,7 @@ from marketing.security import permissions
 
 
 def init_app(app: Flask) -> None:
-    from marketing.web import admin, auth, connections, health, sellers, sync
+    from marketing.web import admin, auth, connections, dashboard, health, sellers, sync, vendor
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(sellers.bp)
@@ -22,6 +23,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(sync.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(vendor.bp)
 
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
@@ -29,6 +32,8 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
     app.jinja_env.globals.update(can=permissions.can, P=permissions, token_status=token_status)
+    app.jinja_env.globals.update(url_with=dashboard.url_with, plotly_version=vendor.PLOTLY_VERSION)
+    app.jinja_env.filters.update(formatting.FILTERS)
     app.context_processor(_chrome)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -6,10 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from marketing import audit, sellers
+from marketing import audit, charts, sellers
+from marketing.clock import now
+from marketing.dashboard import overview as overview_data
+from marketing.dashboard import periods
 from marketing.extensions import db
 from marketing.models import REGIONS
 from marketing.security import permissions as P
+from marketing.web import dashboard
 from marketing.web.forms import field
 
 bp = Blueprint("sellers", __name__)
@@ -18,8 +22,16 @@ bp = Blueprint("sellers", __name__)
 @bp.get("/")
 @login_required
 def overview():
+    """All sellers the user may see with their period KPIs, problems first, 25 to a page."""
     rows = db.session.scalars(P.visible_sellers_query(current_user)).all()
-    return render_template("sellers/overview.html", sellers=rows)
+    when, message = dashboard.period()
+    page = request.args.get("page", "1")
+    result = overview_data.build(rows, when, now(), int(page) if page.isdigit() and len(page) < 7 else 1)
+    if dashboard.wants_csv():
+        return dashboard.overview_csv(result, when)
+    chart = dashboard.figure(charts.daily_trend(result.trend, "Sellers on this page")) if result.trend else None
+    return render_template("sellers/overview.html", sellers=rows, result=result, period=when,
+                           period_message=message, presets=periods.PRESETS, chart=chart)
 
 
 @bp.route("/sellers/new", methods=["GET", "POST"])
@@ -47,7 +59,9 @@ def create():
 @login_required
 def show(seller_id: int):
     seller = P.seller_or_404(seller_id)
-    return render_template("sellers/show.html", seller=seller)
+    if dashboard.wants_csv():
+        return dashboard.seller_campaigns_csv(seller)
+    return render_template("sellers/show.html", seller=seller, board=dashboard.seller_view(seller))
 
 
 @bp.route("/sellers/<int:seller_id>/delete", methods=["GET", "POST"])

@@ -1,0 +1,4 @@
+"""The dashboard's read side: date ranges, aggregated queries, daily rollups and the overview's ranking.
+
+Pages ask these modules for results that are already summed and divided; templates only format them.
+"""

@@ -1,0 +1,264 @@
+"""Dashboard pages below a seller: campaign, keyword/target and search terms; helpers shared with the overview
+and seller page (date range, profile choice, table listing, CSV download).
+
+Every page resolves the seller with `seller_or_404` and the profile among the seller's managed profiles, so
+foreign, unknown and malformed ids all end in 404.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_login import login_required
+
+from marketing import charts
+from marketing.clock import today
+from marketing.dashboard import periods, queries
+from marketing.dashboard.metrics import Comparison, Metrics
+from marketing.models import AdsProfile, Seller
+from marketing.security import permissions as P
+
+bp = Blueprint("dashboard", __name__)
+
+MAX_AMAZON_ID = 2**63 - 1
+CSV_MAX_ROWS = 100_000
+
+
+# --- request helpers ----------------------------------------------------------------------------------------
+
+def amazon_id(value) -> int:
+    """An Amazon id from the URL or query string; anything else is simply not found."""
+    text = str(value or "")
+    if not text.isdigit() or int(text) > MAX_AMAZON_ID:
+        abort(404)
+    return int(text)
+
+
+def period() -> tuple[periods.Period, str | None]:
+    return periods.resolve(request.args, today())
+
+
+def profile(seller: Seller, profiles: list[AdsProfile]) -> AdsProfile | None:
+    """The managed profile named by `?profile=` (404 if it is not one of this seller's), else the first."""
+    if "profile" not in request.args:
+        return profiles[0] if profiles else None
+    wanted = amazon_id(request.args["profile"])
+    chosen = next((p for p in profiles if p.profile_id == wanted), None)
+    if chosen is None:
+        abort(404)
+    return chosen
+
+
+def listing(sorts: tuple[str, ...], default: str = "cost", per_page: int = 50) -> queries.Listing:
+    """Sort, direction, filters and page from the query string; unknown values fall back to defaults."""
+    sort = request.args.get("sort", default)
+    page = request.args.get("page", "1")
+    return queries.Listing(
+        sort=sort if sort in sorts else default,
+        descending=request.args.get("dir", "asc" if sort in ("name", "text", "search_term") else "desc") != "asc",
+        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+        per_page=CSV_MAX_ROWS if wants_csv() else per_page,
+        state=(request.args.get("state") or "").strip().lower()[:16] or None,
+        search=(request.args.get("q") or "").strip()[:100] or None,
+    )
+
+
+def url_with(**changes) -> str:
+    """This page's URL with some query arguments changed (None removes one).
+
+    A new preset drops an explicit from/to, and any change but the page number goes back to page 1.
+    """
+    args = request.args.to_dict()
+    if "range" in changes:
+        args.pop("from", None)
+        args.pop("to", None)
+    if "page" not in changes:
+        args.pop("page", None)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def wants_csv() -> bool:
+    return request.args.get("format") == "csv"
+
+
+METRIC_HEADER = ["currency", "impressions", "clicks", "spend", "ad_sales", "orders", "units", "acos", "roas", "cpc"]
+
+
+def metric_cells(m: Metrics, currency: str) -> list:
+    return [currency, m.impressions, m.clicks, m.cost, m.sales, m.orders, m.units, _plain(m.acos), _plain(m.roas),
+            _plain(m.cpc)]
+
+
+def _plain(value):
+    return "" if value is None else round(value, 4)
+
+
+def csv_response(name: str, header: list[str], rows) -> Response:
+    """A CSV download; text cells that a spreadsheet would run as a formula are prefixed with a quote."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    filename = f"{name}-{today().isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _cell(value):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def figure(fig) -> str:
+    return charts.to_json(fig)
+
+
+def _seller_profile(seller_id: int) -> tuple[Seller, AdsProfile, list[AdsProfile]]:
+    seller = P.seller_or_404(seller_id)
+    profiles = queries.managed_profiles([seller.id]).get(seller.id, [])
+    chosen = profile(seller, profiles)
+    if chosen is None:
+        abort(404)
+    return seller, chosen, profiles
+
+
+# --- seller page (rendered by sellers.show) -----------------------------------------------------------------
+
+def seller_view(seller: Seller) -> dict:
+    """What the seller page shows for one managed profile and period, or which empty state applies."""
+    when, message = period()
+    profiles = queries.managed_profiles([seller.id]).get(seller.id, [])
+    chosen = profile(seller, profiles)
+    view = {"period": when, "period_message": message, "profiles": profiles, "profile": chosen,
+            "presets": periods.PRESETS, "last_sync": queries.latest_sync_runs([seller.id]).get(seller.id)}
+    ads = seller.connection("ads")
+    if chosen is None:
+        view["empty"] = "connect" if ads is None or not ads.connected else "choose_profiles"
+        return view
+    key = (seller.id, chosen.currency_code)
+    current = queries.totals([seller.id], when, chosen.profile_id).get(key, Metrics())
+    previous = queries.totals([seller.id], when.previous(), chosen.profile_id).get(key, Metrics())
+    days = queries.daily([seller.id], when, chosen.profile_id).get(key)
+    asked = listing(queries.CAMPAIGN_SORTS)
+    table = queries.campaigns(chosen.profile_id, when, asked)
+    if days is None and not table.total:
+        sync = view["last_sync"]
+        view["empty"] = "first_sync" if sync is None or sync.status in ("queued", "running") else "no_data"
+    view.update(
+        comparison=Comparison(current, previous), campaigns=table, listing=asked,
+        states=queries.campaign_states(chosen.profile_id),
+        chart=figure(charts.daily_trend({chosen.currency_code: days or [(d, Metrics()) for d in when.dates()]},
+                                        f"{seller.name} · {chosen.country_code}")),
+    )
+    return view
+
+
+def seller_campaigns_csv(seller: Seller) -> Response:
+    when, _ = period()
+    profiles = queries.managed_profiles([seller.id]).get(seller.id, [])
+    chosen = profile(seller, profiles)
+    if chosen is None:
+        abort(404)
+    table = queries.campaigns(chosen.profile_id, when, listing(queries.CAMPAIGN_SORTS))
+    return csv_response(
+        f"campaigns-{chosen.profile_id}", ["campaign_id", "name", "state", "from", "to", *METRIC_HEADER],
+        ([r.id, r.info["name"], r.info["state"], when.start, when.end, *metric_cells(r.metrics, chosen.currency_code)]
+         for r in table.items))
+
+
+# --- campaign, target and search-term pages -----------------------------------------------------------------
+
+@bp.get("/sellers/<int:seller_id>/campaigns/<int:campaign_id>")
+@login_required
+def campaign(seller_id: int, campaign_id: int):
+    seller, chosen, profiles = _seller_profile(seller_id)
+    campaign_id = amazon_id(campaign_id)
+    info = queries.campaign(seller.id, chosen.profile_id, campaign_id)
+    if info is None:
+        abort(404)
+    when, message = period()
+    currency = chosen.currency_code
+    asked = listing(queries.TARGET_SORTS)
+    targets = queries.targets(chosen.profile_id, campaign_id, when, asked)
+    if wants_csv():
+        if request.args.get("table") == "ad_groups":
+            return csv_response(
+                f"ad-groups-{campaign_id}", ["ad_group_id", "name", "state", "default_bid", *METRIC_HEADER],
+                ([g.id, g.info["name"], g.info["state"], g.info["default_bid"], *metric_cells(g.metrics, currency)]
+                 for g in queries.ad_groups(chosen.profile_id, campaign_id, when)))
+        return csv_response(
+            f"targets-{campaign_id}",
+            ["target_id", "text", "kind", "match_type", "ad_group", "state", "bid", "bid_inherited", *METRIC_HEADER],
+            ([t.id, t.info["text"], t.info["kind"], t.info["match_type"], t.info["ad_group"], t.info["state"],
+              t.info["bid"], bool(t.info["inherited"]), *metric_cells(t.metrics, currency)] for t in targets.items))
+    days = queries.campaign_daily(chosen.profile_id, campaign_id, when)
+    return render_template(
+        "dashboard/campaign.html", seller=seller, profile=chosen, profiles=profiles, campaign=info, period=when,
+        period_message=message, presets=periods.PRESETS, targets=targets, targets_listing=asked,
+        ad_groups=queries.ad_groups(chosen.profile_id, campaign_id, when),
+        totals=sum((m for _, m in days), Metrics()),
+        chart=figure(charts.daily_trend({currency: days}, info.name)))
+
+
+@bp.get("/sellers/<int:seller_id>/targets/<int:target_id>")
+@login_required
+def target(seller_id: int, target_id: int):
+    seller, chosen, profiles = _seller_profile(seller_id)
+    target_id = amazon_id(target_id)
+    info = queries.target(seller.id, chosen.profile_id, target_id)
+    if info is None:
+        abort(404)
+    when, message = period()
+    currency = chosen.currency_code
+    days = queries.target_daily(chosen.profile_id, target_id, when)
+    if wants_csv():
+        return csv_response(
+            f"target-{target_id}", ["date", "bid", *METRIC_HEADER],
+            ([d.date, d.bid, *metric_cells(d.metrics, currency)] for d in days))
+    since = dt.datetime.combine(when.start - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    changes = queries.bid_changes(seller.id, target_id, since)
+    return render_template(
+        "dashboard/target.html", seller=seller, profile=chosen, profiles=profiles, target=info, period=when,
+        period_message=message, presets=periods.PRESETS, days=days, changes=changes,
+        totals=sum((d.metrics for d in days), Metrics()),
+        campaign_name=queries.campaign_names(chosen.profile_id, [info.campaign_id]).get(info.campaign_id),
+        chart=figure(charts.bid_history(days, changes, currency, info.text, chosen.timezone)))
+
+
+@bp.get("/sellers/<int:seller_id>/search-terms")
+@login_required
+def search_terms(seller_id: int):
+    seller, chosen, profiles = _seller_profile(seller_id)
+    campaign_id = amazon_id(request.args["campaign"]) if request.args.get("campaign") else None
+    when, message = period()
+    asked = listing(queries.SEARCH_TERM_SORTS)
+    terms = queries.search_terms(chosen.profile_id, when, asked, campaign_id)
+    if wants_csv():
+        return csv_response(
+            f"search-terms-{chosen.profile_id}", ["campaign_id", "campaign", "search_term", *METRIC_HEADER],
+            ([r.id, r.info["campaign"], r.info["search_term"], *metric_cells(r.metrics, chosen.currency_code)]
+             for r in terms.items))
+    campaign_name = queries.campaign_names(chosen.profile_id, [campaign_id]).get(campaign_id) if campaign_id else None
+    return render_template(
+        "dashboard/search_terms.html", seller=seller, profile=chosen, profiles=profiles, period=when,
+        period_message=message, presets=periods.PRESETS, terms=terms, listing=asked, campaign_id=campaign_id,
+        campaign_name=campaign_name)
+
+
+def overview_csv(result, when: periods.Period) -> Response:
+    """Every visible seller's period metrics per currency, with the previous period's spend and sales."""
+    return csv_response(
+        "overview", ["seller", "from", "to", *METRIC_HEADER, "tacos", "previous_spend", "previous_ad_sales"],
+        ([s.seller.name, when.start, when.end, *metric_cells(c.current, currency), _plain(c.current.tacos),
+          c.previous.cost, c.previous.sales]
+         for s in result.sellers for currency, c in s.comparisons.items()))

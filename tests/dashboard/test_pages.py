@@ -1,0 +1,173 @@
+"""The dashboard pages over HTTP: access, 404s, date ranges, escaping, CSV downloads, the plotly bundle."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+
+from marketing.web.vendor import PLOTLY_VERSION
+
+pytestmark = pytest.mark.sqlite
+
+FIGURE = re.compile(r'<script type="application/json" class="plotly-figure" data-target="([^"]+)">(.*?)</script>',
+                    re.S)
+
+
+@pytest.fixture
+def admin(make_user, login):
+    make_user("admin@example.com", role="admin")
+    login("admin@example.com")
+
+
+def figures(html: str) -> dict:
+    return {target: json.loads(body) for target, body in FIGURE.findall(html)}
+
+
+def test_pages_render_with_their_charts(client, admin, shop):
+    pages = {
+        "/": "overview-trend",
+        f"/sellers/{shop.id}": "seller-trend",
+        f"/sellers/{shop.id}/campaigns/1001?profile=111": "campaign-trend",
+        f"/sellers/{shop.id}/targets/9001?profile=111": "bid-history",
+    }
+    for url, chart in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        assert chart in figures(html), url
+        assert f'src="/vendor/plotly-{PLOTLY_VERSION}.min.js"' in html
+        # Every script is external or a JSON data block: the CSP forbids inline code.
+        for tag in re.findall(r"<script[^>]*>", html):
+            assert "src=" in tag or 'type="application/json"' in tag, tag
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    search = client.get(f"/sellers/{shop.id}/search-terms?profile=111&campaign=1001")
+    assert search.status_code == 200 and "big family tent" in search.get_data(as_text=True)
+
+
+def test_seller_page_shows_kpis_table_and_escapes_names(client, admin, shop):
+    html = client.get(f"/sellers/{shop.id}").get_data(as_text=True)
+    assert "1,050.00 USD" in html  # spend over the last 30 days, with its currency
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(" not in html
+    assert "Amazon authorizations" in html and "days in America/Los_Angeles" in html
+    campaign = client.get(f"/sellers/{shop.id}/campaigns/1002?profile=111").get_data(as_text=True)
+    assert "<script>alert(" not in campaign
+    hover = figures(campaign)["campaign-trend"]["data"][0]["hovertext"][0]
+    assert hover.startswith("<b>&lt;script&gt;alert(1)&lt;/script&gt;</b>")
+
+
+def test_campaign_page_marks_inherited_bids(client, admin, shop):
+    html = client.get(f"/sellers/{shop.id}/campaigns/1001?profile=111").get_data(as_text=True)
+    row = re.search(r"camping tent</a>.*?</tr>", html, re.S).group(0)
+    assert "0.75 USD" in row and "inherited" in row
+
+
+def test_target_page_marks_applied_bid_changes(client, admin, shop, db):
+    from marketing import audit
+
+    audit.record("bid.applied", target_type="target", target_id=9001, seller_id=shop.id, old_bid="1.00",
+                 new_bid="1.10")
+    audit.record("seller.renamed", target_type="target", target_id=9001, seller_id=shop.id)
+    db.session.commit()
+    html = client.get(f"/sellers/{shop.id}/targets/9001?profile=111").get_data(as_text=True)
+    traces = figures(html)["bid-history"]["data"]
+    assert traces[-1]["name"] == "Applied change" and len(traces[-1]["x"]) == 1
+    assert "1.00 USD → 1.10 USD" in traces[-1]["hovertext"][0]
+
+
+def test_viewer_sees_assigned_seller_and_404_for_others(client, make_user, make_seller, login, shop, seed):
+    other = make_seller("Other Co")
+    seed.connect(other, (222, "US", "USD", "UTC"))
+    seed.campaign(other, 222, 5000, "Theirs")
+    make_user("viewer@example.com", role="viewer", sellers=[shop])
+    login("viewer@example.com")
+    assert client.get(f"/sellers/{shop.id}").status_code == 200
+    assert client.get(f"/sellers/{shop.id}/campaigns/1001?profile=111").status_code == 200
+    overview = client.get("/").get_data(as_text=True)
+    assert "Acme Outdoor" in overview and "Other Co" not in overview
+    for url in [
+        f"/sellers/{other.id}",  # foreign seller
+        f"/sellers/{other.id}/campaigns/5000?profile=222",
+        f"/sellers/{shop.id}?profile=222",  # another seller's profile
+        f"/sellers/{shop.id}/campaigns/5000?profile=222",
+        f"/sellers/{shop.id}/campaigns/5000?profile=111",  # a campaign of another profile
+        f"/sellers/{shop.id}/campaigns/424242?profile=111",  # unknown
+        f"/sellers/{shop.id}/targets/9999?profile=111",
+        f"/sellers/{shop.id}/campaigns/abc?profile=111",  # malformed
+        f"/sellers/{shop.id}/campaigns/1001?profile=abc",
+        f"/sellers/{shop.id}/campaigns/1001?profile=-1",
+        f"/sellers/{shop.id}/campaigns/99999999999999999999999?profile=111",  # beyond 64 bits
+        f"/sellers/{shop.id}/search-terms?profile=111&campaign=x",
+        "/sellers/x/campaigns/1001",
+    ]:
+        assert client.get(url).status_code == 404, url
+
+
+def test_bad_date_range_shows_a_message_and_the_default_range(client, admin, shop):
+    for query in ["from=2026-13-01&to=2026-01-01", "from=2026-03-10&to=2026-03-01", "range=forever",
+                  "from=%00&to=%ff", "from=2026-01-01&to=2099-01-01", "page=-3&sort=drop+table"]:
+        response = client.get(f"/sellers/{shop.id}?{query}")
+        assert response.status_code == 200, query
+        html = response.get_data(as_text=True)
+        assert 'value="2026-02-13"' in html, query  # the default: the last 30 complete days
+    assert "Enter dates as YYYY-MM-DD" in client.get(f"/sellers/{shop.id}?from=x&to=y").get_data(as_text=True)
+    week = client.get(f"/sellers/{shop.id}?range=7d").get_data(as_text=True)
+    assert 'value="2026-03-08"' in week and 'class="active">Last 7 days' in week
+
+
+def test_campaign_table_sorts_filters_and_pages(client, admin, shop):
+    html = client.get(f"/sellers/{shop.id}?state=paused").get_data(as_text=True)
+    assert "campaigns/1002" in html and "campaigns/1001" not in html
+    html = client.get(f"/sellers/{shop.id}?sort=name&dir=asc").get_data(as_text=True)
+    assert html.index("campaigns/1002") < html.index("campaigns/1001")  # "<" sorts before "T"
+    assert "No campaign matches" in client.get(f"/sellers/{shop.id}?q=nothing").get_data(as_text=True)
+
+
+def test_csv_downloads(client, admin, shop):
+    response = client.get(f"/sellers/{shop.id}?format=csv&sort=name&dir=asc")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["campaign_id"] for r in rows] == ["1002", "1001"]
+    assert rows[1]["spend"] == "750.0000" and rows[1]["currency"] == "USD" and rows[1]["acos"] == "0.2500"
+    terms = list(csv.DictReader(io.StringIO(client.get(
+        f"/sellers/{shop.id}/search-terms?profile=111&format=csv").get_data(as_text=True))))
+    assert {t["search_term"] for t in terms} == {"big family tent", "'=HYPERLINK(\"x\")"}  # no live formulas
+    targets = list(csv.DictReader(io.StringIO(client.get(
+        f"/sellers/{shop.id}/campaigns/1001?profile=111&format=csv").get_data(as_text=True))))
+    assert {t["text"]: t["bid_inherited"] for t in targets} == {"tent 4 person": "False", "camping tent": "True"}
+    groups = client.get(f"/sellers/{shop.id}/campaigns/1001?profile=111&format=csv&table=ad_groups")
+    assert next(csv.DictReader(io.StringIO(groups.get_data(as_text=True))))["default_bid"] == "0.7500"
+    days = client.get(f"/sellers/{shop.id}/targets/9001?profile=111&format=csv&range=7d")
+    assert len(list(csv.DictReader(io.StringIO(days.get_data(as_text=True))))) == 7
+    overview = list(csv.DictReader(io.StringIO(client.get("/?format=csv").get_data(as_text=True))))
+    assert [(r["seller"], r["currency"], r["spend"]) for r in overview] == [("Acme Outdoor", "USD", "1050.0000")]
+
+
+def test_empty_states_say_what_to_do(client, admin, make_seller, seed, db):
+    from marketing.models import SyncRun
+
+    bare = make_seller("Bare")
+    assert "Connect Amazon Ads" in client.get(f"/sellers/{bare.id}").get_data(as_text=True)
+    unchosen = make_seller("Unchosen")
+    seed.connect(unchosen, (7, "US", "USD", "UTC"), managed=False)
+    assert "Choose profiles to manage" in client.get(f"/sellers/{unchosen.id}").get_data(as_text=True)
+    waiting = make_seller("Waiting")
+    seed.connect(waiting, (8, "US", "USD", "UTC"))
+    db.session.add(SyncRun(seller_id=waiting.id, kind="backfill", status="running", start_date=bare.created_at.date(),
+                           end_date=bare.created_at.date()))
+    db.session.commit()
+    assert "First sync running" in client.get(f"/sellers/{waiting.id}").get_data(as_text=True)
+    overview = client.get("/").get_data(as_text=True)
+    assert "Choose profiles to manage" in overview and "First sync running" in overview
+
+
+def test_plotly_bundle_is_served_from_the_package_with_a_long_cache(client):
+    response = client.get(f"/vendor/plotly-{PLOTLY_VERSION}.min.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert response.cache_control.max_age == 365 * 24 * 3600 and response.cache_control.immutable
+    assert b"plotly" in response.data[:2000].lower()
+    response.close()
+    assert client.get("/vendor/plotly-0.0.1.min.js").status_code == 404
+    assert client.get("/static/js/charts.js").status_code == 200

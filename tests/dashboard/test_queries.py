@@ -1,0 +1,126 @@
+"""Aggregated queries: currencies kept apart, change vs the previous period, TACoS only with Sales & Traffic."""
+
+from decimal import Decimal
+
+import pytest
+
+from marketing.dashboard import overview, periods, queries
+from marketing.dashboard.rollups import refresh_rollups
+from tests.dashboard.conftest import TODAY, day
+
+pytestmark = pytest.mark.sqlite
+
+LAST_7 = periods.preset("7d", TODAY)
+
+
+@pytest.fixture
+def two_markets(make_seller, seed):
+    """One seller advertising in the US (USD) and Canada (CAD), Sales & Traffic synced for the US only."""
+    seller = make_seller("Two Markets")
+    seed.connect(seller, (1, "US", "USD", "America/New_York"), (2, "CA", "CAD", "America/Toronto"))
+    seed.campaign(seller, 1, 10, "US one", days={day(n): (100, 10, "10.00", 1, "40.00") for n in range(1, 15)})
+    seed.campaign(seller, 2, 20, "CA one", currency="CAD",
+                  days={day(n): (100, 10, "5.00", 1, "10.00") for n in range(1, 8)})
+    for n in range(1, 4):  # Sales & Traffic covers three of the seven days
+        seed.sales_traffic(seller, "US", day(n), "200.00")
+    seed.rollup(seller)
+    return seller
+
+
+def test_totals_are_per_currency_and_never_mixed(two_markets):
+    totals = queries.totals([two_markets.id], LAST_7)
+    assert set(totals) == {(two_markets.id, "USD"), (two_markets.id, "CAD")}
+    assert totals[(two_markets.id, "USD")].cost == Decimal("70.00")
+    assert totals[(two_markets.id, "CAD")].cost == Decimal("35.00")
+    assert totals[(two_markets.id, "CAD")].acos == Decimal("0.5")
+
+
+def test_tacos_only_where_sales_and_traffic_exists(two_markets):
+    totals = queries.totals([two_markets.id], LAST_7)
+    us, ca = totals[(two_markets.id, "USD")], totals[(two_markets.id, "CAD")]
+    assert us.total_sales == Decimal("600.00") and us.tacos_cost == Decimal("30.00")  # the 3 covered days only
+    assert us.tacos == Decimal("0.05")
+    assert ca.tacos is None and ca.total_sales is None
+
+
+def test_daily_series_cover_every_day_and_only_known_days_have_tacos(two_markets):
+    series = queries.daily([two_markets.id], LAST_7)[(two_markets.id, "USD")]
+    assert [d for d, _ in series] == LAST_7.dates()
+    assert [m.tacos is not None for _, m in series] == [False] * 4 + [True] * 3
+
+
+def test_change_vs_previous_period_and_totals_per_currency_in_the_overview(two_markets, make_seller, seed):
+    other = make_seller("Euro Shop")
+    seed.connect(other, (3, "DE", "EUR", "Europe/Berlin"))
+    seed.campaign(other, 3, 30, "DE one", currency="EUR", days={day(n): (10, 1, "1.00", 0, "0") for n in range(1, 8)})
+    seed.rollup(other)
+    from marketing.clock import now
+
+    result = overview.build([two_markets, other], LAST_7, now())
+    assert set(result.totals) == {"USD", "CAD", "EUR"}
+    us = result.totals["USD"]
+    assert us.current.cost == Decimal("70.00") and us.previous.cost == Decimal("70.00")  # days 8-14
+    assert us.change("cost") == 0
+    assert result.totals["CAD"].previous.cost == 0 and result.totals["CAD"].change("cost") is None
+    summary = next(s for s in result.sellers if s.seller.id == two_markets.id)
+    assert set(summary.comparisons) == {"USD", "CAD"}
+
+
+def test_unmanaged_profiles_are_left_out(two_markets, db):
+    from marketing.models import AdsProfile
+
+    db.session.query(AdsProfile).filter_by(profile_id=2).update({"managed": False})
+    db.session.commit()
+    assert set(queries.totals([two_markets.id], LAST_7)) == {(two_markets.id, "USD")}
+
+
+def test_refresh_rollups_is_idempotent_and_replaces_its_window(two_markets, seed, db):
+    before = queries.totals([two_markets.id], LAST_7)
+    assert refresh_rollups(two_markets.id, day(7), day(1)) == 14
+    assert refresh_rollups(two_markets.id, day(7), day(1)) == 14
+    assert queries.totals([two_markets.id], LAST_7) == before
+    from marketing.models import SpCampaignDaily
+
+    db.session.query(SpCampaignDaily).filter_by(profile_id=1, date=day(1)).update({"cost": Decimal("99")})
+    db.session.commit()
+    refresh_rollups(two_markets.id, day(1).isoformat(), day(1).isoformat())
+    assert queries.totals([two_markets.id], LAST_7)[(two_markets.id, "USD")].cost == Decimal("159.00")
+
+
+def test_problems_come_first(make_seller, seed, db):
+    from marketing.clock import now
+    from marketing.models import SyncRun
+
+    calm, failing, revoked, costly = (make_seller(n) for n in ("A calm", "B failing", "C revoked", "D costly"))
+    for seller in (calm, failing, costly):
+        seed.connect(seller, (seller.id * 10, "US", "USD", "UTC"))
+    seed.connect(revoked, (99, "US", "USD", "UTC"), revoked_at=now())
+    seed.campaign(costly, costly.id * 10, 1, "c", days={day(1): (10, 5, "90", 1, "100")})  # ACoS 90% vs 30%
+    seed.rollup(costly)
+    db.session.add(SyncRun(seller_id=failing.id, kind="nightly", status="failed", start_date=day(3),
+                           end_date=day(1), error="boom"))
+    db.session.commit()
+    result = overview.build([calm, failing, revoked, costly], LAST_7, now())
+    assert [s.seller.name for s in result.sellers] == ["C revoked", "B failing", "D costly", "A calm"]
+    assert result.sellers[2].problems == [(3, "ACoS 90% vs target 30% (USD)")]
+    assert calm.id in {s.seller.id for s in result.page.items} and result.page.total == 4
+    assert result.sellers[3].empty_state == "first_sync"
+
+
+def test_campaign_listing_filters_sorts_and_pages(shop):
+    listing = queries.Listing(sort="acos", descending=True, per_page=1)
+    page = queries.campaigns(111, periods.preset("30d", TODAY), listing)
+    assert page.total == 2 and page.pages == 2 and page.items[0].info["name"] == "<script>alert(1)</script>"
+    paused = queries.campaigns(111, periods.preset("30d", TODAY), queries.Listing(state="paused"))
+    assert [r.id for r in paused.items] == [1002]
+    named = queries.campaigns(111, periods.preset("30d", TODAY), queries.Listing(search="tents"))
+    assert [r.id for r in named.items] == [1001]
+    assert queries.campaigns(111, periods.preset("30d", TODAY), queries.Listing(search="%")).total == 0
+
+
+def test_targets_show_the_ad_group_default_bid_when_inherited(shop):
+    page = queries.targets(111, 1001, periods.preset("30d", TODAY), queries.Listing(sort="text", descending=False))
+    rows = {r.info["text"]: r for r in page.items}
+    assert rows["camping tent"].info["bid"] == Decimal("0.75") and rows["camping tent"].info["inherited"]
+    assert rows["tent 4 person"].info["bid"] == Decimal("1.10") and not rows["tent 4 person"].info["inherited"]
+    assert rows["tent 4 person"].metrics.cost == Decimal("240.00")
