@@ -46,15 +46,14 @@ class Definition:
             raise SettingError(f"{self.label}: enter a number.") from None
         if not number.is_finite():
             raise SettingError(f"{self.label}: enter a number.")
-        if self.kind == "int":
-            if number != number.to_integral_value():
-                raise SettingError(f"{self.label}: enter a whole number.")
-            number = int(number)
+        if self.kind == "int" and number != number.to_integral_value():
+            raise SettingError(f"{self.label}: enter a whole number.")
+        # Range before int(): int(Decimal("1e999999999")) would build a billion-digit number.
         if self.minimum is not None and number < self.minimum:
             raise SettingError(f"{self.label}: must be at least {self.minimum}.")
         if self.maximum is not None and number > self.maximum:
             raise SettingError(f"{self.label}: must be at most {self.maximum}.")
-        return number
+        return int(number) if self.kind == "int" else number
 
     def dump(self, value: object) -> str:
         return "" if value is None else (value.isoformat() if isinstance(value, dt.date) else str(value))
