@@ -6,6 +6,7 @@ from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from marketing import formatting
 from marketing.connections.service import token_status
@@ -13,10 +14,26 @@ from marketing.extensions import db, login_manager
 from marketing.models import User
 from marketing.security import permissions
 
+MAX_ID = 2**31 - 1
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in our URLs is a database id; one beyond the column's range cannot exist.
+
+    It becomes 0 (never an id), so the view's lookup finds nothing and answers 404. Without this,
+    /sellers/99999999999999999999 reaches the database and fails there (a 500). (Raising ValidationError
+    instead would turn POSTs to such URLs into 405s, because of how werkzeug reports method mismatches.)
+    """
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= MAX_ID else 0
+
 
 def init_app(app: Flask) -> None:
     from marketing.web import admin, auth, connections, dashboard, health, sellers, sync, vendor
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.register_blueprint(auth.bp)
     app.register_blueprint(sellers.bp)
     app.register_blueprint(connections.bp)

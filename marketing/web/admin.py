@@ -11,6 +11,7 @@ from marketing.extensions import db
 from marketing.jobs import health
 from marketing.models import ROLES, AuditEvent, Seller, User
 from marketing.security import permissions as P
+from marketing.web import MAX_ID
 from marketing.web.forms import field
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -60,17 +61,23 @@ def user(user_id: int):
     return render_template("admin/user.html", target=target, roles=ROLES, sellers=all_sellers)
 
 
+def _refuse(target: User, message: str):
+    """Show the user's page again with the reason (400), instead of redirecting away from it."""
+    flash(message, "error")
+    all_sellers = db.session.scalars(select(Seller).order_by(Seller.name)).all()
+    return render_template("admin/user.html", target=target, roles=ROLES, sellers=all_sellers), 400
+
+
 @bp.post("/users/<int:user_id>")
 def update_user(user_id: int):
     target = _user_or_404(user_id)
     role = field("role", 16)
     if role not in ROLES:
-        flash("Choose a valid role.", "error")
-        return redirect(url_for("admin.user", user_id=target.id)), 400
+        return _refuse(target, "Choose a valid role.")
     if target.id == current_user.id and role != "admin":
-        flash("You cannot remove your own admin role.", "error")
-        return redirect(url_for("admin.user", user_id=target.id))
-    wanted_ids = {int(v) for v in request.form.getlist("seller_ids") if v.isdigit()}
+        return _refuse(target, "You cannot remove your own admin role.")
+    wanted_ids = {int(v) for v in request.form.getlist("seller_ids")
+                  if v.isascii() and v.isdigit() and 0 < int(v) <= MAX_ID}
     wanted = db.session.scalars(select(Seller).where(Seller.id.in_(wanted_ids))).all() if wanted_ids else []
     before = sorted(s.id for s in target.sellers)
     if role != target.role:
@@ -90,8 +97,7 @@ def set_active(user_id: int):
     target = _user_or_404(user_id)
     active = request.form.get("active") == "1"
     if target.id == current_user.id and not active:
-        flash("You cannot deactivate yourself.", "error")
-        return redirect(url_for("admin.user", user_id=target.id))
+        return _refuse(target, "You cannot deactivate yourself.")
     if target.active != active:
         target.active = active
         target.end_sessions()
@@ -115,14 +121,15 @@ def reset_link(user_id: int):
 
 @bp.get("/audit")
 def audit_log():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     action = (request.args.get("action") or "").strip()
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(query.limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)).all()
     pages = max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1)
+    # Clamped to the last page: a huge ?page= would otherwise overflow the database's OFFSET.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = db.session.scalars(query.limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)).all()
     return render_template("admin/audit.html", events=rows, page=page, pages=pages, action=action, total=total)
 
 
