@@ -67,12 +67,12 @@ def queue(name: str) -> Queue:
 
 def enqueue(queue_name: str, func, *args, job_id: str | None = None, unique: bool = False, **options):
     """Enqueue with the queue's defaults; with `unique`, an existing job of the same id is returned."""
+    q = queue(queue_name)
     defaults = DEFAULTS[queue_name]
     options.setdefault("result_ttl", defaults.result_ttl)
     options.setdefault("failure_ttl", defaults.failure_ttl)
     if defaults.retry is not None:
         options.setdefault("retry", defaults.retry)
-    q = queue(queue_name)
     try:
         return q.enqueue(func, *args, job_id=job_id, unique=unique and job_id is not None, **options)
     except DuplicateJobError:
