@@ -35,7 +35,7 @@ def create_seller(name: str, region: str, *, actor: User | None = None) -> Selle
 def find_seller(ref: str) -> Seller | None:
     """A seller by numeric id or by its unique name (the CLI's SELLER argument)."""
     ref = (ref or "").strip()
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit() and int(ref) <= 2**31 - 1:
         seller = db.session.get(Seller, int(ref))
         if seller is not None:
             return seller
