@@ -1,0 +1,172 @@
+"""Background jobs: queue defaults, the periodic tick, a periodic task end to end, job health and a real worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from sqlalchemy import select
+
+from marketing import jobs
+from marketing.jobs import tick
+from marketing.models import PasswordResetToken
+from tests.foundation.helpers import app_env, run_cli
+
+pytestmark = pytest.mark.sqlite
+
+PURGE_SLOT = dt.datetime(2024, 5, 6, 2, 30, tzinfo=dt.UTC)  # purge-reset-links runs daily at 02:30 UTC
+
+
+@pytest.mark.parametrize("name", jobs.QUEUES)
+def test_enqueue_applies_the_queues_defaults(app, name):
+    defaults = jobs.DEFAULTS[name]
+    job = jobs.enqueue(name, "tests.foundation.helpers.add", 1, 2)
+    job = Job.fetch(job.id, connection=jobs.connection())
+    assert job.origin == name
+    assert job.timeout == defaults.job_timeout
+    assert job.result_ttl == defaults.result_ttl
+    assert job.failure_ttl == defaults.failure_ttl
+    assert job.retries_left == defaults.retry.max
+    assert job.retry_intervals == defaults.retry.intervals
+    assert jobs.queue(name).count == 1
+
+
+def test_enqueue_options_override_the_defaults(app):
+    job = jobs.enqueue("sync", "tests.foundation.helpers.add", 1, 2, job_timeout=5, retry=None, result_ttl=10)
+    job = Job.fetch(job.id, connection=jobs.connection())
+    assert (job.timeout, job.result_ttl, job.retries_left) == (5, 10, None)
+
+
+def test_unique_enqueue_returns_the_existing_job(app):
+    first = jobs.enqueue("default", "tests.foundation.helpers.add", 1, 2, job_id="only-once", unique=True)
+    second = jobs.enqueue("default", "tests.foundation.helpers.add", 3, 4, job_id="only-once", unique=True)
+    assert first.id == second.id == "only-once"
+    assert tuple(second.args) == (1, 2)
+    assert jobs.queue("default").count == 1
+
+
+def test_unknown_queue_is_refused(app):
+    with pytest.raises(ValueError, match="unknown queue"):
+        jobs.enqueue("nope", "tests.foundation.helpers.add", 1, 2)
+
+
+def test_jobs_run_in_the_app(app, queue):
+    job = jobs.enqueue("default", "tests.foundation.helpers.add", 2, 3)
+    assert queue.work() is True
+    assert Job.fetch(job.id, connection=queue.connection).return_value() == 5
+
+
+def test_ensure_scheduled_is_idempotent(app):
+    after = dt.datetime.now(dt.UTC)
+    first = tick.ensure_scheduled(after)
+    second = tick.ensure_scheduled(after)
+    assert first == second == f"tick-{tick.slot_key(tick.next_slot(after))}"
+    registry = ScheduledJobRegistry(queue=jobs.queue("default"))
+    assert registry.get_job_ids() == [first]
+    scheduled = dt.datetime.fromtimestamp(registry.get_scheduled_time(first).timestamp(), dt.UTC)
+    assert scheduled == tick.next_slot(after)
+
+
+def test_tick_enqueues_due_tasks_once_per_slot(app):
+    assert tick.tick(PURGE_SLOT.isoformat()) == ["purge-reset-links"]
+    assert tick.tick(PURGE_SLOT.isoformat()) == ["purge-reset-links"]
+    default = jobs.queue("default")
+    assert default.job_ids == [f"purge-reset-links-{tick.slot_key(PURGE_SLOT)}"]
+    # the tick parked the next one (once)
+    next_ticks = ScheduledJobRegistry(queue=default).get_job_ids()
+    assert len(next_ticks) == 1 and next_ticks[0].startswith("tick-")
+
+
+def test_tick_enqueues_nothing_outside_a_tasks_slot(app):
+    assert tick.tick((PURGE_SLOT + dt.timedelta(minutes=1)).isoformat()) == []
+    assert all(jobs.queue(name).count == 0 for name in jobs.QUEUES)
+
+
+def test_periodic_slots_are_minutes_of_the_day():
+    task = tick.PERIODIC["purge-reset-links"]
+    assert task.due(PURGE_SLOT)
+    assert task.due(PURGE_SLOT + dt.timedelta(days=1))
+    assert not task.due(PURGE_SLOT + dt.timedelta(minutes=1))
+    assert not task.due(PURGE_SLOT - dt.timedelta(hours=1))
+
+
+def test_purge_reset_links_runs_through_the_queue(app, db, queue, make_user):
+    from marketing import accounts
+
+    for email in ("valid@example.com", "expired@example.com", "used@example.com"):
+        accounts.issue_reset_link(make_user(email))
+    db.session.commit()
+    rows = {row.user.email: row for row in db.session.scalars(select(PasswordResetToken))}
+    rows["expired@example.com"].expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    rows["used@example.com"].used_at = dt.datetime.now(dt.UTC)
+    db.session.commit()
+
+    tick.tick(PURGE_SLOT.isoformat())
+    assert queue.work("default") is True
+    job = Job.fetch(f"purge-reset-links-{tick.slot_key(PURGE_SLOT)}", connection=queue.connection)
+    assert job.get_status() == JobStatus.FINISHED and job.return_value() == 2
+    remaining = db.session.scalars(select(PasswordResetToken)).all()
+    assert [row.user.email for row in remaining] == ["valid@example.com"]
+
+
+def test_failed_job_shows_its_error_and_can_be_retried(app, client, admin, queue, audit_events):
+    job = jobs.enqueue("default", "tests.foundation.helpers.fail", "kaboom: the <b>last</b> line", retry=None)
+    queue.work("default")
+    assert Job.fetch(job.id, connection=queue.connection).get_status() == JobStatus.FAILED
+
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert job.id in page and "tests.foundation.helpers.fail" in page
+    assert "ValueError: kaboom: the &lt;b&gt;last&lt;/b&gt; line" in page
+    assert "Traceback" not in page
+
+    response = client.post(f"/admin/jobs/default/{job.id}/retry")
+    assert response.status_code == 302 and response.location == "/admin/jobs"
+    default = jobs.queue("default")
+    assert default.job_ids == [job.id]
+    assert FailedJobRegistry(queue=default).count == 0
+    (event,) = audit_events("job.retried")
+    assert (event.target_id, event.details) == (job.id, {"queue": "default"})
+    # a second retry of the same job (no longer failed) and unknown jobs or queues are 404
+    assert client.post(f"/admin/jobs/default/{job.id}/retry").status_code == 404
+    assert client.post("/admin/jobs/default/no-such-job/retry").status_code == 404
+    assert client.post(f"/admin/jobs/nope/{job.id}/retry").status_code == 404
+
+
+def test_jobs_page_without_workers_or_failures(client, admin):
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "No worker is running" in page and "No failed jobs." in page
+    for name in jobs.QUEUES:
+        assert f"<td>{name}</td>" in page
+
+
+def test_jobs_page_renders_when_redis_is_down(make_app, make_user):
+    app = make_app(REDIS_URL="redis://127.0.0.1:1/0", EMBEDDED_REDIS=False)
+    with app.app_context():
+        make_user("admin@example.com", "admin")
+    client = app.test_client()
+    assert client.post("/login", data={"email": "admin@example.com", "password": "correct horse battery"}
+                       ).status_code == 302
+    response = client.get("/admin/jobs")
+    assert response.status_code == 200
+    assert "Redis is not reachable" in response.get_data(as_text=True)
+
+
+def test_a_real_worker_runs_jobs_and_reports_its_heartbeat(app, queue):
+    """`marketing worker --burst` as its own process, on the same database and Redis as the test."""
+    key = f"worker-test-{uuid.uuid4().hex}"
+    add = jobs.enqueue("default", "tests.foundation.helpers.add", 20, 22)
+    seen = jobs.enqueue("default", "tests.foundation.helpers.remember_workers", key)
+    result = run_cli(["worker", "--burst"], app_env(app), timeout=90)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert Job.fetch(add.id, connection=queue.connection).return_value() == 42
+    assert Job.fetch(seen.id, connection=queue.connection).get_status() == JobStatus.FINISHED
+    report = json.loads(queue.connection.get(key))
+    assert report["error"] is None
+    (worker,) = report["workers"]
+    assert set(worker["queues"]) == set(jobs.QUEUES)
+    assert worker["heartbeat"] is not None and worker["stale"] is False
+    assert all(jobs.queue(name).count == 0 for name in jobs.QUEUES)
