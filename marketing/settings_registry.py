@@ -6,6 +6,7 @@ App-wide settings apply to every seller; seller-scoped ones may be overridden pe
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -24,17 +25,23 @@ class SettingError(ValueError):
 class Definition:
     key: str
     label: str
-    kind: str  # "int" | "percent" | "date" | "money"
+    kind: str  # "int" | "percent" | "date" | "money" | "bool"
     default: object
     help: str
     minimum: Decimal | None = None
     maximum: Decimal | None = None
     seller_scoped: bool = False
+    # Checks against other settings (e.g. min bid ≤ max bid): called with (value, seller_id) before storing.
+    check: Callable[[object, int | None], None] | None = None
 
     def parse(self, raw: str) -> object:
         raw = (raw or "").strip()
         if not raw and self.default is None:  # optional settings may be cleared
             return None
+        if self.kind == "bool":
+            if raw.lower() in _TRUE | _FALSE:
+                return raw.lower() in _TRUE
+            raise SettingError(f"{self.label}: enter yes or no.")
         if self.kind == "date":
             try:
                 return dt.date.fromisoformat(raw)
@@ -56,7 +63,13 @@ class Definition:
         return int(number) if self.kind == "int" else number
 
     def dump(self, value: object) -> str:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
         return "" if value is None else (value.isoformat() if isinstance(value, dt.date) else str(value))
+
+
+_TRUE = {"yes", "y", "true", "on", "1"}
+_FALSE = {"no", "n", "false", "off", "0"}
 
 
 DEFINITIONS: dict[str, Definition] = {}
@@ -92,6 +105,75 @@ define(Definition(
 ))
 
 
+
+def _bid_below_max(value: object, seller_id: int | None) -> None:
+    high = get("bid_max", seller_id)
+    if high is not None and value > high:
+        raise SettingError(f"Minimum bid: {value} is above the maximum bid ({high}); lower it or raise the maximum.")
+
+
+def _bid_above_min(value: object, seller_id: int | None) -> None:
+    low = get("bid_min", seller_id)
+    if low is not None and value < low:
+        raise SettingError(f"Maximum bid: {value} is below the minimum bid ({low}); raise it or lower the minimum.")
+
+
+def _band_below_step(value: object, seller_id: int | None) -> None:
+    step = get("bid_step_cap", seller_id)
+    if value >= step:
+        raise SettingError(f"Smallest bid change: {value}% must be below the largest change per run ({step}%).")
+
+
+def _step_above_band(value: object, seller_id: int | None) -> None:
+    band = get("bid_dead_band", seller_id)
+    if value <= band:
+        raise SettingError(f"Largest bid change per run: {value}% must be above the smallest change ({band}%).")
+
+
+# The bid engine's guardrails (marketing.bids.settings reads them together), seller-scoped so one seller can
+# be run more cautiously than the rest.
+define(Definition(
+    "bid_min", "Minimum bid", "money", None,
+    "No suggestion goes below this (profile currency). Empty: the marketplace's minimum.",
+    Decimal("0.02"), Decimal("100000"), seller_scoped=True, check=_bid_below_max,
+))
+define(Definition(
+    "bid_max", "Maximum bid", "money", None,
+    "No suggestion goes above this (profile currency). Empty: the marketplace's maximum.",
+    Decimal("0.02"), Decimal("100000"), seller_scoped=True, check=_bid_above_min,
+))
+define(Definition(
+    "bid_dead_band", "Smallest bid change (%)", "percent", Decimal("5"),
+    "The engine does not suggest moving a bid by less than this share of it (no churn for pennies).",
+    Decimal("0"), Decimal("90"), seller_scoped=True, check=_band_below_step,
+))
+define(Definition(
+    "bid_step_cap", "Largest bid change per run (%)", "percent", Decimal("25"),
+    "A suggestion moves a bid by at most this share of it, so the engine approaches its aim over several runs.",
+    Decimal("1"), Decimal("99"), seller_scoped=True, check=_step_above_band,
+))
+define(Definition(
+    "bid_cooldown_days", "Days between changes of one bid", "int", 3,
+    "A bid changed less than this many days ago is left alone until its effect shows in the data.",
+    Decimal(0), Decimal(90), seller_scoped=True,
+))
+define(Definition(
+    "bid_lookback_days", "Bid look-back (days)", "int", 30,
+    "How many days of performance the engine weighs (the last 3 days are always left out: attribution is "
+    "still moving).", Decimal(7), Decimal(90), seller_scoped=True,
+))
+define(Definition(
+    "bid_auto_apply_below", "Auto-apply bid changes smaller than (%)", "percent", None,
+    "Opt-in: suggestions changing a bid by less than this are approved by the system and sent. Empty: off.",
+    Decimal("0.1"), Decimal("100"), seller_scoped=True,
+))
+define(Definition(
+    "writes_paused", "Pause all writes to Amazon", "bool", False,
+    "While yes, approved changes wait and nothing is sent to Amazon (app-wide, or for one seller).",
+    seller_scoped=True,
+))
+
+
 def _row(key: str, seller_id: int | None) -> SettingValue | None:
     scope = SettingValue.seller_id.is_(None) if seller_id is None else SettingValue.seller_id == seller_id
     return db.session.scalar(select(SettingValue).where(SettingValue.key == key, scope))
@@ -114,6 +196,8 @@ def set_value(key: str, raw: str, *, actor: User | None, seller_id: int | None =
     if seller_id is not None and not definition.seller_scoped:
         raise SettingError(f"{definition.label} is an app-wide setting.")
     value = definition.parse(raw)
+    if definition.check is not None and value is not None:
+        definition.check(value, seller_id)
     old = get(key, seller_id)
     row = _row(key, seller_id)
     if row is None:

@@ -15,6 +15,7 @@ from marketing.models.facts import (
 from marketing.models.rollups import ProfileDaily
 from marketing.models.sellers import REGIONS, Seller
 from marketing.models.settings import SettingValue
+from marketing.models.suggestions import Suggestion, SuggestionRun
 from marketing.models.sync import SyncReport, SyncRun
 from marketing.models.users import ROLES, PasswordResetToken, User, user_sellers
 
@@ -47,6 +48,8 @@ __all__ = [
     "SyncRun",
     "Seller",
     "SettingValue",
+    "Suggestion",
+    "SuggestionRun",
     "User",
     "user_sellers",
 ]

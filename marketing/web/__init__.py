@@ -31,7 +31,7 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    from marketing.web import admin, auth, connections, dashboard, health, sellers, sync, vendor
+    from marketing.web import admin, auth, connections, dashboard, health, sellers, suggestions, sync, vendor
 
     app.url_map.converters["int"] = DatabaseIdConverter
     app.register_blueprint(auth.bp)
@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(sync.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(vendor.bp)
+    app.register_blueprint(suggestions.bp)
 
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"

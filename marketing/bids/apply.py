@@ -1,0 +1,230 @@
+"""Sending approved bids (and undos) to Amazon: read back, stale-check, write in batches, record each outcome.
+
+Safe to run twice: only `approved` and `undoing` suggestions are picked up and each is committed as soon as
+Amazon has answered for its batch, so a re-run never re-sends an applied bid. Before writing, the live bid is
+read back from Amazon; if it is not what the suggestion was based on (someone changed it in the console
+meanwhile), the suggestion becomes `stale` and nothing is sent for it. A keyword that inherited its ad
+group's default bid is compared against that default and gets an explicit bid of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from marketing import audit
+from marketing.amazon.ads import AdsClient, BidResult
+from marketing.amazon.errors import AmazonError, AmazonUnavailable, InvalidClient, InvalidGrant, Throttled
+from marketing.bids import rules
+from marketing.bids.queue import enqueue_once
+from marketing.clock import now, today
+from marketing.connections import clients
+from marketing.extensions import db
+from marketing.models import Seller, SpTarget, Suggestion, User
+from marketing.suggestions.lifecycle import APPLIED, APPROVED, FAILED, STALE, UNDOING, UNDONE, move
+
+log = logging.getLogger("marketing.bids")
+
+API_KIND = {"keyword": "keywords", "target": "targets"}
+_ID_FIELD = {"keyword": "keywordId", "target": "targetId"}
+TOLERANCE = Decimal("0.005")
+
+
+@dataclass
+class Outcome:
+    applied: int = 0
+    undone: int = 0
+    failed: int = 0
+    stale: int = 0
+    paused: str | None = None
+    waiting: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        if self.paused:
+            return f"{self.paused} ({self.waiting} waiting)"
+        text = f"{self.applied} applied, {self.failed} failed, {self.stale} stale"
+        return text + (f", {self.undone} undone" if self.undone else "")
+
+
+def job_id(seller_id: int) -> str:
+    return f"bids-apply-{seller_id}"
+
+
+def enqueue(seller_id: int):
+    """One apply job per seller at a time; a second request while one waits is the same job."""
+    return enqueue_once(apply_job, seller_id, job_id=job_id(seller_id))
+
+
+def apply_job(seller_id: int) -> dict:
+    """RQ entry point (queue `default`); returns the counts, the summary line and the errors."""
+    outcome = apply_approved(seller_id)
+    log.info("bids for seller %s: %s", seller_id, outcome.summary)
+    return {**asdict(outcome), "summary": outcome.summary}
+
+
+def apply_approved(seller_id: int) -> Outcome:
+    work = list(db.session.scalars(
+        select(Suggestion).where(Suggestion.seller_id == seller_id, Suggestion.kind == "bid",
+                                 Suggestion.status.in_((APPROVED, UNDOING))).order_by(Suggestion.id)
+    ))
+    outcome = Outcome()
+    if not work:
+        return outcome
+    paused = rules.writes_paused(seller_id)
+    if paused:
+        outcome.paused, outcome.waiting = paused, len(work)
+        return outcome
+    connection = db.session.get(Seller, seller_id).connection("ads")
+    if connection is None or not connection.connected:
+        for suggestion in work:
+            _fail(suggestion, outcome, "NOT_CONNECTED",
+                  "Amazon Ads is not connected for this seller; connect it, then approve again.")
+        db.session.commit()
+        return outcome
+    groups: dict[tuple[int, str], list[Suggestion]] = defaultdict(list)
+    for suggestion in work:
+        groups[(suggestion.profile_id, suggestion.entity_kind)].append(suggestion)
+    with clients.http_client() as http:
+        ads = clients.ads_client(connection, http)
+        for (profile_id, kind), items in groups.items():
+            try:
+                _apply_group(ads, profile_id, kind, items, outcome)
+            except InvalidGrant as exc:  # the observer has marked the connection revoked
+                message = ("Amazon no longer accepts this seller's Ads authorization (revoked or expired); "
+                           f"reconnect it, then approve again. Amazon said: {exc.message}")
+                for suggestion in _still_open(work):
+                    _fail(suggestion, outcome, exc.code or "invalid_grant", message)
+                db.session.commit()
+                return outcome
+            except InvalidClient as exc:
+                for suggestion in _still_open(work):
+                    _fail(suggestion, outcome, exc.code or "invalid_client",
+                          f"Amazon rejected our app's credentials; an admin must fix them. {exc.message}")
+                db.session.commit()
+                return outcome
+            except AmazonError as exc:  # throttled, down or refused before any per-item answer
+                retry = " Try again later." if isinstance(exc, Throttled | AmazonUnavailable) else ""
+                for suggestion in _still_open(items):
+                    _fail(suggestion, outcome, exc.code or type(exc).__name__, f"Amazon: {exc.message}.{retry}")
+            db.session.commit()
+    return outcome
+
+
+def _still_open(work: list[Suggestion]) -> list[Suggestion]:
+    return [s for s in work if s.status in (APPROVED, UNDOING)]
+
+
+def _apply_group(ads: AdsClient, profile_id: int, kind: str, items: list[Suggestion], outcome: Outcome) -> None:
+    live = live_bids(ads, profile_id, kind, [s.entity_id for s in items])
+    to_send: list[Suggestion] = []
+    for suggestion in items:
+        undo = suggestion.status == UNDOING
+        expected = suggestion.value_to_apply if undo else suggestion.current_value
+        state, bid = live.get(suggestion.entity_id, (None, None))
+        if state is None or state == "ARCHIVED":
+            why = "no longer exists on Amazon" if state is None else "is archived on Amazon"
+            _stale(suggestion, outcome, f"The {suggestion.entity_kind} {why}; nothing was sent.", bid)
+        elif bid is None or abs(bid - expected) > TOLERANCE:
+            _stale(suggestion, outcome, f"The bid on Amazon is now {bid}, not {expected} as when this was "
+                                        f"{'applied' if undo else 'suggested'} (changed in the console?); "
+                                        "nothing was sent.", bid)
+        else:
+            suggestion.previous_value = bid if not undo else suggestion.previous_value
+            to_send.append(suggestion)
+    if not to_send:
+        return
+    values = [(s.previous_value if s.status == UNDOING else s.value_to_apply) for s in to_send]
+    results = ads.update_bids(profile_id, API_KIND[kind],
+                              [(s.entity_id, float(v)) for s, v in zip(to_send, values, strict=True)])
+    for suggestion, value, result in zip(to_send, values, results, strict=True):
+        _record(suggestion, value, result, outcome)
+
+
+def live_bids(ads: AdsClient, profile_id: int, kind: str, ids: list[int]) -> dict[int, tuple[str, Decimal | None]]:
+    """(state, effective bid) per id as Amazon has them now; an inherited bid is the ad group's default."""
+    entities = list(ads.iter_entities(profile_id, API_KIND[kind], id_filter=[str(i) for i in ids]))
+    inherit = {str(e["adGroupId"]) for e in entities if e.get("bid") is None and e.get("adGroupId")}
+    defaults = {}
+    if inherit:
+        defaults = {str(g["adGroupId"]): g.get("defaultBid")
+                    for g in ads.iter_entities(profile_id, "adGroups", id_filter=sorted(inherit))}
+    live = {}
+    for entity in entities:
+        bid = entity.get("bid")
+        if bid is None:
+            bid = defaults.get(str(entity.get("adGroupId")))
+        live[int(entity[_ID_FIELD[kind]])] = (entity.get("state"), None if bid is None else Decimal(str(bid)))
+    return live
+
+
+def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: Outcome) -> None:
+    undo = suggestion.status == UNDOING
+    suggestion.amazon_response = {"ok": result.ok, "code": result.error_code, "message": result.error_message,
+                                  "retryable": result.retryable}
+    if not result.ok:
+        message = result.error_message or "Amazon rejected the change"
+        if result.retryable:
+            message += " (Amazon was busy or unavailable; try again later)"
+        if undo:
+            move(suggestion, APPLIED)
+            suggestion.error_code, suggestion.error_message = result.error_code, f"Undo failed: {message}"
+            outcome.failed += 1
+        else:
+            _fail(suggestion, outcome, result.error_code or "UNKNOWN", message)
+        return
+    target = db.session.scalar(select(SpTarget).where(SpTarget.profile_id == suggestion.profile_id,
+                                                      SpTarget.target_id == suggestion.entity_id))
+    if target is not None:
+        target.bid = value
+    old = suggestion.value_to_apply if undo else suggestion.previous_value
+    suggestion.changed_on = today()
+    if undo:
+        move(suggestion, UNDONE)
+        suggestion.undone_at = now()
+        outcome.undone += 1
+    else:
+        move(suggestion, APPLIED)
+        suggestion.applied_at = now()
+        suggestion.error_code = suggestion.error_message = None
+        outcome.applied += 1
+    actor = db.session.get(User, suggestion.decided_by_id) if suggestion.decided_by_id else None
+    audit.record(
+        "bid.undone" if undo else "bid.applied", actor=actor, target_type="target", target_id=suggestion.entity_id,
+        seller_id=suggestion.seller_id, suggestion_id=suggestion.id, profile_id=str(suggestion.profile_id),
+        campaign_id=str(suggestion.campaign_id), ad_group_id=str(suggestion.ad_group_id),
+        entity_kind=suggestion.entity_kind, old=f"{old:.2f}", new=f"{value:.2f}",
+        approved_by=suggestion.decided_by, approved_at=suggestion.decided_at.isoformat(),
+        undone_by=suggestion.undo_requested_by if undo else None, amazon=suggestion.amazon_response,
+    )
+
+
+def _fail(suggestion: Suggestion, outcome: Outcome, code: str, message: str) -> None:
+    if suggestion.status == UNDOING:
+        move(suggestion, APPLIED)
+        message = f"Undo failed: {message}"
+    else:
+        move(suggestion, FAILED)
+    suggestion.error_code, suggestion.error_message = code[:64], message
+    outcome.failed += 1
+    outcome.errors.append(message)
+    audit.record("suggestion.failed", target_type="suggestion", target_id=suggestion.id,
+                 seller_id=suggestion.seller_id, entity_id=str(suggestion.entity_id), code=code, message=message)
+
+
+def _stale(suggestion: Suggestion, outcome: Outcome, message: str, live: Decimal | None) -> None:
+    if suggestion.status == UNDOING:
+        move(suggestion, APPLIED)
+        suggestion.error_code, suggestion.error_message = "STALE", f"Not undone: {message}"
+    else:
+        move(suggestion, STALE)
+        suggestion.error_code, suggestion.error_message = "STALE", message
+    suggestion.amazon_response = {"live_bid": None if live is None else str(live)}
+    outcome.stale += 1
+    audit.record("suggestion.stale", target_type="suggestion", target_id=suggestion.id,
+                 seller_id=suggestion.seller_id, entity_id=str(suggestion.entity_id), message=message)

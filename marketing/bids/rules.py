@@ -1,0 +1,90 @@
+"""The limits every bid must respect, wherever it comes from (engine, reviewer's edit, undo), and the switch
+that stops all writes.
+
+Amazon's range is per marketplace (`amazon.hosts`); the seller's min/max bid settings narrow it for the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from marketing import settings_registry
+from marketing.amazon.hosts import Marketplace, marketplace
+from marketing.extensions import db
+from marketing.models import AdsProfile, Connection
+
+
+class BadBid(ValueError):
+    """A bid a person typed is not acceptable; the message is for them."""
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    """The seller's bid settings, read once per run."""
+
+    target_acos: Decimal  # percent
+    min_bid: Decimal | None
+    max_bid: Decimal | None
+    dead_band: Decimal  # ACoS points
+    step_cap: Decimal  # percent
+    cooldown_days: int
+    lookback_days: int
+    auto_apply_below: Decimal | None  # percent; None = off
+
+
+def guardrails(seller_id: int) -> Guardrails:
+    get = settings_registry.get
+    return Guardrails(
+        target_acos=get("target_acos", seller_id), min_bid=get("bid_min", seller_id),
+        max_bid=get("bid_max", seller_id), dead_band=get("bid_dead_band", seller_id),
+        step_cap=get("bid_step_cap", seller_id), cooldown_days=int(get("bid_cooldown_days", seller_id)),
+        lookback_days=int(get("bid_lookback_days", seller_id)),
+        auto_apply_below=get("bid_auto_apply_below", seller_id),
+    )
+
+
+def writes_paused(seller_id: int) -> str | None:
+    """Why nothing may be sent to Amazon for this seller now, or None. The app-wide switch wins over the
+    seller's own."""
+    if settings_registry.get("writes_paused"):
+        return "Writes to Amazon are paused for every seller (app settings); approved changes wait."
+    if settings_registry.get("writes_paused", seller_id):
+        return "Writes to Amazon are paused for this seller; approved changes wait."
+    return None
+
+
+def profile_marketplace(seller_id: int, profile_id: int) -> Marketplace | None:
+    marketplace_id = db.session.scalar(
+        select(AdsProfile.marketplace_id).join(Connection, Connection.id == AdsProfile.connection_id)
+        .where(Connection.seller_id == seller_id, AdsProfile.profile_id == profile_id).limit(1)
+    )
+    try:
+        return marketplace(marketplace_id) if marketplace_id else None
+    except KeyError:
+        return None
+
+
+def tick(market: Marketplace | None) -> Decimal:
+    """Bids are whole units where the currency has no cents worth bidding (JPY), else cents."""
+    return Decimal(1) if market is not None and market.min_bid >= 1 else Decimal("0.01")
+
+
+def parse_bid(raw: str, market: Marketplace | None) -> Decimal:
+    """A typed bid, checked against the marketplace's range; raises BadBid with a message for the reviewer."""
+    text = (raw or "").strip().lstrip("$€£¥").strip().replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise BadBid(f"“{raw.strip()[:20]}” is not a bid; enter a number such as 0.75.") from None
+    if not value.is_finite():
+        raise BadBid(f"“{raw.strip()[:20]}” is not a bid; enter a number such as 0.75.")
+    if market is not None and value < market.min_bid:
+        raise BadBid(f"{value} is below Amazon's minimum bid in {market.country_code} ({market.min_bid}).")
+    if market is not None and value > market.max_bid:
+        raise BadBid(f"{value} is above Amazon's maximum bid in {market.country_code} ({market.max_bid}).")
+    if value <= 0:
+        raise BadBid("A bid must be above zero.")
+    return value.quantize(tick(market), rounding=ROUND_HALF_UP)

@@ -1,0 +1,143 @@
+"""The suggestion run: load per-target evidence, ask the engine (`marketing.optimize.bids`), save what it says.
+
+One run per seller at a time (a unique job id), triggered after every successful sync and on demand. Each
+advertising profile is its own engine call (one currency and one marketplace bid range per call). A new run
+supersedes the seller's still-pending bid suggestions. With the seller's opt-in, small changes are approved
+by the system and sent straight away — never while writes to Amazon are paused.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import pandas as pd
+
+from marketing.bids import apply, inputs, rules
+from marketing.bids.queue import enqueue_once
+from marketing.clock import now, today
+from marketing.extensions import db
+from marketing.models import SuggestionRun
+from marketing.models.suggestions import Suggestion
+from marketing.optimize.settings import BidSettings
+from marketing.suggestions import lifecycle
+
+log = logging.getLogger("marketing.bids")
+
+CENT = Decimal("0.0001")
+
+
+def job_id(seller_id: int) -> str:
+    return f"bids-suggest-{seller_id}"
+
+
+def enqueue(seller_id: int, trigger: str = "manual"):
+    return enqueue_once(suggest_job, seller_id, trigger, job_id=job_id(seller_id))
+
+
+def suggest_job(seller_id: int, trigger: str = "manual") -> str:
+    """RQ entry point (queue `default`); also what the post-sync registry runs."""
+    run = run_suggestions(seller_id, trigger)
+    if run.auto_approved:
+        apply.enqueue(seller_id)
+    return f"{run.suggestions} suggestions: {run.up} up, {run.down} down"
+
+
+def run_suggestions(seller_id: int, trigger: str = "manual") -> SuggestionRun:
+    """Compute and store a run; a failure is recorded on the run and re-raised (the job shows as failed)."""
+    run = SuggestionRun(seller_id=seller_id, kind="bid", status="running", trigger=trigger)
+    db.session.add(run)
+    db.session.commit()
+    try:
+        _compute(run)
+    except Exception as exc:
+        db.session.rollback()
+        run.status, run.error, run.finished_at = "failed", f"{type(exc).__name__}: {exc}"[:2000], now()
+        db.session.commit()
+        raise
+    return run
+
+
+def _compute(run: SuggestionRun) -> None:
+    from marketing.optimize.bids import suggest_bids  # numpy/pandas engine: loaded by workers, not pages
+
+    guard = rules.guardrails(run.seller_id)
+    frame = inputs.load(run.seller_id, guard.lookback_days)
+    run.targets = len(frame)
+    for profile_id, targets in frame.groupby("profile_id"):
+        settings = engine_settings(guard, rules.profile_marketplace(run.seller_id, int(profile_id)))
+        result = suggest_bids(targets.reset_index(drop=True), settings, today=today())
+        for row in result.itertuples(index=False):
+            if row.direction in ("up", "down"):
+                _save(run, row)
+    db.session.flush()
+    run.superseded = lifecycle.supersede(run.seller_id, "bid", run.id)
+    if guard.auto_apply_below is not None and rules.writes_paused(run.seller_id) is None:
+        run.auto_approved = _auto_approve(run, guard.auto_apply_below)
+    run.status, run.finished_at = "succeeded", now()
+    db.session.commit()
+    log.info("bid suggestions for seller %s: %s up, %s down of %s targets", run.seller_id, run.up, run.down,
+             run.targets)
+
+
+def engine_settings(guard: rules.Guardrails, market) -> BidSettings:
+    extra = {}
+    if market is not None:
+        extra = {"marketplace_min_bid": market.min_bid, "marketplace_max_bid": market.max_bid,
+                 "bid_increment": rules.tick(market)}
+    return BidSettings(
+        target_acos=guard.target_acos / 100, lookback_days=guard.lookback_days + inputs.ATTRIBUTION_LAG_DAYS,
+        exclude_recent_days=inputs.ATTRIBUTION_LAG_DAYS, dead_band=guard.dead_band / 100,
+        max_step=guard.step_cap / 100, min_bid=guard.min_bid, max_bid=guard.max_bid,
+        cooldown_days=guard.cooldown_days, **extra,
+    )
+
+
+def _money(value) -> Decimal | None:
+    return None if value is None or pd.isna(value) else Decimal(str(value)).quantize(CENT)
+
+
+def _save(run: SuggestionRun, row) -> None:
+    inputs_snapshot = {k: _plain(getattr(row, k)) for k in row._fields if k not in _STORED}
+    suggestion = Suggestion(
+        seller_id=run.seller_id, run_id=run.id, kind="bid", profile_id=int(row.profile_id),
+        entity_kind=row.kind, entity_id=int(row.target_id), campaign_id=int(row.campaign_id),
+        ad_group_id=int(row.ad_group_id), label=row.text, current_value=_money(row.bid),
+        proposed_value=_money(row.suggested_bid), direction=row.direction, status=lifecycle.PENDING,
+        reason=row.reason, explanation=row.explanation, inputs=inputs_snapshot,
+        expected_spend_delta=_money(getattr(row, "expected_spend_delta", None)),
+        expected_sales_delta=_money(getattr(row, "expected_sales_delta", None)),
+    )
+    db.session.add(suggestion)
+    run.suggestions += 1
+    run.up += row.direction == "up"
+    run.down += row.direction == "down"
+
+
+_STORED = {"profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "suggested_bid", "direction",
+           "reason", "explanation", "expected_spend_delta", "expected_sales_delta"}
+
+
+def _plain(value):
+    """JSON-safe copy of a numpy/pandas scalar."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value if isinstance(value, str | int | float | bool) else str(value)
+
+
+def _auto_approve(run: SuggestionRun, below_pct: Decimal) -> int:
+    count = 0
+    for suggestion in db.session.scalars(
+        db.select(Suggestion).where(Suggestion.run_id == run.id, Suggestion.status == lifecycle.PENDING)
+    ):
+        if suggestion.change_pct is not None and abs(Decimal(str(suggestion.change_pct))) < below_pct:
+            count += lifecycle.approve(suggestion, actor=None)
+    return count
+
+
+def after_sync(seller_id: int, sync_run_id: int) -> None:
+    """Run after each successful sync (`marketing.sync.runs.AFTER_SYNC`): queue this seller's run under its
+    own unique id, so a sync never starts a second run beside one already queued or running."""
+    enqueue(seller_id, trigger="sync")

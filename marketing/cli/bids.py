@@ -1,0 +1,119 @@
+"""`marketing bids suggest|approve|apply SELLER`: the review loop from a terminal or a script.
+
+Approvals are recorded as the named user's, and only if that user may act on the seller's suggestions.
+"""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from marketing.cli import BadInput, Failed
+
+
+def _seller(ref: str):
+    from marketing import sellers
+
+    seller = sellers.find_seller(ref)
+    if seller is None:
+        raise BadInput(f"no seller with id or name {ref!r}")
+    return seller
+
+
+@click.group()
+def bids() -> None:
+    """Bid suggestions: compute, approve, send to Amazon."""
+
+
+@bids.command("suggest")
+@click.argument("seller_ref", metavar="SELLER")
+@with_appcontext
+def suggest(seller_ref: str) -> None:
+    """Compute bid suggestions now (inline); prints `N suggestions: U up, D down`."""
+    from marketing.bids import suggest as suggestions
+
+    seller = _seller(seller_ref)
+    try:
+        run = suggestions.run_suggestions(seller.id, trigger="cli")
+    except ValueError as exc:  # the engine refuses settings it cannot work with
+        raise Failed(f"suggestions for {seller.name} failed: {exc}") from None
+    click.echo(f"{run.suggestions} suggestions: {run.up} up, {run.down} down")
+
+
+@bids.command("approve")
+@click.argument("seller_ref", metavar="SELLER")
+@click.option("--all", "approve_all", is_flag=True, help="Approve every pending suggestion.")
+@click.option("--id", "ids", multiple=True, type=int, help="Suggestion id to approve (repeatable).")
+@click.option("--as", "email", required=True, help="Email of the user the approval is recorded for.")
+@with_appcontext
+def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str) -> None:
+    """Approve pending suggestions as a user allowed to act on this seller."""
+    from marketing import accounts
+    from marketing.extensions import db
+    from marketing.models import Suggestion
+    from marketing.security import permissions as P
+    from marketing.suggestions import lifecycle
+
+    if approve_all == bool(ids):
+        raise BadInput("give either --all or one or more --id")
+    seller = _seller(seller_ref)
+    user = accounts.find_user(email)
+    if user is None:
+        raise BadInput(f"no user {email!r}")
+    if not P.can(user, P.ACT_ON_SUGGESTIONS, seller):
+        raise BadInput(f"{user.email} ({user.role}) may not act on {seller.name}'s suggestions")
+    if approve_all:
+        chosen = list(db.session.scalars(select(Suggestion).where(
+            Suggestion.seller_id == seller.id, Suggestion.status == lifecycle.PENDING).order_by(Suggestion.id)))
+    else:
+        chosen = lifecycle.for_seller(seller.id, ids)
+        missing = sorted(set(ids) - {s.id for s in chosen})
+        if missing:
+            raise BadInput(f"{seller.name} has no suggestion {', '.join(map(str, missing))}")
+    approved = 0
+    try:
+        for suggestion in chosen:
+            approved += lifecycle.approve(suggestion, actor=user)
+    except lifecycle.NotAllowed as exc:
+        db.session.rollback()
+        raise BadInput(f"{exc} Nothing was approved.") from None
+    db.session.commit()
+    click.echo(f"{approved} approved" + (f", {len(chosen) - approved} already were" if len(chosen) > approved else ""))
+
+
+@bids.command("apply")
+@click.argument("seller_ref", metavar="SELLER")
+@click.option("--wait", is_flag=True, help="Wait for the outcome (works the queue here if no worker runs).")
+@with_appcontext
+def apply_(seller_ref: str, wait: bool) -> None:
+    """Send approved bids (and requested undos) to Amazon."""
+    from rq import Queue, Worker
+
+    from marketing import jobs
+    from marketing.bids import apply, rules
+    from marketing.jobs.worker import AppSimpleWorker
+
+    seller = _seller(seller_ref)
+    paused = rules.writes_paused(seller.id)
+    if paused:
+        raise Failed(f"{paused} Nothing was sent.")
+    job = apply.enqueue(seller.id)
+    if not wait:
+        click.echo(f"queued: {job.id}")
+        return
+    queue = Queue("default", connection=jobs.connection())
+    while not job.is_finished and not job.is_failed:
+        if Worker.all(queue=queue):
+            time.sleep(0.5)
+        else:
+            AppSimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+        job.refresh()
+    if job.is_failed:
+        raise Failed(f"applying bids for {seller.name} failed; see the worker log (job {job.id})")
+    outcome = job.return_value()
+    if outcome["failed"]:
+        raise Failed(f"{seller.name}: {outcome['summary']}; first error: {outcome['errors'][0]}")
+    click.echo(outcome["summary"])

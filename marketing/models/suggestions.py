@@ -1,0 +1,94 @@
+"""Suggestions: changes the product proposes and people approve before anything is sent to Amazon.
+
+Generic on purpose: a bid suggestion today, promotions next. One row is one entity's proposed new value with
+the evidence behind it; its `status` walks the lifecycle in `marketing.suggestions.lifecycle`. Values are
+exact money in the profile's currency. `previous_value` is what Amazon had just before we wrote, so an undo
+puts exactly that back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketing.clock import now
+from marketing.models.base import Base
+
+
+class SuggestionRun(Base):
+    """One engine run for one seller: when it ran, how it ended and what it proposed."""
+
+    __tablename__ = "suggestion_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # bid
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | succeeded | failed
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")  # manual | sync | cli
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    finished_at: Mapped[dt.datetime | None]
+    targets: Mapped[int] = mapped_column(Integer, default=0)  # entities the engine looked at
+    suggestions: Mapped[int] = mapped_column(Integer, default=0)
+    up: Mapped[int] = mapped_column(Integer, default=0)
+    down: Mapped[int] = mapped_column(Integer, default=0)
+    superseded: Mapped[int] = mapped_column(Integer, default=0)
+    auto_approved: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Suggestion(Base):
+    __tablename__ = "suggestions"
+    __table_args__ = (
+        Index("ix_suggestions_seller_status", "seller_id", "status"),
+        Index("ix_suggestions_entity", "profile_id", "entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("suggestion_runs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # bid
+    profile_id: Mapped[int] = mapped_column(BigInteger)
+    entity_kind: Mapped[str] = mapped_column(String(8))  # keyword | target
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[int | None] = mapped_column(BigInteger)
+    ad_group_id: Mapped[int | None] = mapped_column(BigInteger)
+    label: Mapped[str | None] = mapped_column(Text)  # keyword text or targeting expression, for people
+
+    current_value: Mapped[Decimal]  # what we believed Amazon had when the engine ran
+    proposed_value: Mapped[Decimal]
+    approved_value: Mapped[Decimal | None]  # the proposal, or the reviewer's edit of it
+    direction: Mapped[str] = mapped_column(String(8))  # up | down
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str] = mapped_column(String(48))
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    inputs: Mapped[dict] = mapped_column(JSON, default=dict)  # the evidence: clicks, orders, posterior, …
+    expected_spend_delta: Mapped[Decimal | None]  # per day
+    expected_sales_delta: Mapped[Decimal | None]
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    decided_at: Mapped[dt.datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by: Mapped[str | None] = mapped_column(String(254))  # the user's email, or "system" (auto-apply)
+    applied_at: Mapped[dt.datetime | None]
+    changed_on: Mapped[dt.date | None]  # business date (clock.today) of our last write: the engine's cooldown
+    previous_value: Mapped[Decimal | None]  # Amazon's value just before we wrote ours
+    undo_requested_by: Mapped[str | None] = mapped_column(String(254))
+    undone_at: Mapped[dt.datetime | None]
+    amazon_response: Mapped[dict | None] = mapped_column(JSON)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+    run: Mapped[SuggestionRun] = relationship()
+
+    @property
+    def value_to_apply(self) -> Decimal:
+        return self.approved_value if self.approved_value is not None else self.proposed_value
+
+    @property
+    def change_pct(self) -> float | None:
+        if not self.current_value:
+            return None
+        return float((self.value_to_apply - self.current_value) / self.current_value * 100)

@@ -1,0 +1,187 @@
+"""The bid suggestions review page: filter, edit, approve or reject, send to Amazon, undo.
+
+Everyone who may see the seller sees the page; only ACT_ON_SUGGESTIONS gets controls, and every POST checks
+it again (403 otherwise). A decision on a form that was loaded before a newer run (or another reviewer)
+changed the suggestion is refused with a message instead of acting on what the reviewer did not see.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from marketing import settings_registry
+from marketing.bids import apply, rules, suggest
+from marketing.extensions import db
+from marketing.models import Seller
+from marketing.security import permissions as P
+from marketing.suggestions import lifecycle, queries
+from marketing.web.forms import safe_next
+
+bp = Blueprint("suggestions", __name__)
+
+SELLER_BID_SETTINGS = ("target_acos", "bid_min", "bid_max", "bid_dead_band", "bid_step_cap", "bid_cooldown_days",
+                       "bid_lookback_days", "bid_auto_apply_below", "writes_paused")
+
+
+def _filters() -> queries.Filters:
+    args = request.args
+    status = args.get("status", lifecycle.PENDING)
+    campaign = args.get("campaign", "")
+    try:
+        min_change = Decimal(args["min_change"]) if args.get("min_change") else None
+    except InvalidOperation:
+        min_change = None
+    return queries.Filters(
+        status=status if status in lifecycle.STATUSES else lifecycle.PENDING,
+        campaign_id=int(campaign) if campaign.isdigit() else None,
+        reason=args.get("reason") or None,
+        direction=args.get("direction") if args.get("direction") in ("up", "down") else None,
+        min_change_pct=min_change,
+        sort=args.get("sort") if args.get("sort") in queries.SORTS else "change",
+    )
+
+
+def _render(seller: Seller, status: int = 200, edits: dict | None = None, selected: set[int] | None = None,
+            typed: dict | None = None):
+    filters = _filters()
+    settings = {key: settings_registry.DEFINITIONS[key] for key in SELLER_BID_SETTINGS}
+    values = {k: d.dump(settings_registry.get(k, seller.id)) for k, d in settings.items()}
+    return render_template(
+        "suggestions/index.html", seller=seller, filters=filters, facets=queries.facets(seller.id, "bid"),
+        rows=queries.review_rows(seller.id, "bid", filters), run=queries.latest_run(seller.id, "bid"),
+        paused=rules.writes_paused(seller.id), edits=edits or {}, selected=selected or set(),
+        can_act=P.can(current_user, P.ACT_ON_SUGGESTIONS, seller),
+        can_configure=P.can(current_user, P.SELLER_SETTINGS, seller),
+        settings=settings, values={**values, **(typed or {})},
+    ), status
+
+
+def _back(seller: Seller):
+    return redirect(safe_next(request.form.get("back")) or url_for("suggestions.index", seller_id=seller.id), 303)
+
+
+@bp.get("/sellers/<int:seller_id>/suggestions")
+@login_required
+def index(seller_id: int):
+    return _render(P.seller_or_404(seller_id))
+
+
+@bp.post("/sellers/<int:seller_id>/suggestions/decide")
+@login_required
+def decide(seller_id: int):
+    seller = P.seller_or_404(seller_id)
+    P.require(P.ACT_ON_SUGGESTIONS, seller)
+    action = request.form.get("action")
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    edits = {int(k[4:]): v for k, v in request.form.items() if k.startswith("bid-") and k[4:].isdigit()}
+    if action not in ("approve", "reject") or not ids:
+        flash("Select at least one suggestion, then approve or reject.", "error")
+        return _render(seller, 400, edits, set(ids))
+    chosen = lifecycle.for_seller(seller.id, ids)
+    errors, done, already = [], 0, 0
+    for suggestion in chosen:
+        try:
+            if action == "reject":
+                changed = lifecycle.reject(suggestion, actor=current_user)
+            else:
+                value = None
+                raw = edits.get(suggestion.id, "").strip()
+                if raw and raw != str(suggestion.proposed_value):
+                    market = rules.profile_marketplace(seller.id, suggestion.profile_id)
+                    value = rules.parse_bid(raw, market)
+                changed = lifecycle.approve(suggestion, actor=current_user, value=value)
+        except (lifecycle.NotAllowed, rules.BadBid) as exc:
+            errors.append(f"{suggestion.label or suggestion.entity_id}: {exc}")
+            continue
+        done += changed
+        already += not changed
+    if errors:  # nothing is saved, the typed values stay on the page
+        db.session.rollback()
+        for message in errors:
+            flash(message, "error")
+        flash("Nothing was saved; correct the rows above and submit again.", "error")
+        return _render(seller, 400, edits, set(ids))
+    db.session.commit()
+    verb = "approved" if action == "approve" else "rejected"
+    message = f"{done} suggestion{'s' if done != 1 else ''} {verb}."
+    if already:
+        message += f" {already} already were."
+    if action == "approve" and done:
+        message += " Send them to Amazon with “Send approved bids”."
+    flash(message, "success")
+    return _back(seller)
+
+
+@bp.post("/sellers/<int:seller_id>/suggestions/apply")
+@login_required
+def send(seller_id: int):
+    seller = P.seller_or_404(seller_id)
+    P.require(P.ACT_ON_SUGGESTIONS, seller)
+    paused = rules.writes_paused(seller.id)
+    if paused:
+        flash(f"{paused} Nothing was sent.", "error")
+    else:
+        apply.enqueue(seller.id)
+        flash("Approved bids are being sent to Amazon; each row shows the outcome when it is done.", "success")
+    return _back(seller)
+
+
+@bp.post("/sellers/<int:seller_id>/suggestions/<int:suggestion_id>/undo")
+@login_required
+def undo(seller_id: int, suggestion_id: int):
+    seller = P.seller_or_404(seller_id)
+    P.require(P.ACT_ON_SUGGESTIONS, seller)
+    found = lifecycle.for_seller(seller.id, [suggestion_id])
+    if not found:
+        flash("That suggestion does not exist (any more).", "error")
+        return _back(seller)
+    try:
+        lifecycle.request_undo(found[0], actor=current_user)
+    except lifecycle.NotAllowed as exc:
+        flash(str(exc), "error")
+        return _back(seller)
+    db.session.commit()
+    paused = rules.writes_paused(seller.id)
+    if paused:
+        flash(f"Undo queued, but {paused[0].lower()}{paused[1:]}", "error")
+    else:
+        apply.enqueue(seller.id)
+        flash(f"Putting the previous bid ({found[0].previous_value}) back on Amazon.", "success")
+    return _back(seller)
+
+
+@bp.post("/sellers/<int:seller_id>/suggestions/run")
+@login_required
+def run(seller_id: int):
+    seller = P.seller_or_404(seller_id)
+    P.require(P.ACT_ON_SUGGESTIONS, seller)
+    suggest.enqueue(seller.id, trigger="manual")
+    flash("New bid suggestions are being computed; reload in a moment.", "success")
+    return _back(seller)
+
+
+@bp.post("/sellers/<int:seller_id>/suggestions/settings")
+@login_required
+def save_settings(seller_id: int):
+    seller = P.seller_or_404(seller_id)
+    P.require(P.SELLER_SETTINGS, seller)
+    errors = []
+    for key in SELLER_BID_SETTINGS:
+        definition = settings_registry.DEFINITIONS[key]
+        # Unchanged fields are not stored, so the seller keeps following the app-wide value.
+        if key in request.form and request.form[key].strip() != definition.dump(settings_registry.get(key, seller.id)):
+            try:
+                settings_registry.set_value(key, request.form[key], actor=current_user, seller_id=seller.id)
+            except settings_registry.SettingError as exc:
+                errors.append(str(exc))
+    if errors:
+        db.session.rollback()
+        for message in errors:
+            flash(message, "error")
+        return _render(seller, 400, typed={k: request.form[k] for k in SELLER_BID_SETTINGS if k in request.form})
+    db.session.commit()
+    flash("Bid settings saved.", "success")
+    return _back(seller)
