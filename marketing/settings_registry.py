@@ -105,7 +105,6 @@ define(Definition(
 ))
 
 
-
 def _bid_below_max(value: object, seller_id: int | None) -> None:
     high = get("bid_max", seller_id)
     if high is not None and value > high:
@@ -159,8 +158,8 @@ define(Definition(
 ))
 define(Definition(
     "bid_lookback_days", "Bid look-back (days)", "int", 30,
-    "How many days of performance the engine weighs (the last 3 days are always left out: attribution is "
-    "still moving).", Decimal(7), Decimal(90), seller_scoped=True,
+    "Days of performance before today the engine reads; the most recent 3 are always left out (Amazon is "
+    "still attributing sales to them).", Decimal(7), Decimal(90), seller_scoped=True,
 ))
 define(Definition(
     "bid_auto_apply_below", "Auto-apply bid changes smaller than (%)", "percent", None,

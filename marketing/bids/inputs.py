@@ -1,7 +1,7 @@
-"""What the bid engine sees: one row per live keyword/target with its performance over the look-back window.
+"""What the bid engine sees: one row per keyword/target with its performance over the look-back window.
 
-The window ends 3 days before today because Amazon keeps attributing sales to recent clicks for days; judging
-a bid on them would read every recent click as a click without a sale.
+The window leaves out the last 3 days because Amazon keeps attributing sales to recent clicks for days;
+judging a bid on them would read every recent click as a click without a sale.
 """
 
 from __future__ import annotations
@@ -14,51 +14,49 @@ from sqlalchemy import and_, func, select
 from marketing.clock import today
 from marketing.extensions import db
 from marketing.models import Product, SpAdGroup, SpCampaign, SpProductAd, SpTarget, SpTargetDaily, Suggestion
+from marketing.optimize.settings import lookback_window
 from marketing.suggestions.lifecycle import APPLIED, UNDONE
 
 ATTRIBUTION_LAG_DAYS = 3
-COLUMNS = (
-    "profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "match_type", "bid", "inherited",
-    "impressions", "clicks", "cost", "orders", "units", "sales", "days",
-)
+_LIVE = "ENABLED"
 
 
-def window(lookback_days: int, day: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    end = (day or today()) - dt.timedelta(days=ATTRIBUTION_LAG_DAYS)
-    return end - dt.timedelta(days=lookback_days - 1), end
+def load(seller_id: int, lookback_days: int, day: dt.date | None = None) -> pd.DataFrame:
+    """Per-target sums over the window (one grouped query) in the engine's input columns
+    (`marketing.optimize.bids`), plus product prices and our last change dates.
 
-
-def load(seller_id: int, lookback_days: int) -> pd.DataFrame:
-    """Per-target sums over the window (one grouped query), plus product economics and last change dates."""
-    start, end = window(lookback_days)
+    Paused targets are included: they inform the engine's priors but get no suggestion."""
+    start, end = lookback_window(day or today(), lookback_days, ATTRIBUTION_LAG_DAYS)
     d = SpTargetDaily
     facts = and_(d.profile_id == SpTarget.profile_id, d.target_id == SpTarget.target_id, d.date >= start,
                  d.date <= end)
     query = (
         select(SpTarget.profile_id, SpTarget.target_id, SpTarget.kind, SpTarget.campaign_id, SpTarget.ad_group_id,
-               SpTarget.text, SpTarget.match_type, func.coalesce(SpTarget.bid, SpAdGroup.default_bid).label("bid"),
-               SpTarget.bid.is_(None).label("inherited"),
-               func.coalesce(func.sum(d.impressions), 0), func.coalesce(func.sum(d.clicks), 0),
+               SpTarget.text, SpTarget.bid, SpAdGroup.default_bid, SpTarget.state, SpAdGroup.state,
+               SpCampaign.state, func.coalesce(func.sum(d.impressions), 0), func.coalesce(func.sum(d.clicks), 0),
                func.coalesce(func.sum(d.cost), 0), func.coalesce(func.sum(d.orders), 0),
-               func.coalesce(func.sum(d.units), 0), func.coalesce(func.sum(d.sales), 0),
-               func.count(func.distinct(d.date)))
+               func.coalesce(func.sum(d.sales), 0))
         .join(SpAdGroup, and_(SpAdGroup.profile_id == SpTarget.profile_id,
                               SpAdGroup.ad_group_id == SpTarget.ad_group_id))
         .join(SpCampaign, and_(SpCampaign.profile_id == SpTarget.profile_id,
                                SpCampaign.campaign_id == SpTarget.campaign_id))
         .outerjoin(d, facts)
-        .where(SpTarget.seller_id == seller_id, SpTarget.state == "ENABLED", SpAdGroup.state == "ENABLED",
-               SpCampaign.state == "ENABLED")
+        .where(SpTarget.seller_id == seller_id, SpTarget.state != "ARCHIVED")
         .group_by(SpTarget.profile_id, SpTarget.target_id, SpTarget.kind, SpTarget.campaign_id,
-                  SpTarget.ad_group_id, SpTarget.text, SpTarget.match_type, SpTarget.bid, SpAdGroup.default_bid)
+                  SpTarget.ad_group_id, SpTarget.text, SpTarget.bid, SpAdGroup.default_bid, SpTarget.state,
+                  SpAdGroup.state, SpCampaign.state)
     )
-    frame = pd.DataFrame(db.session.execute(query).all(), columns=list(COLUMNS))
-    for column in ("bid", "cost", "sales"):
+    columns = ["profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid",
+               "ad_group_default_bid", "target_state", "ad_group_state", "campaign_state", "impressions", "clicks",
+               "cost", "orders", "sales"]
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)
+    live = (frame.pop("target_state") == _LIVE) & (frame.pop("ad_group_state") == _LIVE)
+    frame["state"] = (live & (frame.pop("campaign_state") == _LIVE)).map({True: "enabled", False: "paused"})
+    frame["manual"] = True  # every Sponsored Products keyword/target bid is the advertiser's own
+    for column in ("current_bid", "ad_group_default_bid", "cost", "sales"):
         frame[column] = frame[column].astype(float)
-    frame["inherited"] = frame["inherited"].astype(bool)
     frame = frame.merge(_economics(seller_id), on=["profile_id", "ad_group_id"], how="left")
-    frame = frame.merge(_last_changes(seller_id), on=["profile_id", "target_id"], how="left")
-    return frame
+    return frame.merge(_last_changes(seller_id), on=["profile_id", "target_id"], how="left")
 
 
 def _economics(seller_id: int) -> pd.DataFrame:
@@ -81,5 +79,5 @@ def _last_changes(seller_id: int) -> pd.DataFrame:
                Suggestion.status.in_((APPLIED, UNDONE)))
         .group_by(Suggestion.profile_id, Suggestion.entity_id)
     ).all()
-    frame = pd.DataFrame(rows, columns=["profile_id", "target_id", "last_changed"])
+    frame = pd.DataFrame(rows, columns=["profile_id", "target_id", "last_change_date"])
     return frame

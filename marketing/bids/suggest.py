@@ -9,6 +9,7 @@ by the system and sent straight away — never while writes to Amazon are paused
 from __future__ import annotations
 
 import logging
+import math
 from decimal import Decimal
 
 import pandas as pd
@@ -66,10 +67,9 @@ def _compute(run: SuggestionRun) -> None:
     run.targets = len(frame)
     for profile_id, targets in frame.groupby("profile_id"):
         settings = engine_settings(guard, rules.profile_marketplace(run.seller_id, int(profile_id)))
-        result = suggest_bids(targets.reset_index(drop=True), settings, today=today())
+        result = suggest_bids(targets.reset_index(drop=True), settings, today=today(), include_holds=False)
         for row in result.itertuples(index=False):
-            if row.direction in ("up", "down"):
-                _save(run, row)
+            _save(run, row)
     db.session.flush()
     run.superseded = lifecycle.supersede(run.seller_id, "bid", run.id)
     if guard.auto_apply_below is not None and rules.writes_paused(run.seller_id) is None:
@@ -80,13 +80,18 @@ def _compute(run: SuggestionRun) -> None:
              run.targets)
 
 
+_SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "MXN": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
 def engine_settings(guard: rules.Guardrails, market) -> BidSettings:
+    """The seller's settings in the engine's terms (fractions, the profile marketplace's bid range)."""
     extra = {}
     if market is not None:
         extra = {"marketplace_min_bid": market.min_bid, "marketplace_max_bid": market.max_bid,
-                 "bid_increment": rules.tick(market)}
+                 "bid_increment": rules.tick(market),
+                 "currency_symbol": _SYMBOLS.get(market.currency, f"{market.currency} ")}
     return BidSettings(
-        target_acos=guard.target_acos / 100, lookback_days=guard.lookback_days + inputs.ATTRIBUTION_LAG_DAYS,
+        target_acos=guard.target_acos / 100, lookback_days=guard.lookback_days,
         exclude_recent_days=inputs.ATTRIBUTION_LAG_DAYS, dead_band=guard.dead_band / 100,
         max_step=guard.step_cap / 100, min_bid=guard.min_bid, max_bid=guard.max_bid,
         cooldown_days=guard.cooldown_days, **extra,
@@ -102,11 +107,11 @@ def _save(run: SuggestionRun, row) -> None:
     suggestion = Suggestion(
         seller_id=run.seller_id, run_id=run.id, kind="bid", profile_id=int(row.profile_id),
         entity_kind=row.kind, entity_id=int(row.target_id), campaign_id=int(row.campaign_id),
-        ad_group_id=int(row.ad_group_id), label=row.text, current_value=_money(row.bid),
-        proposed_value=_money(row.suggested_bid), direction=row.direction, status=lifecycle.PENDING,
-        reason=row.reason, explanation=row.explanation, inputs=inputs_snapshot,
-        expected_spend_delta=_money(getattr(row, "expected_spend_delta", None)),
-        expected_sales_delta=_money(getattr(row, "expected_sales_delta", None)),
+        ad_group_id=int(row.ad_group_id), label=row.text, current_value=_money(row.current_bid),
+        proposed_value=Decimal(row.suggested_bid), direction=row.direction, status=lifecycle.PENDING,
+        reason=str(row.reason), explanation=row.explanation, inputs=inputs_snapshot,
+        expected_spend_delta=_money(row.expected_spend_delta_per_day),
+        expected_sales_delta=_money(row.expected_sales_delta_per_day),
     )
     db.session.add(suggestion)
     run.suggestions += 1
@@ -114,16 +119,20 @@ def _save(run: SuggestionRun, row) -> None:
     run.down += row.direction == "down"
 
 
-_STORED = {"profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "suggested_bid", "direction",
-           "reason", "explanation", "expected_spend_delta", "expected_sales_delta"}
+_STORED = {"profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid", "suggested_bid",
+           "direction", "reason", "explanation", "expected_spend_delta_per_day", "expected_sales_delta_per_day"}
 
 
 def _plain(value):
-    """JSON-safe copy of a numpy/pandas scalar."""
+    """JSON-safe copy of a numpy/pandas scalar (no NaN or infinity: PostgreSQL's JSON refuses them)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     if hasattr(value, "item"):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value if isinstance(value, str | int | float | bool) else str(value)
 
 

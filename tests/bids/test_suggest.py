@@ -1,0 +1,161 @@
+"""The suggestion run (engine wired to our tables), auto-apply, the post-sync hook and the `marketing bids` CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from marketing.bids import inputs, suggest
+from marketing.clock import today
+from marketing.models import SpAdGroup, SpCampaign, SpTarget, SpTargetDaily, Suggestion, SuggestionRun
+
+pytestmark = pytest.mark.sqlite
+
+
+@pytest.fixture
+def evidence(db, seller):
+    """Two live keywords of one ad group: one selling at a 2% ACoS, one with 100 clicks and no order."""
+    pair = db.session.execute(
+        select(SpTarget).join(SpAdGroup, (SpAdGroup.ad_group_id == SpTarget.ad_group_id)
+                              & (SpAdGroup.profile_id == SpTarget.profile_id))
+        .join(SpCampaign, (SpCampaign.campaign_id == SpTarget.campaign_id)
+              & (SpCampaign.profile_id == SpTarget.profile_id))
+        .where(SpTarget.seller_id == seller.id, SpTarget.profile_id == seller.profile_id,
+               SpTarget.kind == "keyword", SpTarget.state == "ENABLED", SpAdGroup.state == "ENABLED",
+               SpCampaign.state == "ENABLED")
+        .order_by(SpTarget.ad_group_id, SpTarget.target_id)
+    ).scalars().all()
+    by_group: dict[int, list[SpTarget]] = {}
+    for target in pair:
+        by_group.setdefault(target.ad_group_id, []).append(target)
+    winner, loser = next(group for group in by_group.values() if len(group) >= 2)[:2]
+    for days_ago in range(1, 29):  # the last 3 days must not count
+        day = today() - dt.timedelta(days=days_ago)
+        for target, clicks, orders, sales in ((winner, 10, 2, 200), (loser, 4, 0, 0)):
+            db.session.add(SpTargetDaily(
+                profile_id=target.profile_id, date=day, target_id=target.target_id, campaign_id=target.campaign_id,
+                ad_group_id=target.ad_group_id, impressions=400, clicks=clicks, cost=Decimal("0.40") * clicks,
+                orders=orders, units=orders, sales=Decimal(sales)))
+    db.session.commit()
+    return winner, loser
+
+
+def test_inputs_sum_the_window_without_the_last_three_days(db, seller, evidence):
+    winner, _ = evidence
+    frame = inputs.load(seller.id, 30).set_index("target_id")
+    row = frame.loc[winner.target_id]
+    assert row["clicks"] == 10 * 25 and row["orders"] == 2 * 25  # days 4..28 before today
+    assert row["state"] == "enabled" and row["manual"]
+
+
+def test_a_run_saves_up_and_down_suggestions_with_explanations(db, seller, evidence):
+    winner, loser = evidence
+    run = suggest.run_suggestions(seller.id)
+    assert run.status == "succeeded" and run.suggestions == run.up + run.down >= 2
+    saved = {s.entity_id: s for s in db.session.scalars(select(Suggestion).where(Suggestion.run_id == run.id))}
+    up, down = saved[winner.target_id], saved[loser.target_id]
+    assert (up.direction, down.direction) == ("up", "down")
+    assert down.reason == "LOWER_NO_ORDERS" and up.reason == "RAISE_PROFITABLE"
+    assert up.proposed_value <= (up.current_value * Decimal("1.25")).quantize(Decimal("0.01"))  # step cap
+    assert up.explanation and up.inputs["clicks"] == 250 and up.expected_spend_delta > 0
+    assert up.label == winner.text
+
+
+def test_a_new_run_supersedes_what_is_still_pending(db, seller, evidence):
+    first = suggest.run_suggestions(seller.id)
+    second = suggest.run_suggestions(seller.id)
+    assert second.superseded == first.suggestions
+    statuses = dict(db.session.execute(select(Suggestion.run_id, func.count()).where(
+        Suggestion.status == "pending").group_by(Suggestion.run_id)).all())
+    assert statuses == {second.id: second.suggestions}
+
+
+def test_opt_in_auto_apply_approves_small_changes_as_the_system_and_sends_them(db, queue, seller, evidence):
+    from marketing import settings_registry
+
+    settings_registry.set_value("bid_auto_apply_below", "30", actor=None, seller_id=seller.id)
+    db.session.commit()
+    seller_id = seller.id
+    assert suggest.suggest_job(seller_id).endswith("down")
+    queue.work("default")
+    rows = db.session.scalars(select(Suggestion)).all()
+    assert rows and all(s.decided_by == "system" and s.status == "applied" for s in rows)
+
+
+def test_auto_apply_waits_while_writes_are_paused(db, seller, evidence):
+    from marketing import settings_registry
+
+    settings_registry.set_value("bid_auto_apply_below", "30", actor=None, seller_id=seller.id)
+    settings_registry.set_value("writes_paused", "yes", actor=None)
+    db.session.commit()
+    run = suggest.run_suggestions(seller.id)
+    assert run.auto_approved == 0
+    assert {s.status for s in db.session.scalars(select(Suggestion))} == {"pending"}
+
+
+def test_a_failed_run_is_recorded_and_raised(db, seller, evidence, monkeypatch):
+    monkeypatch.setattr(inputs, "load", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("disk on fire")))
+    with pytest.raises(RuntimeError):
+        suggest.run_suggestions(seller.id)
+    run = db.session.scalar(select(SuggestionRun))
+    assert run.status == "failed" and "disk on fire" in run.error
+
+
+def test_runs_follow_every_successful_sync():
+    from marketing.sync import runs
+
+    assert runs.AFTER_SYNC["bid-suggestions"] == "marketing.bids.suggest.after_sync"
+
+
+def test_cli_suggest_prints_the_counts(runner, db, seller, evidence):
+    result = runner.invoke(["bids", "suggest", seller.name])
+    assert result.exit_code == 0, result.output
+    match = re.fullmatch(r"(\d+) suggestions: (\d+) up, (\d+) down\n", result.output)
+    assert match
+    run = db.session.scalar(select(SuggestionRun))
+    assert tuple(map(int, match.groups())) == (run.suggestions, run.up, run.down)
+
+
+def test_cli_approve_and_apply(runner, db, seller, evidence, make_user):
+    user = make_user("marketer@example.com", "marketer", sellers=[seller])
+    total = suggest.run_suggestions(seller.id).suggestions
+    first = db.session.scalar(select(Suggestion.id).order_by(Suggestion.id))
+    result = runner.invoke(["bids", "approve", str(seller.id), "--id", str(first), "--as", user.email])
+    assert (result.exit_code, result.output) == (0, "1 approved\n")
+    result = runner.invoke(["bids", "approve", seller.name, "--all", "--as", user.email])
+    assert (result.exit_code, result.output) == (0, f"{total - 1} approved\n")
+    result = runner.invoke(["bids", "apply", seller.name, "--wait"])
+    assert (result.exit_code, result.output) == (0, f"{total} applied, 0 failed, 0 stale\n")
+    db.session.expire_all()
+    approvals = {s.decided_by for s in db.session.scalars(select(Suggestion))}
+    assert approvals == {"marketer@example.com"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["bids", "suggest", "Nobody"], "no seller with id or name 'Nobody'"),
+    (["bids", "approve", "{seller}", "--as", "marketer@example.com"], "give either --all or one or more --id"),
+    (["bids", "approve", "{seller}", "--all", "--as", "nobody@example.com"], "no user 'nobody@example.com'"),
+    (["bids", "approve", "{seller}", "--all", "--as", "viewer@example.com"],
+     "viewer@example.com (viewer) may not act on"),
+    (["bids", "approve", "{seller}", "--id", "999", "--as", "marketer@example.com"], "has no suggestion 999"),
+])
+def test_cli_bad_input_exits_2_with_one_line(runner, seller, make_user, args, message):
+    make_user("marketer@example.com", "marketer", sellers=[seller])
+    make_user("viewer@example.com", "viewer", sellers=[seller])
+    result = runner.invoke([a.replace("{seller}", seller.name) for a in args])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_cli_apply_while_paused_exits_1(runner, db, seller):
+    from marketing import settings_registry
+
+    settings_registry.set_value("writes_paused", "yes", actor=None, seller_id=seller.id)
+    db.session.commit()
+    result = runner.invoke(["bids", "apply", seller.name, "--wait"])
+    assert result.exit_code == 1
+    assert "Writes to Amazon are paused for this seller" in result.output
