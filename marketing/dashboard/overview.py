@@ -35,6 +35,7 @@ class SellerSummary:
     last_sync: SyncRun | None
     target_acos: Decimal | None
     current: dict[str, Metrics]
+    pending_suggestions: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)  # (severity, message), 0 = worst
     comparisons: dict[str, Comparison] = field(default_factory=dict)
 
@@ -66,6 +67,7 @@ def build(sellers: list[Seller], period: Period, at: dt.datetime, page: int = 1)
     profiles = queries.managed_profiles(ids)
     syncs = queries.latest_sync_runs(ids)
     targets = _target_acos(ids)
+    pending = queries.pending_suggestion_counts(ids)
     current = queries.totals(ids, period)
     by_seller: dict[int, dict[str, Metrics]] = defaultdict(dict)
     for (seller_id, currency), m in sorted(current.items()):
@@ -76,6 +78,7 @@ def build(sellers: list[Seller], period: Period, at: dt.datetime, page: int = 1)
             seller, derive(seller.connection("ads"), at, warning_days),
             derive(seller.connection("sp"), at, warning_days),
             profiles.get(seller.id, []), syncs.get(seller.id), targets.get(seller.id), by_seller.get(seller.id, {}),
+            pending.get(seller.id, 0),
         )
         summary.problems = _problems(summary)
         summaries.append(summary)

@@ -31,8 +31,10 @@ from marketing.models import (
     SpSearchTermDaily,
     SpTarget,
     SpTargetDaily,
+    Suggestion,
     SyncRun,
 )
+from marketing.suggestions.lifecycle import PENDING
 
 METRIC_COLUMNS = ("impressions", "clicks", "cost", "orders", "units", "sales")
 Key = tuple[int, str]  # (seller id, currency code)
@@ -112,6 +114,14 @@ def managed_profiles(seller_ids) -> dict[int, list[AdsProfile]]:
 def latest_sync_runs(seller_ids) -> dict[int, SyncRun]:
     latest = select(func.max(SyncRun.id)).where(SyncRun.seller_id.in_(list(seller_ids))).group_by(SyncRun.seller_id)
     return {run.seller_id: run for run in db.session.scalars(select(SyncRun).where(SyncRun.id.in_(latest)))}
+
+
+def pending_suggestion_counts(seller_ids) -> dict[int, int]:
+    """How many bid suggestions wait for a decision, per seller."""
+    return dict(db.session.execute(
+        select(Suggestion.seller_id, func.count()).where(Suggestion.seller_id.in_(list(seller_ids)),
+                                                         Suggestion.status == PENDING)
+        .group_by(Suggestion.seller_id)).all())
 
 
 def _managed_scope(profile_id: int | None = None):

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from marketing import charts
 from marketing.clock import today
@@ -20,6 +20,7 @@ from marketing.dashboard import periods, queries
 from marketing.dashboard.metrics import Comparison, Metrics
 from marketing.models import AdsProfile, Seller
 from marketing.security import permissions as P
+from marketing.suggestions.queries import pending_suggestions_by_target
 
 bp = Blueprint("dashboard", __name__)
 
@@ -205,6 +206,8 @@ def campaign(seller_id: int, campaign_id: int):
     return render_template(
         "dashboard/campaign.html", seller=seller, profile=chosen, profiles=profiles, campaign=info, period=when,
         period_message=message, presets=periods.PRESETS, targets=targets, targets_listing=asked,
+        pending=pending_suggestions_by_target(seller.id, chosen.profile_id, campaign_id),
+        can_act=P.can(current_user, P.ACT_ON_SUGGESTIONS, seller),
         ad_groups=queries.ad_groups(chosen.profile_id, campaign_id, when),
         totals=sum((m for _, m in days), Metrics()),
         chart=figure(charts.daily_trend({currency: days}, info.name)))

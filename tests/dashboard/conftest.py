@@ -91,6 +91,23 @@ class Seeder:
                                               currency_code=currency, ordered_sales=Decimal(str(ordered_sales))))
         self.db.session.commit()
 
+    def suggestion(self, seller, profile_id, campaign_id, target_id, current, proposed, label="keyword"):
+        """A pending bid suggestion (as the bid engine would leave it) for one keyword."""
+        from marketing.models import Suggestion, SuggestionRun
+
+        run = SuggestionRun(seller_id=seller.id, kind="bid", status="succeeded")
+        self.db.session.add(run)
+        self.db.session.flush()
+        suggestion = Suggestion(
+            seller_id=seller.id, run_id=run.id, kind="bid", profile_id=profile_id, entity_kind="keyword",
+            entity_id=target_id, campaign_id=campaign_id, ad_group_id=501, label=label,
+            current_value=Decimal(str(current)), proposed_value=Decimal(str(proposed)),
+            direction="up" if Decimal(str(proposed)) > Decimal(str(current)) else "down", status="pending",
+            reason="below_target_acos", explanation="ACoS is well below target; more traffic should pay.")
+        self.db.session.add(suggestion)
+        self.db.session.commit()
+        return suggestion
+
     def rollup(self, seller):
         from marketing.dashboard.rollups import refresh_rollups
 

@@ -171,3 +171,28 @@ def test_plotly_bundle_is_served_from_the_package_with_a_long_cache(client):
     response.close()
     assert client.get("/vendor/plotly-0.0.1.min.js").status_code == 404
     assert client.get("/static/js/charts.js").status_code == 200
+
+
+def test_campaign_page_offers_pending_suggestions_inline(client, make_user, login, shop, seed, db):
+    from marketing.models import Suggestion
+
+    suggestion = seed.suggestion(shop, 111, 1001, 9001, "1.10", "1.30", label="tent 4 person")
+    make_user("viewer@example.com", role="viewer", sellers=[shop])
+    make_user("marketer@example.com", role="marketer", sellers=[shop])
+    url = f"/sellers/{shop.id}/campaigns/1001?profile=111"
+    login("viewer@example.com")
+    html = client.get(url).get_data(as_text=True)
+    row = re.search(r"tent 4 person</a>.*?</tr>", html, re.S).group(0)
+    assert "→ 1.30 USD" in row and "Approve" not in row  # viewers see it, cannot act
+    client.post("/logout")
+    login("marketer@example.com")
+    html = client.get(url).get_data(as_text=True)
+    assert "1 pending bid suggestion" in html
+    assert 'value="approve"' in re.search(r"tent 4 person</a>.*?</tr>", html, re.S).group(0)
+    overview = client.get("/").get_data(as_text=True)
+    assert f'href="/sellers/{shop.id}/suggestions">1</a>' in overview
+    response = client.post(f"/sellers/{shop.id}/suggestions/decide",
+                           data={"ids": suggestion.id, "action": "approve", "back": url})
+    assert response.status_code == 303 and response.location == url
+    assert db.session.get(Suggestion, suggestion.id).status == "approved"
+    assert "→ 1.30 USD" not in client.get(url).get_data(as_text=True)
