@@ -36,6 +36,10 @@ def clear_alert(key: str) -> None:
         alert.cleared_at = now()
 
 
+def is_raised(key: str) -> bool:
+    return db.session.scalar(select(AppAlert.id).where(AppAlert.key == key, AppAlert.cleared_at.is_(None))) is not None
+
+
 def banners() -> list[Banner]:
     """Everything an admin should see on every page: raised alerts and secrets due for rotation."""
     result = [Banner(a.key, a.message) for a in db.session.scalars(

@@ -9,10 +9,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from marketing.clock import now, today
-from marketing.connections import clients, oauth, service
+from marketing.connections import alerts, clients, oauth, service
 from marketing.extensions import db
 from marketing.models import API_LABELS, APIS, ConnectionEvent, Notice, Seller
 from marketing.security import permissions as P
+from marketing.security.crypto import SecretUnreadable
 from marketing.sync import runs
 from marketing.web.forms import field
 
@@ -176,10 +177,15 @@ def check(seller_id: int, api: str):
         abort(404)
     try:
         result = service.check(connection)
-    except clients.NotConfigured as exc:
-        flash(str(exc), "error")
+    except (clients.NotConfigured, SecretUnreadable) as exc:
+        flash(f"{exc}.", "error")
         return redirect(url_for("sellers.show", seller_id=seller.id))
     db.session.commit()
+    if alerts.is_raised(f"invalid-client-{api}"):
+        flash(f"Amazon rejected this deployment's own {API_LABELS[api]} app credentials (invalid_client), so the "
+              "authorization could not be checked; the seller's status is unchanged. An admin must fix "
+              f"AMAZON_{api.upper()}_CLIENT_ID / _CLIENT_SECRET.", "error")
+        return redirect(url_for("sellers.show", seller_id=seller.id))
     flash(f"{API_LABELS[api]}: {result.label}{' (Amazon is having trouble)' if result.degraded else ''}.",
           "success" if result.usable and not result.degraded else "error")
     return redirect(url_for("sellers.show", seller_id=seller.id))
