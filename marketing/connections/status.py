@@ -53,9 +53,13 @@ def derive(connection, at: dt.datetime, warning_days: int) -> TokenStatus:
     days_left = None
     if connection.expires_at is not None:
         days_left = math.ceil((connection.expires_at - at).total_seconds() / 86400)
-    if connection.revoked_at is not None:
+    expired = connection.expires_at is not None and connection.expires_at <= at
+    # Amazon refuses an expired authorization with invalid_grant too: that refusal is expiry, not revocation.
+    revoked = connection.revoked_at is not None and (
+        connection.expires_at is None or connection.revoked_at < connection.expires_at)
+    if revoked:
         state = "revoked"
-    elif connection.expires_at is not None and connection.expires_at <= at:
+    elif expired:
         state = "expired"
     elif days_left is not None and days_left <= warning_days:
         state = "expiring"
