@@ -61,7 +61,8 @@ def _notice_for(connection: Connection, result: TokenStatus) -> tuple[str, str, 
     seller, label = connection.seller.name, connection.label
     authorized = connection.authorized_at.date().isoformat() if connection.authorized_at else "unknown"
     if result.state == "revoked":
-        return (f"revoked-{connection.id}-{connection.revoked_at.isoformat()}", "error",
+        # Epoch seconds, not isoformat(): the database may hand the timestamp back in another time zone.
+        return (f"revoked-{connection.id}-{int(connection.revoked_at.timestamp())}", "error",
                 f"{seller}: the {label} authorization was revoked at Amazon. Data is no longer updated; "
                 "renew the connection from the seller page.")
     if result.state == "expired":
