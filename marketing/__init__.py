@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask
@@ -27,6 +28,8 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     app.config.update(settings.flask_config(instance))
     app.config.update(config or {})
     _ensure_encryption_keys(app, instance)
+    # httpx logs every request's full URL at INFO, pre-signed download URLs' query strings included.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     from marketing import jobs, web
     from marketing.extensions import csrf, db, limiter, login_manager, migrate, talisman
