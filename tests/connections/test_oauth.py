@@ -1,0 +1,183 @@
+"""Connecting through Amazon's consent pages (the sandbox's), and every way a callback can be wrong."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from marketing.models import AuditEvent, Connection, ConnectionEvent
+from tests.connections.conftest import PUBLIC_URL, consent, flashes
+
+pytestmark = pytest.mark.sqlite
+
+
+def _connections(db) -> int:
+    return db.session.scalar(select(func.count(Connection.id)).where(Connection.refresh_token_ciphertext.is_not(None)))
+
+
+def test_consent_url_for_ads_carries_scope_redirect_and_a_state_bound_to_the_session(client, admin, seller_like, sbx):
+    seller = seller_like(0)
+    start = client.post(f"/sellers/{seller.id}/connections/ads/authorize")
+    url = urlsplit(start.location)
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert f"{url.scheme}://{url.netloc}{url.path}" == f"{sbx.url}/ap/oa"
+    assert query["scope"] == "advertising::campaign_management"
+    assert query["client_id"] == sbx.ads_client_id and query["response_type"] == "code"
+    assert query["redirect_uri"] == f"{PUBLIC_URL}/connections/ads/callback"
+    with client.session_transaction() as session:
+        assert set(session["amazon_oauth"]) == {query["state"]}
+
+
+def test_sp_consent_url_uses_the_app_id(client, admin, seller_like, sbx):
+    seller = seller_like(0)
+    url = urlsplit(client.post(f"/sellers/{seller.id}/connections/sp/authorize").location)
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert url.path == "/apps/authorize/consent"
+    assert query["application_id"] == sbx.sp_app_id
+    assert query["redirect_uri"] == f"{PUBLIC_URL}/connections/sp/callback"
+
+
+def test_allow_connects_ads_and_offers_the_profile_picker(client, admin, seller_like, sbx, db):
+    seller = seller_like(0)
+    callback = consent(client, seller.id, "ads")
+    response = client.get(callback)
+    assert response.location == f"/sellers/{seller.id}/connections/ads/profiles"
+    connection = seller.connection("ads")
+    assert connection.connected and connection.expires_at is None  # Ads tokens don't expire by default
+    profiles = {p.profile_id: p for p in connection.profiles}
+    assert set(profiles) == {p["profileId"] for p in sbx.sellers[0].profiles}
+    assert not any(p.managed for p in profiles.values())  # the user picks
+    event = db.session.scalar(select(ConnectionEvent))
+    assert (event.kind, event.method, event.actor_email) == ("connected", "oauth", "admin@example.com")
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "connection.connected")) is not None
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Choose the advertising profiles to manage" in " ".join(flashes(page))
+
+
+def test_allow_connects_sp_with_its_selling_partner_id_and_365_day_expiry(client, admin, seller_like, sbx):
+    seller = seller_like(1)
+    response = client.get(consent(client, seller.id, "sp", sandbox_seller=1))
+    assert response.location == f"/sellers/{seller.id}"
+    connection = seller.connection("sp")
+    assert connection.connected
+    assert seller.selling_partner_id == sbx.sellers[1].selling_partner_id
+    assert (connection.expires_at - connection.authorized_at).days == 365
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Seller Central (SP-API) is connected." in flashes(page)
+    assert 'data-api="sp" data-state="active"' in page
+    assert connection.expires_at.strftime("%Y-%m-%d") in page
+
+
+def test_sp_callback_for_another_seller_central_account_is_refused(client, admin, seller_like, sbx, db):
+    seller = seller_like(0)
+    seller.selling_partner_id = sbx.sellers[0].selling_partner_id
+    db.session.commit()
+    response = client.get(consent(client, seller.id, "sp", sandbox_seller=2))  # signed in as someone else
+    assert response.location == f"/sellers/{seller.id}"
+    assert _connections(db) == 0
+    page = client.get(response.location).get_data(as_text=True)
+    assert "is not this seller's" in " ".join(flashes(page))
+
+
+def test_deny_stores_nothing_and_says_so(client, admin, seller_like, db):
+    seller = seller_like(0)
+    response = client.get(consent(client, seller.id, "ads", decision="deny"))
+    assert response.location == f"/sellers/{seller.id}"
+    assert _connections(db) == 0
+    assert db.session.scalar(select(func.count(ConnectionEvent.id))) == 0
+    page = client.get(response.location).get_data(as_text=True)
+    assert "You declined the Amazon Ads authorization (access_denied). Nothing was changed." in flashes(page)
+
+
+def test_replayed_callback_is_refused_and_changes_nothing(client, admin, seller_like, db):
+    seller = seller_like(0)
+    callback = consent(client, seller.id, "ads")
+    assert client.get(callback).status_code == 302
+    before = seller.connection("ads").refresh_token_ciphertext
+    replay = client.get(callback)
+    assert replay.status_code == 303 and replay.location == "/"
+    db.session.expire_all()
+    assert seller.connection("ads").refresh_token_ciphertext == before
+    assert db.session.scalar(select(func.count(ConnectionEvent.id))) == 1
+    assert "already used" in " ".join(flashes(client.get("/").get_data(as_text=True)))
+
+
+def test_tampered_state_is_refused_and_the_code_is_not_spent(client, admin, seller_like, db):
+    seller = seller_like(0)
+    callback = consent(client, seller.id, "ads")
+    response = client.get(callback.replace("state=", "state=x"))
+    assert response.status_code == 303
+    assert _connections(db) == 0
+    # The genuine state still works once: the tampered attempt neither consumed it nor spent the code.
+    assert client.get(callback).location == f"/sellers/{seller.id}/connections/ads/profiles"
+
+
+def test_state_of_another_user_is_refused(app, client, admin, make_user, login, seller_like, db):
+    seller = seller_like(0)
+    make_user("m@example.com", "marketer", sellers=[seller])
+    callback = consent(client, seller.id, "ads")  # started by the admin
+    other = app.test_client()
+    other.post("/login", data={"email": "m@example.com", "password": "correct horse battery"})
+    assert other.get(callback).status_code == 303
+    # Same browser, other user: logging in starts a fresh session, so the state is gone too.
+    client.post("/logout")
+    login("m@example.com")
+    assert client.get(callback).status_code == 303
+    assert _connections(db) == 0
+
+
+def test_state_for_the_other_api_is_refused(client, admin, seller_like, db):
+    seller = seller_like(0)
+    callback = consent(client, seller.id, "ads")
+    assert client.get(callback.replace("/connections/ads/", "/connections/sp/")).status_code == 303
+    assert _connections(db) == 0
+
+
+def test_state_older_than_its_lifetime_is_refused(client, admin, seller_like, db):
+    seller = seller_like(0)
+    callback = consent(client, seller.id, "ads")
+    with client.session_transaction() as session:
+        pending = session["amazon_oauth"]
+        for entry in pending.values():
+            entry["at"] = time.time() - 16 * 60
+        session["amazon_oauth"] = pending
+    assert client.get(callback).status_code == 303
+    assert _connections(db) == 0
+
+
+def test_code_used_once_cannot_be_used_again_with_a_new_state(client, admin, seller_like, db):
+    seller = seller_like(0)
+    first = consent(client, seller.id, "ads")
+    assert client.get(first).location.endswith("/profiles")
+    before = seller.connection("ads").refresh_token_ciphertext
+    code = parse_qs(urlsplit(first).query)["code"][0]
+    fresh = consent(client, seller.id, "ads", decision="deny")  # a new, valid state of this session
+    state = parse_qs(urlsplit(fresh).query)["state"][0]
+    response = client.get(f"/connections/ads/callback?code={code}&scope=advertising::campaign_management&state={state}")
+    assert response.location == f"/sellers/{seller.id}"
+    assert "Amazon rejected the authorization" in " ".join(flashes(client.get(response.location).get_data(
+        as_text=True)))
+    db.session.expire_all()
+    assert seller.connection("ads").refresh_token_ciphertext == before  # the working token is untouched
+
+
+def test_expired_code_is_refused(client, admin, seller_like, wall_clock, db):
+    seller = seller_like(0)
+    callback = consent(client, seller.id, "ads")
+    wall_clock.offset = 301  # Amazon's codes live five minutes
+    response = client.get(callback)
+    assert response.location == f"/sellers/{seller.id}"
+    assert _connections(db) == 0
+    assert "Amazon rejected the authorization" in " ".join(flashes(client.get(response.location).get_data(
+        as_text=True)))
+
+
+def test_callback_without_a_code_stores_nothing(client, admin, seller_like, db):
+    seller = seller_like(0)
+    callback = consent(client, seller.id, "ads")
+    state = parse_qs(urlsplit(callback).query)["state"][0]
+    assert client.get(f"/connections/ads/callback?state={state}").location == f"/sellers/{seller.id}"
+    assert _connections(db) == 0
