@@ -107,11 +107,12 @@ def schedule(report: SyncReport, step: str, *, delay: float = 0.0, attempt: int 
 
 
 def _alive(job_id: str) -> bool:
+    """Whether the job will still run. A finished one that left its report where it was counts as gone."""
     try:
         status = Job.fetch(job_id, connection=jobs.connection()).get_status()
     except NoSuchJobError:
         return False
-    return status not in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, None)
+    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED)
 
 
 def resume_run(run_id: int) -> int:
@@ -290,6 +291,12 @@ def structure(report_id: int, attempt: int = 0) -> None:
         _done(report, seen)
 
 
+def _report_name(report: SyncReport) -> str:
+    """Stable for one report, so a request re-sent after a crash is Amazon's duplicate (425 names the first);
+    the run's start time keeps it unique where ids restart (a restored database)."""
+    return f"sync-{report.run_id}-{report.id}-{report.run.created_at:%Y%m%dT%H%M%S}"
+
+
 def request(report_id: int, attempt: int = 0) -> None:
     """Ask Amazon for the report; a 425 duplicate answer hands back the id of the one already in progress."""
     report = _begin(report_id, "request")
@@ -301,7 +308,7 @@ def request(report_id: int, attempt: int = 0) -> None:
             answer = _ads_client(connection).create_report(
                 report.profile_id, report.report_type, report.start_date, report.end_date,
                 REPORT_COLUMNS[report.report_type], REPORT_GROUP_BY[report.report_type],
-                name=f"sync-{report.run_id}-{report.id}")
+                name=_report_name(report))
             report.amazon_report_id = answer.report_id
         else:
             report.amazon_report_id = _sp_client(connection).create_report(

@@ -8,9 +8,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-import httpx
 import pytest
-from rq import Queue
 
 from marketing import jobs
 from marketing.clock import now, set_today
@@ -41,6 +39,15 @@ def amazon_config(sbx) -> dict:
     }
 
 
+def fast_commits(make_app) -> dict:
+    """Runs commit after every step; on a test server without a battery-backed disk each commit waits for
+    fsync. Durability is not under test here."""
+    if make_app().config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return {}
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True,
+                                          "connect_args": {"options": "-c synchronous_commit=off"}}}
+
+
 @pytest.fixture(scope="session")
 def sbx():
     with running_sandbox(seed=5, report_delay=0.0) as handle:
@@ -51,7 +58,7 @@ def sbx():
 def app(make_app, sbx):
     """Every app here talks to the sandbox, on the sandbox market's business date."""
     sbx.admin.clear_faults()
-    app = make_app(**amazon_config(sbx), **SYNC_CONFIG)
+    app = make_app(**amazon_config(sbx), **SYNC_CONFIG, **fast_commits(make_app))
     with app.app_context():
         set_today(sbx.admin.today())
         yield app
@@ -152,10 +159,3 @@ def sandbox_rows(seller, profile_id: int, report_type: str, start, end) -> list[
 
 def money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
-
-
-def rq_queue(name: str = "sync") -> Queue:
-    return jobs.queue(name)
-
-
-__all__ = ["connect", "drain", "httpx", "money", "sandbox_rows", "sync", "work"]

@@ -1,0 +1,199 @@
+"""Faults injected by the sandbox: every run ends with a clear status and message, never with duplicated or
+half-written rows, and a later run completes."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from marketing.clock import set_today
+from marketing.extensions import db
+from marketing.models import (
+    Connection,
+    SalesTrafficAsinDaily,
+    SalesTrafficDaily,
+    Seller,
+    SpCampaignDaily,
+    SpProductDaily,
+    SpSearchTermDaily,
+    SpTargetDaily,
+    SyncReport,
+    SyncRun,
+)
+from marketing.sandbox.testing import running_sandbox
+from marketing.sync import jobs, runs
+from tests.conftest import _clean
+from tests.sync.conftest import (
+    SYNC_CONFIG,
+    amazon_config,
+    connect,
+    drain,
+    fast_commits,
+    money,
+    sandbox_rows,
+    sync,
+    work,
+)
+
+pytestmark = pytest.mark.sqlite
+FACTS = (SpCampaignDaily, SpTargetDaily, SpSearchTermDaily, SpProductDaily, SalesTrafficDaily, SalesTrafficAsinDaily)
+
+
+def stored_rows() -> int:
+    return sum(db.session.scalar(select(func.count()).select_from(m)) for m in FACTS)
+
+
+def assert_whole(seller_id: int) -> None:
+    """Fact tables hold exactly the rows of ingested reports, and match the sandbox to the cent."""
+    db.session.expire_all()
+    ingested = db.session.scalar(select(func.coalesce(func.sum(SyncReport.rows), 0)).join(SyncRun).where(
+        SyncRun.status == "succeeded", SyncReport.report_type != "structure"))
+    last = runs.latest_run(seller_id)
+    assert last.status == "succeeded"
+    assert stored_rows() == sum(r.rows for r in last.reports if r.report_type != "structure") <= ingested
+    seller = db.session.get(Seller, seller_id)
+    (pid,) = [p.profile_id for p in runs.managed_profiles(seller)]
+    rows = sandbox_rows(seller, pid, "spTargeting", last.start_date, last.end_date)
+    cost = db.session.scalar(select(func.sum(SpTargetDaily.cost)))
+    assert money(cost) == money(sum(money(r["cost"]) for r in rows))
+
+
+def fail_then_recover(sbx, seller, kind: str, prefix: str = "/reporting", **options) -> dict:
+    seller_id = seller.id
+    sbx.admin.fault(kind, path_prefix=prefix, **options)
+    failed = sync(seller, days=1)
+    sbx.admin.clear_faults()
+    assert failed["status"] == "failed" and failed["error"], failed
+    db.session.expire_all()
+    whole = db.session.scalar(select(func.coalesce(func.sum(SyncReport.rows), 0)).where(
+        SyncReport.run_id == failed["id"], SyncReport.status == "ingested", SyncReport.report_type != "structure"))
+    assert stored_rows() == whole  # only reports ingested whole; nothing half-written
+    recovered = sync(db.session.get(Seller, seller_id), days=1)
+    assert recovered["status"] == "succeeded", recovered["error"]
+    assert_whole(seller_id)
+    return failed
+
+
+@pytest.mark.parametrize("retry_after", [1, None])
+def test_throttling_is_waited_out_without_holding_the_worker(app, sbx, seller, retry_after):
+    seller_id = seller.id
+    sbx.admin.fault("throttle", path_prefix="/reporting", retry_after=retry_after, count=2)
+    result = sync(seller, days=2)
+    assert result["status"] == "succeeded", result["error"]
+    assert_whole(seller_id)
+    assert db.session.scalar(select(Connection.error_transient).where(Connection.api == "ads")) is False
+
+
+@pytest.mark.parametrize(("status", "prefix"), [(500, "/sp/"), (503, "/reporting"), (503, "/reports/")])
+def test_server_errors_are_retried(app, sbx, seller, status, prefix):
+    seller_id = seller.id
+    sbx.admin.fault("error", path_prefix=prefix, status=status, count=3)
+    result = sync(seller, days=2)
+    assert result["status"] == "succeeded", result["error"]
+    assert_whole(seller_id)
+
+
+def test_an_outage_that_lasts_fails_the_run_clearly(app, sbx, seller):
+    failed = fail_then_recover(sbx, seller, "error", "/reporting", status=503)
+    assert "kept refusing" in failed["error"] and "4 attempts" in failed["error"]
+
+
+def test_a_failed_report_fails_the_run(app, sbx, seller):
+    failed = fail_then_recover(sbx, seller, "report_fail", count=1)
+    assert failed["error"].startswith("Amazon could not generate the sp")
+
+
+def test_a_report_pending_beyond_the_limit_fails_the_run(app, sbx, seller):
+    app.config["SYNC_PENDING_LIMIT_SECONDS"] = 0.5
+    failed = fail_then_recover(sbx, seller, "report_pending", count=1)
+    assert "had not finished" in failed["error"] and "PENDING" in failed["error"]
+
+
+@pytest.mark.parametrize(("kind", "words"), [("truncated_gzip", "truncated"), ("invalid_json", "not valid JSON")])
+def test_an_unreadable_file_stores_nothing(app, sbx, seller, kind, words):
+    failed = fail_then_recover(sbx, seller, kind, count=1)
+    assert "unreadable" in failed["error"] and words in failed["error"]
+
+
+def cleanup(app) -> None:
+    set_today(None)
+    with app.app_context():
+        _clean(app)
+
+
+def test_a_token_revoked_mid_sync_stops_that_seller_only(make_app, request):
+    # A sandbox of its own (same seed as the suite's, separate state): its seeded token gets revoked.
+    with running_sandbox(seed=5, report_delay=0.0) as own:
+        app = make_app(**amazon_config(own), **SYNC_CONFIG, **fast_commits(make_app))
+        with app.app_context():
+            set_today(own.admin.today())
+            request.addfinalizer(lambda: cleanup(app))
+            victim, other = connect(own, 0), connect(own, 1)
+            victim_id, token = victim.id, own.sellers[0].ads_refresh_token
+            first, _ = runs.start_run(victim.id, "manual", days=2)
+            second, _ = runs.start_run(other.id, "manual", days=2)
+            first_id, second_id = first.id, second.id
+
+            def requested():
+                db.session.expire_all()
+                return db.session.scalar(select(func.count()).where(
+                    SyncReport.run_id == first_id, SyncReport.status != "new")) >= 2
+
+            work(until=requested)
+            own.admin.revoke(token)
+            stopped, finished = drain(first_id), drain(second_id)
+            assert stopped["status"] == "failed"
+            assert "invalid_grant" in stopped["error"] and "Reconnect" in stopped["error"]
+            assert finished["status"] == "succeeded", finished["error"]
+            connection = db.session.scalar(select(Connection).where(Connection.seller_id == victim_id,
+                                                                    Connection.api == "ads"))
+            assert connection.revoked_at is not None
+            with pytest.raises(runs.SyncRefused):  # nothing to sync until the seller reconnects
+                runs.start_run(victim_id, "manual")
+
+
+def test_a_worker_killed_mid_ingest_is_resumed(app, sbx, seller, monkeypatch):
+    """The download is cut off half-way (the worker dies), its job is gone; the run resumes from the
+    persisted report ids: nothing is requested again and nothing is stored twice."""
+    seller_id = seller.id
+    run, _ = runs.start_run(seller.id, "manual", days=2)
+    run_id = run.id
+    real_download = jobs.download
+    monkeypatch.setattr(jobs, "download", lambda report_id, attempt=0: None)  # the worker dies before it
+    work()
+    monkeypatch.setattr(jobs, "download", real_download)
+    db.session.expire_all()
+    ready = db.session.scalars(select(SyncReport).where(SyncReport.run_id == run_id,
+                                                        SyncReport.status == "ready")).all()
+    assert len(ready) == 5
+    amazon_ids = {r.id: r.amazon_report_id for r in ready}
+
+    class Killed(BaseException):
+        pass
+
+    real_ingest = jobs.ingest.ingest_report
+
+    def dying_ingest(session, report_type, rows, **kw):
+        def half():
+            for number, row in enumerate(rows):
+                if number == 50:
+                    raise Killed
+                yield row
+
+        return real_ingest(session, report_type, half(), **kw)
+
+    monkeypatch.setattr(jobs.ingest, "ingest_report", dying_ingest)
+    target = next(r for r in ready if r.report_type == "spTargeting")
+    with pytest.raises(Killed):
+        jobs.download(target.id)
+    db.session.rollback()
+    monkeypatch.setattr(jobs.ingest, "ingest_report", real_ingest)
+    assert stored_rows() == 0
+
+    assert runs.resume_all() == 5  # the restarted worker's periodic resume
+    result = drain(run_id)
+    assert result["status"] == "succeeded", result["error"]
+    db.session.expire_all()
+    assert {r.id: r.amazon_report_id for r in db.session.scalars(select(SyncReport).where(
+        SyncReport.id.in_(amazon_ids)))} == amazon_ids  # resumed, not re-requested
+    assert_whole(seller_id)
