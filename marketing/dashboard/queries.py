@@ -249,7 +249,7 @@ class CampaignInfo:
 
 def campaign(seller_id: int, profile_id: int, campaign_id: int) -> CampaignInfo | None:
     """The campaign from the structure sync, else from its latest report row; None if unknown to this profile."""
-    c = db.session.get(SpCampaign, (profile_id, campaign_id))
+    c = db.session.get(SpCampaign, {"profile_id": profile_id, "campaign_id": campaign_id})
     if c is not None and c.seller_id == seller_id:
         return CampaignInfo(c.campaign_id, c.name, c.state.lower(), c.targeting_type, c.budget)
     f = db.session.execute(
@@ -354,9 +354,9 @@ class TargetInfo:
 
 def target(seller_id: int, profile_id: int, target_id: int) -> TargetInfo | None:
     """The keyword/target from the structure sync, else from its latest report row; None if unknown."""
-    t = db.session.get(SpTarget, (profile_id, target_id))
+    t = db.session.get(SpTarget, {"profile_id": profile_id, "target_id": target_id})
     if t is not None and t.seller_id == seller_id:
-        group = db.session.get(SpAdGroup, (profile_id, t.ad_group_id))
+        group = db.session.get(SpAdGroup, {"profile_id": profile_id, "ad_group_id": t.ad_group_id})
         bid = t.bid if t.bid is not None else (group.default_bid if group else None)
         return TargetInfo(t.target_id, t.campaign_id, t.ad_group_id, t.text, t.kind, t.match_type, t.state.lower(),
                           bid, t.bid is None and bid is not None)

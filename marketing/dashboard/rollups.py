@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import delete, func, insert, literal, select
 
 from marketing.extensions import db
-from marketing.models import AdsProfile, Connection, ProfileDaily, SpCampaignDaily
+from marketing.models import AdsProfile, Connection, ProfileDaily, SpCampaignDaily, SyncRun
 
 _METRICS = ("impressions", "clicks", "cost", "orders", "units", "sales")
 
@@ -49,3 +49,12 @@ def refresh_rollups(seller_id: int, start: dt.date | str, end: dt.date | str) ->
 
 def _date(value: dt.date | str) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def after_sync(seller_id: int, sync_run_id: int) -> None:
+    """The job `marketing.sync` runs after each successful sync: refresh every day the run's reports replaced."""
+    run = db.session.get(SyncRun, sync_run_id)
+    if run is None:
+        return
+    refresh_rollups(seller_id, min([run.start_date, *(r.start_date for r in run.reports)]),
+                    max([run.end_date, *(r.end_date for r in run.reports)]))

@@ -179,11 +179,12 @@ def seller_campaigns_csv(seller: Seller) -> Response:
 
 # --- campaign, target and search-term pages -----------------------------------------------------------------
 
-@bp.get("/sellers/<int:seller_id>/campaigns/<int:campaign_id>")
+# Amazon ids are 64-bit: they are read with `amazon_id`, not the app's `int` converter (database ids, 32-bit).
+@bp.get("/sellers/<int:seller_id>/campaigns/<campaign_id>")
 @login_required
-def campaign(seller_id: int, campaign_id: int):
-    seller, chosen, profiles = _seller_profile(seller_id)
+def campaign(seller_id: int, campaign_id: str):
     campaign_id = amazon_id(campaign_id)
+    seller, chosen, profiles = _seller_profile(seller_id)
     info = queries.campaign(seller.id, chosen.profile_id, campaign_id)
     if info is None:
         abort(404)
@@ -213,11 +214,11 @@ def campaign(seller_id: int, campaign_id: int):
         chart=figure(charts.daily_trend({currency: days}, info.name)))
 
 
-@bp.get("/sellers/<int:seller_id>/targets/<int:target_id>")
+@bp.get("/sellers/<int:seller_id>/targets/<target_id>")
 @login_required
-def target(seller_id: int, target_id: int):
-    seller, chosen, profiles = _seller_profile(seller_id)
+def target(seller_id: int, target_id: str):
     target_id = amazon_id(target_id)
+    seller, chosen, profiles = _seller_profile(seller_id)
     info = queries.target(seller.id, chosen.profile_id, target_id)
     if info is None:
         abort(404)

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from marketing.web.vendor import PLOTLY_VERSION
+from tests.dashboard.conftest import day
 
 pytestmark = pytest.mark.sqlite
 
@@ -98,6 +99,7 @@ def test_viewer_sees_assigned_seller_and_404_for_others(client, make_user, make_
         f"/sellers/{shop.id}/campaigns/1001?profile=abc",
         f"/sellers/{shop.id}/campaigns/1001?profile=-1",
         f"/sellers/{shop.id}/campaigns/99999999999999999999999?profile=111",  # beyond 64 bits
+        f"/sellers/{shop.id}/targets/9001.5?profile=111",
         f"/sellers/{shop.id}/search-terms?profile=111&campaign=x",
         "/sellers/x/campaigns/1001",
     ]:
@@ -196,3 +198,16 @@ def test_campaign_page_offers_pending_suggestions_inline(client, make_user, logi
     assert response.status_code == 303 and response.location == url
     assert db.session.get(Suggestion, suggestion.id).status == "approved"
     assert "→ 1.30 USD" not in client.get(url).get_data(as_text=True)
+
+
+def test_real_amazon_ids_are_64_bit(client, admin, make_seller, seed):
+    seller = make_seller("Big Ids")
+    profile, campaign, target = 3_512_345_678_901_234, 281_474_976_710_656, 9_007_199_254_740_993
+    seed.connect(seller, (profile, "US", "USD", "UTC"))
+    seed.campaign(seller, profile, campaign, "Big", days={day(1): (10, 1, "1.00", 0, "0")})
+    seed.ad_group(seller, profile, campaign, 77, "g", "0.50")
+    seed.target(seller, profile, campaign, 77, target, "kw", days={day(1): (1, "1.00", 0, "0", "0.50")})
+    base = f"/sellers/{seller.id}"
+    assert client.get(f"{base}/campaigns/{campaign}?profile={profile}").status_code == 200
+    html = client.get(f"{base}/targets/{target}?profile={profile}").get_data(as_text=True)
+    assert "kw" in html and str(target) in html

@@ -124,3 +124,20 @@ def test_targets_show_the_ad_group_default_bid_when_inherited(shop):
     assert rows["camping tent"].info["bid"] == Decimal("0.75") and rows["camping tent"].info["inherited"]
     assert rows["tent 4 person"].info["bid"] == Decimal("1.10") and not rows["tent 4 person"].info["inherited"]
     assert rows["tent 4 person"].metrics.cost == Decimal("240.00")
+
+
+def test_the_rollup_refresh_follows_every_successful_sync(two_markets, db):
+    from marketing.dashboard import rollups
+    from marketing.models import ProfileDaily, SyncReport, SyncRun
+    from marketing.sync import runs
+
+    assert runs.AFTER_SYNC["dashboard-rollups"] == "marketing.dashboard.rollups.after_sync"
+    db.session.query(ProfileDaily).delete()
+    run = SyncRun(seller_id=two_markets.id, kind="nightly", status="succeeded", start_date=day(3), end_date=day(1))
+    run.reports.append(SyncReport(source="ads", profile_id=1, report_type="spCampaigns", start_date=day(5),
+                                  end_date=day(1)))
+    db.session.add(run)
+    db.session.commit()
+    rollups.after_sync(two_markets.id, run.id)
+    days = {row.date for row in db.session.query(ProfileDaily)}
+    assert days == {day(n) for n in range(1, 6)}  # the reports' window, wider than the run's
