@@ -6,8 +6,12 @@ memory stays flat whatever the report size.
 
 from __future__ import annotations
 
+import codecs
+import json
+import re
 import zlib
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -81,12 +85,73 @@ class _ChunkReader:
         return out
 
 
+def _no_constants(name: str) -> Any:
+    raise MalformedResponse(f"Download is not valid JSON: {name}")
+
+
+_ITEM_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constants)
+_SPACE = re.compile(r"[ \t\n\r]*")
+_MAX_ITEM = 16 << 20  # one array item larger than this is refused, so garbage cannot grow the buffer
+
+
 def iter_array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
-    """Items of a top-level JSON array (Ads reports). Non-integral numbers come back as Decimal."""
-    try:
-        yield from ijson.items(_ChunkReader(chunks, b"["), "item")
-    except (ijson.JSONError, UnicodeDecodeError) as exc:
-        raise MalformedResponse(f"Download is not valid JSON: {exc}") from exc
+    """Items of a top-level JSON array (Ads reports). Non-integral numbers come back as Decimal.
+
+    Each item is decoded by the json module's C scanner straight from the text buffer — about twice as fast
+    as ijson's event stream on million-row reports. An item cut by a chunk boundary is decoded again once
+    more text has arrived; the buffer holds the unread text only.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = iter(chunks)
+    buffer, pos, eof = "", 0, False
+    state = "open"  # open → first → (item → separator)* → closed
+
+    def more() -> bool:
+        nonlocal buffer, pos, eof
+        parts, size = [buffer[pos:]], 0
+        while size < 65536 and not eof:
+            chunk = next(pending, None)
+            eof = chunk is None
+            try:
+                text = decoder.decode(chunk or b"", final=eof)
+            except UnicodeDecodeError as exc:
+                raise MalformedResponse(f"Download is not valid JSON: {exc}") from exc
+            parts.append(text)
+            size += len(text)
+        buffer, pos = "".join(parts), 0
+        return size > 0
+
+    while True:
+        pos = _SPACE.match(buffer, pos).end()
+        if pos == len(buffer):
+            if not eof and more():
+                continue
+            if state == "closed":
+                return
+            raise MalformedResponse("Download ended before the end of the JSON array (truncated file)")
+        char = buffer[pos]
+        if state == "open":
+            if char != "[":
+                raise MalformedResponse("Download is not a JSON array")
+            pos, state = pos + 1, "first"
+        elif state == "separator" or (state == "first" and char == "]"):
+            if char not in ",]":
+                raise MalformedResponse(f"Download is not valid JSON: expected ',' or ']' at {char!r}")
+            pos, state = pos + 1, "item" if char == "," else "closed"
+        elif state == "closed":
+            raise MalformedResponse("Download is not valid JSON: data after the end of the array")
+        else:
+            try:
+                item, end = _ITEM_DECODER.raw_decode(buffer, pos)
+            except json.JSONDecodeError as exc:
+                incomplete = exc.pos >= len(buffer) - 8 or exc.msg.startswith("Unterminated string")
+                if incomplete and not eof and len(buffer) - pos < _MAX_ITEM and more():
+                    continue
+                raise MalformedResponse(f"Download is not valid JSON: {exc}") from exc
+            if end == len(buffer) and not eof and more():  # a number may continue in the next chunk
+                continue
+            yield item
+            pos, state = end, "separator"
 
 
 def iter_object_items(chunks: Iterable[bytes], prefixes: Iterable[str]) -> Iterator[tuple[str, Any]]:

@@ -1,0 +1,321 @@
+"""Report rows → fact-table values: strict, exact and cheap per row.
+
+Each report type maps to one or more `Part`s (a fact table, the constants that scope it, and a row mapper).
+Mappers run on every row of reports with a million rows, so the happy path is a list comprehension of small
+converters; only when it fails does `diagnose` walk the fields again to name the bad one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Context, Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Table
+
+from marketing.models import (
+    SalesTrafficAsinDaily,
+    SalesTrafficDaily,
+    SpCampaignDaily,
+    SpProductDaily,
+    SpSearchTermDaily,
+    SpTargetDaily,
+)
+
+ADS_REPORT_TYPES = ("spCampaigns", "spTargeting", "spSearchTerm", "spAdvertisedProduct")
+SALES_TRAFFIC = "GET_SALES_AND_TRAFFIC_REPORT"
+# Pass these to `SpClient.iter_document_items`; the ingest routes each (prefix, item) to its table.
+SALES_TRAFFIC_PREFIXES = ("salesAndTrafficByDate.item", "salesAndTrafficByAsin.item")
+ATTRIBUTION_DAYS = {"seller": 7, "vendor": 14}  # Sponsored Products windows by account type (ADS_API.md §4.4)
+_WINDOWS = (1, 7, 14, 30)
+_SCALE = Decimal("0.0001")  # Numeric(14, 4)
+_NUMERIC_14_4 = Context(prec=14, traps=[InvalidOperation])
+_INT32 = 2**31
+_INT64 = 2**63
+
+Converter = Callable[[Any], Any]
+
+
+class IngestError(ValueError):
+    """A report the ingest refuses: names the report type, the row (1-based) and the field."""
+
+
+class _Bad(ValueError):
+    """A converter's reason, when it has a better one than 'unexpected value'."""
+
+
+# -- converters: return the column value or raise ---------------------------------------------------------
+
+
+def _int_below(limit: int, low: int) -> Converter:
+    def convert(value: Any) -> int:
+        if type(value) is int and low <= value < limit:
+            return value
+        if type(value) is str and value.isdigit():  # ids are integers in reports, strings elsewhere
+            return convert(int(value))
+        raise ValueError
+
+    return convert
+
+
+_id = _int_below(_INT64, 1)
+_count = _int_below(_INT32, 0)
+_big_count = _int_below(_INT64, 0)
+
+
+def _money(value: Any) -> Decimal:
+    """Exact: a JSON decimal (ijson/`parse_float=Decimal`), an integer or a decimal string — never a float.
+
+    One quantize in a 14-digit context checks both the column's scale (4 places) and its range (10 digits).
+    """
+    if type(value) is Decimal:
+        try:
+            if value.quantize(_SCALE, context=_NUMERIC_14_4) == value:
+                return value
+        except InvalidOperation:
+            pass
+        raise _Bad(f"{value} does not fit 10 digits and 4 decimals")
+    if type(value) is int:
+        return _money(Decimal(value))
+    if type(value) is str:
+        try:
+            return _money(Decimal(value))
+        except InvalidOperation:
+            raise ValueError from None
+    if type(value) is float:
+        raise _Bad("is a float; money must come as exact JSON text (parse with Decimal)")
+    raise ValueError
+
+
+def _optional(convert: Converter) -> Converter:
+    return lambda value: None if value is None else convert(value)
+
+
+def _text(max_length: int | None = None, *, required: bool = False) -> Converter:
+    def convert(value: Any) -> str | None:
+        if value is None and not required:
+            return None
+        if type(value) is not str or (required and not value):
+            raise ValueError
+        if max_length is not None and len(value) > max_length:
+            raise _Bad(f"is longer than {max_length} characters")
+        return value
+
+    return convert
+
+
+def _day(start: dt.date, end: dt.date) -> Converter:
+    """ISO date inside [start, end]; the few distinct dates of a report are parsed once."""
+    seen: dict[str, dt.date] = {}
+
+    def convert(value: Any) -> dt.date:
+        day = seen.get(value)
+        if day is not None:
+            return day
+        if type(value) is not str or len(value) != 10:
+            raise ValueError
+        day = dt.date.fromisoformat(value)
+        if not start <= day <= end:
+            raise _Bad(f"{value} is outside the report window {start}..{end}")
+        seen[value] = day
+        return day
+
+    return convert
+
+
+def _equals(expected: str) -> Converter:
+    def convert(value: Any) -> None:
+        if value is not None and value != expected:
+            raise _Bad(f"{value!r} differs from the profile's currency {expected}; currencies are never mixed")
+
+    return convert
+
+
+def _get(path: str) -> Callable[[Any], Any]:
+    """A getter for a field, a nested one ('salesByDate.unitsOrdered') or the first present of 'a|b'."""
+    if "|" in path:
+        getters = [_get(p) for p in path.split("|")]
+
+        def first(row: Any) -> Any:
+            for get in getters:
+                value = _read(get, row, required=False)
+                if value is not None:
+                    return value
+            raise KeyError(path)
+
+        return first
+    keys = path.split(".")
+
+    def get(row: Any) -> Any:
+        for key in keys:
+            row = row[key]
+        return row
+
+    return get
+
+
+def _read(get: Callable[[Any], Any], row: Any, required: bool) -> Any:
+    if required:
+        return get(row)
+    try:
+        return get(row)
+    except KeyError:
+        return None
+
+
+# -- parts ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    column: str | None  # None: checked, not stored
+    path: str
+    convert: Converter
+    required: bool = True
+
+
+class RowMapper:
+    """Maps a row to the values of `columns`; required fields must be present, optional ones may be absent."""
+
+    def __init__(self, fields: Sequence[Field]):
+        self.fields = tuple(fields)
+        stored = [f for f in fields if f.column is not None]
+        stored.sort(key=lambda f: not f.required)  # required first: the fast path reads them with row[key]
+        self.columns = tuple(f.column for f in stored)
+        self._flat = all("." not in f.path and "|" not in f.path for f in stored)
+        self._required = [(f.path, f.convert) for f in stored if f.required]
+        self._optional = [(f.path, f.convert) for f in stored if not f.required]
+        self._stored = [(_get(f.path), f.convert, f.required) for f in stored]
+        self._checks = [(_get(f.path), f.convert, f.required) for f in fields if f.column is None]
+
+    def __call__(self, row: Any) -> list[Any]:
+        if self._flat:  # Ads rows: plain dict lookups, the hot path
+            values = [convert(row[key]) for key, convert in self._required]
+            get = row.get
+            values += [convert(get(key)) for key, convert in self._optional]
+        else:
+            values = [convert(_read(get, row, required)) for get, convert, required in self._stored]
+        for get, convert, required in self._checks:
+            convert(_read(get, row, required))
+        return values
+
+    def diagnose(self, row: Any) -> str:
+        """Why `row` failed: the first missing or bad field (slow; only after a failure)."""
+        if not isinstance(row, dict):
+            return f"is not a JSON object ({type(row).__name__})"
+        for field in self.fields:
+            try:
+                value = _get(field.path)(row)
+            except (KeyError, TypeError):
+                if field.required:
+                    return f"field {field.path!r}: missing"
+                continue
+            try:
+                field.convert(value)
+            except _Bad as exc:
+                return f"field {field.path!r}: {exc}"
+            except (ValueError, TypeError, ArithmeticError, AttributeError):
+                shown = "null" if value is None else repr(value)[:60]
+                return f"field {field.path!r}: unexpected value {shown}"
+        return "unreadable row"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One fact table fed by a report: rows in `scope` and the window are replaced by the mapped rows."""
+
+    fact: Table
+    scope: dict[str, Any]  # delete filter besides the date window, e.g. {"profile_id": 42}
+    constants: dict[str, Any]  # same for every row (scope + currency ...), added when merging
+    mapper: RowMapper
+
+
+def _metrics(days: int, money_name: str = "cost") -> list[Field]:
+    return [
+        Field("impressions", "impressions", _big_count),
+        Field("clicks", "clicks", _big_count),
+        Field("cost", money_name, _money),
+        Field("orders", f"purchases{days}d", _count),
+        Field("units", f"unitsSoldClicks{days}d", _count),
+        Field("sales", f"sales{days}d", _money),
+    ]
+
+
+def _ads_fields(report_type: str, days: int, start: dt.date, end: dt.date, currency: str) -> list[Field]:
+    day = Field("date", "date", _day(start, end))
+    currency_check = Field(None, "campaignBudgetCurrencyCode", _equals(currency), required=False)
+    ids = [Field("campaign_id", "campaignId", _id), Field("ad_group_id", "adGroupId", _id)]
+    if report_type == "spCampaigns":
+        own = [Field("campaign_id", "campaignId", _id),
+               Field("campaign_name", "campaignName", _text(), required=False),
+               Field("campaign_status", "campaignStatus", _text(16), required=False)]  # fmt: skip
+    elif report_type == "spTargeting":
+        own = [Field("target_id", "keywordId", _id), *ids,
+               Field("keyword_bid", "keywordBid", _optional(_money), required=False),
+               Field("match_type", "matchType", _text(32), required=False)]  # fmt: skip
+    elif report_type == "spSearchTerm":
+        own = [Field("target_id", "keywordId", _id), Field("search_term", "searchTerm", _text(required=True)), *ids]
+    else:  # spAdvertisedProduct
+        own = [Field("ad_id", "adId", _id), *ids,
+               Field("asin", "advertisedAsin", _text(16), required=False),
+               Field("sku", "advertisedSku", _text(64), required=False)]  # fmt: skip
+    return [day, *own, *_metrics(days), currency_check]
+
+
+_ADS_FACTS = {
+    "spCampaigns": SpCampaignDaily.__table__,
+    "spTargeting": SpTargetDaily.__table__,
+    "spSearchTerm": SpSearchTermDaily.__table__,
+    "spAdvertisedProduct": SpProductDaily.__table__,
+}
+
+
+def ads_part(
+    report_type: str, profile_id: int, start: dt.date, end: dt.date, currency: str, attribution_days: int
+) -> Part:
+    if attribution_days not in _WINDOWS:
+        raise ValueError(f"attribution_days must be one of {_WINDOWS}")
+    fact = _ADS_FACTS[report_type]
+    constants: dict[str, Any] = {"profile_id": profile_id}
+    if "currency_code" in fact.c:
+        constants["currency_code"] = currency
+    fields = _ads_fields(report_type, attribution_days, start, end, currency)
+    return Part(fact, {"profile_id": profile_id}, constants, RowMapper(fields))
+
+
+def sales_traffic_parts(
+    seller_id: int, marketplace_id: str, start: dt.date, end: dt.date, currency: str
+) -> dict[str, Part | None]:
+    """Parts by document prefix. Amazon's by-ASIN rows cover the whole requested range, so they are daily
+    facts only for a one-day report; for longer ranges they are skipped (None) and that table left alone."""
+    scope = {"seller_id": seller_id, "marketplace_id": marketplace_id}
+    money = [Field(None, "salesByDate.orderedProductSales.currencyCode", _equals(currency))]
+    by_date = RowMapper([
+        Field("date", "date", _day(start, end)),
+        Field("ordered_sales", "salesByDate.orderedProductSales.amount", _money),
+        Field("units_ordered", "salesByDate.unitsOrdered", _count),
+        Field("total_order_items", "salesByDate.totalOrderItems", _count),
+        Field("sessions", "trafficByDate.sessions", _count),
+        Field("page_views", "trafficByDate.pageViews", _count),
+        *money,
+    ])  # fmt: skip
+    parts: dict[str, Part | None] = {
+        SALES_TRAFFIC_PREFIXES[0]: Part(
+            SalesTrafficDaily.__table__, scope, {**scope, "currency_code": currency}, by_date
+        ),
+        SALES_TRAFFIC_PREFIXES[1]: None,
+    }
+    if start == end:
+        by_asin = RowMapper([
+            Field("asin", "childAsin|parentAsin", _text(16, required=True)),
+            Field("ordered_sales", "salesByAsin.orderedProductSales.amount", _money),
+            Field("units_ordered", "salesByAsin.unitsOrdered", _count),
+            Field("sessions", "trafficByAsin.sessions", _count),
+            Field("page_views", "trafficByAsin.pageViews", _count),
+            Field(None, "salesByAsin.orderedProductSales.currencyCode", _equals(currency)),
+        ])  # fmt: skip
+        constants = {**scope, "date": start, "currency_code": currency}
+        parts[SALES_TRAFFIC_PREFIXES[1]] = Part(SalesTrafficAsinDaily.__table__, scope, constants, by_asin)
+    return parts
