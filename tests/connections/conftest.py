@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from marketing.sandbox.testing import running_sandbox
+from tests.conftest import _clean
 
 PUBLIC_URL = "http://127.0.0.1"
 
@@ -27,18 +28,6 @@ class WallClock:
 
     def __call__(self) -> float:
         return time.time() + self.offset
-
-
-@pytest.fixture(scope="session", autouse=True)
-def cheap_password_hashing():
-    """Users are a means here, not the subject: argon2 at minimum cost keeps each login milliseconds."""
-    from argon2 import PasswordHasher
-
-    from marketing.security import passwords
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        yield
 
 
 @pytest.fixture(scope="session")
@@ -78,25 +67,6 @@ def app(make_app, sbx, wall_clock):
     wall_clock.offset = 0.0
 
 
-def _clean(app):
-    """Like tests.conftest's clean-up, with DELETE instead of TRUNCATE: on these few rows it is many times
-    faster, and nothing here depends on ids restarting."""
-    from marketing import jobs
-    from marketing.extensions import db
-    from marketing.models import Base
-
-    db.session.remove()
-    with db.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-    redis = jobs.connection(app)
-    claim = redis.get("marketing-test-claim")
-    redis.flushdb()
-    if claim:
-        redis.set("marketing-test-claim", claim)
-    db.engine.dispose()
-
-
 @pytest.fixture
 def fresh_token(sbx):
     """A newly issued refresh token for sandbox seller `index` (as if it had consented again): safe to revoke."""
@@ -108,13 +78,6 @@ def fresh_token(sbx):
 def seller_like(make_seller, sbx):
     """A seller of ours named and placed like sandbox seller `index`."""
     return lambda index=0: make_seller(sbx.sellers[index].name, sbx.sellers[index].region)
-
-
-@pytest.fixture
-def admin(make_user, login):
-    user = make_user("admin@example.com", "admin")
-    login(user.email)
-    return user
 
 
 def _hidden_inputs(html: str) -> dict[str, str]:
