@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from math import ceil
 
-from sqlalchemy import and_, func, select, union
+from sqlalchemy import and_, case, func, select, union
 from sqlalchemy.orm import aliased
 
 from marketing.dashboard.metrics import Metrics
@@ -84,11 +84,18 @@ def _order(expression, descending: bool):
 
 
 def _paged(query, listing: Listing, order_by: list) -> Page:
+    """One page of `query`; the total comes from a window count in the same query (one pass, not two)."""
+    def fetch(page: int) -> list:
+        return db.session.execute(
+            query.add_columns(func.count().over().label("_total")).order_by(*order_by)
+            .limit(listing.per_page).offset((page - 1) * listing.per_page)).all()
+
+    rows = fetch(max(listing.page, 1))
+    if rows:
+        return Page(rows, rows[0]._total, max(listing.page, 1), listing.per_page)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = min(max(listing.page, 1), max(1, ceil(total / listing.per_page)))
-    rows = db.session.execute(
-        query.order_by(*order_by).limit(listing.per_page).offset((page - 1) * listing.per_page)).all()
-    return Page(rows, total, page, listing.per_page)
+    last = max(1, ceil(total / listing.per_page))
+    return Page(fetch(last) if total else [], total, last, listing.per_page)
 
 
 def _like(text: str) -> str:
@@ -143,25 +150,24 @@ def _rollup(seller_ids, period: Period, profile_id: int | None, by_date: bool):
     ids = list(seller_ids)
     in_scope = and_(scope.c.seller_id == r.seller_id, scope.c.profile_id == r.profile_id)
     ad_keys = [r.seller_id, r.currency_code] + ([r.date] if by_date else [])
+    # Sales & Traffic has at most one row per seller, marketplace and day, so the outer join adds no rows.
+    covered = and_(st.seller_id == r.seller_id, st.marketplace_id == scope.c.marketplace_id, st.date == r.date)
     ads = db.session.execute(
-        select(*ad_keys, *_sums(r)).join(scope, in_scope)
+        select(*ad_keys, *_sums(r), func.sum(case((st.date.is_not(None), r.cost))).label("covered_cost"))
+        .join(scope, in_scope).outerjoin(st, covered)
         .where(r.seller_id.in_(ids), r.date.between(period.start, period.end)).group_by(*ad_keys)).all()
-    covered_cost = {tuple(row[:-1]): row[-1] for row in db.session.execute(
-        select(*ad_keys, func.sum(r.cost)).join(scope, in_scope)
-        .join(st, and_(st.seller_id == r.seller_id, st.marketplace_id == scope.c.marketplace_id, st.date == r.date))
-        .where(r.seller_id.in_(ids), r.date.between(period.start, period.end)).group_by(*ad_keys))}
     st_keys = [st.seller_id, st.currency_code] + ([st.date] if by_date else [])
-    marketplaces = select(scope.c.marketplace_id).where(scope.c.seller_id == st.seller_id)
+    markets = select(scope.c.seller_id, scope.c.marketplace_id).distinct().subquery()
     sales = {tuple(row[:-1]): row[-1] for row in db.session.execute(
-        select(*st_keys, func.sum(st.ordered_sales)).where(
-            st.seller_id.in_(ids), st.date.between(period.start, period.end), st.marketplace_id.in_(marketplaces))
-        .group_by(*st_keys))}
+        select(*st_keys, func.sum(st.ordered_sales))
+        .join(markets, and_(markets.c.seller_id == st.seller_id, markets.c.marketplace_id == st.marketplace_id))
+        .where(st.seller_id.in_(ids), st.date.between(period.start, period.end)).group_by(*st_keys))}
     result = {}
     for row in ads:
         key = tuple(row[:len(ad_keys)])
         total = sales.get(key)
         result[key] = Metrics.from_row(row, total_sales=total,
-                                       tacos_cost=covered_cost.get(key, Decimal(0)) if total is not None else None)
+                                       tacos_cost=(row.covered_cost or Decimal(0)) if total is not None else None)
     for key, total in sales.items():
         result.setdefault(key, Metrics(total_sales=total, tacos_cost=Decimal(0)))
     return result
@@ -229,7 +235,7 @@ class Row:
 
 def _row_with_metrics(row, id_field: str = "campaign_id") -> Row:
     data = row._asdict()
-    return Row(data.pop(id_field), {k: v for k, v in data.items() if k not in METRIC_COLUMNS},
+    return Row(data.pop(id_field), {k: v for k, v in data.items() if k not in METRIC_COLUMNS and k != "_total"},
                Metrics.from_row(row))
 
 

@@ -111,6 +111,8 @@ def test_campaign_listing_filters_sorts_and_pages(shop):
     listing = queries.Listing(sort="acos", descending=True, per_page=1)
     page = queries.campaigns(111, periods.preset("30d", TODAY), listing)
     assert page.total == 2 and page.pages == 2 and page.items[0].info["name"] == "<script>alert(1)</script>"
+    beyond = queries.campaigns(111, periods.preset("30d", TODAY), queries.Listing(per_page=1, page=9))
+    assert (beyond.page, beyond.total, [r.id for r in beyond.items]) == (2, 2, [1002])  # the last page instead
     paused = queries.campaigns(111, periods.preset("30d", TODAY), queries.Listing(state="paused"))
     assert [r.id for r in paused.items] == [1002]
     named = queries.campaigns(111, periods.preset("30d", TODAY), queries.Listing(search="tents"))
