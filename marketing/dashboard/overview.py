@@ -91,7 +91,7 @@ def build(sellers: list[Seller], period: Period, at: dt.datetime, page: int = 1)
         summary.comparisons = {currency: Comparison(m, previous.get((summary.seller.id, currency), Metrics()))
                                for currency, m in summary.current.items()}
     return Overview(summaries, queries.Page(shown, len(summaries), number, PER_PAGE),
-                    _per_currency(current, previous), _daily_per_currency([s.seller.id for s in shown], period))
+                    _per_currency(current, previous), queries.daily([s.seller.id for s in shown], period))
 
 
 def _target_acos(seller_ids: list[int]) -> dict[int, Decimal | None]:
@@ -122,15 +122,6 @@ def _problems(summary: SellerSummary) -> list[tuple[int, str]]:
                 problems.append((3, f"ACoS {metrics.acos * 100:.0f}% vs target {summary.target_acos:.0f}%"
                                     f" ({currency})"))
     return sorted(problems)
-
-
-def _daily_per_currency(seller_ids: list[int], period: Period) -> dict[str, list[tuple[dt.date, Metrics]]]:
-    summed: dict[str, list[tuple[dt.date, Metrics]]] = {}
-    for (_, currency), days in queries.daily(seller_ids, period).items():
-        before = summed.get(currency)
-        summed[currency] = days if before is None else [
-            (d, a + b) for (d, a), (_, b) in zip(before, days, strict=True)]
-    return summed
 
 
 def _per_currency(current: dict[queries.Key, Metrics], previous: dict[queries.Key, Metrics]) -> dict[str, Comparison]:

@@ -144,19 +144,20 @@ def _managed_scope(profile_id: int | None = None):
 
 # --- seller-wide totals and trends (from the rollup) ------------------------------------------------------
 
-def _rollup(seller_ids, period: Period, profile_id: int | None, by_date: bool):
-    """Ad metrics, and Seller Central sales with the ad cost of the days they cover, per key (and date)."""
+def _rollup(seller_ids, period: Period, profile_id: int | None, by_seller: bool, by_date: bool) -> dict:
+    """Ad metrics, and Seller Central sales with the ad cost of the days they cover, keyed by
+    ([seller id,] currency[, date])."""
     r, st, scope = ProfileDaily, SalesTrafficDaily, _managed_scope(profile_id)
     ids = list(seller_ids)
     in_scope = and_(scope.c.seller_id == r.seller_id, scope.c.profile_id == r.profile_id)
-    ad_keys = [r.seller_id, r.currency_code] + ([r.date] if by_date else [])
+    ad_keys = ([r.seller_id] if by_seller else []) + [r.currency_code] + ([r.date] if by_date else [])
     # Sales & Traffic has at most one row per seller, marketplace and day, so the outer join adds no rows.
     covered = and_(st.seller_id == r.seller_id, st.marketplace_id == scope.c.marketplace_id, st.date == r.date)
     ads = db.session.execute(
         select(*ad_keys, *_sums(r), func.sum(case((st.date.is_not(None), r.cost))).label("covered_cost"))
         .join(scope, in_scope).outerjoin(st, covered)
         .where(r.seller_id.in_(ids), r.date.between(period.start, period.end)).group_by(*ad_keys)).all()
-    st_keys = [st.seller_id, st.currency_code] + ([st.date] if by_date else [])
+    st_keys = ([st.seller_id] if by_seller else []) + [st.currency_code] + ([st.date] if by_date else [])
     markets = select(scope.c.seller_id, scope.c.marketplace_id).distinct().subquery()
     sales = {tuple(row[:-1]): row[-1] for row in db.session.execute(
         select(*st_keys, func.sum(st.ordered_sales))
@@ -175,14 +176,14 @@ def _rollup(seller_ids, period: Period, profile_id: int | None, by_date: bool):
 
 def totals(seller_ids, period: Period, profile_id: int | None = None) -> dict[Key, Metrics]:
     """Period totals per (seller, currency) over managed profiles (or just `profile_id`)."""
-    return _rollup(seller_ids, period, profile_id, by_date=False)
+    return _rollup(seller_ids, period, profile_id, by_seller=True, by_date=False)
 
 
-def daily(seller_ids, period: Period, profile_id: int | None = None) -> dict[Key, list[tuple[dt.date, Metrics]]]:
-    """Every day of the period per (seller, currency), days without rows as zeros, for trend charts."""
-    by_day = _rollup(seller_ids, period, profile_id, by_date=True)
-    keys = sorted({key[:2] for key in by_day})
-    return {key: [(d, by_day.get((*key, d), Metrics())) for d in period.dates()] for key in keys}
+def daily(seller_ids, period: Period, profile_id: int | None = None) -> dict[str, list[tuple[dt.date, Metrics]]]:
+    """Every day of the period per currency, summed over the sellers (days without rows as zeros), for trends."""
+    by_day = _rollup(seller_ids, period, profile_id, by_seller=False, by_date=True)
+    currencies = sorted({currency for currency, _ in by_day})
+    return {c: [(d, by_day.get((c, d), Metrics())) for d in period.dates()] for c in currencies}
 
 
 # --- campaigns ----------------------------------------------------------------------------------------------

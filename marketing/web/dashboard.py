@@ -149,7 +149,7 @@ def seller_view(seller: Seller) -> dict:
     key = (seller.id, chosen.currency_code)
     current = queries.totals([seller.id], when, chosen.profile_id).get(key, Metrics())
     previous = queries.totals([seller.id], when.previous(), chosen.profile_id).get(key, Metrics())
-    days = queries.daily([seller.id], when, chosen.profile_id).get(key)
+    days = queries.daily([seller.id], when, chosen.profile_id).get(chosen.currency_code)
     asked = listing(queries.CAMPAIGN_SORTS)
     table = queries.campaigns(chosen.profile_id, when, asked)
     if days is None and not table.total:

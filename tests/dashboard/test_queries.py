@@ -44,7 +44,7 @@ def test_tacos_only_where_sales_and_traffic_exists(two_markets):
 
 
 def test_daily_series_cover_every_day_and_only_known_days_have_tacos(two_markets):
-    series = queries.daily([two_markets.id], LAST_7)[(two_markets.id, "USD")]
+    series = queries.daily([two_markets.id], LAST_7)["USD"]
     assert [d for d, _ in series] == LAST_7.dates()
     assert [m.tacos is not None for _, m in series] == [False] * 4 + [True] * 3
 
