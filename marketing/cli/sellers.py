@@ -89,7 +89,9 @@ def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, 
             unknown = sorted(set(profiles) - known)
             if unknown:
                 db.session.commit()
-                raise BadInput(f"not a seller/vendor profile of this connection: {', '.join(map(str, unknown))}")
+                raise BadInput(f"{seller.name} ads is connected, but managing no profiles: "
+                               f"{', '.join(map(str, unknown))} is not a seller/vendor profile of this connection "
+                               "(run connect again with valid --profile ids, or choose on the seller page)")
             service.set_managed_profiles(connection, set(profiles), actor=None)
         db.session.commit()
         managed = [str(p.profile_id) for p in connection.profiles if p.managed]
