@@ -334,6 +334,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40, help="measured requests per page type")
     parser.add_argument("--rebuild", action="store_true", help="drop the cached database and seed again")
     args = parser.parse_args()
+    guard = psycopg.connect(server_url(), autocommit=True)  # held until exit: one run at a time
+    if not guard.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (DATABASE,)).fetchone()[0]:
+        raise SystemExit(f"another bench/pages.py run is using {DATABASE}; wait for it to finish")
     ensure_database(args.rebuild)
 
     from marketing.clock import set_today
