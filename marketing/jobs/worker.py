@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from rq import Queue, SimpleWorker, Worker
+from sqlalchemy.orm import configure_mappers
 
 from marketing import jobs
 from marketing.extensions import db
@@ -33,6 +34,11 @@ def run(app: Flask, queue_names: tuple[str, ...] = jobs.QUEUES, burst: bool = Fa
         conn = jobs.connection(app)
         if not burst:
             tick.ensure_scheduled()
+        # Preloaded so forked work horses start warm instead of each importing and configuring mappers.
+        import marketing.sync.jobs  # noqa: F401
+
+        configure_mappers()
+
         # Forked work horses must not share the parent's pooled database connections.
         db.engine.dispose()
         queues = [Queue(name, connection=conn) for name in queue_names]

@@ -68,6 +68,8 @@ DEFAULTS = {
 }
 _limiter: RateLimiter | None = None
 _http: httpx.Client | None = None
+# Built at import: a forking worker that preloads this module hands every work horse a ready TLS context.
+_TLS = httpx.create_ssl_context()
 
 
 def setting(name: str):
@@ -120,12 +122,14 @@ def resume_run(run_id: int) -> int:
     run = db.session.get(SyncRun, run_id)
     if run is None or run.status not in runs.ACTIVE:
         return 0
-    enqueued = 0
-    for report in list(run.reports):
-        step = step_of(report)
-        if step is not None and not _alive(job_id(step, report)):
-            schedule(report, step)
-            enqueued += 1
+    due = [(report, step) for report in run.reports
+           if (step := step_of(report)) is not None and not _alive(job_id(step, report))]
+    for report, _ in due:  # one commit for the lot, then the jobs (as `schedule` does for one)
+        report.checks += 1
+    db.session.commit()
+    for report, step in due:
+        _enqueue(job_id(step, report), step, report.id, 0)
+    enqueued = len(due)
     if all(r.status == "ingested" for r in run.reports) and not _alive(f"sync-finish-{run.id}"):
         _enqueue(f"sync-finish-{run.id}", "finish", run.id)
         enqueued += 1
@@ -152,7 +156,7 @@ def _transport() -> Transport:
     if _limiter is None:
         _limiter = RateLimiter(setting("SYNC_RATE_PER_SECOND"), int(setting("SYNC_RATE_BURST")))
     if _http is None:
-        _http = clients.http_client()
+        _http = httpx.Client(timeout=clients.TIMEOUT, follow_redirects=False, verify=_TLS)
     return Transport(_http, policy=RetryPolicy(max_total_wait=setting("SYNC_CALL_WAIT_SECONDS")), limiter=_limiter)
 
 
@@ -217,8 +221,11 @@ def _explain(report: SyncReport, exc: AmazonError) -> str:
 
 
 def _begin(report_id: int, step: str) -> SyncReport | None:
-    """The report, if this step is still due for it and its run is still active."""
-    report = db.session.get(SyncReport, report_id)
+    """The report, if this step is still due for it and its run is still active.
+
+    The row stays locked until the step commits, so two deliveries of a step (or a step and a resume) run one
+    after the other and the second finds the report moved on."""
+    report = db.session.get(SyncReport, report_id, with_for_update=True)
     if report is None or report.run.status not in runs.ACTIVE or step_of(report) != step:
         return None
     run = report.run

@@ -61,7 +61,7 @@ def profile_range(timezone: str, days: int) -> tuple[dt.date, dt.date]:
 
 
 def plan(profiles, days_for, sales_traffic: bool) -> list[PlannedReport]:
-    """Structure + the four SP reports per profile, and one Sales & Traffic report per marketplace.
+    """Structure + the four SP reports per profile, and one Sales & Traffic report per seller marketplace.
 
     `profiles` are AdsProfile rows; `days_for(profile)` is how many trailing days that profile needs.
     """
@@ -73,6 +73,8 @@ def plan(profiles, days_for, sales_traffic: bool) -> list[PlannedReport]:
         for first, last in windows(start, end):
             out.extend(PlannedReport("ads", t, profile.profile_id, profile.marketplace_id, first, last)
                        for t in ADS_REPORT_TYPES)
+        if profile.account_type != "seller":  # a vendor profile's marketplace is not a Seller Central one
+            continue
         known = markets.get(profile.marketplace_id)
         if known is None or (end - start) > (known[2] - known[1]):
             markets[profile.marketplace_id] = (profile.profile_id, start, end)

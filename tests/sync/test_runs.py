@@ -38,6 +38,16 @@ def test_windows_cut_a_range_into_31_day_reports():
     assert plan.windows(start, start) == [(start, start)]
 
 
+def test_sales_and_traffic_only_for_seller_central_marketplaces():
+    from types import SimpleNamespace as Profile
+
+    profiles = [Profile(profile_id=1, marketplace_id="UK", timezone="Europe/London", account_type="seller"),
+                Profile(profile_id=2, marketplace_id="FR", timezone="Europe/Paris", account_type="vendor")]
+    planned = plan.plan(profiles, lambda p: 3, sales_traffic=True)
+    assert [(p.profile_id, p.marketplace_id) for p in planned if p.report_type == plan.SALES_TRAFFIC] == [(1, "UK")]
+    assert sum(p.report_type == "structure" for p in planned) == 2
+
+
 def test_yesterday_is_taken_in_the_profiles_time_zone(app):
     set_today(dt.date(2026, 3, 10))
     ahead = plan.profile_today("Pacific/Kiritimati")  # UTC+14: always a day ahead of UTC or equal
