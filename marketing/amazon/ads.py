@@ -21,7 +21,7 @@ from .errors import (
     Throttled,
 )
 from .hosts import Hosts, Region
-from .streams import decoded_body, iter_array_items
+from .streams import ArrayStream, decoded_body
 from .transport import TokenProvider, Transport, as_transport, json_body
 
 # kind -> (vendor media type, response/request array key, own id filter, id field)
@@ -382,7 +382,14 @@ class AdsClient:
             url_expires_at=body.get("urlExpiresAt"),
         )
 
-    def iter_report_rows(self, url: str) -> Iterator[dict[str, Any]]:
-        """Stream a finished report's rows from its pre-signed URL (no credentials are sent)."""
+    def iter_report_rows(self, url: str) -> ArrayStream:
+        """Stream a finished report's rows from its pre-signed URL (no credentials are sent).
+
+        An iterator of row dicts; `ingest_report` instead reads its `raw_batches()` with a bulk decoder.
+        Nothing is requested before the first read.
+        """
+        return ArrayStream(lambda: self._report_chunks(url))
+
+    def _report_chunks(self, url: str) -> Iterator[bytes]:
         with self._transport.stream("GET", url, strip_auth=True) as response:
-            yield from iter_array_items(decoded_body(response, gzipped=True))
+            yield from decoded_body(response, gzipped=True)

@@ -7,10 +7,11 @@ memory stays flat whatever the report size.
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -152,6 +153,125 @@ def iter_array_items(chunks: Iterable[bytes]) -> Iterator[Any]:
                 continue
             yield item
             pos, state = end, "separator"
+
+
+_OPENING = {("open", b"["), ("sep", b","), ("sep", b"]")}  # ("sep", "]") never reaches the strip
+
+
+class ArrayStream:
+    """The items of a top-level JSON array, read lazily: an iterator of decoded items (`iter_array_items`),
+    or — for a bulk decoder — `raw_batches()`, slices of the array as small JSON arrays of their own.
+
+    ``source`` is the body's chunks, or a callable opening them (so nothing is requested before the first
+    read). Use one of the two ways, once.
+    """
+
+    BATCH_BYTES = 4 << 20
+
+    def __init__(self, source: Iterable[bytes] | Callable[[], Iterable[bytes]]):
+        self._source = source
+        self._chunks: Iterator[bytes] | None = None
+        self._items: Iterator[Any] | None = None
+        self._pending: list[bytes] = []  # text read but not yet batched
+        self._resume = b""  # what makes `_pending` an array again for the exact reader
+        self._split = False  # raw_batches() stopped before the end: the rest is for `rest_items()`
+
+    def _open(self) -> Iterator[bytes]:
+        if self._chunks is None:
+            self._chunks = iter(self._source() if callable(self._source) else self._source)
+        return self._chunks
+
+    def __iter__(self) -> ArrayStream:
+        return self
+
+    def __next__(self) -> Any:
+        if self._items is None:
+            self._items = iter_array_items(self._open())
+        return next(self._items)
+
+    def close(self) -> None:
+        for it in (self._items, self._chunks):
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+    def raw_batches(self, size: int | None = None) -> Iterator[bytes]:
+        """``b"[item,...,item]"`` slices of about ``size`` bytes, each cut just after a '}'.
+
+        A cut is only a guess (a '}' may sit inside a string): the caller decodes the slice and, if that
+        fails as JSON, hands it to `items_after` — the exact item reader takes over from there. Where the text
+        does not split this way (not an array of objects, a broken file) the batches stop early and
+        `rest_items` yields the remaining items the exact way (or raises); it is empty after a clean end.
+        """
+        size = size or self.BATCH_BYTES
+        chunks = self._open()
+        parts: list[bytes] = []
+        held, eof, state, batches = 0, False, "open", 0  # open → first → (item → sep)* → end
+
+        def stop() -> None:  # hand what is held, from `state` on, to `rest_items`
+            resume = {"open": b"", "first": b"[", "sep": b"[0", "item": b"[0," if batches else b"["}[state]
+            self._split, self._resume, self._pending = True, resume, parts
+
+        while True:
+            while held < size and not eof:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    eof = True
+                else:
+                    parts.append(chunk)
+                    held += len(chunk)
+            if state != "item":  # one byte decides: '[' to open; ']' or the first item; ',' or ']' after one
+                while parts and not parts[0].strip():
+                    held -= len(parts.pop(0))
+                if not parts:
+                    if eof:
+                        return stop()
+                    continue
+                first = parts[0] = parts[0].lstrip()
+                byte = first[:1]
+                if (state, byte) not in _OPENING and state != "first" or (state, byte) == ("first", b","):
+                    return stop()
+                if byte == b"]" and state != "open":  # the end: only whitespace may follow
+                    while not any(p.strip() for p in parts[1:]) and len(first.strip()) == 1:
+                        chunk = next(chunks, None)
+                        if chunk is None:
+                            return None
+                        parts.append(chunk)
+                    return stop()  # the exact reader names what follows the array
+                if (state, byte) in _OPENING:
+                    parts[0] = first[1:]
+                state = "first" if state == "open" else "item"
+                held = sum(len(p) for p in parts)
+                continue
+            index, cut = len(parts) - 1, -1
+            while index >= 0 and cut < 0:  # the last '}' held
+                cut = parts[index].rfind(b"}")
+                index -= cut < 0
+            if cut < 0:  # no object end: not an array of objects, or an item bigger than `size`
+                if eof or held >= _MAX_ITEM:
+                    return stop()
+                size *= 2
+                continue
+            last = parts[index]
+            batch = b"".join([b"[", *parts[:index], last[: cut + 1], b"]"])
+            parts = [last[cut + 1 :], *parts[index + 1 :]]
+            held = sum(len(p) for p in parts)
+            state, batches = "sep", batches + 1
+            self._pending = parts
+            yield batch
+
+    def items_after(self, batch: bytes) -> Iterator[Any]:
+        """The items of ``batch`` (from `raw_batches`, then abandoned) and all after it, read exactly."""
+        return iter_array_items(itertools.chain([batch[:-1]], self._pending, self._chunks or ()))
+
+    def rest_items(self) -> Iterator[Any]:
+        """What `raw_batches` left, read exactly: the remaining items, or the error; nothing after a clean end."""
+        if not self._split:
+            return iter(())
+        items = iter_array_items(itertools.chain([self._resume], self._pending, self._chunks or ()))
+        if self._resume.startswith(b"[0"):
+            next(items)  # the placeholder item
+        return items
 
 
 def iter_object_items(chunks: Iterable[bytes], prefixes: Iterable[str]) -> Iterator[tuple[str, Any]]:
