@@ -159,7 +159,7 @@ def account_rows(conn, rng, seller_id: int, profile_id: int, dates, large: bool)
     now = dt.datetime.now(dt.UTC)
     base = profile_id * 1_000_000
     campaign_ids = base + np.arange(campaigns)
-    states = rng.choice(["enabled", "paused", "archived"], campaigns, p=[0.8, 0.15, 0.05])
+    states = rng.choice(["ENABLED", "PAUSED", "ARCHIVED"], campaigns, p=[0.8, 0.15, 0.05])
     copy(conn, "sp_campaigns", pd.DataFrame({
         "profile_id": profile_id, "campaign_id": campaign_ids, "seller_id": seller_id, "state": states,
         "synced_at": now, "name": [f"Campaign {i} – {w}" for i, w in enumerate(rng.choice(WORDS, campaigns))],
@@ -168,7 +168,7 @@ def account_rows(conn, rng, seller_id: int, profile_id: int, dates, large: bool)
     group_ids = base + 500_000 + np.arange(campaigns * groups_per_campaign)
     default_bids = np.round(rng.uniform(0.3, 1.5, group_ids.size), 2)
     copy(conn, "sp_ad_groups", pd.DataFrame({
-        "profile_id": profile_id, "ad_group_id": group_ids, "seller_id": seller_id, "state": "enabled",
+        "profile_id": profile_id, "ad_group_id": group_ids, "seller_id": seller_id, "state": "ENABLED",
         "synced_at": now, "campaign_id": np.repeat(campaign_ids, groups_per_campaign),
         "name": [f"Ad group {i}" for i in range(group_ids.size)], "default_bid": default_bids}))
     target_group = np.sort(rng.integers(0, group_ids.size, targets))
@@ -177,7 +177,7 @@ def account_rows(conn, rng, seller_id: int, profile_id: int, dates, large: bool)
     own_bid = np.where(rng.random(targets) < 0.3, np.nan, np.round(rng.uniform(0.2, 2.5, targets), 2))
     bid = np.where(np.isnan(own_bid), default_bids[target_group], own_bid)
     copy(conn, "sp_targets", pd.DataFrame({
-        "profile_id": profile_id, "target_id": target_ids, "seller_id": seller_id, "state": "enabled",
+        "profile_id": profile_id, "target_id": target_ids, "seller_id": seller_id, "state": "ENABLED",
         "synced_at": now, "kind": "keyword", "campaign_id": campaign_ids[target_campaign],
         "ad_group_id": group_ids[target_group], "text": [f"keyword {i}" for i in range(targets)],
         "match_type": rng.choice(["EXACT", "PHRASE", "BROAD"], targets), "bid": own_bid}))
