@@ -26,6 +26,16 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
+def seller_argument(ref: str):
+    """The seller a SELLER argument names (its id or unique name); BadInput when there is none."""
+    from marketing.sellers import find_seller
+
+    seller = find_seller(ref)
+    if seller is None:
+        raise BadInput(f"no seller with id or name {ref!r}")
+    return seller
+
+
 def _create_app():
     from marketing import create_app
 

@@ -12,15 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from marketing.cli import BadInput, Failed
-
-
-def _seller(ref: str):
-    from marketing import sellers
-
-    seller = sellers.find_seller(ref)
-    if seller is None:
-        raise BadInput(f"no seller with id or name {ref!r}")
-    return seller
+from marketing.cli import seller_argument as _seller
 
 
 @click.group()

@@ -31,15 +31,13 @@ def export(seller_ref: str, level: str, start: str, end: str, fmt: str) -> None:
     """Daily Sponsored Products rows per entity and profile, streamed to stdout."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from marketing import exports, sellers
-    from marketing.cli import BadInput, Failed
+    from marketing import exports
+    from marketing.cli import BadInput, Failed, seller_argument
 
     first, last = _day(start, "--from"), _day(end, "--to")
     if first > last:
         raise BadInput("--from must not be after --to")
-    seller = sellers.find_seller(seller_ref)
-    if seller is None:
-        raise BadInput(f"no seller with id or name {seller_ref!r}")
+    seller = seller_argument(seller_ref)
     out = sys.stdout
     rows = exports.iter_export_rows(seller, level, first, last)
     try:

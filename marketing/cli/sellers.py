@@ -12,13 +12,9 @@ from marketing.models import APIS, REGIONS
 
 
 def _seller(ref: str):
-    from marketing import sellers
-    from marketing.cli import BadInput
+    from marketing.cli import seller_argument
 
-    seller = sellers.find_seller(ref)
-    if seller is None:
-        raise BadInput(f"no seller with id or name {ref!r}")
-    return seller
+    return seller_argument(ref)
 
 
 @click.group()

@@ -9,22 +9,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from rq import Queue, Worker
-from sqlalchemy import select
 
 from marketing import jobs
-from marketing.cli import BadInput, Failed
+from marketing.cli import Failed
+from marketing.cli import seller_argument as _seller
 from marketing.extensions import db
-from marketing.models import Seller, SyncRun
+from marketing.models import SyncRun
 from marketing.sync import plan, runs
-
-
-def _seller(name_or_id: str) -> Seller:
-    seller = db.session.scalar(select(Seller).where(Seller.name == name_or_id))
-    if seller is None and name_or_id.isdigit():
-        seller = db.session.get(Seller, int(name_or_id))
-    if seller is None:
-        raise BadInput(f"no seller named {name_or_id!r}")
-    return seller
 
 
 def _live_worker() -> bool:
