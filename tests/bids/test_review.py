@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from marketing.models import AuditEvent, Suggestion, SuggestionRun
+from marketing.models import AuditEvent, SpCampaign, Suggestion, SuggestionRun
 from marketing.suggestions import lifecycle
 
 pytestmark = pytest.mark.sqlite
@@ -59,7 +59,8 @@ def test_a_new_run_supersedes_older_pending_ones(db, make_suggestions, make_user
     assert [_status(db, s.id) for s in (*old, *fresh)] == ["superseded", "approved", "pending"]
 
 
-def test_page_lists_pending_suggestions_with_explanation_and_token_strip(client, marketer, seller, make_suggestions):
+def test_page_lists_pending_suggestions_with_explanation_and_token_strip(client, db, marketer, seller,
+                                                                          make_suggestions):
     rows = make_suggestions(2)
     page = client.get(f"/sellers/{seller.id}/suggestions")
     html = page.get_data(as_text=True)
@@ -68,6 +69,8 @@ def test_page_lists_pending_suggestions_with_explanation_and_token_strip(client,
     assert "ACoS 12% is below the 30% target." in html
     assert all(f'name="bid-{s.id}"' in html for s in rows)
     assert "Approve selected" in html
+    name = db.session.scalar(select(SpCampaign.name).where(SpCampaign.campaign_id == rows[0].campaign_id))
+    assert f"<td>{name}</td>" in html  # the campaign's name, not its id
 
 
 def test_filters_by_direction_and_change(client, marketer, seller, make_suggestions):
