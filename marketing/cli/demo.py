@@ -72,6 +72,12 @@ def _check_login(base: str, email: str, password: str) -> None:
             raise click.ClickException("the overview did not load after logging in")
 
 
+def _exit_on_signal(signum, frame):
+    """SIGTERM ends the demo like Ctrl-C: unwinding runs the clean-up of the children and the embedded Redis.
+    (Calling server.shutdown() here would deadlock: it waits for the loop this very thread is running.)"""
+    raise SystemExit(0)
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
@@ -125,7 +131,7 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
             click.echo(f"SANDBOX={info['AMAZON_BASE_URL']} admin-key={info['AMAZON_SANDBOX_ADMIN_KEY']}")
         sys.stdout.flush()
         if not check:
-            signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+            signal.signal(signal.SIGTERM, _exit_on_signal)
             server.serve_forever()
             return
         thread = threading.Thread(target=server.serve_forever, daemon=True)

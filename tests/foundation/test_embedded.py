@@ -88,3 +88,24 @@ def test_demo_check(tmp_path):
     assert any(line.startswith("LOGIN=admin@example.com ") for line in lines), out
     assert any(line.startswith("CHECK=ok") for line in lines), out
     assert "Traceback" not in err
+
+
+def test_demo_stops_cleanly_on_sigterm(tmp_path):
+    """A process manager's SIGTERM ends the demo and everything it started (worker, sandbox, embedded Redis)."""
+    instance = tmp_path / "instance"
+    proc = subprocess.Popen([sys.executable, "-m", "marketing", "demo", "--port", "0"],
+                            env=clean_env(MARKETING_INSTANCE_PATH=instance), cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        for line in proc.stdout:  # serving once the URL line is out
+            if line.startswith("URL="):
+                break
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        survivors = subprocess.run(["pgrep", "-f", str(instance)], capture_output=True, text=True).stdout
+        children = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout
+        assert not survivors.strip() and not children.strip()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        embedded.stop(instance)
