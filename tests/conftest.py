@@ -218,6 +218,11 @@ def login(client):
     return do
 
 
+def sandbox_config(sbx) -> dict:
+    """App config wiring the product to a running sandbox; read now, so a rotated secret is picked up."""
+    return {k: v for k, v in sbx.env().items() if k != "AMAZON_SANDBOX_ADMIN_KEY"}
+
+
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from marketing.sandbox.testing import running_sandbox
-from tests.conftest import _clean
+from tests.conftest import _clean, sandbox_config
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +24,7 @@ def sbx():
 @pytest.fixture
 def app(make_app, sbx):
     sbx.admin.clear_faults()
-    app = make_app(AMAZON_BASE_URL=sbx.url, AMAZON_ADS_CLIENT_ID=sbx.ads_client_id,
-                   AMAZON_ADS_CLIENT_SECRET=sbx.ads_client_secret, AMAZON_SP_CLIENT_ID=sbx.sp_client_id,
-                   AMAZON_SP_CLIENT_SECRET=sbx.sp_client_secret)
+    app = make_app(**sandbox_config(sbx))
     with app.app_context():
         yield app
         _clean(app)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from marketing.sandbox.testing import running_sandbox
-from tests.conftest import _clean
+from tests.conftest import _clean, sandbox_config
 
 PUBLIC_URL = "http://127.0.0.1"
 
@@ -42,16 +42,8 @@ def sbx(wall_clock):
 
 
 def amazon_config(sbx) -> dict:
-    """The app config pointing at the sandbox; secrets are read now, so a rotated secret is picked up."""
-    return {
-        "AMAZON_BASE_URL": sbx.url,
-        "AMAZON_ADS_CLIENT_ID": sbx.ads_client_id,
-        "AMAZON_ADS_CLIENT_SECRET": sbx.ads_client_secret,
-        "AMAZON_SP_CLIENT_ID": sbx.sp_client_id,
-        "AMAZON_SP_CLIENT_SECRET": sbx.sp_client_secret,
-        "AMAZON_SP_APP_ID": sbx.sp_app_id,
-        "PUBLIC_URL": PUBLIC_URL,
-    }
+    """The app config pointing at the sandbox, with the public URL its consent pages redirect back to."""
+    return {**sandbox_config(sbx), "PUBLIC_URL": PUBLIC_URL}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from marketing import jobs
 from marketing.clock import now, set_today
 from marketing.sandbox.testing import running_sandbox
-from tests.conftest import _clean
+from tests.conftest import _clean, sandbox_config
 
 SYNC_CONFIG = {
     "SYNC_POLL_SECONDS": 0.05,
@@ -26,17 +26,6 @@ SYNC_CONFIG = {
     "SYNC_RATE_BURST": 1000,
     "SYNC_MAX_ATTEMPTS": 4,
 }
-
-
-def amazon_config(sbx) -> dict:
-    return {
-        "AMAZON_BASE_URL": sbx.url,
-        "AMAZON_ADS_CLIENT_ID": sbx.ads_client_id,
-        "AMAZON_ADS_CLIENT_SECRET": sbx.ads_client_secret,
-        "AMAZON_SP_CLIENT_ID": sbx.sp_client_id,
-        "AMAZON_SP_CLIENT_SECRET": sbx.sp_client_secret,
-        "AMAZON_SP_APP_ID": sbx.sp_app_id,
-    }
 
 
 def fast_commits(make_app) -> dict:
@@ -58,7 +47,7 @@ def sbx():
 def app(make_app, sbx):
     """Every app here talks to the sandbox, on the sandbox market's business date."""
     sbx.admin.clear_faults()
-    app = make_app(**amazon_config(sbx), **SYNC_CONFIG, **fast_commits(make_app))
+    app = make_app(**sandbox_config(sbx), **SYNC_CONFIG, **fast_commits(make_app))
     with app.app_context():
         set_today(sbx.admin.today())
         yield app

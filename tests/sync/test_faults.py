@@ -22,10 +22,9 @@ from marketing.models import (
 )
 from marketing.sandbox.testing import running_sandbox
 from marketing.sync import jobs, runs
-from tests.conftest import _clean
+from tests.conftest import _clean, sandbox_config
 from tests.sync.conftest import (
     SYNC_CONFIG,
-    amazon_config,
     connect,
     drain,
     fast_commits,
@@ -124,7 +123,7 @@ def cleanup(app) -> None:
 def test_a_token_revoked_mid_sync_stops_that_seller_only(make_app, request):
     # A sandbox of its own (same seed as the suite's, separate state): its seeded token gets revoked.
     with running_sandbox(seed=5, report_delay=0.0) as own:
-        app = make_app(**amazon_config(own), **SYNC_CONFIG, **fast_commits(make_app))
+        app = make_app(**sandbox_config(own), **SYNC_CONFIG, **fast_commits(make_app))
         with app.app_context():
             set_today(own.admin.today())
             request.addfinalizer(lambda: cleanup(app))
