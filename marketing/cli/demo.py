@@ -106,6 +106,7 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
     env.setdefault("PUBLIC_URL", base)
 
     children: list[subprocess.Popen] = []
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # before anything starts: a SIGTERM at any point cleans up
     try:
         if env.get("AMAZON_BASE_URL"):  # a real Amazon app (or an external sandbox) is configured
             info = {}
@@ -131,7 +132,6 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
             click.echo(f"SANDBOX={info['AMAZON_BASE_URL']} admin-key={info['AMAZON_SANDBOX_ADMIN_KEY']}")
         sys.stdout.flush()
         if not check:
-            signal.signal(signal.SIGTERM, _exit_on_signal)
             server.serve_forever()
             return
         thread = threading.Thread(target=server.serve_forever, daemon=True)
