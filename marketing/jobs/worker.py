@@ -10,6 +10,11 @@ from marketing import jobs
 from marketing.extensions import db
 from marketing.jobs import tick
 
+# Queues whose jobs run inside the worker process instead of a forked work horse. Sync steps are short
+# calls to Amazon and small transactions: a fork per step (new database, Redis and TLS connections, a cold
+# token cache and rate limiter) costs more than the step. RQ's job timeout still applies (SIGALRM).
+IN_PROCESS_QUEUES = frozenset({"sync"})
+
 
 class _AppContextMixin:
     """Hand each job a clean database session and return its connection to the pool afterwards."""
@@ -22,7 +27,26 @@ class _AppContextMixin:
 
 
 class AppWorker(_AppContextMixin, Worker):
-    pass
+    """Forks a work horse per job (isolation for the CPU- and memory-heavy engines), except on
+    `IN_PROCESS_QUEUES`."""
+
+    def execute_job(self, job, queue):
+        if job.origin in IN_PROCESS_QUEUES:
+            return SimpleWorker.execute_job(self, job, queue)
+        return super().execute_job(job, queue)
+
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        if job.origin in IN_PROCESS_QUEUES:  # nobody monitors an in-process job: cover its whole timeout
+            return SimpleWorker.get_heartbeat_ttl(self, job, working_time)
+        return super().get_heartbeat_ttl(job, working_time)
+
+    def main_work_horse(self, job, queue):
+        # The parent keeps its pooled connections (it runs in-process jobs); the horse must not touch them.
+        db.engine.dispose(close=False)
+        from marketing.sync import jobs as sync_jobs
+
+        sync_jobs.forget_connections()
+        return super().main_work_horse(job, queue)
 
 
 class AppSimpleWorker(_AppContextMixin, SimpleWorker):
@@ -38,9 +62,6 @@ def run(app: Flask, queue_names: tuple[str, ...] = jobs.QUEUES, burst: bool = Fa
         import marketing.sync.jobs  # noqa: F401
 
         configure_mappers()
-
-        # Forked work horses must not share the parent's pooled database connections.
-        db.engine.dispose()
         queues = [Queue(name, connection=conn) for name in queue_names]
         worker_class = AppSimpleWorker if simple else AppWorker
         return worker_class(queues, connection=conn).work(with_scheduler=True, burst=burst)

@@ -68,7 +68,7 @@ DEFAULTS = {
 }
 _limiter: RateLimiter | None = None
 _http: httpx.Client | None = None
-# Built at import: a forking worker that preloads this module hands every work horse a ready TLS context.
+# Built once per process at import (~0.2 s): the worker preloads this module.
 _TLS = httpx.create_ssl_context()
 
 
@@ -149,15 +149,21 @@ def _retry_delay(exc: AmazonError, attempt: int) -> float:
 # -- Amazon clients ---------------------------------------------------------------------------------------
 
 def _transport() -> Transport:
-    """One HTTP connection pool and one per-profile rate limiter per worker process (building an httpx client
-    costs ~0.2 s of TLS set-up); a call waits at most SYNC_CALL_WAIT_SECONDS in-process, then the job
-    re-schedules."""
+    """One HTTP connection pool and one per-profile rate limiter per worker process (sync steps run in the
+    worker process: `jobs.worker.IN_PROCESS_QUEUES`); a call waits at most SYNC_CALL_WAIT_SECONDS in-process,
+    then the job re-schedules."""
     global _limiter, _http
     if _limiter is None:
         _limiter = RateLimiter(setting("SYNC_RATE_PER_SECOND"), int(setting("SYNC_RATE_BURST")))
     if _http is None:
         _http = httpx.Client(timeout=clients.TIMEOUT, follow_redirects=False, verify=_TLS)
     return Transport(_http, policy=RetryPolicy(max_total_wait=setting("SYNC_CALL_WAIT_SECONDS")), limiter=_limiter)
+
+
+def forget_connections() -> None:
+    """In a forked child: drop the parent's HTTP pool (its sockets are the parent's) and rate limiter."""
+    global _limiter, _http
+    _limiter = _http = None
 
 
 def _ads_client(connection: Connection) -> AdsClient:

@@ -28,6 +28,18 @@ def remember(key, value):
     return value
 
 
+def where_ran(key, then_queue=None):
+    """Append this process's pid and a database round trip to the Redis list `key`; then maybe enqueue itself."""
+    from sqlalchemy import text
+
+    from marketing import jobs
+    from marketing.extensions import db
+
+    jobs.connection().rpush(key, json.dumps({"pid": os.getpid(), "db": db.session.scalar(text("SELECT 1"))}))
+    if then_queue:
+        jobs.enqueue(then_queue, "tests.foundation.helpers.where_ran", key)
+
+
 def remember_workers(key):
     """Inside a worker: store what the admin health report says about the workers running now."""
     from marketing import jobs

@@ -170,3 +170,15 @@ def test_a_real_worker_runs_jobs_and_reports_its_heartbeat(app, queue):
     assert set(worker["queues"]) == set(jobs.QUEUES)
     assert worker["heartbeat"] is not None and worker["stale"] is False
     assert all(jobs.queue(name).count == 0 for name in jobs.QUEUES)
+
+
+def test_sync_jobs_run_in_the_worker_process_and_the_rest_in_work_horses(app, queue):
+    """Sync steps skip the fork (warm connections); other jobs get a horse that leaves the worker's pool alone."""
+    key = f"where-{uuid.uuid4().hex}"
+    jobs.enqueue("sync", "tests.foundation.helpers.where_ran", key)
+    jobs.enqueue("default", "tests.foundation.helpers.where_ran", key, "sync")  # then a sync job, after a fork
+    result = run_cli(["worker", "--burst"], app_env(app), timeout=90)
+    assert result.returncode == 0, result.stderr[-2000:]
+    first, horse, after_fork = (json.loads(item) for item in queue.connection.lrange(key, 0, -1))
+    assert first["pid"] == after_fork["pid"] != horse["pid"]
+    assert first["db"] == horse["db"] == after_fork["db"] == 1
