@@ -58,6 +58,7 @@ def ingest_report(
     attribution_days: int | None = None,
     seller_id: int | None = None,
     marketplace_id: str | None = None,
+    asin_only: bool = False,
 ) -> int:
     """Replace the report's slice of its fact table with ``rows``; return the number of rows written.
 
@@ -67,7 +68,8 @@ def ingest_report(
     profile's. `GET_SALES_AND_TRAFFIC_REPORT`: ``rows`` are the ``(prefix, item)`` pairs of
     `SpClient.iter_document_items(url, compression, SALES_TRAFFIC_PREFIXES)`, with ``seller_id``,
     ``marketplace_id`` and the marketplace's ``currency``; by-ASIN items are stored only for a one-day report
-    (Amazon sums them over the whole range), dated that day.
+    (Amazon sums them over the whole range), dated that day; with ``asin_only`` only those (the daily totals
+    belong to the run's range report).
 
     Raises `IngestError` (report type, row number, field) for a missing or garbled field, a date outside
     [start, end], another currency, or two rows with the same key (duplicates are refused, not merged).
@@ -86,7 +88,7 @@ def ingest_report(
     elif report_type == SALES_TRAFFIC:
         if seller_id is None or marketplace_id is None:
             raise ValueError(f"{report_type} needs seller_id and marketplace_id")
-        parts = dict(sales_traffic_parts(seller_id, marketplace_id, start, end, currency))
+        parts = dict(sales_traffic_parts(seller_id, marketplace_id, start, end, currency, not asin_only))
         routed = rows
     else:
         raise ValueError(f"unknown report type {report_type!r}")

@@ -387,8 +387,16 @@ def download(report_id: int, attempt: int = 0) -> None:
             db.session, report.report_type, rows, profile_id=report.profile_id,
             seller_id=report.run.seller_id, marketplace_id=report.marketplace_id, start=report.start_date,
             end=report.end_date, currency=profile.currency_code,
-            attribution_days=ingest.ATTRIBUTION_DAYS[profile.account_type])
+            attribution_days=ingest.ATTRIBUTION_DAYS[profile.account_type], asin_only=_by_asin_only(report))
         _done(report, count)
+
+
+def _by_asin_only(report: SyncReport) -> bool:
+    """A one-day Sales & Traffic report planned beside a range report of its marketplace, which owns the daily
+    totals (`plan.ASIN_DAYS`)."""
+    return report.report_type == SALES_TRAFFIC and report.start_date == report.end_date and any(
+        other.report_type == SALES_TRAFFIC and other.marketplace_id == report.marketplace_id
+        and other.start_date < other.end_date for other in report.run.reports)
 
 
 def finish(run_id: int) -> None:

@@ -7,6 +7,7 @@ resumed run never re-plans.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,10 @@ MAX_WINDOW_DAYS = 31  # reporting v3's longest date range per report
 # Amazon keeps 95 days; two days' margin so a request made across a time-zone edge is never refused.
 BACKFILL_DAYS = 93
 NIGHTLY_DAYS = 14  # Amazon restates attributed sales for about two weeks
+# Amazon sums a Sales & Traffic report's by-ASIN figures over its whole range, so daily by-ASIN facts need
+# one-day reports; createReport allows a burst of 15 and then one a minute, so a run asks for at most this
+# many (the latest days not yet stored: yesterday, on a nightly run).
+ASIN_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -60,10 +65,13 @@ def profile_range(timezone: str, days: int) -> tuple[dt.date, dt.date]:
     return end - dt.timedelta(days=days - 1), end
 
 
-def plan(profiles, days_for, sales_traffic: bool) -> list[PlannedReport]:
-    """Structure + the four SP reports per profile, and one Sales & Traffic report per seller marketplace.
+def plan(profiles, days_for, sales_traffic: bool, asin_stored: Collection[tuple[str, dt.date]] = ()
+         ) -> list[PlannedReport]:
+    """Structure + the four SP reports per profile; per seller marketplace, one Sales & Traffic report for the
+    range (daily totals) and one-day reports for up to `ASIN_DAYS` of its latest days (daily by ASIN).
 
-    `profiles` are AdsProfile rows; `days_for(profile)` is how many trailing days that profile needs.
+    `profiles` are AdsProfile rows; `days_for(profile)` is how many trailing days that profile needs;
+    `asin_stored` the (marketplace id, day) pairs that already have by-ASIN facts.
     """
     out: list[PlannedReport] = []
     markets: dict[str, tuple[int, dt.date, dt.date]] = {}
@@ -78,7 +86,13 @@ def plan(profiles, days_for, sales_traffic: bool) -> list[PlannedReport]:
         known = markets.get(profile.marketplace_id)
         if known is None or (end - start) > (known[2] - known[1]):
             markets[profile.marketplace_id] = (profile.profile_id, start, end)
-    if sales_traffic:
-        out.extend(PlannedReport("sp", SALES_TRAFFIC, pid, market, start, end)
-                   for market, (pid, start, end) in sorted(markets.items()))
+    if not sales_traffic:
+        return out
+    for market, (pid, start, end) in sorted(markets.items()):
+        out.append(PlannedReport("sp", SALES_TRAFFIC, pid, market, start, end))
+        if start == end:  # a one-day report already carries that day by ASIN
+            continue
+        days = [end - dt.timedelta(days=n) for n in range(min(ASIN_DAYS, (end - start).days + 1))]
+        out.extend(PlannedReport("sp", SALES_TRAFFIC, pid, market, day, day)
+                   for day in sorted(days) if (market, day) not in asin_stored)
     return out

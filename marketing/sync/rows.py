@@ -379,13 +379,14 @@ def ads_part(
 
 
 def sales_traffic_parts(
-    seller_id: int, marketplace_id: str, start: dt.date, end: dt.date, currency: str
+    seller_id: int, marketplace_id: str, start: dt.date, end: dt.date, currency: str, by_date: bool = True
 ) -> dict[str, Part | None]:
     """Parts by document prefix. Amazon's by-ASIN rows cover the whole requested range, so they are daily
-    facts only for a one-day report; for longer ranges they are skipped (None) and that table left alone."""
+    facts only for a one-day report; for longer ranges they are skipped (None) and that table left alone.
+    Without `by_date` (a one-day report beside a range report that owns the daily totals) only by-ASIN."""
     scope = {"seller_id": seller_id, "marketplace_id": marketplace_id}
     money = [Field(None, "salesByDate.orderedProductSales.currencyCode", _equals(currency))]
-    by_date = RowMapper([
+    date_mapper = RowMapper([
         Field("date", "date", _day(start, end)),
         Field("ordered_sales", "salesByDate.orderedProductSales.amount", _money),
         Field("units_ordered", "salesByDate.unitsOrdered", _count),
@@ -396,8 +397,8 @@ def sales_traffic_parts(
     ])  # fmt: skip
     parts: dict[str, Part | None] = {
         SALES_TRAFFIC_PREFIXES[0]: Part(
-            SalesTrafficDaily.__table__, scope, {**scope, "currency_code": currency}, by_date
-        ),
+            SalesTrafficDaily.__table__, scope, {**scope, "currency_code": currency}, date_mapper
+        ) if by_date else None,
         SALES_TRAFFIC_PREFIXES[1]: None,
     }
     if start == end:

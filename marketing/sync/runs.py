@@ -12,9 +12,9 @@ import logging
 
 from sqlalchemy import func, select
 
-from marketing.clock import now
+from marketing.clock import now, today
 from marketing.extensions import db
-from marketing.models import AdsProfile, Seller, SyncReport, SyncRun
+from marketing.models import AdsProfile, SalesTrafficAsinDaily, Seller, SyncReport, SyncRun
 from marketing.sync import plan
 
 log = logging.getLogger("marketing.sync")
@@ -79,6 +79,14 @@ def _synced_profiles(profile_ids: list[int]) -> set[int]:
         SyncReport.report_type.in_(plan.ADS_REPORT_TYPES))))
 
 
+def _asin_days(seller_id: int) -> set[tuple[str, dt.date]]:
+    """(marketplace, day) pairs of the last weeks that already have daily by-ASIN sales and traffic."""
+    since = today() - dt.timedelta(days=plan.NIGHTLY_DAYS + 2)
+    return set(db.session.execute(select(SalesTrafficAsinDaily.marketplace_id, SalesTrafficAsinDaily.date).distinct()
+                                  .where(SalesTrafficAsinDaily.seller_id == seller_id,
+                                         SalesTrafficAsinDaily.date >= since)).all())
+
+
 def start_run(seller_id: int, kind: str = "manual", *, days: int | None = None,
               requested_by_id: int | None = None) -> tuple[SyncRun, bool]:
     """Plan and enqueue a run, or return the seller's running one: (run, started_now).
@@ -109,7 +117,8 @@ def start_run(seller_id: int, kind: str = "manual", *, days: int | None = None,
     else:
         days_for = lambda p: days  # noqa: E731
     sp = seller.connection("sp")
-    planned = plan.plan(profiles, days_for, sales_traffic=bool(sp and sp.connected and sp.revoked_at is None))
+    planned = plan.plan(profiles, days_for, sales_traffic=bool(sp and sp.connected and sp.revoked_at is None),
+                        asin_stored=_asin_days(seller.id))
     run = SyncRun(seller_id=seller.id, kind=kind, status="queued", stage="queued", requested_by_id=requested_by_id,
                   start_date=min(p.start for p in planned), end_date=max(p.end for p in planned), rows=0)
     run.reports = [SyncReport(source=p.source, report_type=p.report_type, profile_id=p.profile_id,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from marketing.clock import set_today
 from marketing.extensions import db
 from marketing.models import (
+    SalesTrafficAsinDaily,
     SalesTrafficDaily,
     Seller,
     SpAdGroup,
@@ -44,8 +45,23 @@ def test_sales_and_traffic_only_for_seller_central_marketplaces():
     profiles = [Profile(profile_id=1, marketplace_id="UK", timezone="Europe/London", account_type="seller"),
                 Profile(profile_id=2, marketplace_id="FR", timezone="Europe/Paris", account_type="vendor")]
     planned = plan.plan(profiles, lambda p: 3, sales_traffic=True)
-    assert [(p.profile_id, p.marketplace_id) for p in planned if p.report_type == plan.SALES_TRAFFIC] == [(1, "UK")]
+    sales = [(p.profile_id, p.marketplace_id, (p.end - p.start).days + 1) for p in planned
+             if p.report_type == plan.SALES_TRAFFIC]
+    assert sales == [(1, "UK", 3)] + [(1, "UK", 1)] * 3  # the range, then each day on its own (by ASIN)
     assert sum(p.report_type == "structure" for p in planned) == 2
+
+
+def test_by_asin_days_already_stored_are_not_asked_for_again():
+    from types import SimpleNamespace as Profile
+
+    profiles = [Profile(profile_id=1, marketplace_id="UK", timezone="UTC", account_type="seller")]
+    first = plan.plan(profiles, lambda p: 14, sales_traffic=True)
+    days = [p.start for p in first if p.report_type == plan.SALES_TRAFFIC and p.start == p.end]
+    assert len(days) == plan.ASIN_DAYS and days == sorted(days) and days[-1] == first[0].end
+    stored = {("UK", day) for day in days[:-1]}  # yesterday's by-ASIN figures are the only ones missing
+    again = plan.plan(profiles, lambda p: 14, sales_traffic=True, asin_stored=stored)
+    assert [p.start for p in again if p.report_type == plan.SALES_TRAFFIC and p.start == p.end] == days[-1:]
+    assert len(plan.plan(profiles, lambda p: 1, sales_traffic=True)) == 6  # a one-day run needs no extra report
 
 
 def test_yesterday_is_taken_in_the_profiles_time_zone(app):
@@ -66,7 +82,8 @@ def test_first_run_back_fills_then_nightly_takes_14_days(app, sbx):
     types = [(r.report_type, r.profile_id) for r in run.reports]
     assert types.count(("structure", profiles[0].profile_id)) == 1
     assert types.count(("spTargeting", profiles[0].profile_id)) == 3  # 93 days in 31-day windows
-    assert sum(r.report_type == plan.SALES_TRAFFIC for r in run.reports) == len({p.marketplace_id for p in profiles})
+    markets = len({p.marketplace_id for p in profiles})
+    assert sum(r.report_type == plan.SALES_TRAFFIC and r.start_date < r.end_date for r in run.reports) == markets
     assert (run.end_date - run.start_date).days + 1 >= plan.BACKFILL_DAYS
     # one run per seller at a time: asking again hands back the running one
     again, started = runs.start_run(seller.id, "manual")
@@ -77,7 +94,10 @@ def test_first_run_back_fills_then_nightly_takes_14_days(app, sbx):
     db.session.commit()
     nightly, started = runs.start_run(seller.id, "nightly")
     assert started
-    assert {(r.end_date - r.start_date).days + 1 for r in nightly.reports} == {plan.NIGHTLY_DAYS}
+    one_day = [r for r in nightly.reports if r.start_date == r.end_date]
+    assert {r.report_type for r in one_day} == {plan.SALES_TRAFFIC}  # by-ASIN days not stored yet
+    assert len(one_day) == plan.ASIN_DAYS * len({p.marketplace_id for p in profiles})
+    assert {(r.end_date - r.start_date).days + 1 for r in nightly.reports if r not in one_day} == {plan.NIGHTLY_DAYS}
 
 
 def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, queue):
@@ -88,7 +108,8 @@ def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, que
     finally:
         runs.AFTER_SYNC.pop("probe")
     assert result["status"] == "succeeded", result["error"]
-    assert result["reports_done"] == result["reports_total"] == 6  # structure, 4 SP reports, Sales & Traffic
+    # structure, 4 SP reports, Sales & Traffic for the range and one-day ones for its days (by ASIN)
+    assert result["reports_done"] == result["reports_total"] == 6 + plan.ASIN_DAYS
     seller = db.session.get(Seller, seller_id)
     (profile,) = runs.managed_profiles(seller)
     pid = profile.profile_id
@@ -118,6 +139,8 @@ def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, que
         assert money(cost) == money(sum(money(r["cost"]) for r in rows))
         assert money(got_sales) == money(sum(money(r[sales]) for r in rows))
     assert db.session.scalar(select(func.count()).select_from(SalesTrafficDaily)) == 3
+    asin_days = db.session.scalars(select(SalesTrafficAsinDaily.date).distinct()).all()
+    assert sorted(asin_days) == [run.start_date + dt.timedelta(days=n) for n in range(3)]
     assert queue.connection.exists(f"rq:job:after-sync-probe-{run.id}")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from marketing.extensions import db
 from marketing.models import Seller, SyncRun
+from marketing.sync import plan
 from tests.sync.conftest import connect
 
 pytestmark = pytest.mark.sqlite
@@ -33,7 +34,8 @@ def test_sync_now_starts_one_run_and_a_second_click_shows_it(app, client, login,
     assert "already running" in second.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(SyncRun)) == 1
     status = client.get(f"/sellers/{seller.id}/sync/status").get_json()["run"]
-    assert status["active"] and status["status"] == "queued" and status["reports_total"] == 14  # back-fill
+    # back-fill: structure, 3 windows x 4 SP reports, Sales & Traffic for the range and its last days by ASIN
+    assert status["active"] and status["status"] == "queued" and status["reports_total"] == 14 + plan.ASIN_DAYS
     assert 'data-active="true"' in client.get(f"/sellers/{seller.id}").get_data(as_text=True)
 
 
