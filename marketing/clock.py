@@ -8,6 +8,7 @@ Setting it is refused in production (see `Settings.validate`).
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
@@ -34,3 +35,16 @@ def today() -> dt.date:
     if has_app_context() and current_app.config.get("MARKETING_TODAY"):
         return dt.date.fromisoformat(current_app.config["MARKETING_TODAY"])
     return now().date()
+
+
+def today_in(timezone: str | None) -> dt.date:
+    """The business date as seen in an Ads profile's time zone (unknown zone: UTC).
+
+    Amazon reports by the profile's local day: at 02:00 UTC it is still yesterday in Los Angeles.
+    """
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    moment = now()
+    return today() + (moment.astimezone(zone).date() - moment.date())

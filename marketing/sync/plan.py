@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from marketing.clock import now, today
+from marketing.clock import today_in
 from marketing.sync.rows import ADS_REPORT_TYPES, SALES_TRAFFIC
 
-__all__ = ["ADS_REPORT_TYPES", "SALES_TRAFFIC", "plan", "profile_today", "windows"]
+__all__ = ["ADS_REPORT_TYPES", "SALES_TRAFFIC", "plan", "windows"]
 STRUCTURE = "structure"  # a pseudo report: one structure sync per profile, tracked like a report
 MAX_WINDOW_DAYS = 31  # reporting v3's longest date range per report
 # Amazon keeps 95 days; two days' margin so a request made across a time-zone edge is never refused.
@@ -36,19 +35,6 @@ class PlannedReport:
     end: dt.date
 
 
-def profile_today(timezone: str) -> dt.date:
-    """The business date (`clock.today()`) as seen in the profile's time zone.
-
-    Amazon reports by the profile's local day: at 02:00 UTC it is still yesterday in Los Angeles.
-    """
-    try:
-        zone = ZoneInfo(timezone)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    moment = now()
-    return today() + (moment.astimezone(zone).date() - moment.date())
-
-
 def windows(start: dt.date, end: dt.date, size: int = MAX_WINDOW_DAYS) -> list[tuple[dt.date, dt.date]]:
     """[start, end] cut into consecutive windows of at most `size` days."""
     out = []
@@ -61,7 +47,7 @@ def windows(start: dt.date, end: dt.date, size: int = MAX_WINDOW_DAYS) -> list[t
 
 def profile_range(timezone: str, days: int) -> tuple[dt.date, dt.date]:
     """The trailing `days` complete local days of a profile, ending "yesterday" in its time zone."""
-    end = profile_today(timezone) - dt.timedelta(days=1)
+    end = today_in(timezone) - dt.timedelta(days=1)
     return end - dt.timedelta(days=days - 1), end
 
 

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketing import charts
-from marketing.clock import today
+from marketing.clock import today, today_in
 from marketing.dashboard import periods, queries
 from marketing.dashboard.metrics import Comparison, Metrics
 from marketing.models import AdsProfile, Seller
@@ -38,8 +38,9 @@ def amazon_id(value) -> int:
     return int(text)
 
 
-def period() -> tuple[periods.Period, str | None]:
-    return periods.resolve(request.args, today())
+def period(profile: AdsProfile | None = None) -> tuple[periods.Period, str | None]:
+    """The page's date range; presets count back from the profile's own today (its reports' days)."""
+    return periods.resolve(request.args, today_in(profile.timezone) if profile else today())
 
 
 def profile(seller: Seller, profiles: list[AdsProfile]) -> AdsProfile | None:
@@ -137,9 +138,9 @@ def _seller_profile(seller_id: int) -> tuple[Seller, AdsProfile, list[AdsProfile
 
 def seller_view(seller: Seller) -> dict:
     """What the seller page shows for one managed profile and period, or which empty state applies."""
-    when, message = period()
     profiles = queries.managed_profiles([seller.id]).get(seller.id, [])
     chosen = profile(seller, profiles)
+    when, message = period(chosen)
     view = {"period": when, "period_message": message, "profiles": profiles, "profile": chosen,
             "presets": periods.PRESETS, "last_sync": queries.latest_sync_runs([seller.id]).get(seller.id)}
     ads = seller.connection("ads")
@@ -165,11 +166,11 @@ def seller_view(seller: Seller) -> dict:
 
 
 def seller_campaigns_csv(seller: Seller) -> Response:
-    when, _ = period()
     profiles = queries.managed_profiles([seller.id]).get(seller.id, [])
     chosen = profile(seller, profiles)
     if chosen is None:
         abort(404)
+    when, _ = period(chosen)
     table = queries.campaigns(chosen.profile_id, when, listing(queries.CAMPAIGN_SORTS))
     return csv_response(
         f"campaigns-{chosen.profile_id}", ["campaign_id", "name", "state", "from", "to", *METRIC_HEADER],
@@ -188,7 +189,7 @@ def campaign(seller_id: int, campaign_id: str):
     info = queries.campaign(seller.id, chosen.profile_id, campaign_id)
     if info is None:
         abort(404)
-    when, message = period()
+    when, message = period(chosen)
     currency = chosen.currency_code
     asked = listing(queries.TARGET_SORTS)
     targets = queries.targets(chosen.profile_id, campaign_id, when, asked)
@@ -222,7 +223,7 @@ def target(seller_id: int, target_id: str):
     info = queries.target(seller.id, chosen.profile_id, target_id)
     if info is None:
         abort(404)
-    when, message = period()
+    when, message = period(chosen)
     currency = chosen.currency_code
     days = queries.target_daily(chosen.profile_id, target_id, when)
     if wants_csv():
@@ -244,7 +245,7 @@ def target(seller_id: int, target_id: str):
 def search_terms(seller_id: int):
     seller, chosen, profiles = _seller_profile(seller_id)
     campaign_id = amazon_id(request.args["campaign"]) if request.args.get("campaign") else None
-    when, message = period()
+    when, message = period(chosen)
     asked = listing(queries.SEARCH_TERM_SORTS)
     terms = queries.search_terms(chosen.profile_id, when, asked, campaign_id)
     if wants_csv():

@@ -126,9 +126,10 @@ def day(n: int) -> dt.date:
 
 @pytest.fixture
 def shop(make_seller, seed):
-    """A seller with a US profile: two campaigns (one named like an attack), keywords, search terms, S&T."""
+    """A seller with a US profile: two campaigns (one named like an attack), keywords, search terms, S&T.
+    Its time zone is UTC so that its "yesterday" is the pinned one whatever the hour the tests run at."""
     seller = make_seller("Acme Outdoor")
-    seed.connect(seller, (111, "US", "USD", "America/Los_Angeles"))
+    seed.connect(seller, (111, "US", "USD", "UTC"))
     seed.campaign(seller, 111, 1001, "Tents - Exact", days={day(n): (1000, 50, "25.00", 4, "100.00")
                                                               for n in range(1, 61)})
     seed.campaign(seller, 111, 1002, "<script>alert(1)</script>", state="paused",

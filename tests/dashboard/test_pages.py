@@ -1,12 +1,14 @@
 """The dashboard pages over HTTP: access, 404s, date ranges, escaping, CSV downloads, the plotly bundle."""
 
 import csv
+import datetime as dt
 import io
 import json
 import re
 
 import pytest
 
+from marketing.clock import today_in
 from marketing.web.vendor import PLOTLY_VERSION
 from tests.dashboard.conftest import day
 
@@ -51,7 +53,7 @@ def test_seller_page_shows_kpis_table_and_escapes_names(client, admin, shop):
     html = client.get(f"/sellers/{shop.id}").get_data(as_text=True)
     assert "1,050.00 USD" in html  # spend over the last 30 days, with its currency
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(" not in html
-    assert "Amazon authorizations" in html and "days in America/Los_Angeles" in html
+    assert "Amazon authorizations" in html and "days in UTC" in html
     campaign = client.get(f"/sellers/{shop.id}/campaigns/1002?profile=111").get_data(as_text=True)
     assert "<script>alert(" not in campaign
     hover = figures(campaign)["campaign-trend"]["data"][0]["hovertext"][0]
@@ -112,10 +114,22 @@ def test_bad_date_range_shows_a_message_and_the_default_range(client, admin, sho
         response = client.get(f"/sellers/{shop.id}?{query}")
         assert response.status_code == 200, query
         html = response.get_data(as_text=True)
-        assert 'value="2026-02-13"' in html, query  # the default: the last 30 complete days
+        assert 'name="from" value="2026-02-13"' in html, query  # the default: the last 30 complete days
     assert "Enter dates as YYYY-MM-DD" in client.get(f"/sellers/{shop.id}?from=x&to=y").get_data(as_text=True)
     week = client.get(f"/sellers/{shop.id}?range=7d").get_data(as_text=True)
     assert 'value="2026-03-08"' in week and 'class="active">Last 7 days' in week
+
+
+def test_presets_count_from_the_profiles_own_today(client, admin, make_seller, seed):
+    """Kiritimati (UTC+14) is always exactly one day ahead of Honolulu (UTC-10): each profile's "last 7 days"
+    ends on its own yesterday, as its reports do."""
+    seller = make_seller("Dateline Goods")
+    seed.connect(seller, (201, "US", "USD", "Pacific/Honolulu"), (202, "AU", "AUD", "Pacific/Kiritimati"))
+    start = today_in("Pacific/Honolulu") - dt.timedelta(days=7)
+    west = client.get(f"/sellers/{seller.id}?profile=201&range=7d").get_data(as_text=True)
+    east = client.get(f"/sellers/{seller.id}?profile=202&range=7d").get_data(as_text=True)
+    assert f'name="from" value="{start}"' in west
+    assert f'name="from" value="{start + dt.timedelta(days=1)}"' in east
 
 
 def test_campaign_table_sorts_filters_and_pages(client, admin, shop):

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from marketing.clock import set_today
+from marketing.clock import set_today, today_in
 from marketing.extensions import db
 from marketing.models import (
     SalesTrafficAsinDaily,
@@ -66,10 +66,10 @@ def test_by_asin_days_already_stored_are_not_asked_for_again():
 
 def test_yesterday_is_taken_in_the_profiles_time_zone(app):
     set_today(dt.date(2026, 3, 10))
-    ahead = plan.profile_today("Pacific/Kiritimati")  # UTC+14: always a day ahead of UTC or equal
-    behind = plan.profile_today("Pacific/Pago_Pago")  # UTC-11
+    ahead = today_in("Pacific/Kiritimati")  # UTC+14, no DST
+    behind = today_in("Pacific/Honolulu")  # UTC-10, no DST: always exactly one day behind
     assert ahead - behind == dt.timedelta(days=1)
-    assert plan.profile_today("UTC") == dt.date(2026, 3, 10)
+    assert today_in("UTC") == dt.date(2026, 3, 10)
     start, end = plan.profile_range("UTC", 14)
     assert (start, end) == (dt.date(2026, 2, 24), dt.date(2026, 3, 9))
 
