@@ -62,6 +62,10 @@ class Definition:
             raise SettingError(f"{self.label}: must be at most {self.maximum}.")
         return int(number) if self.kind == "int" else number
 
+    def checked(self, raw: str | None) -> bool:
+        """Whether a form shows this yes/no setting ticked for the text `raw`."""
+        return (raw or "").strip().lower() in _TRUE
+
     def dump(self, value: object) -> str:
         if isinstance(value, bool):
             return "yes" if value else "no"
@@ -187,6 +191,24 @@ def get(key: str, seller_id: int | None = None) -> object:
         if row is not None:
             return definition.parse(row.value) if row.value != "" else None
     return definition.default
+
+
+def save_form(form, keys, *, actor: User | None, seller_id: int | None = None) -> list[str]:
+    """Store the settings a form changed (an unchanged one is not stored, so a seller keeps following the
+    app-wide value); returns the error messages, and the caller commits or rolls back.
+
+    A yes/no field is a hidden "no" followed by a checkbox "yes": the last value sent wins."""
+    errors = []
+    for key in keys:
+        definition = DEFINITIONS[key]
+        values = form.getlist(key)
+        if not values or values[-1].strip() == definition.dump(get(key, seller_id)):
+            continue
+        try:
+            set_value(key, values[-1], actor=actor, seller_id=seller_id)
+        except SettingError as exc:
+            errors.append(str(exc))
+    return errors
 
 
 def set_value(key: str, raw: str, *, actor: User | None, seller_id: int | None = None) -> object:

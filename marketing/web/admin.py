@@ -133,18 +133,18 @@ def audit_log():
     return render_template("admin/audit.html", events=rows, page=page, pages=pages, action=action, total=total)
 
 
+def _typed(key: str) -> str | None:
+    """What the user typed in a field (the checkbox, not its hidden "no", for a yes/no one)."""
+    values = request.form.getlist(key)
+    return values[-1] if values else None
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 def app_settings():
     definitions = [d for d in settings_registry.DEFINITIONS.values()]
     status = 200
     if request.method == "POST":
-        errors = []
-        for definition in definitions:
-            if definition.key in request.form:
-                try:
-                    settings_registry.set_value(definition.key, request.form[definition.key], actor=current_user)
-                except settings_registry.SettingError as exc:
-                    errors.append(str(exc))
+        errors = settings_registry.save_form(request.form, [d.key for d in definitions], actor=current_user)
         if errors:
             db.session.rollback()
             for message in errors:
@@ -154,8 +154,7 @@ def app_settings():
             db.session.commit()
             flash("Settings saved.", "success")
             return redirect(url_for("admin.app_settings"))
-    values = {d.key: request.form.get(d.key) if status == 400 else d.dump(settings_registry.get(d.key))
-              for d in definitions}
+    values = {d.key: _typed(d.key) if status == 400 else d.dump(settings_registry.get(d.key)) for d in definitions}
     return render_template("admin/settings.html", definitions=definitions, values=values), status
 
 

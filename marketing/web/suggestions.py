@@ -168,20 +168,13 @@ def run(seller_id: int):
 def save_settings(seller_id: int):
     seller = P.seller_or_404(seller_id)
     P.require(P.SELLER_SETTINGS, seller)
-    errors = []
-    for key in SELLER_BID_SETTINGS:
-        definition = settings_registry.DEFINITIONS[key]
-        # Unchanged fields are not stored, so the seller keeps following the app-wide value.
-        if key in request.form and request.form[key].strip() != definition.dump(settings_registry.get(key, seller.id)):
-            try:
-                settings_registry.set_value(key, request.form[key], actor=current_user, seller_id=seller.id)
-            except settings_registry.SettingError as exc:
-                errors.append(str(exc))
+    errors = settings_registry.save_form(request.form, SELLER_BID_SETTINGS, actor=current_user, seller_id=seller.id)
     if errors:
         db.session.rollback()
         for message in errors:
             flash(message, "error")
-        return _render(seller, 400, typed={k: request.form[k] for k in SELLER_BID_SETTINGS if k in request.form})
+        return _render(seller, 400, typed={k: request.form.getlist(k)[-1] for k in SELLER_BID_SETTINGS
+                                           if k in request.form})
     db.session.commit()
     flash("Bid settings saved.", "success")
     return _back(seller)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -214,6 +216,22 @@ def test_valid_setting_change_is_saved_and_audited(client, admin, audit_events):
     assert all(e.actor_id == admin.id for e in audit_events("setting.changed"))
     page = client.get("/admin/settings").get_data(as_text=True)
     assert 'value="25.5"' in page and 'value="2025-01-31"' in page
+
+
+def test_yes_no_setting_is_a_checkbox(client, admin, audit_events):
+    """Ticked, the form sends its hidden "no" then "yes"; unticked only the "no"."""
+    from marketing import settings_registry
+
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert re.search(r'<input type="hidden" name="writes_paused" value="no">\s*'
+                     r'<input type="checkbox" name="writes_paused" value="yes" >', page)
+    assert client.post("/admin/settings", data=_settings_form(writes_paused=["no", "yes"])).status_code == 302
+    assert settings_registry.get("writes_paused") is True
+    assert re.search(r'name="writes_paused" value="yes" checked', client.get("/admin/settings").get_data(as_text=True))
+    assert client.post("/admin/settings", data=_settings_form(writes_paused="no")).status_code == 302
+    assert settings_registry.get("writes_paused") is False
+    assert [e.details for e in audit_events("setting.changed")] == [{"old": "no", "new": "yes"},
+                                                                     {"old": "yes", "new": "no"}]
 
 
 # -- only admins ---------------------------------------------------------------------------------------
