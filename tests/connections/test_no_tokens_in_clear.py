@@ -1,5 +1,5 @@
-"""After a connect + check + renew: no refresh or access token in clear in the database, Redis (keys, values,
-job payloads), the logs at DEBUG, the rendered pages or the session cookie."""
+"""After a connect + check + renew + a full sync: no refresh or access token in clear in the database, Redis
+(keys, values, job payloads), the logs at DEBUG, the rendered pages or the session cookie."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 
 from marketing.amazon.auth import cache_key
 from marketing.connections.check import check_all
-from marketing.models import Base, Seller
+from marketing.models import Base, Seller, SyncRun
+from marketing.sync import runs
 from tests.connections.conftest import consent
+from tests.sync.conftest import SYNC_CONFIG, drain
 
 pytestmark = pytest.mark.sqlite
 
@@ -98,6 +100,19 @@ def test_connect_check_renew_leaves_no_token_in_clear(app, client, admin, seller
     pages.append(client.post(f"/sellers/{seller.id}/connections/sp/paste", data={"refresh_token": revoked}))
     check_all()
     db.session.commit()
+
+    # Then a full sync through the stored tokens: the profile picked on the page starts the back-fill, whose
+    # reports are requested, polled, downloaded and ingested by the worker.
+    app.config.update(SYNC_CONFIG)
+    seller = db.session.get(Seller, seller_id)
+    profile = next(p for p in seller.connection("ads").profiles if p.manageable)
+    pages.append(client.post(f"/sellers/{seller_id}/connections/ads/profiles",
+                             data={"profile_ids": str(profile.profile_id)}, follow_redirects=True))
+    run_id = runs.latest_run(seller_id).id
+    result = drain(run_id, timeout=120)
+    assert result["status"] == "succeeded" and result["rows"] > 0, result["error"]
+    assert {r.source for r in db.session.get(SyncRun, run_id).reports} == {"ads", "sp"}
+    seller = db.session.get(Seller, seller_id)
 
     ads = seller.connection("ads")
     refresh_tokens = [sp_first, sp_second, revoked, vault().decrypt(ads.refresh_token_ciphertext)]
