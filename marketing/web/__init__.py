@@ -14,7 +14,21 @@ from marketing.extensions import db, login_manager
 from marketing.models import User
 from marketing.security import permissions
 
-MAX_ID = 2**31 - 1
+MAX_ID = 2**31 - 1  # database ids
+MAX_AMAZON_ID = 2**63 - 1  # Amazon ids are 64-bit
+MAX_PAGE = 999_999  # beyond it a page number would only overflow OFFSET
+
+
+def parse_id(text: str | None, limit: int = MAX_ID) -> int | None:
+    """A whole number typed in a URL or form (an id, a page), or None.
+
+    `str.isdigit()` alone lets "²" through to `int()` (a 500), and a number beyond the column's range
+    would fail in the database."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 20):
+        return None
+    number = int(text)
+    return number if number <= limit else None
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -78,9 +92,7 @@ def wants_json() -> bool:
 
 def _load_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, number) if (number := parse_id(user_id)) is not None else None
     if user is None or not user.active or user.session_token != token:
         return None
     return user

@@ -11,7 +11,7 @@ from marketing.extensions import db
 from marketing.jobs import health
 from marketing.models import ROLES, AuditEvent, Seller, User
 from marketing.security import permissions as P
-from marketing.web import MAX_ID
+from marketing.web import parse_id
 from marketing.web.forms import field
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -76,8 +76,7 @@ def update_user(user_id: int):
         return _refuse(target, "Choose a valid role.")
     if target.id == current_user.id and role != "admin":
         return _refuse(target, "You cannot remove your own admin role.")
-    wanted_ids = {int(v) for v in request.form.getlist("seller_ids")
-                  if v.isascii() and v.isdigit() and 0 < int(v) <= MAX_ID}
+    wanted_ids = {n for v in request.form.getlist("seller_ids") if (n := parse_id(v))}
     wanted = db.session.scalars(select(Seller).where(Seller.id.in_(wanted_ids))).all() if wanted_ids else []
     before = sorted(s.id for s in target.sellers)
     if role != target.role:

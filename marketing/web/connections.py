@@ -15,6 +15,7 @@ from marketing.models import API_LABELS, APIS, ConnectionEvent, Notice, Seller
 from marketing.security import permissions as P
 from marketing.security.crypto import SecretUnreadable
 from marketing.sync import runs
+from marketing.web import MAX_AMAZON_ID, parse_id
 from marketing.web.forms import field
 
 bp = Blueprint("connections", __name__)
@@ -137,7 +138,7 @@ def profiles(seller_id: int):
     if connection is None or not connection.connected:
         abort(404)
     if request.method == "POST":
-        chosen = {int(v) for v in request.form.getlist("profile_ids") if v.isdigit()}
+        chosen = {n for v in request.form.getlist("profile_ids") if (n := parse_id(v, MAX_AMAZON_ID)) is not None}
         service.set_managed_profiles(connection, chosen, actor=current_user)
         db.session.commit()
         runs.start_backfill(seller.id)

@@ -21,10 +21,10 @@ from marketing.dashboard.metrics import Comparison, Metrics
 from marketing.models import AdsProfile, Seller
 from marketing.security import permissions as P
 from marketing.suggestions.queries import pending_suggestions_by_target
+from marketing.web import MAX_AMAZON_ID, MAX_PAGE, parse_id
 
 bp = Blueprint("dashboard", __name__)
 
-MAX_AMAZON_ID = 2**63 - 1
 CSV_MAX_ROWS = 100_000
 
 
@@ -32,10 +32,10 @@ CSV_MAX_ROWS = 100_000
 
 def amazon_id(value) -> int:
     """An Amazon id from the URL or query string; anything else is simply not found."""
-    text = str(value or "")
-    if not text.isdigit() or int(text) > MAX_AMAZON_ID:
+    number = parse_id(str(value or ""), MAX_AMAZON_ID)
+    if number is None:
         abort(404)
-    return int(text)
+    return number
 
 
 def period(profile: AdsProfile | None = None) -> tuple[periods.Period, str | None]:
@@ -61,7 +61,7 @@ def listing(sorts: tuple[str, ...], default: str = "cost", per_page: int = 50) -
     return queries.Listing(
         sort=sort if sort in sorts else default,
         descending=request.args.get("dir", "asc" if sort in ("name", "text", "search_term") else "desc") != "asc",
-        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+        page=parse_id(page, MAX_PAGE) or 1,
         per_page=CSV_MAX_ROWS if wants_csv() else per_page,
         state=(request.args.get("state") or "").strip().lower()[:16] or None,
         search=(request.args.get("q") or "").strip()[:100] or None,

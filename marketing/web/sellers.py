@@ -13,7 +13,7 @@ from marketing.dashboard import periods
 from marketing.extensions import db
 from marketing.models import REGIONS
 from marketing.security import permissions as P
-from marketing.web import dashboard
+from marketing.web import MAX_PAGE, dashboard, parse_id
 from marketing.web.forms import field
 
 bp = Blueprint("sellers", __name__)
@@ -26,7 +26,7 @@ def overview():
     rows = db.session.scalars(P.visible_sellers_query(current_user)).all()
     when, message = dashboard.period()
     page = request.args.get("page", "1")
-    result = overview_data.build(rows, when, now(), int(page) if page.isdigit() and len(page) < 7 else 1)
+    result = overview_data.build(rows, when, now(), parse_id(page, MAX_PAGE) or 1)
     if dashboard.wants_csv():
         return dashboard.overview_csv(result, when)
     chart = dashboard.figure(charts.daily_trend(result.trend, "Sellers on this page")) if result.trend else None

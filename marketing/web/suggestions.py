@@ -18,6 +18,7 @@ from marketing.extensions import db
 from marketing.models import Seller
 from marketing.security import permissions as P
 from marketing.suggestions import lifecycle, queries
+from marketing.web import MAX_AMAZON_ID, parse_id
 from marketing.web.forms import safe_next
 
 bp = Blueprint("suggestions", __name__)
@@ -36,7 +37,7 @@ def _filters() -> queries.Filters:
         min_change = None
     return queries.Filters(
         status=status if status in lifecycle.STATUSES else lifecycle.PENDING,
-        campaign_id=int(campaign) if campaign.isdigit() else None,
+        campaign_id=parse_id(campaign, MAX_AMAZON_ID),
         reason=args.get("reason") or None,
         direction=args.get("direction") if args.get("direction") in ("up", "down") else None,
         min_change_pct=min_change,
@@ -75,8 +76,8 @@ def decide(seller_id: int):
     seller = P.seller_or_404(seller_id)
     P.require(P.ACT_ON_SUGGESTIONS, seller)
     action = request.form.get("action")
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
-    edits = {int(k[4:]): v for k, v in request.form.items() if k.startswith("bid-") and k[4:].isdigit()}
+    ids = [n for i in request.form.getlist("ids") if (n := parse_id(i)) is not None]
+    edits = {n: v for k, v in request.form.items() if k.startswith("bid-") and (n := parse_id(k[4:])) is not None}
     if action not in ("approve", "reject") or not ids:
         flash("Select at least one suggestion, then approve or reject.", "error")
         return _render(seller, 400, edits, set(ids))

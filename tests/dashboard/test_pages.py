@@ -225,3 +225,19 @@ def test_real_amazon_ids_are_64_bit(client, admin, make_seller, seed):
     assert client.get(f"{base}/campaigns/{campaign}?profile={profile}").status_code == 200
     html = client.get(f"{base}/targets/{target}?profile={profile}").get_data(as_text=True)
     assert "kw" in html and str(target) in html
+
+
+ODD_NUMBERS = ["²", "١٢", "9" * 25, "-1", " 7 "]  # superscript, Arabic-Indic digits, beyond 64 bits, signed
+
+
+@pytest.mark.parametrize("odd", ODD_NUMBERS)
+def test_odd_numbers_typed_anywhere_never_give_a_500(client, admin, shop, odd):
+    """`str.isdigit()` accepts "²" and "١٢", which `int()` refuses; huge ids overflow the database."""
+    base = f"/sellers/{shop.id}"
+    for url in ["/", f"/?page={odd}", f"{base}?page={odd}", f"{base}?profile={odd}", f"{base}/campaigns/{odd}",
+                f"{base}/targets/{odd}?profile=111", f"{base}/search-terms?campaign={odd}",
+                f"{base}/suggestions?campaign={odd}"]:
+        assert client.get(url).status_code in (200, 404), url
+    for form in [{"action": "approve", "ids": odd}, {"action": "approve", "ids": "1", f"bid-{odd}": "1.00"}]:
+        assert client.post(f"{base}/suggestions/decide", data=form).status_code < 500, form
+    assert client.post(f"{base}/connections/ads/profiles", data={"profile_ids": odd}).status_code < 500
