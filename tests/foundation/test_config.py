@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from marketing import create_app
 from marketing.config import ConfigError, Settings
 from marketing.jobs import embedded
-from tests.foundation.helpers import FERNET_KEY, clean_env, run_cli
+from tests.foundation.helpers import FERNET_KEY, ROOT, clean_env, run_cli
 
 pytestmark = pytest.mark.sqlite
 
@@ -165,3 +169,15 @@ def test_cli_with_incomplete_production_env_exits_2_with_one_line(tmp_path):
     assert len(lines) == 1, result.stderr
     assert "SECRET_KEY" in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_gunicorn_stops_on_bad_config_with_one_line(tmp_path):
+    """Under the Procfile's web command a bad value is one line naming the variable, and the server stops
+    instead of respawning workers that fail the same way."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    result = subprocess.run([str(gunicorn), "--bind", "127.0.0.1:0", "--control-socket", str(tmp_path / "ctl"),
+                             "wsgi:app"], env=clean_env(MARKETING_ENV="production", DATABASE_URL="nope://x"),
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "marketing: configuration: DATABASE_URL must be a URL" in result.stderr
+    assert "Traceback" not in result.stderr
