@@ -60,13 +60,16 @@ def _memo(book: Book, name: str, make: Callable[[], object]):
 
 
 def _level(rtype: str, group_by: list[str]) -> str:
+    """The row grain: spCampaigns groupBy values combine (ADS_API.md §4.3), so rows are per ad group
+    when adGroup is asked for, else per campaign, and split by placement when campaignPlacement is."""
     if rtype == "spTargeting":
         return "target"
     if rtype == "spSearchTerm":
         return "term"
-    if rtype == "spAdvertisedProduct" or "adGroup" in group_by:
+    if rtype == "spAdvertisedProduct":
         return "group"
-    return "placement" if "campaignPlacement" in group_by else "campaign"
+    entity = "group" if "adGroup" in group_by else "campaign"
+    return f"{entity}_placement" if "campaignPlacement" in group_by else entity
 
 
 def _windows(columns: list[str]) -> set[int]:
@@ -255,7 +258,7 @@ def build(book: Book, req: dict, today: int, status_day: int) -> bytes:
     columns: list[str] = cfg["columns"]
     level = _level(cfg["reportTypeId"], cfg["groupBy"])
     windows = _windows(columns)
-    split = level if level in ("term", "placement") else None
+    split = "placement" if level.endswith("_placement") else "term" if level == "term" else None
     start = max(date.fromisoformat(req["startDate"]).toordinal(), book.market.origin_ordinal)
     end = min(date.fromisoformat(req["endDate"]).toordinal(), today - 1)
     days = list(range(start, end + 1))
@@ -301,9 +304,10 @@ class _Context:
         elif level == "campaign":
             self.key_of_target = c.t_campaign
             self.size = len(c.c_id)
-        else:
-            self.key_of_target = (np.repeat(c.t_campaign, 3) * 3 + np.tile(np.arange(3), n)).astype(np.int64)
-            self.size = 3 * len(c.c_id)
+        else:  # entity x placement; split metrics are keyed target*3 + placement
+            entity = c.t_group if level == "group_placement" else c.t_campaign
+            self.key_of_target = (np.repeat(entity, 3) * 3 + np.tile(np.arange(3), n)).astype(np.int64)
+            self.size = 3 * (len(c.g_id) if level == "group_placement" else len(c.c_id))
         self.keep = self._filter(filters)
 
     def aggregate(self, metrics: dict[str, np.ndarray], size: int) -> dict[str, np.ndarray]:
@@ -324,6 +328,9 @@ class _Context:
             return {"g": key, "c": c.g_campaign[key]}
         if self.level == "campaign":
             return {"c": key}
+        if self.level == "group_placement":
+            g = key // 3
+            return {"g": g, "c": c.g_campaign[g], "part": key % 3}
         return {"c": key // 3, "part": key % 3}
 
     def _filter(self, filters: list[dict]) -> np.ndarray | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import zlib
 from datetime import timedelta
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from marketing.sandbox.report_columns import REPORT_TYPES
+from marketing.sandbox.report_rows import PLACEMENTS
 from marketing.sandbox.testing import running_sandbox
 
 from .conftest import TODAY, load_spec
@@ -165,6 +167,30 @@ def test_every_documented_column_is_served(client, report_type):
                 assert isinstance(row["keywordId"], int) and isinstance(row["keywordBid"], float | int)
         if report_type == "spSearchTerm":
             assert all(r["clicks"] >= 1 and r["searchTerm"] for r in rows)
+
+
+SP_CAMPAIGN_GROUPS = [
+    list(combo) for n in (1, 2, 3) for combo in itertools.combinations(("campaign", "adGroup", "campaignPlacement"), n)
+]
+
+
+@pytest.mark.parametrize("group_by", SP_CAMPAIGN_GROUPS, ids="+".join)
+def test_sp_campaigns_group_by_combinations(client, group_by):
+    """Combined groupBy (ADS_API.md §4.3: combinable) gives one row per entity of the finest grain asked
+    for — ad group if adGroup is in it, else campaign; split by placement if campaignPlacement is — and
+    the rows add up to the same traffic as the campaign report."""
+    spec = REPORT_TYPES["spCampaigns"]
+    columns = sorted(set(spec["base"]).union(*(spec["groups"][g] for g in group_by)) - {"startDate", "endDate"})
+    rows = fetch_report(client, report_request(*WEEK, "spCampaigns", group_by, columns))
+    assert rows and all(set(r) == set(columns) for r in rows)
+    key = ["date", "adGroupId" if "adGroup" in group_by else "campaignId"]
+    if "campaignPlacement" in group_by:
+        key.append("placementClassification")
+        assert {r["placementClassification"] for r in rows} == set(PLACEMENTS)
+    assert len({tuple(r[k] for k in key) for r in rows}) == len(rows)
+    totals = fetch_report(client, report_request(*WEEK, "spCampaigns", ["campaign"], ["date", "impressions", "clicks"]))
+    for metric in ("impressions", "clicks"):
+        assert sum(r[metric] for r in rows) == sum(r[metric] for r in totals)
 
 
 def test_summary_report_has_period_columns(client):
