@@ -5,6 +5,11 @@ Amazon has answered for its batch, so a re-run never re-sends an applied bid. Be
 read back from Amazon; if it is not what the suggestion was based on (someone changed it in the console
 meanwhile), the suggestion becomes `stale` and nothing is sent for it. A keyword that inherited its ad
 group's default bid is compared against that default and gets an explicit bid of its own.
+
+One write per target per batch: if a target has several open changes (a re-approved failed suggestion beside
+a newer one, an approval racing a new run, an undo requested beside a newer approval), only one is sent — a
+requested undo, else the newest suggestion — and the others become `stale` (the bid they were based on is
+being changed), since sending both in one PUT would write the target twice.
 """
 
 from __future__ import annotations
@@ -122,12 +127,18 @@ def _still_open(work: list[Suggestion]) -> list[Suggestion]:
 
 def _apply_group(ads: AdsClient, profile_id: int, kind: str, items: list[Suggestion], outcome: Outcome) -> None:
     live = live_bids(ads, profile_id, kind, [s.entity_id for s in items])
+    chosen = _one_per_target(items)
     to_send: list[Suggestion] = []
     for suggestion in items:
         undo = suggestion.status == UNDOING
         expected = suggestion.value_to_apply if undo else suggestion.current_value
         state, bid = live.get(suggestion.entity_id, (None, None))
-        if state is None or state == "ARCHIVED":
+        winner = chosen[suggestion.entity_id]
+        if winner is not suggestion:
+            instead = f"the undo of #{winner.id}" if winner.status == UNDOING else f"the newer #{winner.id}"
+            _stale(suggestion, outcome, f"Replaced by {instead} for this {kind}; nothing was sent for this one.",
+                   bid)
+        elif state is None or state == "ARCHIVED":
             why = "no longer exists on Amazon" if state is None else "is archived on Amazon"
             _stale(suggestion, outcome, f"The {suggestion.entity_kind} {why}; nothing was sent.", bid)
         elif bid is None or abs(bid - expected) > TOLERANCE:
@@ -144,6 +155,17 @@ def _apply_group(ads: AdsClient, profile_id: int, kind: str, items: list[Suggest
                               [(s.entity_id, float(v)) for s, v in zip(to_send, values, strict=True)])
     for suggestion, value, result in zip(to_send, values, results, strict=True):
         _record(suggestion, value, result, outcome)
+
+
+def _one_per_target(items: list[Suggestion]) -> dict[int, Suggestion]:
+    """The change to send per target: a requested undo (a person asked for the old bid back), else the newest
+    suggestion (the latest evidence)."""
+    chosen: dict[int, Suggestion] = {}
+    for suggestion in items:
+        best = chosen.get(suggestion.entity_id)
+        if best is None or (suggestion.status == UNDOING, suggestion.id) > (best.status == UNDOING, best.id):
+            chosen[suggestion.entity_id] = suggestion
+    return chosen
 
 
 def live_bids(ads: AdsClient, profile_id: int, kind: str, ids: list[int]) -> dict[int, tuple[str, Decimal | None]]:

@@ -2,8 +2,10 @@
 
 One run per seller at a time (a unique job id), triggered after every successful sync and on demand. Each
 advertising profile is its own engine call (one currency and one marketplace bid range per call). A new run
-supersedes the seller's still-pending bid suggestions. With the seller's opt-in, small changes are approved
-by the system and sent straight away — never while writes to Amazon are paused.
+supersedes the seller's still-pending bid suggestions and proposes nothing for a target whose approved change
+(or undo) is not sent yet: the newer bid would be based on a bid about to change, and one target would have
+two writes in flight. With the seller's opt-in, small changes are approved by the system and sent straight
+away — never while writes to Amazon are paused.
 """
 
 from __future__ import annotations
@@ -64,12 +66,14 @@ def _compute(run: SuggestionRun) -> None:
 
     guard = rules.guardrails(run.seller_id)
     frame = inputs.load(run.seller_id, guard.lookback_days)
+    busy = lifecycle.in_flight(run.seller_id, "bid")
     run.targets = len(frame)
     for profile_id, targets in frame.groupby("profile_id"):
         settings = engine_settings(guard, rules.profile_marketplace(run.seller_id, int(profile_id)))
         result = suggest_bids(targets.reset_index(drop=True), settings, today=today(), include_holds=False)
         for row in result.itertuples(index=False):
-            _save(run, row)
+            if (int(row.profile_id), int(row.target_id)) not in busy:
+                _save(run, row)
     db.session.flush()
     run.superseded = lifecycle.supersede(run.seller_id, "bid", run.id)
     if guard.auto_apply_below is not None and rules.writes_paused(run.seller_id) is None:

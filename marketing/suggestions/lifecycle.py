@@ -7,6 +7,9 @@
        └──► rejected | superseded (a newer run replaced it)
 
 Approving an approved suggestion is a no-op, so a double click or a resubmitted form does nothing twice.
+An `approved` or `undoing` suggestion is a change in flight: decided but not yet sent. A new run proposes
+nothing for its entity; where two still meet (a failed one approved again beside a newer one), the apply step
+sends only one of them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from marketing.models import Suggestion, User
 PENDING, APPROVED, REJECTED, SUPERSEDED = "pending", "approved", "rejected", "superseded"
 APPLIED, FAILED, STALE, UNDOING, UNDONE = "applied", "failed", "stale", "undoing", "undone"
 STATUSES = (PENDING, APPROVED, REJECTED, SUPERSEDED, APPLIED, FAILED, STALE, UNDOING, UNDONE)
+IN_FLIGHT = (APPROVED, UNDOING)
 SYSTEM = "system"  # `decided_by` of the seller's opt-in auto-approvals
 
 TRANSITIONS = {
@@ -99,6 +103,14 @@ def supersede(seller_id: int, kind: str, keep_run_id: int) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return result.rowcount or 0
+
+
+def in_flight(seller_id: int, kind: str) -> set[tuple[int, int]]:
+    """(profile_id, entity_id) of the seller's entities with a change of `kind` decided but not yet sent."""
+    return {(int(p), int(e)) for p, e in db.session.execute(
+        select(Suggestion.profile_id, Suggestion.entity_id)
+        .where(Suggestion.seller_id == seller_id, Suggestion.kind == kind, Suggestion.status.in_(IN_FLIGHT))
+    )}
 
 
 def for_seller(seller_id: int, ids: Iterable[int]) -> list[Suggestion]:

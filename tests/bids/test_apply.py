@@ -10,7 +10,7 @@ from sqlalchemy import inspect, select
 
 from marketing.bids import apply
 from marketing.bids.apply import live_bids
-from marketing.models import AuditEvent, Connection, SpTarget, Suggestion
+from marketing.models import AuditEvent, Connection, SpTarget, Suggestion, SuggestionRun
 from marketing.suggestions import lifecycle
 
 pytestmark = pytest.mark.sqlite
@@ -192,3 +192,51 @@ def test_undo_is_refused_when_the_bid_changed_since(db, seller, ads, marketer, m
     row = _fresh(db, rows)[0]
     assert row.status == "applied" and row.error_message.startswith("Not undone:")
     assert _live(ads, seller, rows) == [Decimal("1.23")]
+
+
+def _newer(db, row, current=None):
+    """A later run's suggestion for the same target as `row` (from its bid then, by default the same one)."""
+    run = SuggestionRun(seller_id=row.seller_id, kind="bid", status="succeeded", trigger="manual")
+    db.session.add(run)
+    db.session.flush()
+    current = row.current_value if current is None else current
+    newer = Suggestion(
+        seller_id=row.seller_id, run_id=run.id, kind="bid", profile_id=row.profile_id, entity_kind=row.entity_kind,
+        entity_id=row.entity_id, campaign_id=row.campaign_id, ad_group_id=row.ad_group_id, label=row.label,
+        current_value=current, proposed_value=(current * Decimal("1.2")).quantize(Decimal("0.01")),
+        direction="up", status="pending", reason="below_target_acos", explanation="Still selling well.", inputs={},
+    )
+    db.session.add(newer)
+    db.session.commit()
+    return newer
+
+
+def test_two_approved_changes_to_one_target_send_only_the_newer(db, seller, ads, marketer, make_suggestions):
+    older = make_suggestions(1)[0]
+    newer = _newer(db, older)
+    _approve(db, [older, newer], marketer)
+    outcome = apply.apply_approved(seller.id)
+    assert (outcome.applied, outcome.stale) == (1, 1)
+    older, newer = _fresh(db, [older, newer])
+    assert newer.status == "applied" and older.status == "stale"
+    assert older.error_message == f"Replaced by the newer #{newer.id} for this keyword; nothing was sent for this one."
+    assert _live(ads, seller, [newer]) == [newer.approved_value]
+    written = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "bid.applied")).all()
+    assert [e.details["suggestion_id"] for e in written] == [newer.id]
+
+
+def test_an_undo_beside_a_newer_approved_change_sends_only_the_undo(db, seller, ads, marketer, make_suggestions):
+    applied = make_suggestions(1)[0]
+    _approve(db, [applied], marketer)
+    apply.apply_approved(seller.id)
+    applied = _fresh(db, [applied])[0]
+    newer = _newer(db, applied, current=applied.approved_value)
+    _approve(db, [newer], marketer)
+    lifecycle.request_undo(applied, actor=marketer)
+    db.session.commit()
+    outcome = apply.apply_approved(seller.id)
+    assert (outcome.undone, outcome.applied, outcome.stale) == (1, 0, 1)
+    applied, newer = _fresh(db, [applied, newer])
+    assert applied.status == "undone" and newer.status == "stale"
+    assert newer.error_message.startswith(f"Replaced by the undo of #{applied.id}")
+    assert _live(ads, seller, [applied]) == [applied.previous_value]

@@ -88,6 +88,20 @@ def test_a_new_run_supersedes_what_is_still_pending(db, seller, evidence):
     assert statuses == {second.id: second.suggestions}
 
 
+@pytest.mark.parametrize("status", ["approved", "undoing"])
+def test_a_new_run_skips_a_target_whose_change_is_not_sent_yet(db, seller, evidence, status):
+    winner, loser = evidence
+    first = suggest.run_suggestions(seller.id)
+    waiting = db.session.scalar(select(Suggestion).where(Suggestion.run_id == first.id,
+                                                         Suggestion.entity_id == winner.target_id))
+    waiting.status = status  # approved, or applied long ago (no cooldown) and now being undone
+    db.session.commit()
+    second = suggest.run_suggestions(seller.id)
+    proposed = set(db.session.scalars(select(Suggestion.entity_id).where(Suggestion.run_id == second.id)))
+    assert loser.target_id in proposed and winner.target_id not in proposed
+    assert db.session.get(Suggestion, waiting.id).status == status
+
+
 def test_opt_in_auto_apply_approves_small_changes_as_the_system_and_sends_them(db, queue, seller, evidence):
     from marketing import settings_registry
 
