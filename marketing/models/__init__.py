@@ -3,6 +3,7 @@
 from marketing.models.ads import Product, SpAdGroup, SpCampaign, SpProductAd, SpTarget
 from marketing.models.audit import AuditEvent
 from marketing.models.base import Base
+from marketing.models.campaign_settings import CampaignTargetAcos
 from marketing.models.connections import API_LABELS, APIS, AdsProfile, AppAlert, Connection, ConnectionEvent, Notice
 from marketing.models.facts import (
     SalesTrafficAsinDaily,
@@ -31,6 +32,7 @@ __all__ = [
     "ROLES",
     "AuditEvent",
     "Base",
+    "CampaignTargetAcos",
     "PasswordResetToken",
     "Product",
     "ProfileDaily",

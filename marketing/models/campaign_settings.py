@@ -1,0 +1,28 @@
+"""Per-campaign overrides of seller settings: a campaign's own target ACoS (launches, brand defence, clearance
+run at a different ACoS than the rest of the seller's catalogue). No row: the seller's setting applies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Numeric
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketing.clock import now
+from marketing.models.base import Base
+
+# Percent with four decimals: what a seller types is stored exactly on both databases (the setting's bounds
+# keep it within 0.1–100).
+PERCENT = Numeric(7, 4, asdecimal=True)
+
+
+class CampaignTargetAcos(Base):
+    __tablename__ = "campaign_target_acos"
+
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), primary_key=True)
+    profile_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    target_acos: Mapped[Decimal] = mapped_column(PERCENT)  # percent, like the `target_acos` setting
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now, onupdate=now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
