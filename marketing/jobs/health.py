@@ -1,4 +1,10 @@
-"""What the admin job-health page shows: queues, failed jobs, workers and the tick."""
+"""What the admin job-health page shows: queues, failed jobs, workers and the tick.
+
+A worker is alive for as long as RQ keeps its registration: every heartbeat sets the key's expiry to the
+worker's own promise (worker_ttl + 60 s while idle, so an idle worker beats only every ~7 minutes; the job's
+timeout + 60 s before a job it runs in-process, since it cannot beat during one). RQ drops the worker when the
+key expires, so a fixed age threshold on the last heartbeat would flag healthy workers.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 
 from marketing import jobs
 from marketing.clock import now
+from marketing.jobs import tick
+from marketing.jobs.tick import TickStatus
 
 FAILED_SHOWN = 50
 
@@ -40,7 +48,8 @@ class WorkerInfo:
     queues: list[str]
     state: str
     last_heartbeat: dt.datetime | None
-    stale: bool
+    next_heartbeat_by: dt.datetime | None  # when RQ drops the worker unless it beats again
+    stale: bool  # its key has no deadline (a leftover) or just expired: RQ no longer counts it
 
 
 @dataclass
@@ -48,6 +57,7 @@ class HealthReport:
     queues: list[QueueInfo] = field(default_factory=list)
     failed: list[FailedJob] = field(default_factory=list)
     workers: list[WorkerInfo] = field(default_factory=list)
+    tick: TickStatus | None = None
     error: str | None = None
 
 
@@ -75,8 +85,11 @@ def report() -> HealthReport:
             beat = worker.last_heartbeat
             if beat is not None and beat.tzinfo is None:
                 beat = beat.replace(tzinfo=dt.UTC)
-            result.workers.append(WorkerInfo(worker.name, worker.queue_names(), worker.get_state(), beat,
-                                             beat is None or now() - beat > dt.timedelta(minutes=2)))
+            left_ms = conn.pttl(worker.key)  # -1: no expiry (a leftover), -2: expired since it was listed
+            due = now() + dt.timedelta(milliseconds=left_ms) if left_ms >= 0 else None
+            result.workers.append(WorkerInfo(worker.name, worker.queue_names(), worker.get_state(), beat, due,
+                                             stale=due is None))
+        result.tick = tick.status()
     except Exception as exc:  # the page must still render when Redis is down
         result.error = f"Redis is not reachable: {type(exc).__name__}"
     return result

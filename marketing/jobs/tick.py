@@ -4,6 +4,7 @@ One tick job per minute is parked in RQ's scheduler under a unique id derived fr
 (`tick-YYYYmmddHHMM`); each tick first schedules the next one, then enqueues every periodic task that is
 due in its slot, again under unique ids (`<task>-<slot>`). Two workers scheduling the same slot collide on
 the id, so nothing runs twice; a worker starting after an outage schedules the next future slot.
+Only a worker listening on `default` runs RQ's scheduler for that queue, so without one no tick runs.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from rq.exceptions import DuplicateJobError
+from rq.registry import ScheduledJobRegistry
 
 from marketing import jobs
 from marketing.clock import now
 
 SLOT = dt.timedelta(minutes=1)
+LAST_RUN_KEY = "marketing:tick:last-run"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,10 @@ def slot_key(slot: dt.datetime) -> str:
     return slot.strftime("%Y%m%d%H%M")
 
 
+def _slot_of(job_id: str) -> dt.datetime:
+    return dt.datetime.strptime(job_id.removeprefix("tick-"), "%Y%m%d%H%M").replace(tzinfo=dt.UTC)
+
+
 def next_slot(after: dt.datetime) -> dt.datetime:
     floor = after.replace(second=0, microsecond=0)
     return floor + SLOT
@@ -71,9 +78,28 @@ def tick(slot_iso: str) -> list[str]:
     """Run one slot: schedule the next tick, then enqueue the periodic tasks due now."""
     slot = dt.datetime.fromisoformat(slot_iso)
     ensure_scheduled(after=max(slot, now()))
+    jobs.connection().set(LAST_RUN_KEY, now().isoformat())
     enqueued = []
     for task in PERIODIC.values():
         if task.due(slot):
             jobs.enqueue(task.queue, task.func, job_id=f"{task.name}-{slot_key(slot)}", unique=True)
             enqueued.append(task.name)
     return enqueued
+
+
+@dataclass(frozen=True)
+class TickStatus:
+    next_slot: dt.datetime | None  # the earliest tick parked in the scheduler or waiting on the queue
+    last_run: dt.datetime | None
+    late: bool  # its slot is over a minute past: no worker on `default` has run it
+
+
+def status() -> TickStatus:
+    """Where the tick chain stands, for the job-health page."""
+    default = jobs.queue("default")
+    pending = [job_id for job_id in (*ScheduledJobRegistry(queue=default).get_job_ids(), *default.get_job_ids())
+               if job_id.startswith("tick-")]
+    upcoming = min(map(_slot_of, pending), default=None)
+    last_run = jobs.connection().get(LAST_RUN_KEY)
+    return TickStatus(upcoming, dt.datetime.fromisoformat(last_run.decode()) if last_run else None,
+                      upcoming is not None and now() - upcoming > SLOT)

@@ -49,7 +49,8 @@ def remember_workers(key):
     jobs.connection().set(key, json.dumps({
         "error": result.error,
         "workers": [{"name": w.name, "queues": w.queues, "stale": w.stale,
-                     "heartbeat": w.last_heartbeat.isoformat() if w.last_heartbeat else None}
+                     "heartbeat": w.last_heartbeat.isoformat() if w.last_heartbeat else None,
+                     "due": w.next_heartbeat_by.isoformat() if w.next_heartbeat_by else None}
                     for w in result.workers],
     }))
 

@@ -160,16 +160,93 @@ def test_a_real_worker_runs_jobs_and_reports_its_heartbeat(app, queue):
     key = f"worker-test-{uuid.uuid4().hex}"
     add = jobs.enqueue("default", "tests.foundation.helpers.add", 20, 22)
     seen = jobs.enqueue("default", "tests.foundation.helpers.remember_workers", key)
+    in_process = jobs.enqueue("sync", "tests.foundation.helpers.remember_workers", key + "-sync")
     result = run_cli(["worker", "--burst"], app_env(app), timeout=90)
     assert result.returncode == 0, result.stderr[-2000:]
     assert Job.fetch(add.id, connection=queue.connection).return_value() == 42
-    assert Job.fetch(seen.id, connection=queue.connection).get_status() == JobStatus.FINISHED
+    for job in (seen, in_process):
+        assert Job.fetch(job.id, connection=queue.connection).get_status() == JobStatus.FINISHED
     report = json.loads(queue.connection.get(key))
     assert report["error"] is None
     (worker,) = report["workers"]
     assert set(worker["queues"]) == set(jobs.QUEUES)
     assert worker["heartbeat"] is not None and worker["stale"] is False
     assert all(jobs.queue(name).count == 0 for name in jobs.QUEUES)
+    # a sync job runs in the worker's own process, which cannot beat during it: RQ gave it its whole timeout
+    (worker,) = json.loads(queue.connection.get(key + "-sync"))["workers"]
+    assert worker["stale"] is False
+    promised = dt.datetime.fromisoformat(worker["due"]) - dt.datetime.fromisoformat(worker["heartbeat"])
+    assert promised > dt.timedelta(seconds=jobs.DEFAULTS["sync"].job_timeout)
+
+
+def _register_worker(name, queue_name, beat_ago, ttl=None):
+    """A worker registered the way RQ does it, whose last heartbeat was `beat_ago`; `ttl` as a busy worker sets."""
+    from rq import Worker
+    from rq.utils import utcformat
+
+    worker = Worker([jobs.queue(queue_name)], connection=jobs.connection(), name=name)
+    worker.register_birth()
+    if ttl:
+        worker.heartbeat(ttl)
+    worker.connection.hset(worker.key, "last_heartbeat", utcformat(dt.datetime.now(dt.UTC) - beat_ago))
+    return worker
+
+
+def test_workers_are_stale_only_when_rq_no_longer_holds_them_to_a_deadline(client, admin):
+    """Idle workers beat every worker_ttl - 15 s and in-process jobs stop the beat: neither is stale."""
+    from marketing.jobs import health
+
+    _register_worker("idle", "default", dt.timedelta(minutes=6))
+    _register_worker("busy", "sync", dt.timedelta(minutes=9), ttl=jobs.DEFAULTS["sync"].job_timeout + 60)
+    leftover = _register_worker("leftover", "email", dt.timedelta(minutes=1))
+    leftover.connection.persist(leftover.key)
+    gone = _register_worker("gone", "email", dt.timedelta(minutes=1))
+    gone.connection.pexpire(gone.key, 1)
+
+    started = dt.datetime.now(dt.UTC)
+    workers = {w.name: w for w in health.report().workers}
+    assert set(workers) == {"idle", "busy", "leftover"}  # RQ drops a worker whose key expired
+    assert not workers["idle"].stale and not workers["busy"].stale and workers["leftover"].stale
+    assert workers["leftover"].next_heartbeat_by is None
+    for name, deadline in (("idle", 420 + 60), ("busy", 600 + 60)):
+        due = workers[name].next_heartbeat_by - started
+        assert dt.timedelta(seconds=deadline - 5) < due <= dt.timedelta(seconds=deadline)
+
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert page.count("overdue (stale)") == 1
+    assert workers["idle"].next_heartbeat_by.strftime("%Y-%m-%d %H:%M:%S") in page
+
+
+def test_jobs_page_shows_where_the_tick_stands(app, client, admin):
+    from rq.scheduler import RQScheduler
+
+    from marketing.jobs import health
+
+    assert "none scheduled" in client.get("/admin/jobs").get_data(as_text=True)
+
+    started = dt.datetime.now(dt.UTC)
+    tick.ensure_scheduled(started)
+    status = health.report().tick
+    assert (status.next_slot, status.last_run, status.late) == (tick.next_slot(started), None, False)
+
+    tick.tick(tick.next_slot(started).isoformat())  # run by hand: its own job stays parked as the next one
+    status = health.report().tick
+    assert status.next_slot == tick.next_slot(started) and not status.late
+    assert started <= status.last_run <= dt.datetime.now(dt.UTC)
+
+    # no worker on `default`: a past slot stays parked (or waits on the queue) and shows as late
+    past = started - dt.timedelta(minutes=10)
+    tick.ensure_scheduled(past)
+    scheduler = RQScheduler(["default"], connection=jobs.connection())
+    assert scheduler.acquire_locks() == {"default"}
+    scheduler.enqueue_scheduled_jobs()
+    scheduler.release_locks()
+    assert f"tick-{tick.slot_key(tick.next_slot(past))}" in jobs.queue("default").job_ids
+    status = health.report().tick
+    assert status.next_slot == tick.next_slot(past) and status.late
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "late: no worker on the <code>default</code> queue has run it" in page
+    assert status.last_run.strftime("%Y-%m-%d %H:%M:%S") in page
 
 
 def test_sync_jobs_run_in_the_worker_process_and_the_rest_in_work_horses(app, queue):
