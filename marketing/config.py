@@ -168,6 +168,10 @@ class Settings:
             "TESTING": self.env == "test",
             "RATELIMIT_ENABLED": True,
             "RATELIMIT_HEADERS_ENABLED": False,
+            # Login throttling must not take logins down with Redis: counts move to this process's memory
+            # until Redis answers again, and any other limiter storage error is logged instead of raised.
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": True,
         }
 
 

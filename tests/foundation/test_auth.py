@@ -267,6 +267,22 @@ def test_successful_logins_are_not_counted(make_app, make_user):
     assert _attempt(client, "m@example.com").status_code == 429
 
 
+def test_logins_work_and_are_still_throttled_while_redis_is_down(make_app, make_user, monkeypatch):
+    """The limiter falls back to this process's memory instead of failing every login with a 500."""
+    from marketing.extensions import limiter
+
+    # the limiter is one object per process: do not leave it believing Redis is down for later tests
+    monkeypatch.setattr(limiter, "_storage_dead", False)
+    app = make_app(RATELIMIT_ENABLED=True, REDIS_URL="redis://127.0.0.1:1/0", EMBEDDED_REDIS=False)
+    with app.app_context():
+        make_user("m@example.com")
+    client = app.test_client()
+    assert _attempt(client, "m@example.com", PASSWORD).status_code == 302
+    client.post("/logout")
+    assert [_attempt(client, "m@example.com").status_code for _ in range(5)] == [401] * 5
+    assert _attempt(client, "m@example.com", PASSWORD).status_code == 429
+
+
 def test_failed_logins_per_ip_are_throttled(make_app):
     app = make_app(RATELIMIT_ENABLED=True)
     client = app.test_client()
