@@ -1,4 +1,8 @@
-"""`/healthz`: the database and Redis answer, for load balancers and `marketing demo --check`."""
+"""`/healthz`: the database and Redis answer, for load balancers and `marketing demo --check`.
+
+Exempt from the production HTTPS redirect: probes usually call the app over plain HTTP inside the network,
+and a 302 would read as healthy (or as failing) without checking anything.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,13 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from marketing import jobs
-from marketing.extensions import db, limiter
+from marketing.extensions import db, limiter, talisman
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@talisman(force_https=False)
 @limiter.exempt
 def healthz():
     status = {}

@@ -116,10 +116,10 @@ def test_development_needs_no_variables(tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
-def _production_app(tmp_path):
+def _production_app(tmp_path, testing=True):
     settings = Settings(env="production", secret_key="s" * 40, token_encryption_keys=(FERNET_KEY,),
                         redis_url="redis://127.0.0.1:1/0", database_url=f"sqlite:///{tmp_path / 'p.sqlite'}")
-    return create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True}, settings=settings)
+    return create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": testing}, settings=settings)
 
 
 def test_production_sets_secure_cookies_and_hsts(tmp_path):
@@ -131,6 +131,16 @@ def test_production_sets_secure_cookies_and_hsts(tmp_path):
     assert "max-age=" in response.headers["Strict-Transport-Security"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_production_redirects_plain_http_except_for_healthz(tmp_path):
+    """Load balancers probe over plain HTTP inside the network: they need the real answer, not a redirect."""
+    client = _production_app(tmp_path, testing=False).test_client()
+    redirect = client.get("/login")
+    assert redirect.status_code == 302 and redirect.location == "https://localhost/login"
+    response = client.get("/healthz")
+    assert response.status_code == 503  # Redis is down here: the probe sees it
+    assert response.json["database"] == "ok" and response.json["redis"].startswith("error:")
 
 
 def test_development_sends_no_hsts(tmp_path):
