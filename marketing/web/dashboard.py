@@ -10,15 +10,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from marketing import charts
+from marketing import audit, charts, settings_registry
 from marketing.clock import today, today_in
 from marketing.dashboard import periods, queries
 from marketing.dashboard.metrics import Comparison, Metrics
-from marketing.models import AdsProfile, Seller
+from marketing.extensions import db
+from marketing.models import AdsProfile, CampaignTargetAcos, Seller
 from marketing.security import permissions as P
 from marketing.suggestions.queries import pending_suggestions_by_target
 from marketing.web import MAX_AMAZON_ID, MAX_PAGE, parse_id
@@ -184,35 +186,101 @@ def seller_campaigns_csv(seller: Seller) -> Response:
 @bp.get("/sellers/<int:seller_id>/campaigns/<campaign_id>")
 @login_required
 def campaign(seller_id: int, campaign_id: str):
-    campaign_id = amazon_id(campaign_id)
-    seller, chosen, profiles = _seller_profile(seller_id)
-    info = queries.campaign(seller.id, chosen.profile_id, campaign_id)
-    if info is None:
-        abort(404)
-    when, message = period(chosen)
-    currency = chosen.currency_code
-    asked = listing(queries.TARGET_SORTS)
-    targets = queries.targets(chosen.profile_id, campaign_id, when, asked)
+    seller, chosen, profiles, info = _campaign(seller_id, campaign_id)
     if wants_csv():
+        when, _ = period(chosen)
+        currency, campaign_id = chosen.currency_code, info.campaign_id
         if request.args.get("table") == "ad_groups":
             return csv_response(
                 f"ad-groups-{campaign_id}", ["ad_group_id", "name", "state", "default_bid", *METRIC_HEADER],
                 ([g.id, g.info["name"], g.info["state"], g.info["default_bid"], *metric_cells(g.metrics, currency)]
                  for g in queries.ad_groups(chosen.profile_id, campaign_id, when)))
+        targets = queries.targets(chosen.profile_id, campaign_id, when, listing(queries.TARGET_SORTS))
         return csv_response(
             f"targets-{campaign_id}",
             ["target_id", "text", "kind", "match_type", "ad_group", "state", "bid", "bid_inherited", *METRIC_HEADER],
             ([t.id, t.info["text"], t.info["kind"], t.info["match_type"], t.info["ad_group"], t.info["state"],
               t.info["bid"], bool(t.info["inherited"]), *metric_cells(t.metrics, currency)] for t in targets.items))
+    return _campaign_page(seller, chosen, profiles, info)
+
+
+ACOS_PLACES = Decimal("0.0001")  # the column's scale
+
+
+# Posted to the page's own URL, so a page re-rendered with an error keeps working links (they reuse the URL).
+@bp.post("/sellers/<int:seller_id>/campaigns/<campaign_id>")
+@login_required
+def campaign_target_acos(seller_id: int, campaign_id: str):
+    """Set (or clear, back to the seller's setting) the target ACoS the bid engine uses for this campaign."""
+    seller, chosen, profiles, info = _campaign(seller_id, campaign_id)
+    P.require(P.SELLER_SETTINGS, seller)
+    raw = request.form.get("target_acos", "").strip()
+    key = {"seller_id": seller.id, "profile_id": chosen.profile_id, "campaign_id": info.campaign_id}
+    row = db.session.get(CampaignTargetAcos, key)
+    new = None
+    if request.form.get("action") != "clear" and raw:
+        try:
+            new = Decimal(settings_registry.DEFINITIONS["target_acos"].parse(raw)).quantize(ACOS_PLACES)
+        except settings_registry.SettingError as exc:
+            flash(str(exc), "error")
+            return _campaign_page(seller, chosen, profiles, info, status=400, typed=raw)
+    old = row.target_acos if row is not None else None
+    if new == old:
+        flash("Target ACoS unchanged.", "success")
+    else:
+        if new is None:
+            db.session.delete(row)
+        elif row is None:
+            db.session.add(CampaignTargetAcos(**key, target_acos=new, updated_by_id=current_user.id))
+        else:
+            row.target_acos, row.updated_by_id = new, current_user.id
+        audit.record("campaign.target_acos_changed", actor=current_user, target_type="campaign",
+                     target_id=str(info.campaign_id), seller_id=seller.id, profile_id=chosen.profile_id,
+                     old=_percent(old), new=_percent(new))
+        db.session.commit()
+        flash(f"Target ACoS of this campaign: {_percent(new)} %." if new is not None
+              else "This campaign follows the seller's target ACoS again.", "success")
+    kept = {k: v for k, v in request.args.items() if k in ("profile", "range", "from", "to")}
+    return redirect(url_for("dashboard.campaign", seller_id=seller.id, campaign_id=info.campaign_id, **kept), 303)
+
+
+def _percent(value: Decimal | None) -> str:
+    """A stored percent as typed ("12.5", not "12.5000"); empty for none (the audit log's convention)."""
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def _campaign(seller_id: int, campaign_id: str):
+    """Seller, profile, the seller's profiles and the campaign, or 404 (foreign, unknown or malformed ids)."""
+    campaign_id = amazon_id(campaign_id)
+    seller, chosen, profiles = _seller_profile(seller_id)
+    info = queries.campaign(seller.id, chosen.profile_id, campaign_id)
+    if info is None:
+        abort(404)
+    return seller, chosen, profiles, info
+
+
+def _campaign_page(seller: Seller, chosen: AdsProfile, profiles: list[AdsProfile], info, status: int = 200,
+                   typed: str | None = None):
+    campaign_id = info.campaign_id
+    when, message = period(chosen)
+    currency = chosen.currency_code
+    asked = listing(queries.TARGET_SORTS)
     days = queries.campaign_daily(chosen.profile_id, campaign_id, when)
+    own = db.session.get(CampaignTargetAcos, {"seller_id": seller.id, "profile_id": chosen.profile_id,
+                                              "campaign_id": campaign_id})
+    acos = {"own": own is not None, "seller": _percent(Decimal(settings_registry.get("target_acos", seller.id))),
+            "value": _percent(own.target_acos) if own is not None else None}
+    acos["typed"] = typed if typed is not None else (acos["value"] or "")
     return render_template(
         "dashboard/campaign.html", seller=seller, profile=chosen, profiles=profiles, campaign=info, period=when,
-        period_message=message, presets=periods.PRESETS, targets=targets, targets_listing=asked,
-        pending=pending_suggestions_by_target(seller.id, chosen.profile_id, campaign_id),
+        period_message=message, presets=periods.PRESETS, targets=queries.targets(chosen.profile_id, campaign_id,
+                                                                                 when, asked),
+        targets_listing=asked, pending=pending_suggestions_by_target(seller.id, chosen.profile_id, campaign_id),
         can_act=P.can(current_user, P.ACT_ON_SUGGESTIONS, seller),
+        can_configure=P.can(current_user, P.SELLER_SETTINGS, seller), acos=acos,
         ad_groups=queries.ad_groups(chosen.profile_id, campaign_id, when),
         totals=sum((m for _, m in days), Metrics()),
-        chart=figure(charts.daily_trend({currency: days}, info.name)))
+        chart=figure(charts.daily_trend({currency: days}, info.name))), status
 
 
 @bp.get("/sellers/<int:seller_id>/targets/<target_id>")
