@@ -166,6 +166,24 @@ define(Definition(
     "still attributing sales to them).", Decimal(7), Decimal(90), seller_scoped=True,
 ))
 define(Definition(
+    "bid_no_order_clicks", "Clicks before lowering a bid without orders", "int", 10,
+    "A target with no orders is lowered for lack of them only after at least this many clicks (and only when "
+    "the confidence below says its conversion rate is under break-even).",
+    Decimal(1), Decimal(1000), seller_scoped=True,
+))
+define(Definition(
+    "bid_confidence", "Confidence to lower without orders (%)", "percent", Decimal("95"),
+    "How sure the engine must be that a target converts below break-even before it lowers a bid for lack of "
+    "orders; also sets the width of the conversion-rate range shown with each suggestion.",
+    Decimal("60"), Decimal("99.9"), seller_scoped=True,
+))
+define(Definition(
+    "bid_visibility_impressions", "Too few impressions to learn from", "int", 100,
+    "A target with fewer impressions than this in the look-back is raised a little to be seen, if it could "
+    "pay for it. 0: never raise for visibility.",
+    Decimal(0), Decimal(1000000), seller_scoped=True,
+))
+define(Definition(
     "bid_auto_apply_below", "Auto-apply bid changes smaller than (%)", "percent", None,
     "Opt-in: suggestions changing a bid by less than this are approved by the system and sent. Empty: off.",
     Decimal("0.1"), Decimal("100"), seller_scoped=True,

@@ -24,7 +24,8 @@ from marketing.web.forms import safe_next
 bp = Blueprint("suggestions", __name__)
 
 SELLER_BID_SETTINGS = ("target_acos", "bid_min", "bid_max", "bid_dead_band", "bid_step_cap", "bid_cooldown_days",
-                       "bid_lookback_days", "bid_auto_apply_below", "writes_paused")
+                       "bid_lookback_days", "bid_no_order_clicks", "bid_confidence", "bid_visibility_impressions",
+                       "bid_auto_apply_below", "writes_paused")
 
 
 def _filters() -> queries.Filters:
