@@ -40,6 +40,21 @@ def seed(app: Flask) -> list[tuple[str, str]]:
     return [(email, password) for email, _, _ in DEMO_USERS]
 
 
+def register_sandbox_callbacks(app: Flask, sandbox: dict) -> None:
+    """List the product's own callbacks (built on PUBLIC_URL) as the sandbox apps' Allowed Return URLs, as a
+    developer does in each Amazon security profile: the consent pages refuse any other redirect_uri."""
+    from marketing.connections import oauth
+    from marketing.sandbox.testing import Admin
+
+    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
+    try:
+        with app.app_context():
+            for api in ("ads", "sp"):
+                admin.set_redirect_uris(api, [oauth.redirect_uri(api)])
+    finally:
+        admin.close()
+
+
 def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[str]:
     """One seller per sandbox account; the first `connected` get Ads + SP-API connections (proven by a real
     token exchange with the sandbox), the rest stay unconnected so a newcomer can try the consent pages.

@@ -122,6 +122,7 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
             upgrade()
         logins = demo_seed.seed(app)
         if info:
+            demo_seed.register_sandbox_callbacks(app, info)
             demo_seed.seed_sandbox_sellers(app, info)
         children.append(_child(["worker"], env))
         server.app = app

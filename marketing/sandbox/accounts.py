@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 # country -> (marketplaceId, currency, timezone, region, SP min bid, SP max bid, currency per USD)
 MARKETPLACES: dict[str, tuple[str, str, str, str, float, float, float]] = {
@@ -31,6 +33,13 @@ REGION_PROFILES = {
     "FE": [("JP", "seller"), ("AU", "seller")],
 }
 REGIONS = ("NA", "EU", "FE")
+
+# Each app's Allowed Return URLs unless configured: the product's callbacks at its default local
+# address, as a developer lists them in the Ads and the SP-API security profile.
+DEFAULT_REDIRECT_URIS = {
+    kind: (f"http://127.0.0.1:5000/connections/{kind}/callback", f"http://localhost:5000/connections/{kind}/callback")
+    for kind in ("ads", "sp")
+}
 
 _NAMES_A = ("Northwind", "Bluefin", "Cedar", "Harbor", "Maple", "Summit", "Lumen", "Copper", "Atlas", "Juniper")
 _NAMES_B = ("Outdoor", "Home", "Kitchen", "Pets", "Fitness", "Goods", "Supply", "Living", "Gear", "Craft")
@@ -66,6 +75,18 @@ class App:
     client_id: str
     client_secret: str
     app_id: str | None = None  # SP-API application id (amzn1.sp.solution.…)
+    redirect_uris: tuple[str, ...] = ()  # Allowed Return URLs, matched exactly; SP-API defaults to the first
+
+
+def return_urls(uris: Iterable[str]) -> tuple[str, ...]:
+    """Validated Allowed Return URLs: absolute http(s) URLs without a fragment, as LWA takes them."""
+    out = []
+    for uri in uris:
+        parts = urlsplit(uri) if isinstance(uri, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            raise ValueError(f"not an absolute http(s) return URL: {uri!r}")
+        out.append(uri)
+    return tuple(out)
 
 
 @dataclass
@@ -175,6 +196,12 @@ class Accounts:
         app = self.app(kind)
         self._generations[kind] += 1
         app.client_secret = self._secret(kind, self._generations[kind])
+        return app
+
+    def set_redirect_uris(self, kind: str, uris: Iterable[str]) -> App:
+        """Replace an app's Allowed Return URLs (its consent page refuses every other redirect_uri)."""
+        app = self.app(kind)
+        app.redirect_uris = return_urls(uris)
         return app
 
     def app(self, kind: str) -> App:

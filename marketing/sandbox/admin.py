@@ -9,9 +9,13 @@ Every call needs the header `X-Sandbox-Key: <admin key>` (printed at start-up); 
 * `POST /_sandbox/faults` with `{"kind", "rate", "path_prefix", "status", "retry_after", "seconds",
   "count"}`: add a fault (kinds: see `faults.py`). `DELETE /_sandbox/faults` clears them all.
 * `POST /_sandbox/tokens/revoke` with `{"refresh_token"}`: that token now gets `invalid_grant`.
+* `POST /_sandbox/tokens/unrevoke` with `{"refresh_token"}`: a revoked token works again, as after a
+  spurious `invalid_grant` from Amazon.
 * `POST /_sandbox/apps/<ads|sp>/rotate-secret`: a new client secret (returned); the old one gets
   `invalid_client`.
-* `GET /_sandbox/accounts`: apps, sellers, their refresh tokens and profiles.
+* `PUT /_sandbox/apps/<ads|sp>/redirect-uris` with `{"redirect_uris": [...]}`: replace that app's
+  Allowed Return URLs — for a product whose address is known only once it runs (an ephemeral port).
+* `GET /_sandbox/accounts`: apps (with their return URLs), sellers, their refresh tokens and profiles.
 * `GET /_sandbox/oracle?profileId=&targetAcos=`: the best bid per target id under the ACoS cap, with
   expected daily totals for those bids and for today's bids (definitions in `oracle.py`).
 * `POST /_sandbox/oracle/evaluate` with `{"profileId", "bids": {targetId: bid}}`: expected daily totals
@@ -97,6 +101,18 @@ def revoke():
     return jsonify({"revoked": True})
 
 
+@blueprint.post("/tokens/unrevoke")
+def unrevoke():
+    tokens = current().tokens
+    token = str(_body().get("refresh_token", ""))
+    with tokens._lock:  # a revoked token no longer parses, so find its grant among the revoked ones
+        grants = {grant for grant in tokens._revoked if tokens.refresh_token(grant) == token}
+        tokens._revoked -= grants
+    if not grants:
+        return _fail(404, "not a revoked refresh token")
+    return jsonify({"revoked": False})
+
+
 @blueprint.post("/apps/<kind>/rotate-secret")
 def rotate(kind: str):
     try:
@@ -104,6 +120,20 @@ def rotate(kind: str):
     except KeyError:
         return _fail(404, "app must be 'ads' or 'sp'")
     return jsonify({"client_id": app.client_id, "client_secret": app.client_secret})
+
+
+@blueprint.put("/apps/<kind>/redirect-uris")
+def set_redirect_uris(kind: str):
+    uris = _body().get("redirect_uris")
+    if not isinstance(uris, list):
+        return _fail(400, "redirect_uris must be a list of URLs")
+    try:
+        app = current().accounts.set_redirect_uris(kind, uris)
+    except KeyError:
+        return _fail(404, "app must be 'ads' or 'sp'")
+    except ValueError as exc:
+        return _fail(400, str(exc))
+    return jsonify({"redirect_uris": list(app.redirect_uris)})
 
 
 def seller_view(sb, seller) -> dict:
@@ -124,8 +154,17 @@ def accounts():
     a = sb.accounts
     return jsonify(
         {
-            "ads": {"client_id": a.ads.client_id, "client_secret": a.ads.client_secret},
-            "sp": {"client_id": a.sp.client_id, "client_secret": a.sp.client_secret, "app_id": a.sp.app_id},
+            "ads": {
+                "client_id": a.ads.client_id,
+                "client_secret": a.ads.client_secret,
+                "redirect_uris": list(a.ads.redirect_uris),
+            },
+            "sp": {
+                "client_id": a.sp.client_id,
+                "client_secret": a.sp.client_secret,
+                "app_id": a.sp.app_id,
+                "redirect_uris": list(a.sp.redirect_uris),
+            },
             "sellers": [seller_view(sb, s) for s in a.sellers],
         }
     )

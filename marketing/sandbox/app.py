@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from flask import Flask, request
@@ -19,14 +19,15 @@ def create_app(
     report_delay: float = 2.0,
     admin_key: str | None = None,
     today: date | None = None,
-    allowed_redirect_uris: tuple[str, ...] | list[str] = (),
+    redirect_uris: Mapping[str, Sequence[str]] | None = None,
     wall_clock: Callable[[], float] = time.time,
 ) -> Flask:
     """A fake Amazon (LWA, consent pages, Ads API, reporting v3, SP-API, S3 downloads) on one origin.
 
     `wall_clock` (seconds since the epoch) governs token lifetimes, code expiry and report delays; tests
     inject a fake one. The market's own day is `today` (default: today's UTC date) and only moves
-    through the admin API.
+    through the admin API. `redirect_uris` maps "ads"/"sp" to that app's Allowed Return URLs; an app
+    left out keeps `accounts.DEFAULT_REDIRECT_URIS`.
     """
     sb = Sandbox(
         seed=seed,
@@ -35,7 +36,7 @@ def create_app(
         report_delay=report_delay,
         admin_key=admin_key,
         today=today,
-        allowed_redirect_uris=tuple(allowed_redirect_uris),
+        redirect_uris=redirect_uris or {},
         wall_clock=wall_clock,
     )
     app = Flask("marketing.sandbox", static_folder=None)

@@ -16,6 +16,7 @@ from datetime import datetime
 import click
 from werkzeug.serving import make_server
 
+from .accounts import return_urls
 from .app import create_app
 from .testing import environment, seller_infos
 
@@ -45,6 +46,13 @@ def _unspecified(host: str) -> bool:
         return not host
 
 
+def _return_urls(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return return_urls(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 @click.command("sandbox", cls=_Command)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="0 picks a free port.")
@@ -53,6 +61,22 @@ def _unspecified(host: str) -> bool:
 @click.option("--sellers", type=click.IntRange(min=1), default=None, help="Number of sellers (demo-size each).")
 @click.option("--report-delay", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Seconds.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Market day (YYYY-MM-DD).")
+@click.option(
+    "--ads-redirect-uri",
+    "ads_redirect_uris",
+    multiple=True,
+    callback=_return_urls,
+    metavar="URL",
+    help="An Allowed Return URL of the Ads app (repeat for more; default: the product on 127.0.0.1:5000).",
+)
+@click.option(
+    "--sp-redirect-uri",
+    "sp_redirect_uris",
+    multiple=True,
+    callback=_return_urls,
+    metavar="URL",
+    help="An Allowed Return URL of the SP-API app; the first is its default. Repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the start-up info as one JSON line.")
 def sandbox_command(
     host: str,
@@ -62,11 +86,19 @@ def sandbox_command(
     sellers: int | None,
     report_delay: float,
     today: datetime | None,
+    ads_redirect_uris: tuple[str, ...],
+    sp_redirect_uris: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Run the Amazon sandbox (LWA, Ads API, reporting, SP-API) with a simulated market."""
+    redirect_uris = {kind: uris for kind, uris in (("ads", ads_redirect_uris), ("sp", sp_redirect_uris)) if uris}
     app = create_app(
-        seed=seed, size=size, sellers=sellers, report_delay=report_delay, today=today.date() if today else None
+        seed=seed,
+        size=size,
+        sellers=sellers,
+        report_delay=report_delay,
+        today=today.date() if today else None,
+        redirect_uris=redirect_uris,
     )
     try:
         server = make_server(host, port, app, threaded=True)

@@ -3,8 +3,8 @@
 Plain HTML forms: pick which sandbox seller is "logged in", then Allow or Deny. Allow redirects to the
 app's redirect_uri with a one-time code (Ads: `code`, `scope`, `state`; SP-API: `spapi_oauth_code`,
 `selling_partner_id`, `state`); Deny redirects with `error=access_denied`. A redirect_uri that is not
-on the app's allowed list (loopback http(s) URLs plus `allowed_redirect_uris`) gets an error page and
-no redirect, as LWA does for a URL missing from the security profile's Allowed Return URLs.
+exactly one of that app's own Allowed Return URLs (`App.redirect_uris`) gets an error page and no
+redirect, as LWA does for a URL missing from the security profile.
 """
 
 from __future__ import annotations
@@ -19,13 +19,6 @@ from .state import Sandbox, current
 
 blueprint = Blueprint("consent", __name__)
 ADS_SCOPE = "advertising::campaign_management"
-
-
-def _allowed(sb: Sandbox, uri: str) -> bool:
-    if uri in sb.allowed_redirect_uris:
-        return True
-    parts = urlsplit(uri)
-    return parts.scheme in ("http", "https") and parts.hostname in ("127.0.0.1", "localhost")
 
 
 def _with_query(uri: str, params: dict[str, str]) -> str:
@@ -78,7 +71,7 @@ def ads_consent():
     client_id, redirect_uri = p.get("client_id", ""), p.get("redirect_uri", "")
     if not hmac.compare_digest(client_id, sb.accounts.ads.client_id):
         return _error_page("An unknown client_id was supplied.")
-    if not redirect_uri or not _allowed(sb, redirect_uri):
+    if redirect_uri not in sb.accounts.ads.redirect_uris:
         return _error_page("The redirect URI you provided has not been whitelisted for your application.")
     state = p.get("state")
     extra = {"state": state} if state is not None else {}
@@ -115,8 +108,9 @@ def sp_consent():
     p = request.values
     if not hmac.compare_digest(p.get("application_id", ""), sb.accounts.sp.app_id or ""):
         return _error_page("The application you are trying to authorize was not found.")
-    redirect_uri = p.get("redirect_uri") or (sb.allowed_redirect_uris[0] if sb.allowed_redirect_uris else "")
-    if not redirect_uri or not _allowed(sb, redirect_uri):
+    allowed = sb.accounts.sp.redirect_uris
+    redirect_uri = p.get("redirect_uri") or (allowed[0] if allowed else "")
+    if redirect_uri not in allowed:
         return _error_page("The redirect URI you provided is not registered for this application.")
     state = p.get("state")
     extra = {"state": state} if state is not None else {}

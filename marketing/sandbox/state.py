@@ -7,13 +7,13 @@ how the app was built.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from flask import current_app
 
-from .accounts import Accounts, derive
+from .accounts import DEFAULT_REDIRECT_URIS, Accounts, derive
 from .faults import Faults
 from .market import Market
 from .storage import Blobs
@@ -30,7 +30,7 @@ class Sandbox:
         report_delay: float,
         admin_key: str | None,
         today: date | None,
-        allowed_redirect_uris: tuple[str, ...],
+        redirect_uris: Mapping[str, Sequence[str]],
         wall_clock: Callable[[], float],
     ):
         if report_delay < 0:
@@ -41,7 +41,11 @@ class Sandbox:
         self.report_delay = float(report_delay)
         self.accounts = Accounts(seed, size, sellers)
         self.admin_key = admin_key or "sbx-" + derive(seed, "admin").hex()[:32]
-        self.allowed_redirect_uris = tuple(allowed_redirect_uris)
+        unknown = set(redirect_uris) - set(DEFAULT_REDIRECT_URIS)
+        if unknown:
+            raise ValueError(f"redirect_uris: unknown apps {sorted(unknown)}; use 'ads' or 'sp'")
+        for kind, uris in {**DEFAULT_REDIRECT_URIS, **redirect_uris}.items():
+            self.accounts.set_redirect_uris(kind, uris)
         self.tokens = Tokens(seed, self.accounts, wall_clock)
         self.market = Market(seed, self.accounts, today)
         self.faults = Faults(seed)

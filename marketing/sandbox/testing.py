@@ -8,7 +8,7 @@ with running_sandbox(seed=3) as sbx:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +19,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .admin import seller_view
 from .app import create_app
 from .state import Sandbox
+
+# The return URL both apps list unless a test registers its own: client tests walk the consent pages
+# to it without running the product.
+TEST_REDIRECT_URI = "http://127.0.0.1:5000/connections/amazon/callback"
 
 
 @dataclass
@@ -65,8 +69,14 @@ class Admin:
     def revoke(self, refresh_token: str) -> None:
         self._call("POST", "/tokens/revoke", json={"refresh_token": refresh_token})
 
+    def unrevoke(self, refresh_token: str) -> None:
+        self._call("POST", "/tokens/unrevoke", json={"refresh_token": refresh_token})
+
     def rotate_secret(self, app: str) -> str:
         return self._call("POST", f"/apps/{app}/rotate-secret")["client_secret"]
+
+    def set_redirect_uris(self, app: str, uris: Sequence[str]) -> list[str]:
+        return self._call("PUT", f"/apps/{app}/redirect-uris", json={"redirect_uris": list(uris)})["redirect_uris"]
 
     def accounts(self) -> dict:
         return self._call("GET", "/accounts")
@@ -143,10 +153,22 @@ class _QuietHandler(WSGIRequestHandler):
 
 @contextmanager
 def running_sandbox(
-    seed: int = 1, size: str = "demo", sellers: int | None = None, report_delay: float = 0.0, **kw
+    seed: int = 1,
+    size: str = "demo",
+    sellers: int | None = None,
+    report_delay: float = 0.0,
+    redirect_uris: Mapping[str, Sequence[str]] | None = None,
+    **kw,
 ) -> Iterator[SandboxHandle]:
-    """Serve a sandbox on 127.0.0.1:<free port> in a background thread for the `with` block."""
-    app = create_app(seed=seed, size=size, sellers=sellers, report_delay=report_delay, **kw)
+    """Serve a sandbox on 127.0.0.1:<free port> in a background thread for the `with` block.
+
+    `redirect_uris` ("ads"/"sp" -> Allowed Return URLs) defaults to TEST_REDIRECT_URI on both apps.
+    """
+    if redirect_uris is None:
+        redirect_uris = {"ads": [TEST_REDIRECT_URI], "sp": [TEST_REDIRECT_URI]}
+    app = create_app(
+        seed=seed, size=size, sellers=sellers, report_delay=report_delay, redirect_uris=redirect_uris, **kw
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="sandbox-server", daemon=True)
     thread.start()

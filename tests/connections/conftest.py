@@ -37,7 +37,8 @@ def wall_clock():
 
 @pytest.fixture(scope="session")
 def sbx(wall_clock):
-    with running_sandbox(seed=7, report_delay=0.0, wall_clock=wall_clock) as handle:
+    callbacks = {api: [f"{PUBLIC_URL}/connections/{api}/callback"] for api in ("ads", "sp")}
+    with running_sandbox(seed=7, report_delay=0.0, wall_clock=wall_clock, redirect_uris=callbacks) as handle:
         yield handle
 
 

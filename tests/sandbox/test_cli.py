@@ -77,9 +77,31 @@ def test_json_mode_and_many_sellers():
         proc.wait(timeout=10)
 
 
+def test_redirect_uri_options_set_each_apps_return_urls():
+    ads = ["https://dash.example.com/connections/ads/callback", "http://127.0.0.1:8000/connections/ads/callback"]
+    proc = _start("--json", "--ads-redirect-uri", ads[0], "--ads-redirect-uri", ads[1])
+    try:
+        info = json.loads(proc.stdout.readline())
+        apps = httpx.get(
+            f"{info['AMAZON_BASE_URL']}/_sandbox/accounts", headers={"X-Sandbox-Key": info["AMAZON_SANDBOX_ADMIN_KEY"]}
+        ).json()
+        assert apps["ads"]["redirect_uris"] == ads
+        assert apps["sp"]["redirect_uris"][0] == "http://127.0.0.1:5000/connections/sp/callback"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 @pytest.mark.parametrize(
     "args",
-    [["--size", "huge"], ["--port", "-1"], ["--today", "tomorrow"], ["--sellers", "0"], ["--bogus"]],
+    [
+        ["--size", "huge"],
+        ["--port", "-1"],
+        ["--today", "tomorrow"],
+        ["--sellers", "0"],
+        ["--bogus"],
+        ["--ads-redirect-uri", "/no/host"],
+    ],
 )
 def test_bad_arguments_exit_2_with_one_line(args):
     result = CliRunner().invoke(sandbox_command, args)

@@ -103,7 +103,7 @@ def test_deny_redirects_with_access_denied(fresh_sbx):
     assert "code" not in params
 
 
-@pytest.mark.parametrize("uri", ["https://evil.example.com/callback", "ftp://127.0.0.1/x", ""])
+@pytest.mark.parametrize("uri", ["https://evil.example.com/callback", "ftp://127.0.0.1/x", "http://127.0.0.1:5000/x"])
 def test_unlisted_redirect_uri_shows_an_error_page_and_never_redirects(fresh_sbx, uri):
     resp = httpx.get(f"{fresh_sbx.url}/ap/oa", params=_ads_params(fresh_sbx, redirect_uri=uri))
     assert resp.status_code == 400
@@ -116,14 +116,60 @@ def test_unlisted_redirect_uri_shows_an_error_page_and_never_redirects(fresh_sbx
     assert sp.status_code == 400 and "location" not in sp.headers
 
 
-def test_allowed_redirect_uris_option_adds_non_loopback_urls():
-    with running_sandbox(seed=4, today=TODAY, allowed_redirect_uris=["https://app.example.com/cb"]) as sbx:
-        params = _ads_params(sbx, redirect_uri="https://app.example.com/cb")
+def _ads_page(sbx, uri: str) -> int:
+    return httpx.get(f"{sbx.url}/ap/oa", params=_ads_params(sbx, redirect_uri=uri)).status_code
+
+
+def _sp_page(sbx, uri: str) -> int:
+    return httpx.get(
+        f"{sbx.url}/apps/authorize/consent", params={"application_id": sbx.sp_app_id, "redirect_uri": uri}
+    ).status_code
+
+
+def test_each_app_accepts_only_its_own_return_urls():
+    """Exact matches against the app's own list: no other loopback port or path, nor the other app's URL."""
+    ads_cb, sp_cb = "https://app.example.com/connections/ads/callback", "http://127.0.0.1:5000/sp/cb"
+    with running_sandbox(seed=4, today=TODAY, redirect_uris={"ads": [ads_cb], "sp": [sp_cb]}) as sbx:
         with httpx.Client(base_url=sbx.url) as browser:
-            action, hidden, _ = _form(browser.get("/ap/oa", params=params).text)
+            action, hidden, _ = _form(browser.get("/ap/oa", params=_ads_params(sbx, redirect_uri=ads_cb)).text)
             resp = browser.post(action, data={**hidden, "seller": "0", "decision": "allow"})
-        assert resp.status_code == 302
-        assert resp.headers["location"].startswith("https://app.example.com/cb?code=")
+        assert resp.headers["location"].startswith(f"{ads_cb}?code=")
+        assert _ads_page(sbx, sp_cb) == 400 and _sp_page(sbx, ads_cb) == 400
+        assert _ads_page(sbx, "") == 400  # Ads requires one
+        assert _sp_page(sbx, sp_cb) == 200
+        for other in ("http://127.0.0.1:5001/sp/cb", "http://127.0.0.1:5000/sp/cb/x", "http://localhost:5000/sp/cb"):
+            assert _sp_page(sbx, other) == 400 and _ads_page(sbx, other) == 400
+        # SP-API without redirect_uri goes to the app's first return URL
+        params = {"application_id": sbx.sp_app_id, "state": "s"}
+        assert _walk(sbx.url, "/apps/authorize/consent", params, "allow").headers["location"].startswith(sp_cb)
+
+
+def test_unconfigured_apps_list_the_products_callbacks_on_its_default_address():
+    with running_sandbox(seed=4, today=TODAY, redirect_uris={"ads": ["https://app.example.com/cb"]}) as sbx:
+        assert _sp_page(sbx, "http://127.0.0.1:5000/connections/sp/callback") == 200
+        assert _ads_page(sbx, "http://127.0.0.1:5000/connections/ads/callback") == 400
+
+
+def test_return_urls_can_be_registered_once_the_product_runs(fresh_sbx):
+    """A product on an ephemeral port registers its callback through the admin API."""
+    late = "http://127.0.0.1:41234/connections/ads/callback"
+    assert _ads_page(fresh_sbx, late) == 400
+    assert fresh_sbx.admin.set_redirect_uris("ads", [late]) == [late]
+    assert _ads_page(fresh_sbx, late) == 200 and _ads_page(fresh_sbx, CALLBACK) == 400
+    assert _sp_page(fresh_sbx, CALLBACK) == 200  # the SP-API app's list is its own
+    assert fresh_sbx.admin.accounts()["ads"]["redirect_uris"] == [late]
+    with pytest.raises(httpx.HTTPStatusError):
+        fresh_sbx.admin.set_redirect_uris("ads", ["/relative/callback"])
+
+
+def test_demo_registers_the_products_own_callbacks(make_app, fresh_sbx):
+    from marketing.demo import register_sandbox_callbacks
+
+    app = make_app(PUBLIC_URL="http://127.0.0.1:6123")
+    register_sandbox_callbacks(app, fresh_sbx.env())
+    apps = fresh_sbx.admin.accounts()
+    assert apps["ads"]["redirect_uris"] == ["http://127.0.0.1:6123/connections/ads/callback"]
+    assert apps["sp"]["redirect_uris"] == ["http://127.0.0.1:6123/connections/sp/callback"]
 
 
 def test_unknown_client_and_bad_scope(fresh_sbx):
