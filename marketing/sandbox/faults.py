@@ -5,7 +5,7 @@ A fault has a kind, a rate (0–1), an optional path prefix that scopes it and a
 belongs to (LWA, profiles, SP v3, reporting v3, SP-API, S3):
 
 * ``throttle`` — 429, with ``Retry-After: <retry_after>`` when given (S3 answers 503 SlowDown)
-* ``error`` — ``status`` 500 (default) or 503
+* ``error`` — ``status`` 500 (default) or 503 from the service, 502 or 504 from Amazon's gateways
 * ``latency`` — sleep ``seconds`` before answering normally
 
 Report-level kinds are decided when a report is created (scope them with "/reporting" or "/reports"):
@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
+from http import HTTPStatus
 
 from flask import Response, jsonify
 
@@ -31,6 +32,7 @@ from .accounts import derive_int
 
 REQUEST_KINDS = ("throttle", "error", "latency")
 REPORT_KINDS = ("report_fail", "report_pending", "truncated_gzip", "invalid_json")
+SERVER_ERRORS = (500, 502, 503, 504)
 
 
 @dataclass
@@ -60,8 +62,8 @@ class Faults:
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be between 0 and 1")
         status = int(spec.get("status", 500))
-        if kind == "error" and status not in (500, 503):
-            raise ValueError("status must be 500 or 503")
+        if kind == "error" and status not in SERVER_ERRORS:
+            raise ValueError(f"status must be one of {SERVER_ERRORS}")
         retry_after = spec.get("retry_after")
         count = spec.get("count")
         fault = Fault(
@@ -132,16 +134,16 @@ def error_response(path: str, status: int) -> Response:
     """A throttle/server error body in the shape of the API family the path belongs to."""
     fam = family(path)
     throttled = status == 429
+    phrase = HTTPStatus(status).phrase
     if fam == "lwa":
-        error = "temporarily_unavailable" if throttled or status == 503 else "server_error"
+        error = "server_error" if status == 500 else "temporarily_unavailable"
         resp = jsonify({"error": error, "error_description": "The server is temporarily unavailable"})
     elif fam == "profiles":
-        resp = jsonify({"code": str(status), "details": "Too Many Requests" if throttled else "Internal Server Error"})
+        resp = jsonify({"code": str(status), "details": phrase})
     elif fam == "sp":
-        code = "THROTTLED" if throttled else "INTERNAL_ERROR"
-        resp = jsonify({"code": code, "message": "Too Many Requests" if throttled else "Internal Server Error"})
+        resp = jsonify({"code": "THROTTLED" if throttled else "INTERNAL_ERROR", "message": phrase})
     elif fam == "reporting":
-        resp = jsonify({"code": str(status), "detail": "Too Many Requests" if throttled else "Internal Server Error"})
+        resp = jsonify({"code": str(status), "detail": phrase})
     elif fam == "spapi":
         code = "QuotaExceeded" if throttled else ("ServiceUnavailable" if status == 503 else "InternalFailure")
         message = (

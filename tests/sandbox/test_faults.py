@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from http import HTTPStatus
 
 import httpx
 import pytest
@@ -38,8 +39,9 @@ def test_throttle_with_and_without_retry_after(fresh_sbx):
     assert fresh_sbx.admin.faults() == []
 
 
-@pytest.mark.parametrize("status", [500, 503])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_errors(fresh_sbx, status):
+    """Amazon's services answer 500/503, its gateways 502/504 (ADS_API.md §5): each in the family's shape."""
     fresh_sbx.admin.fault("error", status=status, path_prefix="/auth/o2/token", count=1)
     seller = fresh_sbx.sellers[0]
     form = {
@@ -51,6 +53,10 @@ def test_server_errors(fresh_sbx, status):
     resp = httpx.post(f"{fresh_sbx.url}/auth/o2/token", data=form)
     assert resp.status_code == status and resp.json()["error"] in ("server_error", "temporarily_unavailable")
     assert httpx.post(f"{fresh_sbx.url}/auth/o2/token", data=form).status_code == 200
+    fresh_sbx.admin.fault("error", status=status, path_prefix="/reporting/", count=1)
+    with ads_client(fresh_sbx, 0, home_profile(fresh_sbx)) as c:
+        report = c.get("/reporting/reports/nope")
+    assert report.status_code == status and report.json() == {"code": str(status), "detail": HTTPStatus(status).phrase}
 
 
 def test_rate_is_a_probability(fresh_sbx):
