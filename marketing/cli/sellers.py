@@ -73,23 +73,23 @@ def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, 
         raise Failed(str(exc)) from None
     authorized_at = now() if day == today() else dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
     connection = service.store_token(seller, api, token, authorized_at=authorized_at, actor=None, method="cli")
-    db.session.commit()
     if api == "ads":
+        # Profiles are checked before the one commit, so a refused --profile leaves the old connection (or none).
         try:
             service.refresh_profiles(connection, manage_new=not profiles)
         except Exception as exc:
             db.session.rollback()
-            raise Failed(f"connected, but the advertising profiles could not be listed: {exc}") from None
+            raise Failed(f"the advertising profiles could not be listed, so nothing was stored: {exc}") from None
+        unknown = sorted(set(profiles) - {p.profile_id for p in connection.profiles if p.manageable})
+        if unknown:
+            message = (f"{', '.join(map(str, unknown))} is not a seller/vendor profile of this {seller.name} ads "
+                       "connection; nothing was stored (run connect again with valid --profile ids)")
+            db.session.rollback()
+            raise BadInput(message)
         if profiles:
-            known = {p.profile_id for p in connection.profiles if p.manageable}
-            unknown = sorted(set(profiles) - known)
-            if unknown:
-                db.session.commit()
-                raise BadInput(f"{seller.name} ads is connected, but managing no profiles: "
-                               f"{', '.join(map(str, unknown))} is not a seller/vendor profile of this connection "
-                               "(run connect again with valid --profile ids, or choose on the seller page)")
             service.set_managed_profiles(connection, set(profiles), actor=None)
-        db.session.commit()
+    db.session.commit()
+    if api == "ads":
         managed = [str(p.profile_id) for p in connection.profiles if p.managed]
         click.echo(f"connected {seller.name} ads; managing profiles {', '.join(managed) or 'none'}")
     else:

@@ -1,21 +1,23 @@
 """The daily token check: exchange every stored token, update its status, and tell the people concerned.
 
 Each notice happens once: at 30, 14, 7 and 1 days before expiry, on expiry, and when a token is revoked.
-Recipients are the seller's assigned marketers and every admin.
+Recipients are the seller's assigned marketers and every admin; if Amazon accepts a revoked token again,
+whoever was told of the revocation is told that too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketing.connections import service
+from marketing.connections import clients, service
 from marketing.connections.status import TokenStatus
 from marketing.extensions import db
-from marketing.models import Connection, Notice, User
+from marketing.models import Connection, ConnectionEvent, Notice, User
 
 log = logging.getLogger("marketing.connections")
 
@@ -45,9 +47,28 @@ def check_all() -> CheckSummary:
             continue
         summary.checked += 1
         summary.states[result.state] = summary.states.get(result.state, 0) + 1
+        if result.state == "expired":
+            _record_expiry(connection)
         summary.notices += notify(connection, result)
         db.session.commit()
     return summary
+
+
+def _record_expiry(connection: Connection) -> None:
+    """One `expired` history row per authorization: expiry comes with time, not with an answer from Amazon."""
+    latest = db.session.scalar(
+        select(ConnectionEvent.kind)
+        .where(ConnectionEvent.seller_id == connection.seller_id, ConnectionEvent.api == connection.api,
+               ConnectionEvent.kind.in_(("connected", "renewed", "expired")))
+        .order_by(ConnectionEvent.id.desc()).limit(1))
+    if latest != "expired":
+        clients.record_event(connection, "expired")
+
+
+def _revocation(connection: Connection, revoked_at: dt.datetime) -> str:
+    """Names one revocation in notice keys. Epoch seconds, not isoformat(): the database may hand the timestamp
+    back in another time zone."""
+    return f"{connection.id}-{int(revoked_at.timestamp())}"
 
 
 def _recipients(connection: Connection) -> list[User]:
@@ -61,8 +82,7 @@ def _notice_for(connection: Connection, result: TokenStatus) -> tuple[str, str, 
     seller, label = connection.seller.name, connection.label
     authorized = connection.authorized_at.date().isoformat() if connection.authorized_at else "unknown"
     if result.state == "revoked":
-        # Epoch seconds, not isoformat(): the database may hand the timestamp back in another time zone.
-        return (f"revoked-{connection.id}-{int(connection.revoked_at.timestamp())}", "error",
+        return (f"revoked-{_revocation(connection, connection.revoked_at)}", "error",
                 f"{seller}: the {label} authorization was revoked at Amazon. Data is no longer updated; "
                 "renew the connection from the seller page.")
     if result.state == "expired":
@@ -85,9 +105,23 @@ def notify(connection: Connection, result: TokenStatus) -> int:
     notice = _notice_for(connection, result)
     if notice is None:
         return 0
-    key, level, message = notice
+    return _send(connection, _recipients(connection), *notice)
+
+
+def notify_restored(connection: Connection, revoked_at: dt.datetime) -> int:
+    """Tell whoever had the revocation notice that Amazon accepts the token again, so nobody renews for
+    nothing; returns how many were told."""
+    revocation = _revocation(connection, revoked_at)
+    told = db.session.scalars(select(User).join(Notice, Notice.user_id == User.id)
+                              .where(Notice.dedupe_key == f"revoked-{revocation}", User.active.is_(True))).all()
+    return _send(connection, told, f"restored-{revocation}", "info",
+                 f"{connection.seller.name}: Amazon accepts the {connection.label} authorization again, so the "
+                 "revocation notice no longer applies and data is updated again.")
+
+
+def _send(connection: Connection, users: list[User], key: str, level: str, message: str) -> int:
     sent = 0
-    for user in _recipients(connection):
+    for user in users:
         exists = db.session.scalar(select(Notice.id).where(Notice.user_id == user.id, Notice.dedupe_key == key))
         if exists is None:
             try:

@@ -18,8 +18,9 @@ from marketing.amazon.hosts import Hosts, Region
 from marketing.amazon.sp import SpClient
 from marketing.amazon.transport import Transport
 from marketing.clock import now
-from marketing.connections import alerts
-from marketing.models import Connection
+from marketing.connections import alerts, status
+from marketing.extensions import db
+from marketing.models import Connection, ConnectionEvent
 from marketing.security.crypto import SecretUnreadable, Vault
 
 log = logging.getLogger("marketing.connections")
@@ -86,20 +87,56 @@ def token_cache() -> RedisTokenCache:
 class ConnectionObserver:
     """Records how Amazon answered on the connection (the caller commits)."""
 
-    def __init__(self, connection: Connection):
-        self.connection = connection
+    def __init__(self, connection: Connection, refresh_token: str):
+        self.connection, self._refresh_token = connection, refresh_token
 
     def on_success(self) -> None:
         record_success(self.connection)
 
+    def on_exchange(self) -> None:
+        record_exchange(self.connection, self._refresh_token)
+
     def on_error(self, exc: AmazonError) -> None:
         record_error(self.connection, exc)
+
+
+class ConnectionTokenSource(AccessTokenSource):
+    """Also tells the observer when the refresh token itself was exchanged: only that proves the token works,
+    since a cached access token can outlive a revoked refresh token."""
+
+    _observer: ConnectionObserver
+
+    def get(self) -> str:
+        cached = self._cache.get(self.cache_key)
+        if cached:
+            return cached
+        access_token = super().get()
+        try:
+            self._observer.on_exchange()
+        except Exception:  # as in report(): the observer never fails the Amazon call
+            log.exception("Amazon auth observer failed")
+        return access_token
 
 
 def record_success(connection: Connection) -> None:
     connection.last_success_at = now()
     connection.error_transient = False
     alerts.clear_alert(f"invalid-client-{connection.api}")
+
+
+def record_exchange(connection: Connection, refresh_token: str) -> None:
+    """Amazon exchanged `refresh_token` just now. If that is still the stored token, an earlier invalid_grant
+    was spurious: the revocation is lifted, so syncs run again and a later revocation is notified afresh."""
+    record_success(connection)
+    if connection.revoked_at is None or not connection.connected or decrypt_refresh_token(connection) != refresh_token:
+        return
+    was_revoked, revoked_at = status.revoked(connection), connection.revoked_at
+    connection.revoked_at = None
+    if was_revoked:
+        from marketing.connections import check  # check imports service, which imports this module
+
+        record_event(connection, "restored")
+        check.notify_restored(connection, revoked_at)
 
 
 def record_error(connection: Connection, exc: AmazonError) -> None:
@@ -116,6 +153,14 @@ def record_error(connection: Connection, exc: AmazonError) -> None:
     connection.error_transient = isinstance(exc, AmazonUnavailable | Throttled)
     if isinstance(exc, InvalidGrant) and connection.revoked_at is None:
         connection.revoked_at = now()
+        if status.revoked(connection):  # a refusal after expiry is recorded by the check as `expired`
+            record_event(connection, "revoked")
+
+
+def record_event(connection: Connection, kind: str) -> None:
+    """A history row for what Amazon told us, with no actor (the history page says `system`)."""
+    db.session.add(ConnectionEvent(seller_id=connection.seller_id, api=connection.api, kind=kind,
+                                   token_last4=connection.token_last4, authorized_at=connection.authorized_at))
 
 
 def decrypt_refresh_token(connection: Connection) -> str:
@@ -126,9 +171,10 @@ def decrypt_refresh_token(connection: Connection) -> str:
 
 def token_source(connection: Connection, transport: Transport | httpx.Client) -> AccessTokenSource:
     client_id, secret = credentials(connection.api)
-    return AccessTokenSource(
+    refresh_token = decrypt_refresh_token(connection)
+    return ConnectionTokenSource(
         transport, hosts(), Region(connection.seller.region), client_id, secret,
-        decrypt_refresh_token(connection), token_cache(), observer=ConnectionObserver(connection),
+        refresh_token, token_cache(), observer=ConnectionObserver(connection, refresh_token),
     )
 
 

@@ -46,6 +46,13 @@ class TokenStatus:
         return self.state in ("expiring", "expired", "revoked") or self.degraded
 
 
+def revoked(connection) -> bool:
+    """Amazon refused the token (invalid_grant) before its expiry; it refuses an expired authorization the
+    same way, and that is expiry, not revocation."""
+    return connection.revoked_at is not None and (
+        connection.expires_at is None or connection.revoked_at < connection.expires_at)
+
+
 def derive(connection, at: dt.datetime, warning_days: int) -> TokenStatus:
     """The status of `connection` (a Connection or None) at time `at`."""
     if connection is None or not connection.connected:
@@ -54,10 +61,7 @@ def derive(connection, at: dt.datetime, warning_days: int) -> TokenStatus:
     if connection.expires_at is not None:
         days_left = math.ceil((connection.expires_at - at).total_seconds() / 86400)
     expired = connection.expires_at is not None and connection.expires_at <= at
-    # Amazon refuses an expired authorization with invalid_grant too: that refusal is expiry, not revocation.
-    revoked = connection.revoked_at is not None and (
-        connection.expires_at is None or connection.revoked_at < connection.expires_at)
-    if revoked:
+    if revoked(connection):
         state = "revoked"
     elif expired:
         state = "expired"

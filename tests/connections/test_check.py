@@ -9,9 +9,9 @@ from sqlalchemy import func, select, text
 
 from marketing import settings_registry
 from marketing.clock import now, today
-from marketing.connections import service
+from marketing.connections import clients, service
 from marketing.connections.check import check_all
-from marketing.models import AppAlert, Connection, Notice
+from marketing.models import AppAlert, Connection, ConnectionEvent, Notice
 from tests.connections.conftest import flashes
 
 pytestmark = pytest.mark.sqlite
@@ -40,6 +40,10 @@ def connect(db, seller, api, token, *, days_ago=0):
 
 def notices_of(db, user):
     return db.session.scalars(select(Notice).where(Notice.user_id == user.id).order_by(Notice.id)).all()
+
+
+def history(db):
+    return db.session.scalars(select(ConnectionEvent.kind).order_by(ConnectionEvent.id)).all()
 
 
 def test_expiry_notices_at_30_14_7_1_days_each_once(team, db, sbx):
@@ -109,6 +113,61 @@ def test_revocation_turns_revoked_and_notifies_once(team, db, sbx, fresh_token, 
     assert 'data-api="ads" data-state="revoked"' in page and "invalid_grant" in page
     assert "no longer being updated" in page
     assert "revoked" in client.get("/notices").get_data(as_text=True)
+
+
+def test_a_revoked_token_amazon_accepts_again_is_no_longer_revoked(team, db, sbx, fresh_token, client, login):
+    seller, users = team
+    token = fresh_token("ads", 1)
+    connection = connect(db, seller, "ads", token)
+    sbx.admin.revoke(token)
+    assert check_all().states == {"revoked": 1}
+    sbx.admin.unrevoke(token)  # the invalid_grant was spurious: the stored token works again
+
+    assert check_all().states == {"active": 1}
+    assert db.session.get(Connection, connection.id).revoked_at is None
+    assert history(db) == ["connected", "revoked", "restored"]
+    revoked, restored = notices_of(db, users["marketer"])
+    assert "revoked" in revoked.message and restored.level == "info" and "accepts" in restored.message
+    assert [n.message for n in notices_of(db, users["admin"])] == [revoked.message, restored.message]
+    assert notices_of(db, users["viewer"]) == [] and notices_of(db, users["stranger"]) == []
+    check_all()
+    assert db.session.scalar(select(func.count(Notice.id))) == 4  # each notice once
+    login("m@example.com")
+    page = client.get(f"/sellers/{seller.id}").get_data(as_text=True)
+    assert 'data-api="ads" data-state="active"' in page and "no longer being updated" not in page
+
+    sbx.admin.revoke(token)  # a later revocation is a new one, notified again
+    again = check_all()
+    assert again.states == {"revoked": 1} and again.notices == 2
+    assert history(db) == ["connected", "revoked", "restored", "revoked"]
+
+
+def test_only_an_exchange_of_the_stored_token_lifts_a_revocation(team, db, sbx, fresh_token):
+    seller, _ = team
+    replaced, stored = fresh_token("ads", 1), fresh_token("ads", 1)
+    connection = connect(db, seller, "ads", replaced)
+    with clients.http_client() as http:
+        stale = clients.token_source(connection, http)  # a job still holding the token a renewal replaced
+        connect(db, seller, "ads", stored)
+        sbx.admin.revoke(stored)
+        assert check_all().states == {"revoked": 1}
+        stale.invalidate()
+        stale.get()  # Amazon still accepts the replaced token: that says nothing of the stored one
+    db.session.commit()
+    assert service.token_status(db.session.get(Connection, connection.id)).state == "revoked"
+
+
+def test_expiry_is_written_to_the_history_once_per_authorization(team, db, sbx):
+    seller, _ = team
+    connect(db, seller, "sp", sbx.sellers[1].sp_refresh_token, days_ago=366)
+    check_all()
+    check_all()
+    assert history(db) == ["connected", "expired"]
+    connect(db, seller, "sp", sbx.sellers[1].sp_refresh_token, days_ago=370)  # renewed, with an old date
+    check_all()
+    assert history(db) == ["connected", "expired", "renewed", "expired"]
+    expired = db.session.scalars(select(ConnectionEvent).where(ConnectionEvent.kind == "expired")).all()
+    assert [e.actor_id for e in expired] == [None, None] and expired[1].authorized_at < expired[0].authorized_at
 
 
 def test_revocation_notice_stays_once_when_the_database_speaks_another_time_zone(team, db, sbx, fresh_token):

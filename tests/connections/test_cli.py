@@ -10,7 +10,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from marketing.models import AuditEvent, Connection, ConnectionEvent, Seller
+from marketing.models import AdsProfile, AuditEvent, Connection, ConnectionEvent, Seller
 from tests.connections.conftest import amazon_config
 
 pytestmark = pytest.mark.sqlite
@@ -57,12 +57,21 @@ def test_connect_with_chosen_profiles(runner, seller_like, sbx, token_file, db):
     assert [p.profile_id for p in seller.connection("ads").profiles if p.managed] == [own]
 
 
-def test_connect_refuses_an_agency_profile_with_exit_2(runner, seller_like, sbx, token_file):
+def test_a_refused_profile_on_renewal_leaves_the_old_connection(runner, seller_like, sbx, fresh_token, db):
     seller = seller_like(0)
+    own = next(p["profileId"] for p in sbx.sellers[0].profiles if p["accountInfo"]["type"] == "seller")
     agency = next(p["profileId"] for p in sbx.sellers[0].profiles if p["accountInfo"]["type"] == "agency")
+    first = runner.invoke(["sellers", "connect", seller.name, "--api", "ads", "--profile", str(own),
+                           "--refresh-token-file", "-"], input=sbx.sellers[0].ads_refresh_token)
+    assert first.exit_code == 0, first.output
     result = runner.invoke(["sellers", "connect", seller.name, "--api", "ads", "--profile", str(agency),
-                            "--refresh-token-file", token_file(sbx.sellers[0].ads_refresh_token)])
+                            "--refresh-token-file", "-"], input=fresh_token("ads", 0))
     assert result.exit_code == 2 and "not a seller/vendor profile" in result.output
+    db.session.expire_all()
+    connection = seller.connection("ads")
+    assert connection.token_last4 == sbx.sellers[0].ads_refresh_token[-4:]
+    assert [p.profile_id for p in connection.profiles if p.managed] == [own]
+    assert db.session.scalars(select(ConnectionEvent.kind)).all() == ["connected"]
 
 
 def test_connect_sp_reads_stdin_and_prints_the_expiry(runner, seller_like, sbx):
@@ -174,3 +183,17 @@ def test_real_exit_codes(cli, runner, seller_like, sbx, fresh_token, db):
 
     [row] = json.loads(runner.invoke(["sellers", "list", "--json"]).output)  # untouched by the two refusals
     assert row["sp"]["status"] == "active" and row["sp"]["token_last4"] == sbx.sellers[1].sp_refresh_token[-4:]
+
+
+def test_a_refused_profile_is_exit_2_and_stores_nothing(cli, seller_like, sbx, db):
+    seller = seller_like(0)
+    agency = next(p["profileId"] for p in sbx.sellers[0].profiles if p["accountInfo"]["type"] == "agency")
+    result = cli("sellers", "connect", seller.name, "--api", "ads", "--profile", str(agency),
+                 "--refresh-token-file", "-", stdin=sbx.sellers[0].ads_refresh_token)
+    assert result.returncode == 2 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"marketing: {agency} is not a seller/vendor profile")
+    assert "nothing was stored" in result.stderr
+    db.session.expire_all()
+    for model in (Connection, AdsProfile, ConnectionEvent):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action.like("connection.%"))) == 0
