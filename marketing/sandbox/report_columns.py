@@ -42,6 +42,7 @@ CAMPAIGN = [
     "campaignBudgetType",
     "campaignBudgetCurrencyCode",
 ]
+BUDGET_RULES = ["campaignRuleBasedBudgetAmount", "campaignApplicableBudgetRuleId", "campaignApplicableBudgetRuleName"]
 OTHER_SKU = ["salesOtherSku7d", "unitsSoldOtherSku7d", "acosClicks7d", "acosClicks14d", "roasClicks7d", "roasClicks14d"]
 TARGETING = [
     *METRICS,
@@ -63,15 +64,9 @@ REPORT_TYPES: dict[str, dict] = {
     "spCampaigns": {
         "base": [*METRICS, "spend", "campaignBiddingStrategy", *TIME],
         "groups": {
-            "campaign": [
-                *CAMPAIGN,
-                "campaignRuleBasedBudgetAmount",
-                "campaignApplicableBudgetRuleId",
-                "campaignApplicableBudgetRuleName",
-                "topOfSearchImpressionShare",
-            ],
+            "campaign": [*CAMPAIGN, *BUDGET_RULES, "topOfSearchImpressionShare"],
             "adGroup": ["adGroupId", "adGroupName", "adStatus", *CAMPAIGN],
-            "campaignPlacement": ["placementClassification", *CAMPAIGN],
+            "campaignPlacement": ["placementClassification", *CAMPAIGN, *BUDGET_RULES],  # "+ the campaign fields"
         },
         "filters": {"campaign": {"campaignStatus"}, "adGroup": {"adStatus"}, "campaignPlacement": {"campaignSite"}},
     },

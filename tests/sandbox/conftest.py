@@ -13,6 +13,7 @@ from marketing.sandbox.testing import running_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = Path(os.environ.get("AMAZON_SPECS_DIR", REPO.parent / "shared" / "amazon" / "specs"))
+NOTES = Path(os.environ.get("AMAZON_NOTES_DIR", REPO.parent / "shared" / "amazon"))
 TODAY = date(2025, 6, 18)  # a Wednesday; fixed so every run sees the same market
 
 
@@ -21,6 +22,14 @@ def load_spec(relative: str) -> dict:
     if not path.is_file():
         pytest.skip(f"Amazon spec {relative} not found under {SPECS} (set AMAZON_SPECS_DIR)")
     return json.loads(path.read_text())
+
+
+def load_notes(name: str) -> str:
+    """Our reference notes on Amazon's APIs (ADS_API.md, SP_API.md), which tests check the sandbox against."""
+    path = NOTES / name
+    if not path.is_file():
+        pytest.skip(f"Amazon notes {name} not found under {NOTES} (set AMAZON_NOTES_DIR)")
+    return path.read_text()
 
 
 class FakeClock:

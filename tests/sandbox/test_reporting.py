@@ -5,17 +5,17 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import re
 import zlib
 from datetime import timedelta
 
 import httpx
 import pytest
 
-from marketing.sandbox.report_columns import REPORT_TYPES
 from marketing.sandbox.report_rows import PLACEMENTS
 from marketing.sandbox.testing import running_sandbox
 
-from .conftest import TODAY, load_spec
+from .conftest import TODAY, load_notes, load_spec
 from .helpers import (
     CREATE_REPORT,
     ads_client,
@@ -144,29 +144,82 @@ def test_status_moves_with_wall_clock_and_url_expires(clock):
         assert httpx.get(fresh).status_code == 200
 
 
-@pytest.mark.parametrize("report_type", sorted(REPORT_TYPES))
-def test_every_documented_column_is_served(client, report_type):
-    """All columns of ADS_API.md §4.4 for each type and groupBy, with Amazon's value types."""
-    spec = REPORT_TYPES[report_type]
-    for group in spec["groups"]:
-        columns = sorted((set(spec["base"]) | set(spec["groups"][group])) - {"startDate", "endDate"})
-        rows = fetch_report(client, report_request(*WEEK, report_type, (group,), columns))
-        assert rows, (report_type, group)
-        for row in rows[:200]:
-            assert set(row) == set(columns)
-            assert isinstance(row["impressions"], int) and row["impressions"] > 0
-            assert isinstance(row["clicks"], int) and 0 <= row["clicks"] <= row["impressions"]
-            assert isinstance(row["cost"], float | int) and row["cost"] >= 0
-            for w in (1, 7, 14, 30):
-                assert row[f"purchases{w}d"] <= row["clicks"] or report_type == "spCampaigns" and group != "campaign"
-            assert row["sales7d"] <= row["sales14d"] <= row["sales30d"]
-            assert row["purchases1d"] <= row["purchases7d"] <= row["purchases14d"]
-            if "campaignId" in row:
-                assert isinstance(row["campaignId"], int)
-            if "keywordId" in row:
-                assert isinstance(row["keywordId"], int) and isinstance(row["keywordBid"], float | int)
-        if report_type == "spSearchTerm":
-            assert all(r["clicks"] >= 1 and r["searchTerm"] for r in rows)
+def _names(text: str) -> set[str]:
+    """Column names in the `backtick` spans of a notes phrase; `sales1d/7d/30d` and `ruleId/Name` expand."""
+    names = set()
+    for span in re.findall(r"`([^`]+)`", text):
+        for item in span.split(","):
+            first, *others = item.strip().split("/")
+            names.add(first)
+            names |= {re.sub(r"(\d+[a-z]*|[A-Z][a-z]*)$", "", first) + other for other in others}
+    return names
+
+
+def documented_columns() -> dict[str, dict[str, set[str]]]:
+    """{reportTypeId: {groupBy: columns}} as ADS_API.md §4.4 lists them (groupBy values from §4.3).
+
+    Read literally: spTargeting's "same metric family" is spCampaigns' base without its campaign attribute
+    and time columns (spTargeting lists those itself); spCampaigns' "campaign fields" are the campaign*
+    columns of its campaign groupBy; spSearchTerm's "spTargeting columns" include adKeywordStatus.
+    """
+    notes = load_notes("ADS_API.md")
+    section = notes.split("### 4.4 Columns", 1)[1].split("\n---", 1)[0]
+    group_by = dict(re.findall(r"^\| `(sp\w+)` \| [^|]+ \| `(\w+)`", notes, re.M))
+    out: dict[str, dict[str, set[str]]] = {}
+    bases: dict[str, set[str]] = {}
+    for rtype, line in re.findall(r"^\*\*(sp\w+)\*\* (.*)$", section, re.M):
+        line = re.split(r"\.(?:\s|$)", line)[0]  # the list ends with the first sentence
+        excluded = set(re.findall(r"\(no `?(\w+)`?\)", line))
+        line = re.sub(r"\(no [^)]*\)", "", line)
+        if line.startswith("= "):
+            source = re.match(r"= (sp\w+) columns", line).group(1)
+            columns = set().union(*out[source].values()) | _names(line)
+            out[rtype] = {group_by[rtype]: columns - excluded}
+            continue
+        base_text, *groups = line.split("; + ")
+        base = bases[rtype] = _names(base_text)
+        if "the same metric family" in base_text:
+            base |= bases["spCampaigns"] - {"campaignBiddingStrategy", "date", "startDate", "endDate"} - excluded
+        out[rtype] = {}
+        for text in groups:
+            group, listed = re.match(r"(?:groupBy )?(\w+): (.*)", text).groups()
+            columns = _names(listed)
+            if "the campaign fields" in listed:
+                columns |= {c for c in out[rtype]["campaign"] - base if c.startswith("campaign")}
+            out[rtype][group] = base | columns
+    return out
+
+
+def test_every_documented_column_is_served(client):
+    """Every column ADS_API.md §4.4 documents for each type and groupBy, with Amazon's value types."""
+    documented = documented_columns()
+    assert {"spCampaigns", "spTargeting", "spSearchTerm"} <= set(documented), documented.keys()
+    for report_type, groups in documented.items():
+        for group, all_columns in groups.items():
+            assert len(all_columns) > 20, (report_type, group, all_columns)
+            for time_unit, other in (("DAILY", {"startDate", "endDate"}), ("SUMMARY", {"date"})):
+                columns = sorted(all_columns - other)
+                rows = fetch_report(client, report_request(*WEEK, report_type, (group,), columns, time_unit))
+                assert rows, (report_type, group, time_unit)
+                _check_rows(report_type, group, columns, rows)
+
+
+def _check_rows(report_type: str, group: str, columns: list[str], rows: list[dict]) -> None:
+    for row in rows[:200]:
+        assert set(row) == set(columns)
+        assert isinstance(row["impressions"], int) and row["impressions"] > 0
+        assert isinstance(row["clicks"], int) and 0 <= row["clicks"] <= row["impressions"]
+        assert isinstance(row["cost"], float | int) and row["cost"] >= 0
+        for w in (1, 7, 14, 30):
+            assert row[f"purchases{w}d"] <= row["clicks"] or report_type == "spCampaigns" and group != "campaign"
+        assert row["sales7d"] <= row["sales14d"] <= row["sales30d"]
+        assert row["purchases1d"] <= row["purchases7d"] <= row["purchases14d"]
+        if "campaignId" in row:
+            assert isinstance(row["campaignId"], int)
+        if "keywordId" in row:
+            assert isinstance(row["keywordId"], int) and isinstance(row["keywordBid"], float | int)
+    if report_type == "spSearchTerm":
+        assert all(r["clicks"] >= 1 and r["searchTerm"] for r in rows)
 
 
 SP_CAMPAIGN_GROUPS = [
@@ -179,8 +232,8 @@ def test_sp_campaigns_group_by_combinations(client, group_by):
     """Combined groupBy (ADS_API.md §4.3: combinable) gives one row per entity of the finest grain asked
     for — ad group if adGroup is in it, else campaign; split by placement if campaignPlacement is — and
     the rows add up to the same traffic as the campaign report."""
-    spec = REPORT_TYPES["spCampaigns"]
-    columns = sorted(set(spec["base"]).union(*(spec["groups"][g] for g in group_by)) - {"startDate", "endDate"})
+    documented = documented_columns()["spCampaigns"]
+    columns = sorted(set().union(*(documented[g] for g in group_by)) - {"startDate", "endDate"})
     rows = fetch_report(client, report_request(*WEEK, "spCampaigns", group_by, columns))
     assert rows and all(set(r) == set(columns) for r in rows)
     key = ["date", "adGroupId" if "adGroup" in group_by else "campaignId"]
