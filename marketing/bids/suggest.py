@@ -5,7 +5,7 @@ advertising profile is its own engine call (one currency and one marketplace bid
 supersedes the seller's still-pending bid suggestions and proposes nothing for a target whose approved change
 (or undo) is not sent yet: the newer bid would be based on a bid about to change, and one target would have
 two writes in flight. With the seller's opt-in, small changes are approved by the system and sent straight
-away — never while writes to Amazon are paused.
+away, whichever path started the run — never while writes to Amazon are paused.
 """
 
 from __future__ import annotations
@@ -41,13 +41,12 @@ def enqueue(seller_id: int, trigger: str = "manual"):
 def suggest_job(seller_id: int, trigger: str = "manual") -> str:
     """RQ entry point (queue `default`); also what the post-sync registry runs."""
     run = run_suggestions(seller_id, trigger)
-    if run.auto_approved:
-        apply.enqueue(seller_id)
     return f"{run.suggestions} suggestions: {run.up} up, {run.down} down"
 
 
 def run_suggestions(seller_id: int, trigger: str = "manual") -> SuggestionRun:
-    """Compute and store a run; a failure is recorded on the run and re-raised (the job shows as failed)."""
+    """Compute and store a run, then queue sending what it auto-approved; a failure is recorded on the run and
+    re-raised (the job shows as failed)."""
     run = SuggestionRun(seller_id=seller_id, kind="bid", status="running", trigger=trigger)
     db.session.add(run)
     db.session.commit()
@@ -58,6 +57,8 @@ def run_suggestions(seller_id: int, trigger: str = "manual") -> SuggestionRun:
         run.status, run.error, run.finished_at = "failed", f"{type(exc).__name__}: {exc}"[:2000], now()
         db.session.commit()
         raise
+    if run.auto_approved:
+        apply.enqueue(seller_id)
     return run
 
 

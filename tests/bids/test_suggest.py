@@ -163,6 +163,18 @@ def test_cli_approve_and_apply(runner, db, seller, evidence, make_user):
     assert approvals == {"marketer@example.com"}
 
 
+def test_cli_suggest_sends_what_it_auto_approves(runner, db, queue, seller, evidence):
+    from marketing import settings_registry
+
+    settings_registry.set_value("bid_auto_apply_below", "30", actor=None, seller_id=seller.id)
+    db.session.commit()
+    assert runner.invoke(["bids", "suggest", seller.name]).exit_code == 0
+    queue.work("default")
+    db.session.expire_all()
+    rows = db.session.scalars(select(Suggestion)).all()
+    assert rows and all(s.decided_by == "system" and s.status == "applied" for s in rows)
+
+
 @pytest.mark.parametrize("args, message", [
     (["bids", "suggest", "Nobody"], "no seller with id or name 'Nobody'"),
     (["bids", "approve", "{seller}", "--as", "marketer@example.com"], "give either --all or one or more --id"),
