@@ -87,7 +87,7 @@ class ConnectionEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
     api: Mapped[str] = mapped_column(String(3))
-    kind: Mapped[str] = mapped_column(String(32))  # connected | renewed | disconnected | revoked | expired
+    kind: Mapped[str] = mapped_column(String(32))  # connected | renewed | disconnected | revoked | restored | expired
     method: Mapped[str | None] = mapped_column(String(16))  # oauth | pasted | cli
     at: Mapped[dt.datetime] = mapped_column(default=now)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
