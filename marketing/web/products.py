@@ -10,21 +10,19 @@ what was typed and a message per bad field or line.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketing import audit, settings_registry
-from marketing.clock import today
+from marketing.bids.inputs import PRICE_DAYS, Sold, product_sales
 from marketing.extensions import db
-from marketing.models import AdsProfile, Connection, Product, SalesTrafficAsinDaily, Seller, SpProductAd, SpProductDaily
+from marketing.models import Product, Seller
 from marketing.security import permissions as P
 
 bp = Blueprint("products", __name__)
@@ -34,7 +32,7 @@ _MAX_MONEY = Decimal("1000000000")  # the column is Numeric(14, 4)
 _MAX_ERRORS_SHOWN = 20
 _MAX_IMPORT_LINES = 50_000
 _SOURCES = {"sales_traffic": "Sales & Traffic", "ads": "ad sales"}
-WINDOW_DAYS = 30  # observed prices and sales weights
+WINDOW_DAYS = PRICE_DAYS  # observed prices and sales weights: the same as the bid engine's
 
 
 class BadValue(ValueError):
@@ -94,49 +92,6 @@ class Row:
         return (self.price - self.unit_cost) / self.price
 
 
-class Sold(NamedTuple):
-    profile_id: int
-    asin: str
-    currency: str | None
-    units: int
-    sales: Decimal
-    source: str  # "sales_traffic" | "ads"
-
-
-def product_economics(seller_id: int, day: dt.date | None = None) -> list[Sold]:
-    """Per advertising profile and advertised ASIN: what it sold over the last `WINDOW_DAYS` days before `day`.
-
-    From Sales & Traffic by ASIN (all of its sales in the profile's marketplace) where the seller's Seller
-    Central is connected and the ASIN sold, else from the ads' own attributed sales."""
-    end = (day or today()) - dt.timedelta(days=1)
-    start = end - dt.timedelta(days=WINDOW_DAYS - 1)
-    advertised = db.session.execute(
-        select(SpProductAd.profile_id, SpProductAd.asin).distinct()
-        .where(SpProductAd.seller_id == seller_id, SpProductAd.asin.is_not(None), SpProductAd.state != "ARCHIVED")
-    ).all()
-    profiles = {pid: (currency, market) for pid, currency, market in db.session.execute(
-        select(AdsProfile.profile_id, AdsProfile.currency_code, AdsProfile.marketplace_id)
-        .join(Connection, Connection.id == AdsProfile.connection_id).where(Connection.seller_id == seller_id))}
-    s = SalesTrafficAsinDaily
-    store = {(market, asin): (sales, units) for market, asin, sales, units in db.session.execute(
-        select(s.marketplace_id, s.asin, func.sum(s.ordered_sales), func.sum(s.units_ordered))
-        .where(s.seller_id == seller_id, s.date >= start, s.date <= end).group_by(s.marketplace_id, s.asin))}
-    a = SpProductDaily
-    ads = {(pid, asin): (sales, units) for pid, asin, sales, units in db.session.execute(
-        select(a.profile_id, a.asin, func.sum(a.sales), func.sum(a.units))
-        .where(a.profile_id.in_({pid for pid, _ in advertised}), a.date >= start, a.date <= end)
-        .group_by(a.profile_id, a.asin))}
-    rows = []
-    for pid, asin in advertised:
-        currency, market = profiles.get(pid, (None, None))
-        sales, units = store.get((market, asin), (None, 0))
-        source = "sales_traffic"
-        if not units:
-            (sales, units), source = ads.get((pid, asin), (None, 0)), "ads"
-        rows.append(Sold(pid, asin, currency, int(units or 0), Decimal(sales or 0), source))
-    return rows
-
-
 def rows_for(seller_id: int) -> list[Row]:
     """Every ASIN the seller advertises or has a cost for, with its observed price where one is known.
 
@@ -144,7 +99,7 @@ def rows_for(seller_id: int) -> list[Row]:
     sold the most; its observed price is over the marketplaces of that currency."""
     rows: dict[str, Row] = {}
     parts: dict[str, list[Sold]] = {}
-    for sold in product_economics(seller_id):
+    for sold in product_sales(seller_id):
         parts.setdefault(sold.asin, []).append(sold)
     for asin, part in parts.items():
         best = max(part, key=lambda p: (p.currency is not None, p.sales))

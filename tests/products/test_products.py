@@ -22,6 +22,8 @@ from marketing.models import (
     SpCampaign,
     SpProductAd,
     SpProductDaily,
+    SpTarget,
+    SpTargetDaily,
 )
 
 pytestmark = pytest.mark.sqlite
@@ -214,3 +216,29 @@ def test_a_margin_without_any_known_cost_is_refused(client, seller, marketer):
     assert response.status_code == 400
     assert "No ASIN has both a unit cost and a price" in response.get_data(as_text=True)
     assert "No ASIN has both" in client.get(f"/sellers/{seller.id}/products?margin=10").get_data(as_text=True)
+
+
+def test_the_engine_sees_the_products_price_and_cost_and_caps_a_thin_margin_at_break_even(db, seller):
+    """Shoes sell for 20.00 (observed; no price entered) and cost 17.00: ads may take 15% of a sale, not 30%."""
+    from marketing.bids import inputs
+    from marketing.optimize.bids import suggest_bids
+    from marketing.optimize.settings import BidSettings
+
+    db.session.add(Product(seller_id=seller.id, asin=SHOE, unit_cost=Decimal("17")))
+    db.session.add(SpTarget(profile_id=PROFILE, seller_id=seller.id, target_id=100, kind="keyword", campaign_id=7,
+                            ad_group_id=8, text="trail shoes", match_type="EXACT", state="ENABLED",
+                            bid=Decimal("0.50")))
+    for days_ago in range(4, 14):  # 100 clicks, 10 orders of 20.00, 30.00 spent: ACoS 15% at 0.30 a click
+        db.session.add(SpTargetDaily(
+            profile_id=PROFILE, date=TODAY - dt.timedelta(days=days_ago), target_id=100, campaign_id=7,
+            ad_group_id=8, impressions=1000, clicks=10, cost=Decimal("3.00"), orders=1, units=1,
+            sales=Decimal("20.00")))
+    db.session.commit()
+    frame = inputs.load(seller.id, 30)
+    target = frame.set_index("target_id").loc[100]
+    assert (target["price"], target["unit_cost"]) == (20.0, 17.0)
+
+    suggestion = suggest_bids(frame, BidSettings(target_acos=0.30), today=TODAY).set_index("target_id").loc[100]
+    assert suggestion["break_even_acos"] == pytest.approx(0.15)
+    assert suggestion["direction"] == "down" and suggestion["reason"] == "LOWER_UNPROFITABLE"
+    assert "15% margin before ads" in suggestion["explanation"]
