@@ -242,3 +242,28 @@ def test_the_engine_sees_the_products_price_and_cost_and_caps_a_thin_margin_at_b
     assert suggestion["break_even_acos"] == pytest.approx(0.15)
     assert suggestion["direction"] == "down" and suggestion["reason"] == "LOWER_UNPROFITABLE"
     assert "15% margin before ads" in suggestion["explanation"]
+
+
+def test_an_ad_group_of_several_asins_gets_sales_weighted_economics_and_a_cost_only_if_all_are_known(db, seller):
+    from marketing.bids import inputs
+
+    db.session.add_all([
+        SpProductAd(profile_id=PROFILE, seller_id=seller.id, ad_id=83, campaign_id=7, ad_group_id=8, asin=SOCK,
+                    state="ENABLED"),
+        SpTarget(profile_id=PROFILE, seller_id=seller.id, target_id=100, kind="keyword", campaign_id=7,
+                 ad_group_id=8, text="trail shoes", match_type="EXACT", state="ENABLED", bid=Decimal("0.50")),
+        Product(seller_id=seller.id, asin=SHOE, unit_cost=Decimal("6"), currency_code="USD"),
+    ])
+    db.session.commit()
+
+    def economics():
+        return tuple(inputs.load(seller.id, 30).set_index("target_id").loc[100, ["price", "unit_cost"]])
+
+    price, cost = economics()  # shoes 20.00 on 200.00 of sales, socks 5.00 on 100.00
+    assert price == pytest.approx(15.0) and cost != cost  # NaN: the socks' cost is unknown
+    db.session.add(Product(seller_id=seller.id, asin=SOCK, unit_cost=Decimal("1"), currency_code="EUR"))
+    db.session.commit()
+    assert economics()[1] != economics()[1]  # a cost in another currency is not used
+    db.session.get(Product, (seller.id, SOCK)).currency_code = "USD"
+    db.session.commit()
+    assert economics() == pytest.approx((15.0, (6 * 200 + 1 * 100) / 300))
