@@ -137,12 +137,14 @@ def _step_above_band(value: object, seller_id: int | None) -> None:
 # be run more cautiously than the rest.
 define(Definition(
     "bid_min", "Minimum bid", "money", None,
-    "No suggestion goes below this (profile currency). Empty: the marketplace's minimum.",
+    "No suggestion goes below this (each profile's currency; a marketplace whose legal range excludes it "
+    "uses its own minimum). Empty: the marketplace's minimum.",
     Decimal("0.02"), Decimal("100000"), seller_scoped=True, check=_bid_below_max,
 ))
 define(Definition(
     "bid_max", "Maximum bid", "money", None,
-    "No suggestion goes above this (profile currency). Empty: the marketplace's maximum.",
+    "No suggestion goes above this (each profile's currency; a marketplace whose legal range excludes it "
+    "uses its own maximum). Empty: the marketplace's maximum.",
     Decimal("0.02"), Decimal("100000"), seller_scoped=True, check=_bid_above_min,
 ))
 define(Definition(

@@ -113,14 +113,18 @@ def engine_settings(guard: rules.Guardrails, market, evidence: dict) -> BidSetti
     """The seller's settings in the engine's terms (fractions, the profile marketplace's bid range); `evidence`
     is `thresholds(seller_id)`."""
     extra = {}
+    low, high = guard.min_bid, guard.max_bid
     if market is not None:
         extra = {"marketplace_min_bid": market.min_bid, "marketplace_max_bid": market.max_bid,
                  "bid_increment": rules.tick(market),
                  "currency_symbol": _SYMBOLS.get(market.currency, f"{market.currency} ")}
+        # One amount for every profile, each in its own currency: where it falls outside a marketplace's legal
+        # range (0.10 in yen) that marketplace's own limit applies, instead of failing the seller's whole run.
+        low, high = (v if v is not None and market.min_bid <= v <= market.max_bid else None for v in (low, high))
     return BidSettings(
         target_acos=guard.target_acos / 100, lookback_days=guard.lookback_days,
         exclude_recent_days=inputs.ATTRIBUTION_LAG_DAYS, dead_band=guard.dead_band / 100,
-        max_step=guard.step_cap / 100, min_bid=guard.min_bid, max_bid=guard.max_bid,
+        max_step=guard.step_cap / 100, min_bid=low, max_bid=high,
         cooldown_days=guard.cooldown_days, **evidence, **extra,
     )
 

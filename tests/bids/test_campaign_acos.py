@@ -170,3 +170,18 @@ def test_bad_thresholds_are_refused(client, db, marketer, seller, form, message)
     answer = client.post(f"/sellers/{seller.id}/suggestions/settings", data=form)
     assert answer.status_code == 400 and message in unescape(answer.get_data(as_text=True))
     assert settings_registry.get("bid_confidence", seller.id) == Decimal("95")
+
+
+def test_a_seller_bid_limit_outside_a_marketplaces_range_falls_back_to_its_own(app, db):
+    """0.10 is a fine floor in dollars but below Japan's legal minimum of ¥2: the JP profile uses ¥2 rather than
+    failing the seller's whole run; the US profile keeps 0.10."""
+    from marketing.amazon.hosts import marketplace
+
+    guard = rules.Guardrails(target_acos=Decimal(30), min_bid=Decimal("0.10"), max_bid=Decimal("500"),
+                             dead_band=Decimal(5), step_cap=Decimal(25), cooldown_days=3, lookback_days=30,
+                             auto_apply_below=None)
+    evidence = {"min_clicks_for_no_order_cut": 10, "confidence": 0.95, "visibility_impressions": 100}
+    us = suggest.engine_settings(guard, marketplace("ATVPDKIKX0DER"), evidence)
+    jp = suggest.engine_settings(guard, marketplace("A1VC38T7YXB528"), evidence)
+    assert (us.min_bid, us.max_bid) == (0.10, 500.0)
+    assert jp.min_bid is None and jp.max_bid == 500.0 and jp.floor == 2.0
