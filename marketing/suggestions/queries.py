@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from rq.job import JobStatus
 from sqlalchemy import func, select
 
+from marketing import jobs
+from marketing.bids import apply
 from marketing.extensions import db
 from marketing.models import SpCampaign, Suggestion, SuggestionRun
-from marketing.suggestions.lifecycle import PENDING
+from marketing.suggestions.lifecycle import APPLIED, APPROVED, FAILED, PENDING, STALE, UNDOING, UNDONE
 
 SORTS = {
     "change": lambda s: -abs(s.change_pct or 0),
@@ -76,10 +79,26 @@ def latest_run(seller_id: int, kind: str) -> SuggestionRun | None:
                              .order_by(SuggestionRun.id.desc()).limit(1))
 
 
-def pending_suggestions_by_target(seller_id: int, profile_id: int, campaign_id: int) -> dict[int, Suggestion]:
-    """Pending bid suggestions of one campaign by target (keyword or target) id, for the campaign page."""
-    rows = db.session.scalars(select(Suggestion).where(
-        Suggestion.seller_id == seller_id, Suggestion.kind == "bid", Suggestion.status == PENDING,
-        Suggestion.profile_id == profile_id, Suggestion.campaign_id == campaign_id,
-    ).order_by(Suggestion.id))
-    return {s.entity_id: s for s in rows}
+# What the campaign page shows per target: rejected and superseded suggestions are decisions already made or
+# replaced, so a target's row falls back to the newest one that still says something about its bid.
+SHOWN_INLINE = (PENDING, APPROVED, APPLIED, FAILED, STALE, UNDOING, UNDONE)
+
+
+def latest_suggestions_by_target(seller_id: int, profile_id: int, campaign_id: int) -> dict[int, Suggestion]:
+    """Each target's (keyword's) newest bid suggestion of one campaign in a state worth showing, by target id:
+    the campaign page shows it inline, from "pending" to "applied" or why it was not."""
+    scope = (Suggestion.seller_id == seller_id, Suggestion.kind == "bid", Suggestion.profile_id == profile_id,
+             Suggestion.campaign_id == campaign_id, Suggestion.status.in_(SHOWN_INLINE))
+    newest = select(func.max(Suggestion.id)).where(*scope).group_by(Suggestion.entity_id)
+    return {s.entity_id: s for s in db.session.scalars(select(Suggestion).where(Suggestion.id.in_(newest)))}
+
+
+_UNDER_WAY = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
+def apply_queued(seller_id: int) -> bool:
+    """Whether the seller's "send approved bids" job is waiting, running or due to retry: its approved rows are
+    on their way to Amazon rather than waiting for someone to send them."""
+    job = jobs.queue("default").fetch_job(apply.job_id(seller_id))
+    return job is not None and job.get_status(refresh=False) in _UNDER_WAY
+

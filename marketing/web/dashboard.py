@@ -16,13 +16,15 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 
 from marketing import audit, charts, settings_registry
+from marketing.bids import rules
 from marketing.clock import today, today_in
 from marketing.dashboard import periods, queries
 from marketing.dashboard.metrics import Comparison, Metrics
 from marketing.extensions import db
 from marketing.models import AdsProfile, CampaignTargetAcos, Seller
 from marketing.security import permissions as P
-from marketing.suggestions.queries import pending_suggestions_by_target
+from marketing.suggestions import lifecycle
+from marketing.suggestions import queries as suggestion_queries
 from marketing.web import MAX_AMAZON_ID, MAX_PAGE, parse_id
 
 bp = Blueprint("dashboard", __name__)
@@ -271,11 +273,16 @@ def _campaign_page(seller: Seller, chosen: AdsProfile, profiles: list[AdsProfile
     acos = {"own": own is not None, "seller": _percent(Decimal(settings_registry.get("target_acos", seller.id))),
             "value": _percent(own.target_acos) if own is not None else None}
     acos["typed"] = typed if typed is not None else (acos["value"] or "")
+    suggestions = suggestion_queries.latest_suggestions_by_target(seller.id, chosen.profile_id, campaign_id)
+    in_flight = any(s.status in lifecycle.IN_FLIGHT for s in suggestions.values())
     return render_template(
         "dashboard/campaign.html", seller=seller, profile=chosen, profiles=profiles, campaign=info, period=when,
         period_message=message, presets=periods.PRESETS, targets=queries.targets(chosen.profile_id, campaign_id,
                                                                                  when, asked),
-        targets_listing=asked, pending=pending_suggestions_by_target(seller.id, chosen.profile_id, campaign_id),
+        targets_listing=asked, suggestions=suggestions,
+        pending=sum(s.status == lifecycle.PENDING for s in suggestions.values()),
+        sending=in_flight and suggestion_queries.apply_queued(seller.id),
+        paused=in_flight and rules.writes_paused(seller.id),
         can_act=P.can(current_user, P.ACT_ON_SUGGESTIONS, seller),
         can_configure=P.can(current_user, P.SELLER_SETTINGS, seller), acos=acos,
         ad_groups=queries.ad_groups(chosen.profile_id, campaign_id, when),

@@ -111,9 +111,23 @@ def decide(seller_id: int):
     message = f"{done} suggestion{'s' if done != 1 else ''} {verb}."
     if already:
         message += f" {already} already were."
+    if action == "approve" and request.form.get("send") == "1" and (done or already):
+        return _send_now(seller, message)
     if action == "approve" and done:
         message += " Send them to Amazon with “Send approved bids”."
     flash(message, "success")
+    return _back(seller)
+
+
+def _send_now(seller: Seller, message: str):
+    """An approval made where the marketer looks at one keyword (the campaign page, `send=1`) goes to Amazon
+    at once, as "Send approved bids" would send it: nobody expects a second step there. Paused writes win."""
+    paused = rules.writes_paused(seller.id)
+    if paused:
+        flash(f"{message} Not sent: {paused[0].lower()}{paused[1:]}", "error")
+    else:
+        apply.enqueue(seller.id)
+        flash(f"{message} Sending to Amazon; the row shows the outcome when it is done.", "success")
     return _back(seller)
 
 

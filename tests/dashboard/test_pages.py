@@ -189,6 +189,10 @@ def test_plotly_bundle_is_served_from_the_package_with_a_long_cache(client):
     assert client.get("/static/js/charts.js").status_code == 200
 
 
+def _row(html: str, text: str) -> str:
+    return re.search(rf"{re.escape(text)}</a>.*?</tr>", html, re.S).group(0)
+
+
 def test_campaign_page_offers_pending_suggestions_inline(client, make_user, login, shop, seed, db):
     from marketing.models import Suggestion
 
@@ -197,21 +201,122 @@ def test_campaign_page_offers_pending_suggestions_inline(client, make_user, logi
     make_user("marketer@example.com", role="marketer", sellers=[shop])
     url = f"/sellers/{shop.id}/campaigns/1001?profile=111"
     login("viewer@example.com")
-    html = client.get(url).get_data(as_text=True)
-    row = re.search(r"tent 4 person</a>.*?</tr>", html, re.S).group(0)
+    row = _row(client.get(url).get_data(as_text=True), "tent 4 person")
     assert "→ 1.30 USD" in row and "Approve" not in row  # viewers see it, cannot act
     client.post("/logout")
     login("marketer@example.com")
     html = client.get(url).get_data(as_text=True)
     assert "1 pending bid suggestion" in html
-    assert 'value="approve"' in re.search(r"tent 4 person</a>.*?</tr>", html, re.S).group(0)
+    row = _row(html, "tent 4 person")
+    assert 'value="approve"' in row and '<input type="hidden" name="send" value="1">' in row
     overview = client.get("/").get_data(as_text=True)
     assert f'href="/sellers/{shop.id}/suggestions">1</a>' in overview
     response = client.post(f"/sellers/{shop.id}/suggestions/decide",
                            data={"ids": suggestion.id, "action": "approve", "back": url})
     assert response.status_code == 303 and response.location == url
     assert db.session.get(Suggestion, suggestion.id).status == "approved"
-    assert "→ 1.30 USD" not in client.get(url).get_data(as_text=True)
+    html = client.get(url).get_data(as_text=True)
+    assert "pending bid suggestion" not in html
+    row = _row(html, "tent 4 person")
+    assert "approved 1.10 USD → 1.30 USD — waiting to be sent" in row and 'value="approve"' not in row
+    assert "Send this seller's approved bids" in row
+
+
+@pytest.fixture
+def states(shop, seed, db):
+    """Set a seeded suggestion's lifecycle fields the way the apply job leaves them."""
+    def make(target_id, status, **fields):
+        suggestion = seed.suggestion(shop, 111, 1001, target_id, "1.10", "1.30")
+        suggestion.status = status
+        for key, value in fields.items():
+            setattr(suggestion, key, value)
+        db.session.commit()
+        return suggestion
+
+    return make
+
+
+def test_campaign_rows_show_the_latest_suggestions_state(client, make_user, login, shop, states):
+    from decimal import Decimal
+
+    from marketing.bids import apply
+
+    make_user("marketer@example.com", role="marketer", sellers=[shop])
+    login("marketer@example.com")
+    url = f"/sellers/{shop.id}/campaigns/1001?profile=111"
+    applied_at = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC)
+    states(9001, "applied", previous_value=Decimal("1.10"), approved_value=Decimal("1.30"), applied_at=applied_at)
+    states(9001, "rejected")  # a rejected newer one leaves the applied change on show
+    states(9002, "stale", error_message="The bid on Amazon is now 0.90, not 1.10 as when this was suggested.")
+    row = _row(client.get(url).get_data(as_text=True), "tent 4 person")
+    assert "applied 1.10 USD → 1.30 USD on 2026-03-14 09:30 UTC" in row and "<form" not in row
+    row = _row(client.get(url).get_data(as_text=True), "camping tent")
+    assert "stale" in row and "The bid on Amazon is now 0.90" in row and "<form" not in row
+
+    states(9001, "pending")  # a newer suggestion takes the row over
+    states(9002, "failed", error_message="Amazon: bid above the maximum")
+    html = client.get(url).get_data(as_text=True)
+    assert "→ 1.30 USD" in _row(html, "tent 4 person") and "applied" not in _row(html, "tent 4 person")
+    row = _row(html, "camping tent")
+    assert "failed" in row and "Amazon: bid above the maximum" in row and "Try again" in row
+
+    states(9002, "approved")
+    row = _row(client.get(url).get_data(as_text=True), "camping tent")
+    assert "waiting to be sent" in row and "data-sending" not in row and "approved bids</button>" in row
+    apply.enqueue(shop.id)  # no worker here: the job waits in the queue
+    row = _row(client.get(url).get_data(as_text=True), "camping tent")
+    assert "approved 1.10 USD → 1.30 USD — sending to Amazon" in row and "data-sending" in row
+    assert "<form" not in row
+
+
+def test_inline_approval_is_sent_at_once_unless_writes_are_paused(client, make_user, login, shop, seed, db):
+    from marketing import jobs, settings_registry
+    from marketing.bids import apply
+    from marketing.models import Suggestion
+
+    first = seed.suggestion(shop, 111, 1001, 9001, "1.10", "1.30", label="tent 4 person")
+    second = seed.suggestion(shop, 111, 1001, 9002, "0.75", "0.60", label="camping tent")
+    make_user("viewer@example.com", role="viewer", sellers=[shop])
+    make_user("marketer@example.com", role="marketer", sellers=[shop])
+    url = f"/sellers/{shop.id}/campaigns/1001?profile=111"
+    form = {"ids": first.id, "action": "approve", "back": url, "send": "1"}
+    login("viewer@example.com")
+    assert client.post(f"/sellers/{shop.id}/suggestions/decide", data=form).status_code == 403
+    client.post("/logout")
+    login("marketer@example.com")
+
+    settings_registry.set_value("writes_paused", "yes", actor=None, seller_id=shop.id)
+    db.session.commit()
+    html = client.post(f"/sellers/{shop.id}/suggestions/decide", data=form, follow_redirects=True).get_data(
+        as_text=True)
+    assert "1 suggestion approved. Not sent: writes to Amazon are paused for this seller" in html
+    assert jobs.queue("default").fetch_job(apply.job_id(shop.id)) is None
+    row = _row(html, "tent 4 person")
+    assert "waiting to be sent" in row and "Writes to Amazon are paused for this seller" in row
+    assert re.search(r"<button[^>]*disabled>Send this seller", row)
+
+    settings_registry.set_value("writes_paused", "no", actor=None, seller_id=shop.id)
+    db.session.commit()
+    form["ids"] = second.id
+    html = client.post(f"/sellers/{shop.id}/suggestions/decide", data=form, follow_redirects=True).get_data(
+        as_text=True)
+    assert "1 suggestion approved. Sending to Amazon; the row shows the outcome when it is done." in html
+    assert jobs.queue("default").fetch_job(apply.job_id(shop.id)).get_status() == "queued"
+    assert "sending to Amazon" in _row(html, "tent 4 person") and "sending to Amazon" in _row(html, "camping tent")
+    assert {db.session.get(Suggestion, s.id).status for s in (first, second)} == {"approved"}
+
+
+def test_batch_approval_on_the_suggestions_page_still_waits_for_send(client, make_user, login, shop, seed):
+    from marketing import jobs
+    from marketing.bids import apply
+
+    suggestion = seed.suggestion(shop, 111, 1001, 9001, "1.10", "1.30", label="tent 4 person")
+    make_user("marketer@example.com", role="marketer", sellers=[shop])
+    login("marketer@example.com")
+    html = client.post(f"/sellers/{shop.id}/suggestions/decide", data={"ids": suggestion.id, "action": "approve"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Send them to Amazon with “Send approved bids”." in html
+    assert jobs.queue("default").fetch_job(apply.job_id(shop.id)) is None
 
 
 def test_real_amazon_ids_are_64_bit(client, admin, make_seller, seed):
