@@ -66,9 +66,10 @@ def _record_expiry(connection: Connection) -> None:
 
 
 def _revocation(connection: Connection, revoked_at: dt.datetime) -> str:
-    """Names one revocation in notice keys. Epoch seconds, not isoformat(): the database may hand the timestamp
-    back in another time zone."""
-    return f"{connection.id}-{int(revoked_at.timestamp())}"
+    """Names one revocation in notice keys. Epoch microseconds, not isoformat(): the database may hand the
+    timestamp back in another time zone; not seconds: a revocation, a restore and a new revocation can fall
+    within one second."""
+    return f"{connection.id}-{round(revoked_at.timestamp() * 1_000_000)}"
 
 
 def _recipients(connection: Connection) -> list[User]:
