@@ -7,7 +7,7 @@ Every call needs the header `X-Sandbox-Key: <admin key>` (printed at start-up); 
   (never back). Recent days' attributed sales grow as it moves — that is how restatement happens.
 * `GET /_sandbox/faults`: the active faults.
 * `POST /_sandbox/faults` with `{"kind", "rate", "path_prefix", "status", "retry_after", "seconds",
-  "count"}`: add a fault (kinds: see `faults.py`). `DELETE /_sandbox/faults` clears them all.
+  "count", "field"}`: add a fault (kinds: see `faults.py`). `DELETE /_sandbox/faults` clears them all.
 * `POST /_sandbox/tokens/revoke` with `{"refresh_token"}`: that token now gets `invalid_grant`.
 * `POST /_sandbox/tokens/unrevoke` with `{"refresh_token"}`: a revoked token works again, as after a
   spurious `invalid_grant` from Amazon.

@@ -7,6 +7,8 @@ belongs to (LWA, profiles, SP v3, reporting v3, SP-API, S3):
 * ``throttle`` — 429, with ``Retry-After: <retry_after>`` when given (S3 answers 503 SlowDown)
 * ``error`` — ``status`` 500 (default) or 503 from the service, 502 or 504 from Amazon's gateways
 * ``latency`` — sleep ``seconds`` before answering normally
+* ``stall`` — (S3 downloads) send the first half of the file, then pause ``seconds`` before the rest: the
+  client is mid-read, e.g. for killing a worker half-way through an ingest
 
 Report-level kinds are decided when a report is created (scope them with "/reporting" or "/reports"):
 
@@ -14,6 +16,11 @@ Report-level kinds are decided when a report is created (scope them with "/repor
 * ``report_pending`` — stays PENDING / IN_QUEUE forever
 * ``truncated_gzip`` — the downloaded file is cut in half
 * ``invalid_json`` — the file is valid gzip of invalid JSON
+* ``extra_column`` — every row carries a column nobody requested, ``field`` (default "newAmazonMetric"), as
+  when Amazon adds columns over time
+* ``drop_field`` — the middle row lacks ``field`` (default "cost")
+
+The last two rewrite Ads reports' rows only, so they must be scoped to "/reporting".
 """
 
 from __future__ import annotations
@@ -24,14 +31,19 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from http import HTTPStatus
 
+import msgspec
 from flask import Response, jsonify
 
 from .accounts import derive_int
 
 REQUEST_KINDS = ("throttle", "error", "latency")
-REPORT_KINDS = ("report_fail", "report_pending", "truncated_gzip", "invalid_json")
+STREAM_KINDS = ("stall",)
+ROW_KINDS = ("extra_column", "drop_field")
+REPORT_KINDS = ("report_fail", "report_pending", "truncated_gzip", "invalid_json", *ROW_KINDS)
+ROW_FIELD = {"extra_column": "newAmazonMetric", "drop_field": "cost"}
 SERVER_ERRORS = (500, 502, 503, 504)
 
 
@@ -45,6 +57,7 @@ class Fault:
     retry_after: int | None = None
     seconds: float = 1.0
     count: int | None = None  # remaining firings; None = unlimited
+    field: str | None = None  # the column a row-level kind adds or drops
 
 
 class Faults:
@@ -56,25 +69,30 @@ class Faults:
 
     def add(self, spec: dict) -> Fault:
         kind = spec.get("kind")
-        if kind not in REQUEST_KINDS + REPORT_KINDS:
-            raise ValueError(f"kind must be one of {REQUEST_KINDS + REPORT_KINDS}")
+        kinds = REQUEST_KINDS + STREAM_KINDS + REPORT_KINDS
+        if kind not in kinds:
+            raise ValueError(f"kind must be one of {kinds}")
         rate = float(spec.get("rate", 1.0))
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be between 0 and 1")
         status = int(spec.get("status", 500))
         if kind == "error" and status not in SERVER_ERRORS:
             raise ValueError(f"status must be one of {SERVER_ERRORS}")
+        path_prefix = str(spec.get("path_prefix") or "/")
+        if kind in ROW_KINDS and not path_prefix.startswith("/reporting"):
+            raise ValueError(f"{kind} rewrites Ads report rows: scope it with path_prefix '/reporting'")
         retry_after = spec.get("retry_after")
         count = spec.get("count")
         fault = Fault(
             id=next(self._ids),
             kind=kind,
             rate=rate,
-            path_prefix=str(spec.get("path_prefix") or "/"),
+            path_prefix=path_prefix,
             status=status,
             retry_after=None if retry_after is None else int(retry_after),
             seconds=float(spec.get("seconds", 1.0)),
             count=None if count is None else int(count),
+            field=str(spec.get("field") or ROW_FIELD.get(kind, "")) or None,
         )
         with self._lock:
             self._faults.append(fault)
@@ -112,8 +130,27 @@ class Faults:
             return resp
         return None
 
+    def stall(self, path: str) -> float | None:
+        """Seconds to pause half-way through this download's body, if a stall fault fires."""
+        return max((f.seconds for f in self._fire(STREAM_KINDS, path)), default=None)
+
+    def report_faults(self, path: str) -> list[Fault]:
+        return self._fire(REPORT_KINDS, path)
+
     def report_flags(self, path: str) -> set[str]:
-        return {f.kind for f in self._fire(REPORT_KINDS, path)}
+        return {f.kind for f in self.report_faults(path)}
+
+
+def alter_rows(data: bytes, faults: list[Fault]) -> bytes:
+    """Apply row-level faults to a report's JSON array; money stays the exact text it was."""
+    rows = msgspec.json.Decoder(float_hook=Decimal).decode(data)
+    for fault in faults:
+        if fault.kind == "extra_column":
+            for row in rows:
+                row[fault.field] = {"value": 1.5, "note": "a column this product never requested"}
+        elif fault.kind == "drop_field" and rows:
+            rows[len(rows) // 2].pop(fault.field, None)
+    return msgspec.json.Encoder(decimal_format="number").encode(rows)
 
 
 def family(path: str) -> str:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request
 
-from . import report_columns, report_rows
+from . import faults, report_columns, report_rows
 from .adsauth import authenticate, error, media_type_ok
 from .state import Sandbox, current
 
@@ -55,6 +55,7 @@ def create():
         for other in sb.ads_reports.values():
             if other["fingerprint"] == fingerprint and _status(sb, other) in ("PENDING", "PROCESSING"):
                 return error("reporting", 425, "425", f"The Request is a duplicate of : {other['reportId']}")
+        fired = sb.faults.report_faults(request.path)
         report = {
             "reportId": str(uuid.uuid4()),
             "profileId": profile.profile_id,
@@ -62,7 +63,8 @@ def create():
             "fingerprint": fingerprint,
             "created": sb.now(),
             "today": sb.market.today_ordinal,
-            "flags": sb.faults.report_flags(request.path),
+            "flags": {f.kind for f in fired},
+            "row_faults": [f for f in fired if f.kind in faults.ROW_KINDS],
             "done": threading.Event(),
             "blob": None,
             "failure": None,
@@ -78,6 +80,8 @@ def _generate(sb: Sandbox, report: dict) -> None:
     try:
         book = sb.market.book(report["profileId"])
         data = report_rows.build(book, report["request"], report["today"], report["today"])
+        if report["row_faults"]:
+            data = faults.alter_rows(data, report["row_faults"])
         if "invalid_json" in report["flags"]:
             data = data[: max(1, len(data) // 2)] + b',"'
         blob = gzip.compress(data, compresslevel=1, mtime=0)

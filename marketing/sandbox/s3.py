@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, request
@@ -56,6 +57,18 @@ def download(bucket: str, key: str):
     blob = sb.blobs.get(bucket, key)
     if blob is None:
         return _xml_error(404, "NoSuchKey", "The specified key does not exist.", Key=key)
-    resp = Response(blob.data, mimetype="application/octet-stream")
+    pause = sb.faults.stall(request.path)
+    if pause is None:
+        resp = Response(blob.data, mimetype="application/octet-stream")
+    else:
+        resp = Response(_stalled(blob.data, pause), mimetype="application/octet-stream")
+        resp.headers["Content-Length"] = str(len(blob.data))
     resp.headers["x-amz-server-side-encryption"] = "AES256"
     return resp
+
+
+def _stalled(data: bytes, pause: float):
+    half = len(data) // 2
+    yield data[:half]
+    time.sleep(pause)
+    yield data[half:]

@@ -57,7 +57,7 @@ class Admin:
         return date.fromisoformat(self._call("POST", "/clock", json={"date": day.isoformat()})["today"])
 
     def fault(self, kind: str, rate: float = 1.0, path_prefix: str = "/", **options) -> dict:
-        """Add a fault; options: status, retry_after, seconds, count (see `faults.py`)."""
+        """Add a fault; options: status, retry_after, seconds, count, field (see `faults.py`)."""
         return self._call("POST", "/faults", json={"kind": kind, "rate": rate, "path_prefix": path_prefix, **options})
 
     def faults(self) -> list[dict]:

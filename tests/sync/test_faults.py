@@ -114,6 +114,26 @@ def test_an_unreadable_file_stores_nothing(app, sbx, seller, kind, words):
     assert "unreadable" in failed["error"] and words in failed["error"]
 
 
+def test_a_column_nobody_requested_is_ignored(app, sbx, seller):
+    """Amazon adds columns over time: every row carrying one changes nothing, totals stay exact."""
+    seller_id = seller.id
+    sbx.admin.fault("extra_column", path_prefix="/reporting")
+    result = sync(seller, days=2)
+    assert result["status"] == "succeeded", result["error"]
+    seller, last = db.session.get(Seller, seller_id), runs.latest_run(seller_id)
+    (pid,) = [p.profile_id for p in runs.managed_profiles(seller)]
+    served = sandbox_rows(seller, pid, "spTargeting", last.start_date, last.end_date)
+    assert served and all("newAmazonMetric" in row for row in served)  # the fault was live
+    sbx.admin.clear_faults()
+    assert_whole(seller_id)
+
+
+def test_a_row_missing_a_required_field_fails_the_run_naming_report_and_field(app, sbx, seller):
+    failed = fail_then_recover(sbx, seller, "drop_field", field="cost", count=1)
+    assert "report for profile" in failed["error"] and "field 'cost': missing" in failed["error"], failed["error"]
+    assert "nothing from it was stored" in failed["error"]
+
+
 def cleanup(app) -> None:
     set_today(None)
     with app.app_context():
