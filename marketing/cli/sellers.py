@@ -92,6 +92,11 @@ def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, 
     if api == "ads":
         managed = [str(p.profile_id) for p in connection.profiles if p.managed]
         click.echo(f"connected {seller.name} ads; managing profiles {', '.join(managed) or 'none'}")
+        from marketing.sync import runs
+
+        run = runs.start_backfill(seller.id)  # as after connecting on the page: history without anyone waiting
+        if run is not None:
+            click.echo(f"sync run {run.id} queued: {run.start_date} to {run.end_date}", err=True)
     else:
         click.echo(f"connected {seller.name} sp; expires {connection.expires_at.date().isoformat()}")
 

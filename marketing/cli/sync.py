@@ -43,19 +43,23 @@ def work_until_done(run_id: int, on_progress=lambda progress: None, poll: float 
 
 
 class _Reporter:
-    """One progress line on stderr: rewritten in place on a terminal, printed on change otherwise."""
+    """A progress bar on stderr: redrawn in place on a terminal, a line per change otherwise."""
+
+    WIDTH = 24
 
     def __init__(self):
         self.last = None
         self.tty = sys.stderr.isatty()
 
     def __call__(self, p: dict) -> None:
-        line = (f"run {p['id']} {p['status']}: {p['reports_done']}/{p['reports_total']} reports, "
-                f"{p['reports_waiting']} waiting for Amazon, {p['rows']} rows")
+        filled = self.WIDTH * p["reports_done"] // max(1, p["reports_total"])
+        line = (f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] run {p['id']} {p['status']}: "
+                f"{p['reports_done']}/{p['reports_total']} reports, {p['reports_waiting']} waiting for Amazon, "
+                f"{p['rows']} rows")
         if line == self.last:
             return
         self.last = line
-        click.echo(("\r" + line.ljust(79)) if self.tty else line, err=True, nl=not self.tty)
+        click.echo(("\r" + line.ljust(100)) if self.tty else line, err=True, nl=not self.tty)
 
     def close(self) -> None:
         if self.tty and self.last:

@@ -73,9 +73,10 @@ def _expire_stale(seller_id: int) -> None:
 
 
 def _synced_profiles(profile_ids: list[int]) -> set[int]:
-    """Profiles that already have performance history from an earlier run (so they need no back-fill)."""
-    return set(db.session.scalars(select(SyncReport.profile_id).distinct().where(
-        SyncReport.profile_id.in_(profile_ids), SyncReport.status == "ingested",
+    """Profiles with a complete history from an earlier run (so they need no back-fill). Only a run that
+    succeeded counts: a back-fill that failed half-way must be asked for again, or its older days stay holes."""
+    return set(db.session.scalars(select(SyncReport.profile_id).distinct().join(SyncRun).where(
+        SyncReport.profile_id.in_(profile_ids), SyncReport.status == "ingested", SyncRun.status == "succeeded",
         SyncReport.report_type.in_(plan.ADS_REPORT_TYPES))))
 
 
@@ -145,13 +146,18 @@ def start_backfill(seller_id: int) -> SyncRun | None:
 def nightly() -> list[int]:
     """Periodic: start the nightly run of every seller with a working Ads connection; returns the run ids."""
     started = []
-    for seller in db.session.scalars(select(Seller).order_by(Seller.id)).all():
+    for seller_id in db.session.scalars(select(Seller.id).order_by(Seller.id)).all():
+        seller = db.session.get(Seller, seller_id)
         if not managed_profiles(seller):
             continue
         try:
-            run, new = start_run(seller.id, "nightly")
+            run, new = start_run(seller_id, "nightly")
         except SyncRefused as exc:
             log.info("no nightly sync for %s: %s", seller.name, exc)
+            continue
+        except Exception:  # one seller's trouble never keeps the others from their nightly run
+            db.session.rollback()
+            log.exception("the nightly sync of seller %s could not start", seller_id)
             continue
         if new:
             started.append(run.id)
@@ -163,7 +169,14 @@ def resume_all() -> int:
     from marketing.sync import jobs
 
     ids = db.session.scalars(select(SyncRun.id).where(SyncRun.status.in_(ACTIVE))).all()
-    return sum(jobs.resume_run(run_id) for run_id in ids)
+    enqueued = 0
+    for run_id in ids:
+        try:
+            enqueued += jobs.resume_run(run_id)
+        except Exception:  # one run's trouble never keeps the others from resuming
+            db.session.rollback()
+            log.exception("sync run %s could not be resumed", run_id)
+    return enqueued
 
 
 def progress(run: SyncRun) -> dict:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketing.models import AdsProfile, AuditEvent, Connection, ConnectionEvent, Seller
+from marketing.sync import runs
 from tests.connections.conftest import amazon_config
 
 pytestmark = pytest.mark.sqlite
@@ -41,11 +42,14 @@ def test_connect_ads_manages_every_seller_profile_by_default(runner, seller_like
                             "--refresh-token-file", token_file(sbx.sellers[0].ads_refresh_token)])
     assert result.exit_code == 0, result.output
     own = sorted(str(p["profileId"]) for p in sbx.sellers[0].profiles if p["accountInfo"]["type"] != "agency")
-    head, _, managed = result.output.strip().partition(" managing profiles ")
+    head, _, managed = result.stdout.strip().partition(" managing profiles ")
     assert head == f"connected {seller.name} ads;" and sorted(managed.split(", ")) == own
     event = db.session.scalar(select(ConnectionEvent))
     assert (event.kind, event.method, event.actor_email) == ("connected", "cli", None)
     assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "connection.connected"))
+    # as after connecting on the page, the history is back-filled without anyone waiting
+    run = runs.latest_run(seller.id)
+    assert run is not None and run.kind == "backfill" and f"sync run {run.id} queued" in result.stderr
 
 
 def test_connect_with_chosen_profiles(runner, seller_like, sbx, token_file, db):

@@ -17,6 +17,7 @@ from marketing.models import (
     SpCampaign,
     SpCampaignDaily,
     SpProductAd,
+    SpProductDaily,
     SpSearchTermDaily,
     SpTarget,
     SpTargetDaily,
@@ -92,6 +93,14 @@ def test_first_run_back_fills_then_nightly_takes_14_days(app, sbx):
     db.session.execute(SyncReport.__table__.update().where(SyncReport.run_id == run.id).values(status="ingested"))
     run.status = "succeeded"
     db.session.commit()
+    # a back-fill that failed half-way does not count as history: the next run asks for it all again
+    run.status = "failed"
+    db.session.commit()
+    again, started = runs.start_run(seller.id, "nightly")
+    assert started and (again.end_date - again.start_date).days + 1 >= plan.BACKFILL_DAYS
+    again.status = "failed"
+    run.status = "succeeded"
+    db.session.commit()
     nightly, started = runs.start_run(seller.id, "nightly")
     assert started
     one_day = [r for r in nightly.reports if r.start_date == r.end_date]
@@ -147,7 +156,8 @@ def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, que
 def test_running_the_sync_twice_changes_nothing(app, sbx, seller):
     def snapshot():
         db.session.expire_all()
-        tables = (SpCampaignDaily, SpTargetDaily, SpSearchTermDaily, SalesTrafficDaily, SpTarget, SpCampaign)
+        tables = (SpCampaignDaily, SpTargetDaily, SpSearchTermDaily, SpProductDaily, SalesTrafficDaily,
+                  SalesTrafficAsinDaily, SpTarget, SpCampaign, SpAdGroup, SpProductAd)
         return {m.__tablename__: sorted(tuple(str(v) for k, v in sorted(vars(row).items())
                                               if not k.startswith("_") and k != "synced_at")
                                         for row in db.session.scalars(select(m)))
@@ -204,3 +214,18 @@ def test_nightly_starts_a_run_for_each_connected_seller(app, sbx):
     assert runs.nightly() == []  # the run is still going: nothing new
     assert tick.PERIODIC["sync-nightly"].func == "marketing.sync.runs.nightly"
     assert tick.PERIODIC["sync-resume"].func == "marketing.sync.runs.resume_all"
+
+
+def test_one_sellers_trouble_never_stops_the_others_nightly(app, sbx, monkeypatch):
+    first, second = connect(sbx, 0), connect(sbx, 1)
+    first_id, second_id = first.id, second.id
+    real = runs.start_run
+
+    def flaky(seller_id, kind="manual", **kwargs):
+        if seller_id == first_id:
+            raise RuntimeError("database hiccup")
+        return real(seller_id, kind, **kwargs)
+
+    monkeypatch.setattr(runs, "start_run", flaky)
+    (started,) = runs.nightly()
+    assert db.session.get(SyncRun, started).seller_id == second_id
