@@ -1,16 +1,23 @@
-"""The dashboard in a real Chromium: charts draw under the strict CSP, the date range and links work.
+"""The dashboard in a real Chromium: charts draw under the strict CSP, the date range and links work, and a bid
+approved on the campaign page reaches (the sandbox's) Amazon and shows as applied.
 
-Needs Debian's /usr/bin/chromium (driven by Python Playwright). Without it the test skips, unless
-REQUIRE_BROWSER=1 (CI), where a missing browser is a failure.
+Needs Debian's /usr/bin/chromium (driven by Python Playwright). Without it the tests skip, unless
+REQUIRE_BROWSER=1 (CI), where a missing browser is a failure. The app here talks to a sandbox over HTTP, as in
+production; the seeded seller's fake connection is never asked anything.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
+from marketing.sandbox.testing import running_sandbox
+from tests.conftest import PASSWORD, _clean, sandbox_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -20,8 +27,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def browser():
+@pytest.fixture(scope="module")
+def chromium():
     if not CHROMIUM.exists():
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)")
@@ -32,6 +39,24 @@ def browser():
         instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def sbx(chromium):
+    with running_sandbox(seed=7, report_delay=0.0) as handle:
+        yield handle
+
+
+@pytest.fixture
+def app(make_app, sbx):
+    """The app wired to the sandbox, with the sync suite's short timings."""
+    from tests.sync.conftest import SYNC_CONFIG
+
+    sbx.admin.clear_faults()
+    app = make_app(**sandbox_config(sbx), **SYNC_CONFIG)
+    with app.app_context():
+        yield app
+        _clean(app)
 
 
 @pytest.fixture
@@ -47,30 +72,44 @@ def live_url(app):
     thread.join(5)
 
 
-def test_overview_seller_range_campaign_and_approval_in_chromium(browser, live_url, make_user, shop, seed):
-    from tests.conftest import PASSWORD
+@pytest.fixture
+def browse(chromium, live_url):
+    """A logged-in page and the console errors and page errors collected on it (the test asserts none)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+    problems: list[str] = []
 
+    def open_as(email: str):
+        page = context.new_page()
+        # The browser's own favicon request is not the app's doing (there is no favicon).
+        page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text} {msg.location}")
+                if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico") else None)
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        page.goto(f"{live_url}/login")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#overview-trend[data-rendered] .main-svg")
+        return page, problems
+
+    yield open_as
+    context.close()
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_overview_seller_range_and_campaign_in_chromium(browse, make_user, shop, seed):
     make_user("browser@example.com", role="marketer", sellers=[shop])
     seed.suggestion(shop, 111, 1001, 9001, "1.10", "1.30", label="tent 4 person")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    problems: list[str] = []
-    # The browser's own favicon request is not the app's doing (there is no favicon).
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text} {msg.location}")
-            if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico") else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-
-    page.goto(f"{live_url}/login")
-    page.fill("input[name=email]", "browser@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#overview-trend[data-rendered] .main-svg")
-    page.screenshot(path=str(SCREENSHOTS / "1-overview.png"), full_page=True)
+    page, problems = browse("browser@example.com")
+    _shot(page, "1-overview")
 
     page.click("text=Acme Outdoor")
     page.wait_for_selector("#seller-trend[data-rendered] .main-svg")
     assert page.locator("#campaigns").inner_text().count("<script>alert(1)</script>") == 1  # shown as text
-    page.screenshot(path=str(SCREENSHOTS / "2-seller.png"), full_page=True)
+    _shot(page, "2-seller")
 
     page.click(".presets >> text=Last 7 days")
     page.wait_for_url("**range=7d**")
@@ -81,20 +120,110 @@ def test_overview_seller_range_campaign_and_approval_in_chromium(browser, live_u
     page.click(".range-form button[type=submit]")
     page.wait_for_url("**from=2026-03-01**")
     page.wait_for_selector("#seller-trend[data-rendered] .main-svg")
-    page.screenshot(path=str(SCREENSHOTS / "3-seller-range.png"), full_page=True)
+    _shot(page, "3-seller-range")
 
     page.click("#campaigns >> text=Tents - Exact")
     page.wait_for_selector("#campaign-trend[data-rendered] .main-svg")
     assert "inherited" in page.locator("#targets").inner_text()
     assert page.input_value("input[name=from]") == "2026-03-01"  # the range follows the link
-    page.screenshot(path=str(SCREENSHOTS / "4-campaign.png"), full_page=True)
+    assert "→ 1.30 USD" in page.locator("#targets tr", has_text="tent 4 person").inner_text()
+    _shot(page, "4-campaign")
+    assert problems == []
 
-    row = page.locator("#targets tr", has_text="tent 4 person")
-    assert "→ 1.30 USD" in row.inner_text()
-    row.locator("button[value=approve]").click()
-    page.wait_for_selector("text=1 suggestion approved.")
+
+@pytest.fixture
+def synced(app, db, sbx, queue):
+    """Sandbox seller 0 connected (US profile), two weeks synced, the after-sync jobs (rollups, the bid engine)
+    done; plus a pending suggestion of our own on an enabled keyword with a bid of its own, based on its live
+    bid, so that the test does not depend on what the engine proposes."""
+    from marketing.clock import set_today
+    from marketing.models import Seller, SpCampaign, SpTarget, Suggestion, SuggestionRun
+    from tests.sync.conftest import connect, sync
+
+    set_today(sbx.admin.today())  # the dashboard's autouse pin is for its seeded data
+    seller_id = connect(sbx, 0, countries=("US",)).id
+    assert sync(db.session.get(Seller, seller_id), days=14)["status"] == "succeeded"
+    queue.work("default")
+    taken = set(db.session.scalars(select(Suggestion.entity_id).where(Suggestion.status == "pending")))
+    keyword, campaign = next((t, c) for t, c in db.session.execute(
+        select(SpTarget, SpCampaign).join(SpCampaign, (SpCampaign.campaign_id == SpTarget.campaign_id)
+                                          & (SpCampaign.profile_id == SpTarget.profile_id))
+        .where(SpTarget.seller_id == seller_id, SpTarget.kind == "keyword", SpTarget.state == "ENABLED",
+               SpTarget.bid.is_not(None), SpCampaign.state == "ENABLED")
+        .order_by(SpTarget.target_id)).all() if t.target_id not in taken)
+    current = _live_bid(seller_id, keyword.profile_id, keyword.target_id)
+    run = SuggestionRun(seller_id=seller_id, kind="bid", status="succeeded", trigger="manual")
+    db.session.add(run)
+    db.session.flush()
+    proposed = (current * Decimal("1.2")).quantize(Decimal("0.01"))
+    suggestion = Suggestion(
+        seller_id=seller_id, run_id=run.id, kind="bid", profile_id=keyword.profile_id, entity_kind="keyword",
+        entity_id=keyword.target_id, campaign_id=keyword.campaign_id, ad_group_id=keyword.ad_group_id,
+        label=keyword.text, current_value=current, proposed_value=proposed, direction="up", status="pending",
+        reason="below_target_acos", explanation="ACoS 12% is below the 30% target.")
+    db.session.add(suggestion)
+    db.session.commit()
+    return {"seller_id": seller_id, "name": sbx.sellers[0].name, "campaign": campaign.name,
+            "profile_id": keyword.profile_id,
+            "target_id": keyword.target_id, "text": keyword.text, "current": current, "proposed": proposed,
+            "suggestion_id": suggestion.id}
+
+
+def _live_bid(seller_id: int, profile_id: int, target_id: int) -> Decimal:
+    """The keyword's bid as Amazon (the sandbox) has it now, read through the product's Ads client."""
+    from marketing.bids.apply import live_bids
+    from marketing.connections import clients
+    from marketing.extensions import db
+    from marketing.models import Seller
+
+    with clients.http_client() as http:
+        ads = clients.ads_client(db.session.get(Seller, seller_id).connection("ads"), http)
+        return live_bids(ads, profile_id, "keyword", [target_id])[target_id][1]
+
+
+def test_a_bid_approved_on_the_campaign_page_reaches_amazon_and_shows_applied(browse, synced, make_user, queue, db):
+    from marketing.formatting import money
+    from marketing.models import Seller, Suggestion
+
+    campaign, text = synced["campaign"], synced["text"]
+    old, new = money(synced["current"], "USD"), money(synced["proposed"], "USD")
+    make_user("marketer@example.com", role="marketer", sellers=[db.session.get(Seller, synced["seller_id"])])
+    page, problems = browse("marketer@example.com")
+    _shot(page, "sandbox-1-overview")
+
+    page.get_by_role("link", name=synced["name"], exact=True).first.click()
+    page.wait_for_selector("#seller-trend[data-rendered] .main-svg")
+    page.click(".presets >> text=Last 7 days")
+    page.wait_for_url("**range=7d**")
+    page.wait_for_selector("#seller-trend[data-rendered] .main-svg")
+    page.fill("input[name=q]", campaign)  # the campaigns table's name filter
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=**")
+    _shot(page, "sandbox-2-seller")
+
+    page.locator("#campaigns").get_by_role("link", name=campaign, exact=True).click()
     page.wait_for_selector("#campaign-trend[data-rendered] .main-svg")
-    assert "→ 1.30 USD" not in page.locator("#targets").inner_text()
-    page.screenshot(path=str(SCREENSHOTS / "5-approved.png"), full_page=True)
+    assert "range=7d" in page.url  # the range followed the link
+    page.fill("input[name=q]", text)  # the keyword may be beyond the table's first page
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=**")
+    row = page.locator("#targets tr", has=page.locator(f"a[href*='/targets/{synced['target_id']}?']"))
+    assert f"→ {new}" in row.inner_text() and old in row.locator("td.num").first.inner_text()
+    _shot(page, "sandbox-3-campaign")
 
+    row.locator("button[value=approve]").click()
+    page.wait_for_selector("text=1 suggestion approved. Sending to Amazon")
+    row.locator("td[data-state=approved][data-sending]").wait_for()
+    assert "sending to Amazon" in row.inner_text()
+    _shot(page, "sandbox-4-sending")
+
+    queue.work("default")  # the worker sends it while the page waits; the page picks the outcome up itself
+    row.locator("td[data-state=applied]").wait_for(timeout=20_000)
+    assert f"applied {old} → {new} on " in row.inner_text()
+    assert row.locator("td.num").first.inner_text().strip() == new  # the current bid column
+    _shot(page, "sandbox-5-applied")
+
+    db.session.expire_all()
+    assert db.session.get(Suggestion, synced["suggestion_id"]).status == "applied"
+    assert _live_bid(synced["seller_id"], synced["profile_id"], synced["target_id"]) == synced["proposed"]
     assert problems == []
