@@ -121,6 +121,8 @@ def _problems(summary: SellerSummary) -> list[tuple[int, str]]:
             if metrics.acos is not None and metrics.acos >= target * FAR_ABOVE_TARGET:
                 problems.append((3, f"ACoS {metrics.acos * 100:.0f}% vs target {summary.target_acos:.0f}%"
                                     f" ({currency})"))
+            elif metrics.acos is None and metrics.cost > 0:
+                problems.append((3, f"Spend without sales ({currency})"))
     return sorted(problems)
 
 

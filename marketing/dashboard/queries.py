@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from math import ceil
 
-from sqlalchemy import and_, case, func, select, union
+from sqlalchemy import and_, case, func, literal, null, select, union
 from sqlalchemy.orm import aliased
 
 from marketing.dashboard.metrics import Metrics
@@ -64,16 +64,21 @@ class Listing:
     search: str | None = None
 
 
+NO_SALES_ACOS = 10**6  # the ACoS sort key of spend without sales: above any real ratio
+
+
 def _sums(table) -> list:
     return [func.sum(getattr(table, m)).label(m) for m in METRIC_COLUMNS]
 
 
 def _sort_columns(sub) -> dict:
-    """Sortable metric expressions over an aggregated subquery (ratios with empty denominators sort last)."""
+    """Sortable metric expressions over an aggregated subquery (ratios with empty denominators sort last, except
+    that spend without any sales is the worst ACoS there is: it sorts above every finite one)."""
     return {
         "cost": sub.c.cost, "sales": sub.c.sales, "orders": sub.c.orders, "clicks": sub.c.clicks,
         "impressions": sub.c.impressions,
-        "acos": sub.c.cost / func.nullif(sub.c.sales, 0),
+        "acos": case((sub.c.sales > 0, sub.c.cost / sub.c.sales), (sub.c.cost > 0, literal(NO_SALES_ACOS)),
+                     else_=null()),
         "roas": sub.c.sales / func.nullif(sub.c.cost, 0),
         "cpc": sub.c.cost / func.nullif(sub.c.clicks, 0),
     }
@@ -403,12 +408,14 @@ class BidChange:
     new_bid: Decimal | None
 
 
-def bid_changes(seller_id: int, target_id: int, since: dt.datetime) -> list[BidChange]:
-    """Applied changes to this target from the audit log (any action starting with "bid.")."""
-    events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.seller_id == seller_id, AuditEvent.action.like("bid.%"),
-                                 AuditEvent.target_id == str(target_id), AuditEvent.at >= since)
-        .order_by(AuditEvent.at))
+def bid_changes(seller_id: int, target_id: int, since: dt.datetime,
+                before: dt.datetime | None = None) -> list[BidChange]:
+    """Applied changes to this target from the audit log (any action starting with "bid."), in [since, before)."""
+    query = select(AuditEvent).where(AuditEvent.seller_id == seller_id, AuditEvent.action.like("bid.%"),
+                                     AuditEvent.target_id == str(target_id), AuditEvent.at >= since)
+    if before is not None:
+        query = query.where(AuditEvent.at < before)
+    events = db.session.scalars(query.order_by(AuditEvent.at))
     return [BidChange(e.at, e.action, e.actor_email, _decimal(e.details, "old_bid", "old"),
                       _decimal(e.details, "new_bid", "bid", "new")) for e in events]
 

@@ -301,12 +301,18 @@ def target(seller_id: int, target_id: str):
     when, message = period(chosen)
     currency = chosen.currency_code
     days = queries.target_daily(chosen.profile_id, target_id, when)
+    # A day's margin each side: the chart marks changes on the profile's local day, the log is in UTC.
+    since = dt.datetime.combine(when.start - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    before = dt.datetime.combine(when.end + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
+    changes = queries.bid_changes(seller.id, target_id, since, before)
+    if wants_csv() and request.args.get("table") == "changes":
+        return csv_response(
+            f"bid-changes-{target_id}", ["at_utc", "action", "by", "old_bid", "new_bid"],
+            ([c.at.isoformat(), c.action, c.actor or "", c.old_bid, c.new_bid] for c in changes))
     if wants_csv():
         return csv_response(
             f"target-{target_id}", ["date", "bid", *METRIC_HEADER],
             ([d.date, d.bid, *metric_cells(d.metrics, currency)] for d in days))
-    since = dt.datetime.combine(when.start - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    changes = queries.bid_changes(seller.id, target_id, since)
     return render_template(
         "dashboard/target.html", seller=seller, profile=chosen, profiles=profiles, target=info, period=when,
         period_message=message, presets=periods.PRESETS, days=days, changes=changes,

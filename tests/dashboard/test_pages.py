@@ -69,14 +69,23 @@ def test_campaign_page_marks_inherited_bids(client, admin, shop):
 def test_target_page_marks_applied_bid_changes(client, admin, shop, db):
     from marketing import audit
 
+    def at(day_before_today: int):
+        return dt.datetime.combine(day(day_before_today), dt.time(12), tzinfo=dt.UTC)
+
     audit.record("bid.applied", target_type="target", target_id=9001, seller_id=shop.id, old_bid="1.00",
-                 new_bid="1.10")
-    audit.record("seller.renamed", target_type="target", target_id=9001, seller_id=shop.id)
+                 new_bid="1.10").at = at(5)
+    audit.record("seller.renamed", target_type="target", target_id=9001, seller_id=shop.id).at = at(5)
+    audit.record("bid.applied", target_type="target", target_id=9001, seller_id=shop.id, old_bid="1.10",
+                 new_bid="1.20").at = at(-30)  # after the period shown: not drawn
     db.session.commit()
     html = client.get(f"/sellers/{shop.id}/targets/9001?profile=111").get_data(as_text=True)
     traces = figures(html)["bid-history"]["data"]
     assert traces[-1]["name"] == "Applied change" and len(traces[-1]["x"]) == 1
     assert "1.00 USD → 1.10 USD" in traces[-1]["hovertext"][0]
+    rows = list(csv.reader(io.StringIO(client.get(f"/sellers/{shop.id}/targets/9001?profile=111&format=csv"
+                                                  "&table=changes").get_data(as_text=True))))
+    assert rows[0] == ["at_utc", "action", "by", "old_bid", "new_bid"]
+    assert [r[1:] for r in rows[1:]] == [["bid.applied", "", "1.00", "1.10"]]
 
 
 def test_viewer_sees_assigned_seller_and_404_for_others(client, make_user, make_seller, login, shop, seed):

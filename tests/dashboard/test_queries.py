@@ -91,20 +91,24 @@ def test_problems_come_first(make_seller, seed, db):
     from marketing.clock import now
     from marketing.models import SyncRun
 
-    calm, failing, revoked, costly = (make_seller(n) for n in ("A calm", "B failing", "C revoked", "D costly"))
-    for seller in (calm, failing, costly):
+    calm, failing, revoked, costly, barren = (make_seller(n) for n in ("A calm", "B failing", "C revoked",
+                                                                          "D costly", "E barren"))
+    for seller in (calm, failing, costly, barren):
         seed.connect(seller, (seller.id * 10, "US", "USD", "UTC"))
     seed.connect(revoked, (99, "US", "USD", "UTC"), revoked_at=now())
     seed.campaign(costly, costly.id * 10, 1, "c", days={day(1): (10, 5, "90", 1, "100")})  # ACoS 90% vs 30%
+    seed.campaign(barren, barren.id * 10, 2, "b", days={day(1): (10, 5, "40", 0, "0")})  # spend, no sales
     seed.rollup(costly)
+    seed.rollup(barren)
     db.session.add(SyncRun(seller_id=failing.id, kind="nightly", status="failed", start_date=day(3),
                            end_date=day(1), error="boom"))
     db.session.commit()
-    result = overview.build([calm, failing, revoked, costly], LAST_7, now())
-    assert [s.seller.name for s in result.sellers] == ["C revoked", "B failing", "D costly", "A calm"]
+    result = overview.build([calm, failing, revoked, costly, barren], LAST_7, now())
+    assert [s.seller.name for s in result.sellers] == ["C revoked", "B failing", "D costly", "E barren", "A calm"]
     assert result.sellers[2].problems == [(3, "ACoS 90% vs target 30% (USD)")]
-    assert calm.id in {s.seller.id for s in result.page.items} and result.page.total == 4
-    assert result.sellers[3].empty_state == "first_sync"
+    assert result.sellers[3].problems == [(3, "Spend without sales (USD)")]
+    assert calm.id in {s.seller.id for s in result.page.items} and result.page.total == 5
+    assert result.sellers[4].empty_state == "first_sync"
 
 
 def test_campaign_listing_filters_sorts_and_pages(shop):
@@ -118,6 +122,16 @@ def test_campaign_listing_filters_sorts_and_pages(shop):
     named = queries.campaigns(111, periods.preset("30d", TODAY), queries.Listing(search="tents"))
     assert [r.id for r in named.items] == [1001]
     assert queries.campaigns(111, periods.preset("30d", TODAY), queries.Listing(search="%")).total == 0
+
+
+def test_spend_without_sales_is_the_worst_acos(shop, seed):
+    """Sorted by ACoS, worst first, a campaign that spends and sells nothing leads (it used to sink last)."""
+    seed.campaign(shop, 111, 1003, "Burning", days={day(n): (300, 20, "15.00", 0, "0") for n in range(1, 8)})
+    seed.campaign(shop, 111, 1004, "Idle", days={day(1): (0, 0, "0", 0, "0")})
+    worst = queries.campaigns(111, periods.preset("30d", TODAY), queries.Listing(sort="acos", descending=True))
+    assert [r.id for r in worst.items] == [1003, 1002, 1001, 1004]
+    best = queries.campaigns(111, periods.preset("30d", TODAY), queries.Listing(sort="acos", descending=False))
+    assert [r.id for r in best.items] == [1001, 1002, 1003, 1004]
 
 
 def test_targets_show_the_ad_group_default_bid_when_inherited(shop):
