@@ -92,7 +92,8 @@ def iter_export_rows(seller: Seller, level: str, start: dt.date, end: dt.date) -
         yield values
 
 
-def _text(value: Any) -> Any:
+def text_value(value: Any) -> Any:
+    """A cell as the CSV and JSON exports write it: money with 4 decimals, ISO dates, None as empty."""
     if isinstance(value, Decimal):
         return f"{value:.4f}"
     if isinstance(value, dt.date):
@@ -106,7 +107,7 @@ def write_csv(rows: Iterator[dict[str, Any]], out: IO[str], level: str) -> int:
     writer.writerow(columns(level))
     count = 0
     for count, row in enumerate(rows, 1):  # noqa: B007 (count is returned)
-        writer.writerow([_text(v) for v in row.values()])
+        writer.writerow([text_value(v) for v in row.values()])
     return count
 
 
@@ -115,7 +116,7 @@ def write_json(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
     count = 0
     out.write("[")
     for count, row in enumerate(rows, 1):  # noqa: B007 (count is returned)
-        record = {k: _text(v) if isinstance(v, Decimal | dt.date) else v for k, v in row.items()}
+        record = {k: text_value(v) if isinstance(v, Decimal | dt.date) else v for k, v in row.items()}
         out.write(("\n" if count == 1 else ",\n") + json.dumps(record, ensure_ascii=False))
     out.write("\n]\n" if count else "]\n")
     return count

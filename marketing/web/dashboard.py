@@ -12,10 +12,10 @@ import datetime as dt
 import io
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
-from marketing import audit, charts, settings_registry
+from marketing import audit, charts, exports, settings_registry
 from marketing.bids import rules
 from marketing.clock import today, today_in
 from marketing.dashboard import periods, queries
@@ -180,6 +180,35 @@ def seller_campaigns_csv(seller: Seller) -> Response:
         f"campaigns-{chosen.profile_id}", ["campaign_id", "name", "state", "from", "to", *METRIC_HEADER],
         ([r.id, r.info["name"], r.info["state"], when.start, when.end, *metric_cells(r.metrics, chosen.currency_code)]
          for r in table.items))
+
+
+@bp.get("/sellers/<int:seller_id>/daily.csv")
+@login_required
+def daily_csv(seller_id: int):
+    """The seller's daily rows at one level for the period (what `marketing export` writes), streamed so that a
+    large seller's 90 days never sit in memory; cells a spreadsheet would run as formulas are neutralised."""
+    seller = P.seller_or_404(seller_id)
+    level = request.args.get("level", "campaign")
+    if level not in exports.LEVELS:
+        abort(404)
+    profiles = queries.managed_profiles([seller.id]).get(seller.id, [])
+    when, _ = period(profile(seller, profiles))
+
+    def chunks():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(exports.columns(level))
+        for count, row in enumerate(exports.iter_export_rows(seller, level, when.start, when.end), 1):
+            writer.writerow([_cell(exports.text_value(v)) for v in row.values()])
+            if count % 2000 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"{level}-daily-{seller.id}-{when.start.isoformat()}-{when.end.isoformat()}.csv"
+    return Response(stream_with_context(chunks()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # --- campaign, target and search-term pages -----------------------------------------------------------------

@@ -355,3 +355,20 @@ def test_odd_numbers_typed_anywhere_never_give_a_500(client, admin, shop, odd):
     for form in [{"action": "approve", "ids": odd}, {"action": "approve", "ids": "1", f"bid-{odd}": "1.00"}]:
         assert client.post(f"{base}/suggestions/decide", data=form).status_code < 500, form
     assert client.post(f"{base}/connections/ads/profiles", data={"profile_ids": odd}).status_code < 500
+
+
+def test_daily_rows_download_like_the_export(client, admin, shop):
+    """One row per entity, day and profile (the `marketing export` columns), streamed; formulas neutralised."""
+    base = f"/sellers/{shop.id}/daily.csv"
+    response = client.get(f"{base}?level=campaign&range=30d")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == 30 + 30  # both campaigns have rows on each of the last 30 days
+    tents = [r for r in rows if r["campaign_id"] == "1001"]
+    assert {r["cost"] for r in tents} == {"25.0000"} and tents[0]["currency"] == "USD"
+    assert min(r["date"] for r in rows) == day(30).isoformat() and max(r["date"] for r in rows) == day(1).isoformat()
+    terms = client.get(f"{base}?level=search-term&range=30d").get_data(as_text=True)
+    assert "'=HYPERLINK" in terms and "\n=HYPERLINK" not in terms and ",=HYPERLINK" not in terms
+    assert client.get(f"{base}?level=keyword").status_code == 404
+    seller_page = client.get(f"/sellers/{shop.id}").get_data(as_text=True)
+    assert f'href="/sellers/{shop.id}/daily.csv?level=target' in seller_page
