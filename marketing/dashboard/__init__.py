@@ -6,4 +6,4 @@ Importing the package registers the rollup refresh to follow every successful sy
 
 from marketing.sync import runs
 
-runs.after_sync("dashboard-rollups", "marketing.dashboard.rollups.after_sync")
+runs.after_sync("dashboard-rollups", "marketing.dashboard.rollups.after_sync", also_after_failure=True)

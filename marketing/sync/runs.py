@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import redis
 from sqlalchemy import func, select
 
 from marketing.clock import now, today
@@ -26,11 +27,25 @@ STALE_AFTER = dt.timedelta(hours=8)
 
 # Jobs run after every successful sync with (seller_id, run_id): name → dotted path, on the `default` queue.
 AFTER_SYNC: dict[str, str] = {}
+# Of those, the ones that also follow a failed run that stored some reports: the dashboard's rollup must agree
+# with the fact tables those reports already replaced; bid suggestions wait for complete data.
+AFTER_FAILED_SYNC: dict[str, str] = {}
 
 
-def after_sync(name: str, func: str) -> None:
+def after_sync(name: str, func: str, *, also_after_failure: bool = False) -> None:
     """Register a job that needs fresh data (e.g. bid suggestions)."""
     AFTER_SYNC[name] = func
+    if also_after_failure:
+        AFTER_FAILED_SYNC[name] = func
+
+
+def enqueue_after(run: SyncRun, names: dict[str, str]) -> None:
+    """Queue the registered follow-up jobs of a run, once each (the job id names the run)."""
+    from marketing import jobs
+
+    for name, path in names.items():
+        jobs.enqueue("default", path, run.seller_id, run.id, job_id=f"after-sync-{name}-{run.id}", unique=True,
+                     job_timeout=jobs.DEFAULTS["default"].job_timeout)
 
 
 class SyncRefused(Exception):
@@ -63,6 +78,11 @@ def fail(run: SyncRun, message: str) -> None:
     run.status = run.stage = "failed"
     run.error = message[:2000]
     run.finished_at = now()
+    if any(r.status == "ingested" and r.report_type != plan.STRUCTURE for r in run.reports):
+        try:
+            enqueue_after(run, AFTER_FAILED_SYNC)
+        except redis.RedisError:  # the run's end is recorded regardless; the next run refreshes the rollup
+            log.exception("could not queue the follow-up jobs of failed sync run %s", run.id)
 
 
 def _expire_stale(seller_id: int) -> None:

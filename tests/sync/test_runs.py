@@ -229,3 +229,18 @@ def test_one_sellers_trouble_never_stops_the_others_nightly(app, sbx, monkeypatc
     monkeypatch.setattr(runs, "start_run", flaky)
     (started,) = runs.nightly()
     assert db.session.get(SyncRun, started).seller_id == second_id
+
+
+def test_a_failed_run_that_stored_reports_still_refreshes_the_rollup(app, sbx, seller, queue):
+    """The dashboard's rollup must agree with the facts the stored reports replaced; suggestions wait."""
+    run, _ = runs.start_run(seller.id, "manual", days=1)
+    report = next(r for r in run.reports if r.report_type == "spCampaigns")
+    report.status = "ingested"
+    runs.fail(run, "Amazon could not generate the spTargeting report")
+    db.session.commit()
+    assert queue.connection.exists(f"rq:job:after-sync-dashboard-rollups-{run.id}")
+    assert not queue.connection.exists(f"rq:job:after-sync-bid-suggestions-{run.id}")
+    nothing, _ = runs.start_run(seller.id, "manual", days=1)
+    runs.fail(nothing, "refused before anything was stored")
+    db.session.commit()
+    assert not queue.connection.exists(f"rq:job:after-sync-dashboard-rollups-{nothing.id}")
