@@ -8,23 +8,29 @@ Idempotence: a step acts only if its report is still in the state that step expe
 active. Before enqueuing the next step a job bumps the report's persisted step counter (`SyncReport.checks`)
 and commits; the next job's id carries it (`sync-check-<report id>-<n>`), so a job run twice finds nothing
 to do, a duplicate enqueue collides on the id, and `resume_run` can tell whether a report's next job still
-exists. Throttled/AmazonUnavailable re-schedule the same step after Retry-After (or exponential backoff
+exists. A running step holds a lease (a Redis key with a short TTL, renewed by a thread), so a step whose
+worker was killed counts as gone within `LEASE_SECONDS`, not when RQ's heartbeat for it (its whole job timeout)
+runs out. Throttled/AmazonUnavailable re-schedule the same step after Retry-After (or exponential backoff
 with jitter) instead of sleeping; any other Amazon error ends the run with one clear sentence.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import random
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
+import redis
 from flask import current_app
 from rq import Retry, get_current_job
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.utils import now as rq_now
 from sqlalchemy import func, select
 
 from marketing import jobs
@@ -55,6 +61,7 @@ STEP_OF_STATUS = {"new": "request", "requested": "check", "ready": "download"}
 JOB_TIMEOUT = {"structure": 900, "request": 120, "check": 120, "download": 1800, "finish": 120}
 # RQ retries only crashes (a killed worker's abandoned job, a database hiccup); Amazon's answers are handled here.
 CRASH_RETRY = Retry(max=2, interval=[10, 60])
+LEASE_SECONDS = 15  # a running step renews its lease every third of this
 DEFAULTS = {
     "SYNC_POLL_SECONDS": 15.0,  # first status check after a request; then x1.5 per check
     "SYNC_POLL_CAP_SECONDS": 300.0,
@@ -108,13 +115,57 @@ def schedule(report: SyncReport, step: str, *, delay: float = 0.0, attempt: int 
     _enqueue(job_id(step, report), step, report.id, attempt, delay=delay)
 
 
+def _lease_key(job_id: str) -> str:
+    return f"marketing:sync:lease:{job_id}"
+
+
+def _leased(step: Callable[..., None]) -> Callable[..., None]:
+    """Run the step under a lease on its job id while it runs as an RQ job.
+
+    RQ cannot tell a step that runs long from one whose worker was SIGKILLed: both stay STARTED until the job's
+    heartbeat TTL (its timeout + 60 s) runs out. The lease is that signal in seconds; a thread renews it, so a
+    step busy in one long call (a slow download, a COPY) keeps it."""
+
+    @functools.wraps(step)
+    def run(*args, **kwargs) -> None:
+        job = get_current_job()
+        if job is None:
+            return step(*args, **kwargs)
+        conn, key, stop = jobs.connection(), _lease_key(job.id), threading.Event()
+        conn.set(key, job.worker_name or "", px=int(LEASE_SECONDS * 1000))
+
+        def renew() -> None:
+            while not stop.wait(LEASE_SECONDS / 3):
+                try:
+                    conn.set(key, job.worker_name or "", px=int(LEASE_SECONDS * 1000))
+                except redis.RedisError:
+                    log.warning("could not renew the lease of %s", job.id)
+
+        renewer = threading.Thread(target=renew, name=f"lease-{job.id}", daemon=True)
+        renewer.start()
+        try:
+            return step(*args, **kwargs)
+        finally:
+            stop.set()
+            renewer.join()
+            conn.delete(key)
+
+    return run
+
+
 def _alive(job_id: str) -> bool:
-    """Whether the job will still run. A finished one that left its report where it was counts as gone."""
+    """Whether the job will still run. A finished one that left its report where it was counts as gone, and so
+    does a started one that has held no lease for `LEASE_SECONDS` (its worker died)."""
+    conn = jobs.connection()
     try:
-        status = Job.fetch(job_id, connection=jobs.connection()).get_status()
+        job = Job.fetch(job_id, connection=conn)
     except NoSuchJobError:
         return False
-    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED)
+    status = job.get_status()
+    if status == JobStatus.STARTED:
+        just_started = job.started_at is not None and (rq_now() - job.started_at).total_seconds() < LEASE_SECONDS
+        return just_started or bool(conn.exists(_lease_key(job_id)))
+    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
 def resume_run(run_id: int) -> int:
@@ -292,6 +343,7 @@ def _done(report: SyncReport, rows: int) -> None:
         _enqueue(f"sync-finish-{report.run_id}", "finish", report.run_id)
 
 
+@_leased
 def structure(report_id: int, attempt: int = 0) -> None:
     """List and upsert one profile's campaigns, ad groups, keywords, targets and product ads."""
     report = _begin(report_id, "structure")
@@ -310,6 +362,7 @@ def _report_name(report: SyncReport) -> str:
     return f"sync-{report.run_id}-{report.id}-{report.run.created_at:%Y%m%dT%H%M%S}"
 
 
+@_leased
 def request(report_id: int, attempt: int = 0) -> None:
     """Ask Amazon for the report; a 425 duplicate answer hands back the id of the one already in progress."""
     report = _begin(report_id, "request")
@@ -331,6 +384,7 @@ def request(report_id: int, attempt: int = 0) -> None:
         schedule(report, "check", delay=setting("SYNC_POLL_SECONDS"))
 
 
+@_leased
 def check(report_id: int, attempt: int = 0) -> None:
     """One look at the report's status: ready → download; still working → look again later, up to a limit."""
     report = _begin(report_id, "check")
@@ -362,6 +416,7 @@ def check(report_id: int, attempt: int = 0) -> None:
             schedule(report, "check", delay=_poll_delay(report))
 
 
+@_leased
 def download(report_id: int, attempt: int = 0) -> None:
     """Stream the finished file into `ingest`, which replaces the report's window in one transaction."""
     report = _begin(report_id, "download")
@@ -399,6 +454,7 @@ def _by_asin_only(report: SyncReport) -> bool:
         and other.start_date < other.end_date for other in report.run.reports)
 
 
+@_leased
 def finish(run_id: int) -> None:
     """End a run whose reports are all in, then enqueue what depends on fresh data."""
     run = db.session.get(SyncRun, run_id)

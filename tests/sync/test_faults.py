@@ -3,9 +3,18 @@ half-written rows, and a later run completes."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
+from rq import get_current_job
+from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
+from marketing import jobs as rq_jobs
 from marketing.clock import set_today
 from marketing.extensions import db
 from marketing.models import (
@@ -23,6 +32,7 @@ from marketing.models import (
 from marketing.sandbox.testing import running_sandbox
 from marketing.sync import jobs, runs
 from tests.conftest import _clean, sandbox_config
+from tests.foundation.helpers import ROOT, app_env
 from tests.sync.conftest import (
     SYNC_CONFIG,
     connect,
@@ -50,6 +60,12 @@ def assert_whole(seller_id: int) -> None:
     last = runs.latest_run(seller_id)
     assert last.status == "succeeded"
     assert stored_rows() == sum(r.rows for r in last.reports if r.report_type != "structure") <= ingested
+    assert_exact(seller_id)
+
+
+def assert_exact(seller_id: int) -> None:
+    """The stored spTargeting cost of the last run's window equals the sandbox's, to the cent."""
+    last = runs.latest_run(seller_id)
     seller = db.session.get(Seller, seller_id)
     (pid,) = [p.profile_id for p in runs.managed_profiles(seller)]
     rows = sandbox_rows(seller, pid, "spTargeting", last.start_date, last.end_date)
@@ -216,3 +232,93 @@ def test_a_worker_killed_mid_ingest_is_resumed(app, sbx, seller, monkeypatch):
     assert {r.id: r.amazon_report_id for r in db.session.scalars(select(SyncReport).where(
         SyncReport.id.in_(amazon_ids)))} == amazon_ids  # resumed, not re-requested
     assert_whole(seller_id)
+
+
+@jobs._leased
+def check_own_lease(key: str) -> None:
+    """A step that runs for three lease periods, then notes whether a resume would still count it alive."""
+    time.sleep(3 * jobs.LEASE_SECONDS)
+    rq_jobs.connection().set(key, int(jobs._alive(get_current_job().id)))
+
+
+def test_a_long_step_keeps_its_lease_and_a_finished_one_drops_it(app, monkeypatch):
+    monkeypatch.setattr(jobs, "LEASE_SECONDS", 0.3)
+    job = rq_jobs.enqueue("sync", "tests.sync.test_faults.check_own_lease", "lease-test", job_id="lease-test")
+    work()
+    assert rq_jobs.connection().get("lease-test") == b"1"
+    assert job.get_status() == JobStatus.FINISHED and not rq_jobs.connection().exists(jobs._lease_key(job.id))
+
+
+def start_worker(app, sbx, log) -> subprocess.Popen:
+    """`marketing worker --queues sync` as its own process, on the test's database, Redis and sandbox."""
+    env = app_env(app, **sbx.env(), MARKETING_TODAY=sbx.admin.today().isoformat())
+    return subprocess.Popen([sys.executable, "-m", "marketing", "worker", "--queues", "sync"], env=env, cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def run_status(run_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(SyncRun, run_id).status
+
+
+def until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.1)
+
+
+def test_a_worker_sigkilled_mid_ingest_is_resumed_by_a_new_one(app, sbx, seller, monkeypatch, tmp_path):
+    """A real `marketing worker` is SIGKILLed half-way through re-reading a report into the database. Its job
+    stays STARTED in RQ (for its whole timeout), but holds no lease any more: the periodic resume, run by a
+    new worker, re-enqueues the download. Nothing is requested again and nothing is stored twice."""
+    seller_id = seller.id
+    assert sync(seller, days=2)["status"] == "succeeded"
+    before = stored_rows()
+    run, _ = runs.start_run(seller_id, "manual", days=2)
+    run_id = run.id
+    monkeypatch.setattr(jobs, "download", lambda report_id, attempt=0: None)  # requested and checked here
+    work()
+    monkeypatch.undo()
+    db.session.expire_all()
+    ready = [r for r in db.session.get(SyncRun, run_id).reports if r.status == "ready"]
+    assert len(ready) >= 4  # the 4 SP reports at least
+    requested = len(sbx.sandbox.ads_reports), len(sbx.sandbox.sp_reports)
+    assert runs.resume_all() == len(ready)  # the download jobs, for the worker
+    sbx.admin.fault("stall", path_prefix="/offline-report-storage-", seconds=30, count=1)
+
+    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115 (read after both workers)
+    first = start_worker(app, sbx, log)
+    try:
+        stalled = lambda: not any(f["kind"] == "stall" and f["count"] for f in sbx.admin.faults())  # noqa: E731
+        until(stalled, 30, "the worker never started a download")
+        time.sleep(0.5)  # the first half of the file is in; the ingest waits for the rest
+        (started,) = rq_jobs.queue("sync").started_job_registry.get_job_ids()
+        assert started.startswith("sync-download-")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        assert run_status(run_id) == "running"
+        assert stored_rows() == before  # the killed ingest's delete never committed; nothing half-written
+        killed = Job.fetch(started, connection=rq_jobs.connection())
+        assert killed.get_status() == JobStatus.STARTED  # RQ would wait its timeout + 60 s to notice
+        until(lambda: not jobs._alive(started), jobs.LEASE_SECONDS + 5, "the killed step's lease never ran out")
+
+        second = start_worker(app, sbx, log)
+        try:  # what the tick enqueues every few minutes
+            rq_jobs.enqueue("sync", "marketing.sync.runs.resume_all", job_id=f"sync-resume-test-{run_id}")
+            until(lambda: run_status(run_id) not in runs.ACTIVE, 40, "the run did not end")
+        finally:
+            os.killpg(second.pid, signal.SIGTERM)
+            second.wait(20)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+        log.seek(0)
+        output = log.read()
+        log.close()
+    result = runs.progress(db.session.get(SyncRun, run_id))
+    assert result["status"] == "succeeded", (result["error"], output[-3000:])
+    assert (len(sbx.sandbox.ads_reports), len(sbx.sandbox.sp_reports)) == requested  # nothing asked twice
+    assert stored_rows() == before  # the same window re-pulled: nothing duplicated, nothing lost
+    assert_exact(seller_id)
