@@ -463,6 +463,4 @@ def finish(run_id: int) -> None:
     run.status, run.stage, run.finished_at = "succeeded", "done", now()
     run.rows = sum(r.rows for r in run.reports)
     db.session.commit()
-    for name, path in runs.AFTER_SYNC.items():
-        jobs.enqueue("default", path, run.seller_id, run.id, job_id=f"after-sync-{name}-{run.id}", unique=True,
-                     job_timeout=jobs.DEFAULTS["default"].job_timeout)
+    runs.enqueue_after(run, runs.AFTER_SYNC)
