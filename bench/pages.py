@@ -68,19 +68,24 @@ def ensure_database(rebuild: bool) -> None:
                 done = db.execute("SELECT to_regclass('bench_done')").fetchone()[0]
             if done:
                 print(f"seed: reusing database {DATABASE} (cache; --rebuild to regenerate)")
+                migrate()  # a cache seeded before a new migration gets its tables (they start empty)
                 return
             conn.execute(f'DROP DATABASE "{DATABASE}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DATABASE}"')
     seed()
 
 
-def seed() -> None:
-    started = time.perf_counter()
-    app = make_app()
-    with app.app_context():
+def migrate() -> None:
+    with make_app().app_context():
         from flask_migrate import upgrade
 
         upgrade()
+
+
+def seed() -> None:
+    started = time.perf_counter()
+    migrate()
+    app = make_app()
     rng = np.random.default_rng(7)
     dates = pd.date_range(LAST_DAY - dt.timedelta(days=DAYS - 1), LAST_DAY).date
     with psycopg.connect(database_url(DATABASE)) as conn:

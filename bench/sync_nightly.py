@@ -1,8 +1,9 @@
 """Benchmark: the nightly sync of 100 demo-size sandbox sellers, with Amazon taking 60 s per report.
 
-Runs `marketing sandbox --sellers 100 --report-delay 60` and two `marketing worker --queues sync` processes (sync
-steps run inside the worker process, `marketing.jobs.worker.IN_PROCESS_QUEUES`) on PostgreSQL and Redis, connects every seller, starts every seller's nightly run at once
-and waits until all have ended. Target: all done within 3 minutes of wall time.
+Runs `marketing sandbox --sellers 100 --report-delay 60` and two `marketing worker --queues sync` processes
+(sync steps run inside the worker process: `marketing.jobs.worker.IN_PROCESS_QUEUES`) on PostgreSQL and Redis,
+connects every seller, starts every seller's nightly run at once and waits until all have ended. Target: all
+done within 3 minutes of wall time.
 
 Baseline, in the same run and against the same sandbox: the blocking way — one process, one seller at a
 time, each report requested, then polled with `sleep` until Amazon is done, then downloaded — for a few
