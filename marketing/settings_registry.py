@@ -33,6 +33,8 @@ class Definition:
     seller_scoped: bool = False
     # Checks against other settings (e.g. min bid ≤ max bid): called with (value, seller_id) before storing.
     check: Callable[[object, int | None], None] | None = None
+    # What else follows a changed value, in the same transaction: called with (value, seller_id).
+    on_change: Callable[[object, int | None], None] | None = None
 
     def parse(self, raw: str) -> object:
         raw = (raw or "").strip()
@@ -94,10 +96,17 @@ define(Definition(
     "Advertising cost of sales the bid engine aims for, unless a seller or campaign overrides it.",
     Decimal("0.1"), Decimal("100"), seller_scoped=True,
 ))
+def _ads_lifetime_changed(days, seller_id) -> None:
+    """Existing Ads authorizations follow a changed lifetime too, not only those stored from now on."""
+    from marketing.connections import service
+
+    service.apply_ads_lifetime(days)
+
+
 define(Definition(
     "ads_authorization_days", "Amazon Ads authorization lifetime (days)", "int", None,
     "Leave empty while Amazon Ads refresh tokens do not expire; set 365 if Amazon announces they do.",
-    Decimal(1), Decimal(3650),
+    Decimal(1), Decimal(3650), on_change=_ads_lifetime_changed,
 ))
 define(Definition(
     "ads_client_secret_rotated_on", "Amazon Ads client secret last rotated", "date", None,
@@ -246,6 +255,8 @@ def set_value(key: str, raw: str, *, actor: User | None, seller_id: int | None =
         db.session.add(row)
     row.value = definition.dump(value)
     row.updated_by_id = actor.id if actor else None
+    if old != value and definition.on_change is not None:
+        definition.on_change(value, seller_id)
     if old != value:
         audit.record("setting.changed", actor=actor, target_type="setting", target_id=key, seller_id=seller_id,
                      old=definition.dump(old), new=definition.dump(value))

@@ -112,6 +112,16 @@ def expiry_for(api: str, authorized_at: dt.datetime) -> dt.datetime | None:
     return authorized_at + dt.timedelta(days=int(days)) if days else None
 
 
+def apply_ads_lifetime(days) -> int:
+    """Re-date every Ads authorization's expiry for a changed lifetime (None: Ads tokens do not expire); the
+    caller commits. Returns how many connections were re-dated."""
+    connections = db.session.scalars(select(Connection).where(Connection.api == "ads",
+                                                              Connection.authorized_at.is_not(None))).all()
+    for connection in connections:
+        connection.expires_at = connection.authorized_at + dt.timedelta(days=int(days)) if days else None
+    return len(connections)
+
+
 def store_token(seller: Seller, api: str, refresh_token: str, *, authorized_at: dt.datetime, actor: User | None,
                 method: str) -> Connection:
     """Save a proven token as the seller's `api` connection (new, or renewing the existing one)."""

@@ -78,11 +78,18 @@ def test_the_warning_window_is_the_audited_setting(team, db, sbx, client, login)
 
 def test_ads_tokens_expire_only_when_the_lifetime_setting_is_set(team, db, sbx):
     seller, users = team
-    assert connect(db, seller, "ads", sbx.sellers[1].ads_refresh_token, days_ago=10).expires_at is None
+    existing = connect(db, seller, "ads", sbx.sellers[1].ads_refresh_token, days_ago=350)
+    assert existing.expires_at is None
     settings_registry.set_value("ads_authorization_days", "365", actor=users["admin"])
     db.session.commit()
+    # the authorization already stored follows the new lifetime: 15 days left, so it warns
+    assert (db.session.get(Connection, existing.id).expires_at - existing.authorized_at).days == 365
+    assert check_all().states == {"expiring": 1}
     connection = connect(db, seller, "ads", sbx.sellers[1].ads_refresh_token, days_ago=10)
     assert (connection.expires_at - connection.authorized_at).days == 365
+    settings_registry.set_value("ads_authorization_days", "", actor=users["admin"])  # Amazon backs off
+    db.session.commit()
+    assert db.session.get(Connection, connection.id).expires_at is None
 
 
 def test_expired_notice_once_and_a_renewal_starts_a_new_countdown(team, db, sbx):
