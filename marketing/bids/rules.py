@@ -33,6 +33,9 @@ class Guardrails:
     cooldown_days: int
     lookback_days: int
     auto_apply_below: Decimal | None  # percent; None = off
+    no_order_clicks: int  # clicks without an order before a cut is considered
+    confidence: Decimal  # percent, of the CVR interval behind a no-order cut
+    visibility_impressions: int  # below this a target is raised to be seen; 0 = off
 
 
 def guardrails(seller_id: int) -> Guardrails:
@@ -43,6 +46,8 @@ def guardrails(seller_id: int) -> Guardrails:
         step_cap=get("bid_step_cap", seller_id), cooldown_days=int(get("bid_cooldown_days", seller_id)),
         lookback_days=int(get("bid_lookback_days", seller_id)),
         auto_apply_below=get("bid_auto_apply_below", seller_id),
+        no_order_clicks=get("bid_no_order_clicks", seller_id), confidence=get("bid_confidence", seller_id),
+        visibility_impressions=get("bid_visibility_impressions", seller_id),
     )
 
 

@@ -17,7 +17,6 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import select
 
-from marketing import settings_registry
 from marketing.bids import apply, inputs, rules
 from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
@@ -67,13 +66,13 @@ def run_suggestions(seller_id: int, trigger: str = "manual") -> SuggestionRun:
 def _compute(run: SuggestionRun) -> None:
     from marketing.optimize.bids import suggest_bids  # numpy/pandas engine: loaded by workers, not pages
 
-    guard, evidence = rules.guardrails(run.seller_id), thresholds(run.seller_id)
+    guard = rules.guardrails(run.seller_id)
     overrides = campaign_acos(run.seller_id)
     frame = inputs.load(run.seller_id, guard.lookback_days)
     busy = lifecycle.in_flight(run.seller_id, "bid")
     run.targets = len(frame)
     for profile_id, targets in frame.groupby("profile_id"):
-        settings = engine_settings(guard, rules.profile_marketplace(run.seller_id, int(profile_id)), evidence)
+        settings = engine_settings(guard, rules.profile_marketplace(run.seller_id, int(profile_id)))
         result = suggest_bids(targets.reset_index(drop=True), settings, today=today(),
                               campaign_acos=overrides.get(int(profile_id)), include_holds=False)
         for row in result.itertuples(index=False):
@@ -92,15 +91,6 @@ def _compute(run: SuggestionRun) -> None:
 _SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "MXN": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 
-def thresholds(seller_id: int) -> dict:
-    """The seller's evidence thresholds, in the engine's terms: when no orders justify a cut, and when a target
-    has too few impressions to learn from."""
-    get = settings_registry.get
-    return {"min_clicks_for_no_order_cut": get("bid_no_order_clicks", seller_id),
-            "confidence": get("bid_confidence", seller_id) / 100,
-            "visibility_impressions": get("bid_visibility_impressions", seller_id)}
-
-
 def campaign_acos(seller_id: int) -> dict[int, dict[int, float]]:
     """Per profile, the campaigns with their own target ACoS (set on the campaign page), as fractions."""
     by_profile: dict[int, dict[int, float]] = {}
@@ -109,9 +99,8 @@ def campaign_acos(seller_id: int) -> dict[int, dict[int, float]]:
     return by_profile
 
 
-def engine_settings(guard: rules.Guardrails, market, evidence: dict) -> BidSettings:
-    """The seller's settings in the engine's terms (fractions, the profile marketplace's bid range); `evidence`
-    is `thresholds(seller_id)`."""
+def engine_settings(guard: rules.Guardrails, market) -> BidSettings:
+    """The seller's settings in the engine's terms (fractions, the profile marketplace's bid range)."""
     extra = {}
     low, high = guard.min_bid, guard.max_bid
     if market is not None:
@@ -125,7 +114,8 @@ def engine_settings(guard: rules.Guardrails, market, evidence: dict) -> BidSetti
         target_acos=guard.target_acos / 100, lookback_days=guard.lookback_days,
         exclude_recent_days=inputs.ATTRIBUTION_LAG_DAYS, dead_band=guard.dead_band / 100,
         max_step=guard.step_cap / 100, min_bid=low, max_bid=high,
-        cooldown_days=guard.cooldown_days, **evidence, **extra,
+        cooldown_days=guard.cooldown_days, min_clicks_for_no_order_cut=guard.no_order_clicks,
+        confidence=guard.confidence / 100, visibility_impressions=guard.visibility_impressions, **extra,
     )
 
 

@@ -142,7 +142,7 @@ def test_another_sellers_campaign_is_not_found(client, db, make_user, login, mak
 
 def test_engine_thresholds_are_seller_settings(client, db, marketer, seller):
     def engine():
-        return suggest.engine_settings(rules.guardrails(seller.id), None, suggest.thresholds(seller.id))
+        return suggest.engine_settings(rules.guardrails(seller.id), None)
 
     defaults = engine()
     assert (defaults.min_clicks_for_no_order_cut, defaults.confidence, defaults.visibility_impressions) == (
@@ -179,9 +179,9 @@ def test_a_seller_bid_limit_outside_a_marketplaces_range_falls_back_to_its_own(a
 
     guard = rules.Guardrails(target_acos=Decimal(30), min_bid=Decimal("0.10"), max_bid=Decimal("500"),
                              dead_band=Decimal(5), step_cap=Decimal(25), cooldown_days=3, lookback_days=30,
-                             auto_apply_below=None)
-    evidence = {"min_clicks_for_no_order_cut": 10, "confidence": 0.95, "visibility_impressions": 100}
-    us = suggest.engine_settings(guard, marketplace("ATVPDKIKX0DER"), evidence)
-    jp = suggest.engine_settings(guard, marketplace("A1VC38T7YXB528"), evidence)
+                             auto_apply_below=None, no_order_clicks=10, confidence=Decimal(95),
+                             visibility_impressions=100)
+    us = suggest.engine_settings(guard, marketplace("ATVPDKIKX0DER"))
+    jp = suggest.engine_settings(guard, marketplace("A1VC38T7YXB528"))
     assert (us.min_bid, us.max_bid) == (0.10, 500.0)
     assert jp.min_bid is None and jp.max_bid == 500.0 and jp.floor == 2.0
