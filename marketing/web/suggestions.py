@@ -112,23 +112,26 @@ def decide(seller_id: int):
     if already:
         message += f" {already} already were."
     if action == "approve" and request.form.get("send") == "1" and (done or already):
-        return _send_now(seller, message)
+        # Approved where the marketer looks at one keyword (the campaign page, `send=1`): it goes to Amazon at
+        # once, as "Send approved bids" would send it; nobody expects a second step there.
+        _send(seller, f"{message} Sending to Amazon; the row shows the outcome when it is done.",
+              lambda paused: f"{message} Not sent: {paused[0].lower()}{paused[1:]}")
+        return _back(seller)
     if action == "approve" and done:
         message += " Send them to Amazon with “Send approved bids”."
     flash(message, "success")
     return _back(seller)
 
 
-def _send_now(seller: Seller, message: str):
-    """An approval made where the marketer looks at one keyword (the campaign page, `send=1`) goes to Amazon
-    at once, as "Send approved bids" would send it: nobody expects a second step there. Paused writes win."""
+def _send(seller: Seller, sent: str, not_sent) -> None:
+    """Queue sending the seller's approved changes and say so, or say why not (paused writes win);
+    `not_sent(reason)` words the refusal."""
     paused = rules.writes_paused(seller.id)
     if paused:
-        flash(f"{message} Not sent: {paused[0].lower()}{paused[1:]}", "error")
+        flash(not_sent(paused), "error")
     else:
         apply.enqueue(seller.id)
-        flash(f"{message} Sending to Amazon; the row shows the outcome when it is done.", "success")
-    return _back(seller)
+        flash(sent, "success")
 
 
 @bp.post("/sellers/<int:seller_id>/suggestions/apply")
@@ -136,12 +139,8 @@ def _send_now(seller: Seller, message: str):
 def send(seller_id: int):
     seller = P.seller_or_404(seller_id)
     P.require(P.ACT_ON_SUGGESTIONS, seller)
-    paused = rules.writes_paused(seller.id)
-    if paused:
-        flash(f"{paused} Nothing was sent.", "error")
-    else:
-        apply.enqueue(seller.id)
-        flash("Approved bids are being sent to Amazon; each row shows the outcome when it is done.", "success")
+    _send(seller, "Approved bids are being sent to Amazon; each row shows the outcome when it is done.",
+          lambda paused: f"{paused} Nothing was sent.")
     return _back(seller)
 
 
@@ -160,12 +159,8 @@ def undo(seller_id: int, suggestion_id: int):
         flash(str(exc), "error")
         return _back(seller)
     db.session.commit()
-    paused = rules.writes_paused(seller.id)
-    if paused:
-        flash(f"Undo queued, but {paused[0].lower()}{paused[1:]}", "error")
-    else:
-        apply.enqueue(seller.id)
-        flash(f"Putting the previous bid ({found[0].previous_value}) back on Amazon.", "success")
+    _send(seller, f"Putting the previous bid ({found[0].previous_value}) back on Amazon.",
+          lambda paused: f"Undo queued, but {paused[0].lower()}{paused[1:]}")
     return _back(seller)
 
 
