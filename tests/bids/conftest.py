@@ -60,6 +60,29 @@ def seller(app, db, sbx, make_seller, token):
 
 
 @pytest.fixture
+def marketer(make_user, login, seller):
+    """A marketer assigned to the seller, logged in on `client`."""
+    user = make_user("marketer@example.com", "marketer", sellers=[seller])
+    login(user.email)
+    return user
+
+
+def live_keywords(seller):
+    """A select of the seller's enabled keywords in enabled ad groups and campaigns (callers order it)."""
+    from marketing.models import SpAdGroup, SpCampaign, SpTarget
+
+    return (
+        select(SpTarget).join(SpAdGroup, (SpAdGroup.ad_group_id == SpTarget.ad_group_id)
+                              & (SpAdGroup.profile_id == SpTarget.profile_id))
+        .join(SpCampaign, (SpCampaign.campaign_id == SpTarget.campaign_id)
+              & (SpCampaign.profile_id == SpTarget.profile_id))
+        .where(SpTarget.seller_id == seller.id, SpTarget.profile_id == seller.profile_id,
+               SpTarget.kind == "keyword", SpTarget.state == "ENABLED", SpAdGroup.state == "ENABLED",
+               SpCampaign.state == "ENABLED")
+    )
+
+
+@pytest.fixture
 def ads(app, sbx, seller):
     """An Ads client on the seller's connection (to read or change bids behind the product's back)."""
     import httpx

@@ -14,31 +14,18 @@ from sqlalchemy import select
 from marketing import settings_registry
 from marketing.bids import rules, suggest
 from marketing.clock import today
-from marketing.models import AuditEvent, CampaignTargetAcos, SpAdGroup, SpCampaign, SpTarget, SpTargetDaily, Suggestion
+from marketing.models import AuditEvent, CampaignTargetAcos, SpTarget, SpTargetDaily, Suggestion
 from marketing.optimize.settings import BidSettings
+from tests.bids.conftest import live_keywords
 
 pytestmark = pytest.mark.sqlite
-
-
-@pytest.fixture
-def marketer(make_user, login, seller):
-    user = make_user("marketer@example.com", "marketer", sellers=[seller])
-    login(user.email)
-    return user
 
 
 @pytest.fixture
 def keyword(db, seller) -> SpTarget:
     """A live keyword selling at a 2% ACoS for four weeks: raised under the seller's 30% target."""
     target = db.session.execute(
-        select(SpTarget).join(SpAdGroup, (SpAdGroup.ad_group_id == SpTarget.ad_group_id)
-                              & (SpAdGroup.profile_id == SpTarget.profile_id))
-        .join(SpCampaign, (SpCampaign.campaign_id == SpTarget.campaign_id)
-              & (SpCampaign.profile_id == SpTarget.profile_id))
-        .where(SpTarget.seller_id == seller.id, SpTarget.profile_id == seller.profile_id,
-               SpTarget.kind == "keyword", SpTarget.state == "ENABLED", SpAdGroup.state == "ENABLED",
-               SpCampaign.state == "ENABLED")
-        .order_by(SpTarget.target_id).limit(1)
+        live_keywords(seller).order_by(SpTarget.target_id).limit(1)
     ).scalar_one()
     for days_ago in range(1, 29):
         db.session.add(SpTargetDaily(

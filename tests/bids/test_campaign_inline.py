@@ -15,13 +15,6 @@ from marketing.models import Suggestion
 pytestmark = pytest.mark.sqlite
 
 
-@pytest.fixture
-def marketer(make_user, login, seller):
-    user = make_user("marketer@example.com", "marketer", sellers=[seller])
-    login(user.email)
-    return user
-
-
 def _row(html: str, target_id: int) -> str:
     return re.search(rf'/targets/{target_id}\?.*?</tr>', html, re.S).group(0)
 

@@ -15,13 +15,6 @@ from marketing.suggestions import lifecycle
 pytestmark = pytest.mark.sqlite
 
 
-@pytest.fixture
-def marketer(make_user, login, seller):
-    user = make_user("marketer@example.com", "marketer", sellers=[seller])
-    login(user.email)
-    return user
-
-
 def _status(db, suggestion_id: int) -> str:
     db.session.expire_all()
     return db.session.get(Suggestion, suggestion_id).status

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from marketing.bids import inputs, suggest
 from marketing.clock import today
-from marketing.models import SpAdGroup, SpCampaign, SpTarget, SpTargetDaily, Suggestion, SuggestionRun
+from marketing.models import SpTarget, SpTargetDaily, Suggestion, SuggestionRun
+from tests.bids.conftest import live_keywords
 
 pytestmark = pytest.mark.sqlite
 
@@ -20,14 +21,7 @@ pytestmark = pytest.mark.sqlite
 def evidence(db, seller):
     """Two live keywords of one ad group: one selling at a 2% ACoS, one with 100 clicks and no order."""
     pair = db.session.execute(
-        select(SpTarget).join(SpAdGroup, (SpAdGroup.ad_group_id == SpTarget.ad_group_id)
-                              & (SpAdGroup.profile_id == SpTarget.profile_id))
-        .join(SpCampaign, (SpCampaign.campaign_id == SpTarget.campaign_id)
-              & (SpCampaign.profile_id == SpTarget.profile_id))
-        .where(SpTarget.seller_id == seller.id, SpTarget.profile_id == seller.profile_id,
-               SpTarget.kind == "keyword", SpTarget.state == "ENABLED", SpAdGroup.state == "ENABLED",
-               SpCampaign.state == "ENABLED")
-        .order_by(SpTarget.ad_group_id, SpTarget.target_id)
+        live_keywords(seller).order_by(SpTarget.ad_group_id, SpTarget.target_id)
     ).scalars().all()
     by_group: dict[int, list[SpTarget]] = {}
     for target in pair:
