@@ -7,9 +7,12 @@ settings. A bad value stops start-up with one line naming the variable (`ConfigE
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from marketing.security.crypto import InvalidKey, validate_keys
 
 ENVIRONMENTS = ("production", "development", "test")
 SMTP_SECURITY = ("starttls", "ssl", "none")
@@ -127,9 +130,10 @@ class Settings:
                     raise ConfigError(f"{name} is required when MARKETING_ENV=production")
             if self.clock_today:
                 raise ConfigError("MARKETING_TODAY cannot be set when MARKETING_ENV=production")
-        from marketing.security.crypto import validate_keys
-
-        validate_keys(self.token_encryption_keys)
+        try:
+            validate_keys(self.token_encryption_keys)
+        except InvalidKey as exc:
+            raise ConfigError(str(exc)) from None
 
     def flask_config(self, instance_path: Path) -> dict:
         """Translate to the Flask/extension config keys the app factory applies."""
@@ -179,8 +183,6 @@ def _dev_secret(instance_path: Path) -> str:
     """Outside production a missing SECRET_KEY gets a random one kept in the instance folder."""
     path = instance_path / "secret_key"
     if not path.exists():
-        import secrets
-
         instance_path.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, TypeDecorator
+from sqlalchemy import DateTime, MetaData, Numeric, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING = {
@@ -37,7 +37,6 @@ class UTCDateTime(TypeDecorator):
 
 
 Money = Numeric(14, 4, asdecimal=True)
-AmazonId = BigInteger
 
 
 class Base(DeclarativeBase):

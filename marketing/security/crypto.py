@@ -16,14 +16,16 @@ class SecretUnreadable(Exception):
     """The configured keys cannot decrypt a stored secret (wrong or missing key)."""
 
 
-def validate_keys(keys: tuple[str, ...]) -> None:
-    from marketing.config import ConfigError
+class InvalidKey(ValueError):
+    """A configured key is not a Fernet key; the message says which one (never its value)."""
 
+
+def validate_keys(keys: tuple[str, ...]) -> None:
     for index, key in enumerate(keys, start=1):
         try:
             Fernet(key.encode())
         except (ValueError, TypeError):
-            raise ConfigError(
+            raise InvalidKey(
                 f"TOKEN_ENCRYPTION_KEYS key #{index} is not a valid Fernet key "
                 "(32 url-safe base64-encoded bytes; make one with `marketing tokens new-key`)"
             ) from None
