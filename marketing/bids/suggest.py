@@ -64,7 +64,7 @@ def run_suggestions(seller_id: int, trigger: str = "manual") -> SuggestionRun:
 
 
 def _compute(run: SuggestionRun) -> None:
-    from marketing.optimize.bids import suggest_bids  # numpy/pandas engine: loaded by workers, not pages
+    from marketing.optimize.bids import suggest_bids  # why: the numpy/pandas engine loads in workers, not pages
 
     guard = rules.guardrails(run.seller_id)
     overrides = campaign_acos(run.seller_id)
@@ -168,6 +168,6 @@ def _auto_approve(run: SuggestionRun, below_pct: Decimal) -> int:
 
 
 def after_sync(seller_id: int, sync_run_id: int) -> None:
-    """Run after each successful sync (`marketing.sync.runs.AFTER_SYNC`): queue this seller's run under its
+    """Run after each successful sync (`marketing.sync.outcome.AFTER_SYNC`): queue this seller's run under its
     own unique id, so a sync never starts a second run beside one already queued or running."""
     enqueue(seller_id, trigger="sync")

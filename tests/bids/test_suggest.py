@@ -128,9 +128,9 @@ def test_a_failed_run_is_recorded_and_raised(db, seller, evidence, monkeypatch):
 
 
 def test_runs_follow_every_successful_sync():
-    from marketing.sync import runs
+    from marketing.sync import outcome
 
-    assert runs.AFTER_SYNC["bid-suggestions"] == "marketing.bids.suggest.after_sync"
+    assert outcome.AFTER_SYNC["bid-suggestions"] == "marketing.bids.suggest.after_sync"
 
 
 def test_cli_suggest_prints_the_counts(runner, db, seller, evidence):
