@@ -5,14 +5,20 @@ Approvals are recorded as the named user's, and only if that user may act on the
 
 from __future__ import annotations
 
-import time
-
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from marketing.cli import BadInput, Failed
-from marketing.cli import seller_argument as _seller
+from marketing import accounts
+from marketing.bids import apply, rules
+from marketing.bids import suggest as suggestions
+from marketing.cli.common import BadInput, Failed
+from marketing.cli.common import seller_argument as _seller
+from marketing.extensions import db
+from marketing.jobs.worker import work_until
+from marketing.models import Suggestion
+from marketing.security import permissions as P
+from marketing.suggestions import lifecycle
 
 
 @click.group()
@@ -25,8 +31,6 @@ def bids() -> None:
 @with_appcontext
 def suggest(seller_ref: str) -> None:
     """Compute bid suggestions now (inline); prints `N suggestions: U up, D down`."""
-    from marketing.bids import suggest as suggestions
-
     seller = _seller(seller_ref)
     try:
         run = suggestions.run_suggestions(seller.id, trigger="cli")
@@ -43,12 +47,6 @@ def suggest(seller_ref: str) -> None:
 @with_appcontext
 def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str) -> None:
     """Approve pending suggestions as a user allowed to act on this seller."""
-    from marketing import accounts
-    from marketing.extensions import db
-    from marketing.models import Suggestion
-    from marketing.security import permissions as P
-    from marketing.suggestions import lifecycle
-
     if approve_all == bool(ids):
         raise BadInput("give either --all or one or more --id")
     seller = _seller(seller_ref)
@@ -82,12 +80,6 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
 @with_appcontext
 def apply_(seller_ref: str, wait: bool) -> None:
     """Send approved bids (and requested undos) to Amazon."""
-    from rq import Queue, Worker
-
-    from marketing import jobs
-    from marketing.bids import apply, rules
-    from marketing.jobs.worker import AppSimpleWorker
-
     seller = _seller(seller_ref)
     paused = rules.writes_paused(seller.id)
     if paused:
@@ -96,13 +88,12 @@ def apply_(seller_ref: str, wait: bool) -> None:
     if not wait:
         click.echo(f"queued: {job.id}")
         return
-    queue = Queue("default", connection=jobs.connection())
-    while not job.is_finished and not job.is_failed:
-        if Worker.all(queue=queue):
-            time.sleep(0.5)
-        else:
-            AppSimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+
+    def ended() -> bool:
         job.refresh()
+        return job.is_finished or job.is_failed
+
+    work_until("default", ended, with_scheduler=False)
     if job.is_failed:
         raise Failed(f"applying bids for {seller.name} failed; see the worker log (job {job.id})")
     outcome = job.return_value()

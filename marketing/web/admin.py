@@ -11,8 +11,8 @@ from marketing.extensions import db
 from marketing.jobs import health
 from marketing.models import ROLES, AuditEvent, Seller, User
 from marketing.security import permissions as P
-from marketing.web import parse_id
 from marketing.web.forms import field
+from marketing.web.http import parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

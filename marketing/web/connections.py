@@ -15,8 +15,8 @@ from marketing.models import API_LABELS, APIS, ConnectionEvent, Notice, Seller
 from marketing.security import permissions as P
 from marketing.security.crypto import SecretUnreadable
 from marketing.sync import runs
-from marketing.web import MAX_AMAZON_ID, parse_id
 from marketing.web.forms import field
+from marketing.web.http import MAX_AMAZON_ID, parse_id
 
 bp = Blueprint("connections", __name__)
 

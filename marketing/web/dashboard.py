@@ -25,7 +25,7 @@ from marketing.models import AdsProfile, CampaignTargetAcos, Seller
 from marketing.security import permissions as P
 from marketing.suggestions import lifecycle
 from marketing.suggestions import queries as suggestion_queries
-from marketing.web import MAX_AMAZON_ID, MAX_PAGE, parse_id
+from marketing.web.http import MAX_AMAZON_ID, MAX_PAGE, parse_id
 
 bp = Blueprint("dashboard", __name__)
 

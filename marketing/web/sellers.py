@@ -13,8 +13,9 @@ from marketing.dashboard import periods
 from marketing.extensions import db
 from marketing.models import REGIONS
 from marketing.security import permissions as P
-from marketing.web import MAX_PAGE, dashboard, parse_id
+from marketing.web import dashboard
 from marketing.web.forms import field
+from marketing.web.http import MAX_PAGE, parse_id
 
 bp = Blueprint("sellers", __name__)
 

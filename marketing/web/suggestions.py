@@ -18,8 +18,8 @@ from marketing.extensions import db
 from marketing.models import Seller
 from marketing.security import permissions as P
 from marketing.suggestions import lifecycle, queries
-from marketing.web import MAX_AMAZON_ID, parse_id
 from marketing.web.forms import safe_next
+from marketing.web.http import MAX_AMAZON_ID, parse_id
 
 bp = Blueprint("suggestions", __name__)
 
