@@ -7,6 +7,7 @@ tokens stay readable across restarts.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -31,15 +32,20 @@ def validate_keys(keys: tuple[str, ...]) -> None:
             ) from None
 
 
-def instance_key(instance_path: Path) -> str:
-    """The development/demo key kept in the instance folder, created on first use."""
-    path = instance_path / "token_encryption_key"
+def instance_secret(instance_path: Path, name: str, make: Callable[[], str]) -> str:
+    """A secret kept in the instance folder (mode 0600), made by `make` on first use (development and demo)."""
+    path = instance_path / name
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(Fernet.generate_key().decode())
+            handle.write(make())
     return path.read_text().strip()
+
+
+def instance_key(instance_path: Path) -> str:
+    """The development/demo key kept in the instance folder, created on first use."""
+    return instance_secret(instance_path, "token_encryption_key", lambda: Fernet.generate_key().decode())
 
 
 class Vault:
