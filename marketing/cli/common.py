@@ -1,4 +1,4 @@
-"""What every command shares: the exceptions that set the exit code, the SELLER argument, working a queue."""
+"""What every command shares: the exceptions that set the exit code and the SELLER argument."""
 
 from __future__ import annotations
 

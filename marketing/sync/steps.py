@@ -34,15 +34,7 @@ from rq.utils import now as rq_now
 from sqlalchemy import func, select
 
 from marketing import jobs
-from marketing.amazon.errors import (
-    AmazonError,
-    AmazonUnavailable,
-    InvalidClient,
-    InvalidGrant,
-    MalformedResponse,
-    ReportFailed,
-    Throttled,
-)
+from marketing.amazon import errors
 from marketing.amazon.transport import RateLimiter, RetryPolicy, Transport
 from marketing.clock import now
 from marketing.connections import clients
@@ -190,7 +182,7 @@ def _poll_delay(report: SyncReport) -> float:
     return min(setting("SYNC_POLL_CAP_SECONDS"), setting("SYNC_POLL_SECONDS") * 1.5 ** max(0, report.checks - 2))
 
 
-def _retry_delay(exc: AmazonError, attempt: int) -> float:
+def _retry_delay(exc: errors.AmazonError, attempt: int) -> float:
     """At least Amazon's Retry-After; else exponential backoff with jitter, capped."""
     backoff = min(setting("SYNC_RETRY_CAP_SECONDS"), setting("SYNC_RETRY_SECONDS") * 2 ** attempt)
     return max(exc.retry_after or 0.0, backoff * (0.5 + random.random() / 2))
@@ -246,18 +238,18 @@ def _label(report: SyncReport) -> str:
     return f"the {report.report_type} report for {where}, {report.start_date} to {report.end_date}"
 
 
-def _explain(report: SyncReport, exc: AmazonError) -> str:
+def _explain(report: SyncReport, exc: errors.AmazonError) -> str:
     what = _label(report)
-    if isinstance(exc, InvalidGrant):
+    if isinstance(exc, errors.InvalidGrant):
         return (f"Amazon refused the {API_LABELS[report.source]} authorization (invalid_grant): it was revoked "
                 "or has expired. Reconnect the seller to sync again.")
-    if isinstance(exc, InvalidClient):
+    if isinstance(exc, errors.InvalidClient):
         return "Amazon rejected this deployment's app credentials (invalid_client); an admin must fix them."
-    if isinstance(exc, ReportFailed):
+    if isinstance(exc, errors.ReportFailed):
         return f"Amazon could not generate {what}: {exc.message}"
-    if isinstance(exc, MalformedResponse):
+    if isinstance(exc, errors.MalformedResponse):
         return f"Amazon sent an unreadable answer for {what} ({exc.message}); nothing from it was stored."
-    if isinstance(exc, Throttled | AmazonUnavailable):
+    if isinstance(exc, errors.Throttled | errors.AmazonUnavailable):
         return f"Amazon kept refusing {what} ({exc.message}) after {setting('SYNC_MAX_ATTEMPTS')} attempts."
     return f"Amazon refused {what}: {exc}"
 
@@ -292,12 +284,12 @@ def _handled(report: SyncReport, step: str, attempt: int) -> Iterator[None]:
         outcome.fail(report.run, f"Amazon's file for {_label(report)} has a row we cannot store ({exc}); "
                               "nothing from it was stored.")
         db.session.commit()
-    except AmazonError as exc:
+    except errors.AmazonError as exc:
         db.session.rollback()
         report = db.session.get(SyncReport, report_id)
-        if not isinstance(exc, MalformedResponse | ReportFailed):
+        if not isinstance(exc, errors.MalformedResponse | errors.ReportFailed):
             _record(report, exc)  # the observer's note was rolled back with the rest
-        if isinstance(exc, Throttled | AmazonUnavailable) and attempt + 1 < setting("SYNC_MAX_ATTEMPTS"):
+        if isinstance(exc, errors.Throttled | errors.AmazonUnavailable) and attempt + 1 < setting("SYNC_MAX_ATTEMPTS"):
             log.info("%s: %s; again in %.0fs", job_id(step, report), exc, _retry_delay(exc, attempt))
             schedule(report, step, delay=_retry_delay(exc, attempt), attempt=attempt + 1)
             return
@@ -312,7 +304,7 @@ def _handled(report: SyncReport, step: str, attempt: int) -> Iterator[None]:
         raise
 
 
-def _record(report: SyncReport, exc: AmazonError) -> None:
+def _record(report: SyncReport, exc: errors.AmazonError) -> None:
     seller = db.session.get(Seller, report.run.seller_id)
     connection = seller.connection(report.source)
     if connection is not None:
