@@ -80,11 +80,13 @@ class OneLineFormatter(logging.Formatter):
 def configure_logging(level: str) -> None:
     """Send the app's loggers (`marketing.*`, the Flask app's own) to stderr, one line per event.
 
-    Idempotent: the handler is added once per process however many apps are built (tests build hundreds);
-    a later call only changes the level. Records still propagate, so a host's own root handler sees them too.
+    The level is the root logger's, so a host or a test that lowers it (pytest's caplog) sees our records too;
+    only `marketing.*` gets a handler, so other libraries print nothing new. Idempotent: the handler is added
+    once per process however many apps are built (tests build hundreds); a later call only changes the level.
     """
+    logging.getLogger().setLevel(level)
     logger = logging.getLogger("marketing")
-    logger.setLevel(level)
+    logger.setLevel(logging.NOTSET)
     if not any(getattr(handler, "marketing", False) for handler in logger.handlers):
         handler = logging.StreamHandler()
         handler.marketing = True

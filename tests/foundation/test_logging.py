@@ -58,4 +58,12 @@ def test_building_many_apps_configures_logging_once(make_app):
     make_app()
     handlers = [h for h in logging.getLogger("marketing").handlers if getattr(h, "marketing", False)]
     assert len(handlers) == 1
-    assert logging.getLogger("marketing").level == logging.INFO
+    assert logging.getLogger("marketing").getEffectiveLevel() == logging.INFO
+
+
+def test_a_lower_level_asked_by_the_host_reaches_our_loggers(make_app, caplog):
+    """An app built earlier in the process does not hide DEBUG records from a test (or host) that asks for them."""
+    make_app()
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("marketing.amazon").debug("visible")
+    assert [r.getMessage() for r in caplog.records] == ["visible"]
