@@ -9,10 +9,20 @@ import time
 
 import click
 from flask.cli import with_appcontext
+from rq import Queue, Worker
 from sqlalchemy import select
 
+from marketing import accounts, jobs
+from marketing.bids import apply, rules
+from marketing.bids import suggest as suggestions
 from marketing.cli import BadInput, Failed
 from marketing.cli import seller_argument as _seller
+from marketing.extensions import db
+from marketing.jobs.worker import AppSimpleWorker
+from marketing.models import Suggestion
+from marketing.models.suggestions import Kind, Trigger
+from marketing.security import permissions as P
+from marketing.suggestions import lifecycle
 
 
 @click.group()
@@ -25,11 +35,9 @@ def bids() -> None:
 @with_appcontext
 def suggest(seller_ref: str) -> None:
     """Compute bid suggestions now (inline); prints `N suggestions: U up, D down`."""
-    from marketing.bids import suggest as suggestions
-
     seller = _seller(seller_ref)
     try:
-        run = suggestions.run_suggestions(seller.id, trigger="cli")
+        run = suggestions.run_suggestions(seller.id, trigger=Trigger.CLI)
     except ValueError as exc:  # the engine refuses settings it cannot work with
         raise Failed(f"suggestions for {seller.name} failed: {exc}") from None
     click.echo(f"{run.suggestions} suggestions: {run.up} up, {run.down} down")
@@ -37,18 +45,12 @@ def suggest(seller_ref: str) -> None:
 
 @bids.command("approve")
 @click.argument("seller_ref", metavar="SELLER")
-@click.option("--all", "approve_all", is_flag=True, help="Approve every pending suggestion.")
+@click.option("--all", "approve_all", is_flag=True, help="Approve every pending bid suggestion.")
 @click.option("--id", "ids", multiple=True, type=int, help="Suggestion id to approve (repeatable).")
 @click.option("--as", "email", required=True, help="Email of the user the approval is recorded for.")
 @with_appcontext
 def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str) -> None:
-    """Approve pending suggestions as a user allowed to act on this seller."""
-    from marketing import accounts
-    from marketing.extensions import db
-    from marketing.models import Suggestion
-    from marketing.security import permissions as P
-    from marketing.suggestions import lifecycle
-
+    """Approve pending bid suggestions as a user allowed to act on this seller."""
     if approve_all == bool(ids):
         raise BadInput("give either --all or one or more --id")
     seller = _seller(seller_ref)
@@ -59,12 +61,13 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
         raise BadInput(f"{user.email} ({user.role}) may not act on {seller.name}'s suggestions")
     if approve_all:
         chosen = list(db.session.scalars(select(Suggestion).where(
-            Suggestion.seller_id == seller.id, Suggestion.status == lifecycle.PENDING).order_by(Suggestion.id)))
+            Suggestion.seller_id == seller.id, Suggestion.kind == Kind.BID, Suggestion.status == lifecycle.PENDING)
+            .order_by(Suggestion.id)))
     else:
-        chosen = lifecycle.for_seller(seller.id, ids)
+        chosen = [s for s in lifecycle.for_seller(seller.id, ids) if s.kind == Kind.BID]
         missing = sorted(set(ids) - {s.id for s in chosen})
         if missing:
-            raise BadInput(f"{seller.name} has no suggestion {', '.join(map(str, missing))}")
+            raise BadInput(f"{seller.name} has no bid suggestion {', '.join(map(str, missing))}")
     approved = 0
     try:
         for suggestion in chosen:
@@ -82,12 +85,6 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
 @with_appcontext
 def apply_(seller_ref: str, wait: bool) -> None:
     """Send approved bids (and requested undos) to Amazon."""
-    from rq import Queue, Worker
-
-    from marketing import jobs
-    from marketing.bids import apply, rules
-    from marketing.jobs.worker import AppSimpleWorker
-
     seller = _seller(seller_ref)
     paused = rules.writes_paused(seller.id)
     if paused:
