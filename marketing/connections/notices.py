@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from marketing.connections.status import State, TokenStatus
 from marketing.extensions import db
 from marketing.models import Connection, Notice, User
+from marketing.models.connections import Level
 
 EXPIRY_NOTICE_DAYS = (1, 7, 14, 30)
 
@@ -30,23 +31,23 @@ def _recipients(connection: Connection) -> list[User]:
     return list({u.id: u for u in [*admins, *marketers]}.values())
 
 
-def _notice_for(connection: Connection, result: TokenStatus) -> tuple[str, str, str] | None:
+def _notice_for(connection: Connection, result: TokenStatus) -> tuple[str, Level, str] | None:
     """(dedupe key, level, message) of the notice this status calls for, if any."""
     seller, label = connection.seller.name, connection.label
     authorized = connection.authorized_at.date().isoformat() if connection.authorized_at else "unknown"
     if result.state == State.REVOKED:
-        return (f"revoked-{_revocation(connection, connection.revoked_at)}", "error",
+        return (f"revoked-{_revocation(connection, connection.revoked_at)}", Level.ERROR,
                 f"{seller}: the {label} authorization was revoked at Amazon. Data is no longer updated; "
                 "renew the connection from the seller page.")
     if result.state == State.EXPIRED:
-        return (f"expired-{connection.id}-{authorized}", "error",
+        return (f"expired-{connection.id}-{authorized}", Level.ERROR,
                 f"{seller}: the {label} authorization expired on {result.expires_at.date().isoformat()}. "
                 "Renew it from the seller page.")
     if result.usable and result.days_left is not None:
         due = [d for d in EXPIRY_NOTICE_DAYS if result.days_left <= d]
         if due:
             threshold = min(due)
-            return (f"expiry-{connection.id}-{authorized}-{threshold}", "warning",
+            return (f"expiry-{connection.id}-{authorized}-{threshold}", Level.WARNING,
                     f"{seller}: the {label} authorization expires in {result.days_left} day"
                     f"{'s' if result.days_left != 1 else ''} ({result.expires_at.date().isoformat()}). "
                     "Renew it from the seller page before then.")
@@ -67,12 +68,12 @@ def notify_restored(connection: Connection, revoked_at: dt.datetime) -> int:
     revocation = _revocation(connection, revoked_at)
     told = db.session.scalars(select(User).join(Notice, Notice.user_id == User.id)
                               .where(Notice.dedupe_key == f"revoked-{revocation}", User.active.is_(True))).all()
-    return _send(connection, told, f"restored-{revocation}", "info",
+    return _send(connection, told, f"restored-{revocation}", Level.INFO,
                  f"{connection.seller.name}: Amazon accepts the {connection.label} authorization again, so the "
                  "revocation notice no longer applies and data is updated again.")
 
 
-def _send(connection: Connection, users: list[User], key: str, level: str, message: str) -> int:
+def _send(connection: Connection, users: list[User], key: str, level: Level, message: str) -> int:
     sent = 0
     for user in users:
         exists = db.session.scalar(select(Notice.id).where(Notice.user_id == user.id, Notice.dedupe_key == key))

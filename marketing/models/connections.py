@@ -38,6 +38,14 @@ class Method(StrEnum):
     CLI = "cli"
 
 
+class Level(StrEnum):
+    """How a notice is shown (`Notice.level`; also its CSS class)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
 class Connection(Base):
     __tablename__ = "connections"
     __table_args__ = (
@@ -125,7 +133,7 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
-    level: Mapped[str] = mapped_column(String(8), default="warning")  # info | warning | error
+    level: Mapped[str] = mapped_column(String(8), default=Level.WARNING)  # Level
     message: Mapped[str] = mapped_column(Text)
     dedupe_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
