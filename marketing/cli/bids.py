@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from marketing import accounts, jobs
 from marketing.bids import apply, rules
-from marketing.bids import suggest as suggestions
 from marketing.cli import BadInput, Failed
 from marketing.cli import seller_argument as _seller
 from marketing.extensions import db
@@ -35,6 +34,9 @@ def bids() -> None:
 @with_appcontext
 def suggest(seller_ref: str) -> None:
     """Compute bid suggestions now (inline); prints `N suggestions: U up, D down`."""
+    # why: the run loads pandas (~1 s); every other `marketing` command starts without it
+    from marketing.bids import suggest as suggestions
+
     seller = _seller(seller_ref)
     try:
         run = suggestions.run_suggestions(seller.id, trigger=Trigger.CLI)
