@@ -6,7 +6,6 @@ Amazon's range is per marketplace (`amazon.hosts`); the seller's min/max bid set
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -15,40 +14,19 @@ from marketing import settings_registry
 from marketing.amazon.hosts import Marketplace, marketplace
 from marketing.extensions import db
 from marketing.models import AdsProfile, Connection
+from marketing.settings_registry import Group
 
 
 class BadBid(ValueError):
     """A bid a person typed is not acceptable; the message is for them."""
 
 
-@dataclass(frozen=True)
-class Guardrails:
-    """The seller's bid settings, read once per run."""
-
-    target_acos: Decimal  # percent
-    min_bid: Decimal | None
-    max_bid: Decimal | None
-    dead_band: Decimal  # ACoS points
-    step_cap: Decimal  # percent
-    cooldown_days: int
-    lookback_days: int
-    auto_apply_below: Decimal | None  # percent; None = off
-    no_order_clicks: int  # clicks without an order before a cut is considered
-    confidence: Decimal  # percent, of the CVR interval behind a no-order cut
-    visibility_impressions: int  # below this a target is raised to be seen; 0 = off
+Guardrails = dict[str, object]  # the seller's bid settings by key, as the settings page shows them
 
 
 def guardrails(seller_id: int) -> Guardrails:
-    get = settings_registry.get
-    return Guardrails(
-        target_acos=get("target_acos", seller_id), min_bid=get("bid_min", seller_id),
-        max_bid=get("bid_max", seller_id), dead_band=get("bid_dead_band", seller_id),
-        step_cap=get("bid_step_cap", seller_id), cooldown_days=int(get("bid_cooldown_days", seller_id)),
-        lookback_days=int(get("bid_lookback_days", seller_id)),
-        auto_apply_below=get("bid_auto_apply_below", seller_id),
-        no_order_clicks=get("bid_no_order_clicks", seller_id), confidence=get("bid_confidence", seller_id),
-        visibility_impressions=get("bid_visibility_impressions", seller_id),
-    )
+    """The seller's bid settings (`settings_registry.Group.BIDS`), read once per run."""
+    return {key: settings_registry.get(key, seller_id) for key in settings_registry.group(Group.BIDS)}
 
 
 def writes_paused(seller_id: int) -> str | None:

@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from marketing import accounts
 from marketing.bids import apply, rules
-from marketing.bids import suggest as suggestions
 from marketing.cli.common import BadInput, Failed
 from marketing.cli.common import seller_argument as _seller
 from marketing.extensions import db
 from marketing.jobs.worker import work_until
 from marketing.models import Suggestion
+from marketing.models.suggestions import Kind, Trigger
 from marketing.security import permissions as P
 from marketing.suggestions import lifecycle
 
@@ -31,9 +31,12 @@ def bids() -> None:
 @with_appcontext
 def suggest(seller_ref: str) -> None:
     """Compute bid suggestions now (inline); prints `N suggestions: U up, D down`."""
+    # why: the run loads pandas (~1 s); every other `marketing` command starts without it
+    from marketing.bids import suggest as suggestions
+
     seller = _seller(seller_ref)
     try:
-        run = suggestions.run_suggestions(seller.id, trigger="cli")
+        run = suggestions.run_suggestions(seller.id, trigger=Trigger.CLI)
     except ValueError as exc:  # the engine refuses settings it cannot work with
         raise Failed(f"suggestions for {seller.name} failed: {exc}") from None
     click.echo(f"{run.suggestions} suggestions: {run.up} up, {run.down} down")
@@ -41,12 +44,12 @@ def suggest(seller_ref: str) -> None:
 
 @bids.command("approve")
 @click.argument("seller_ref", metavar="SELLER")
-@click.option("--all", "approve_all", is_flag=True, help="Approve every pending suggestion.")
+@click.option("--all", "approve_all", is_flag=True, help="Approve every pending bid suggestion.")
 @click.option("--id", "ids", multiple=True, type=int, help="Suggestion id to approve (repeatable).")
 @click.option("--as", "email", required=True, help="Email of the user the approval is recorded for.")
 @with_appcontext
 def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str) -> None:
-    """Approve pending suggestions as a user allowed to act on this seller."""
+    """Approve pending bid suggestions as a user allowed to act on this seller."""
     if approve_all == bool(ids):
         raise BadInput("give either --all or one or more --id")
     seller = _seller(seller_ref)
@@ -57,12 +60,13 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
         raise BadInput(f"{user.email} ({user.role}) may not act on {seller.name}'s suggestions")
     if approve_all:
         chosen = list(db.session.scalars(select(Suggestion).where(
-            Suggestion.seller_id == seller.id, Suggestion.status == lifecycle.PENDING).order_by(Suggestion.id)))
+            Suggestion.seller_id == seller.id, Suggestion.kind == Kind.BID, Suggestion.status == lifecycle.PENDING)
+            .order_by(Suggestion.id)))
     else:
-        chosen = lifecycle.for_seller(seller.id, ids)
+        chosen = [s for s in lifecycle.for_seller(seller.id, ids) if s.kind == Kind.BID]
         missing = sorted(set(ids) - {s.id for s in chosen})
         if missing:
-            raise BadInput(f"{seller.name} has no suggestion {', '.join(map(str, missing))}")
+            raise BadInput(f"{seller.name} has no bid suggestion {', '.join(map(str, missing))}")
     approved = 0
     try:
         for suggestion in chosen:

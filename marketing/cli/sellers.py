@@ -14,9 +14,9 @@ from marketing.cli.common import BadInput, Failed
 from marketing.cli.common import seller_argument as _seller
 from marketing.clock import now, today
 from marketing.connections import service
-from marketing.connections.service import token_status
 from marketing.extensions import db
 from marketing.models import APIS, REGIONS, Seller
+from marketing.models.connections import Method
 from marketing.sync import runs
 
 
@@ -66,7 +66,7 @@ def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, 
     except service.ConnectError as exc:
         raise Failed(str(exc)) from None
     authorized_at = now() if day == today() else dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
-    connection = service.store_token(seller, api, token, authorized_at=authorized_at, actor=None, method="cli")
+    connection = service.store_token(seller, api, token, authorized_at=authorized_at, actor=None, method=Method.CLI)
     if api == "ads":
         # Profiles are checked before the one commit, so a refused --profile leaves the old connection (or none).
         try:
@@ -95,7 +95,7 @@ def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, 
 
 def _connection_json(seller, api: str) -> dict:
     connection = seller.connection(api)
-    status = token_status(connection)
+    status = service.token_status(connection)
     iso = lambda value: value.isoformat() if value else None  # noqa: E731
     data = {"status": status.state, "degraded": status.degraded, "expires_at": iso(status.expires_at),
             "days_left": status.days_left, "last_success_at": iso(status.last_success_at),

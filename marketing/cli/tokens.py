@@ -7,8 +7,8 @@ from cryptography.fernet import Fernet
 from flask.cli import with_appcontext
 
 from marketing.cli.common import Failed
+from marketing.connections import service
 from marketing.connections.check import check_all
-from marketing.connections.service import rotate_key as rotate
 from marketing.security.crypto import SecretUnreadable
 
 
@@ -33,7 +33,7 @@ def check() -> None:
 def rotate_key() -> None:
     """Re-encrypt every stored secret with the first TOKEN_ENCRYPTION_KEYS key."""
     try:
-        count = rotate()
+        count = service.rotate_key()
     except SecretUnreadable as exc:
         raise Failed(f"{exc}; nothing was changed") from None
     click.echo(f"re-encrypted {count} stored token(s) with the first key")

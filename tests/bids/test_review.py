@@ -96,7 +96,7 @@ def test_approving_twice_is_a_no_op(client, db, marketer, seller, make_suggestio
     client.post(f"/sellers/{seller.id}/suggestions/decide", data={"action": "approve", "ids": [one.id]})
     again = client.post(f"/sellers/{seller.id}/suggestions/decide", data={"action": "approve", "ids": [one.id]},
                         follow_redirects=True)
-    assert "0 suggestions approved. 1 already were." in again.get_data(as_text=True)
+    assert "0 suggestions approved. 1 already were (by marketer@example.com)." in again.get_data(as_text=True)
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "suggestion.approved")
                              .order_by(AuditEvent.id.desc())).id  # exactly one row:
     assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "suggestion.approved")).all()) == 1
