@@ -31,8 +31,7 @@ def bids() -> None:
 @with_appcontext
 def suggest(seller_ref: str) -> None:
     """Compute bid suggestions now (inline); prints `N suggestions: U up, D down`."""
-    # why: the run loads pandas (~1 s); every other `marketing` command starts without it
-    from marketing.bids import suggest as suggestions
+    from marketing.bids import suggest as suggestions  # why: loads pandas (~1 s); other commands start without it
 
     seller = _seller(seller_ref)
     try:
