@@ -46,6 +46,7 @@ class DatabaseIdConverter(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     from marketing.web import admin, auth, connections, dashboard, health, products, sellers, suggestions, sync, vendor
+    from marketing.web.page_args import url_with
 
     app.url_map.converters["int"] = DatabaseIdConverter
     app.register_blueprint(auth.bp)
@@ -65,7 +66,7 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
     app.jinja_env.globals.update(can=permissions.can, P=permissions, token_status=token_status)
-    app.jinja_env.globals.update(url_with=dashboard.url_with, plotly_version=vendor.PLOTLY_VERSION)
+    app.jinja_env.globals.update(url_with=url_with, plotly_version=vendor.PLOTLY_VERSION)
     app.jinja_env.filters.update(formatting.FILTERS)
     app.context_processor(_chrome)
     app.register_error_handler(CSRFError, _csrf_error)
