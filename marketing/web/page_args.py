@@ -5,10 +5,14 @@ anything malformed falls back to a default, and an id that is not the seller's i
 from __future__ import annotations
 
 from flask import abort, request, url_for
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
 
 from marketing.clock import today, today_in
 from marketing.dashboard import periods, queries
+from marketing.extensions import db
 from marketing.models import AdsProfile, Seller
+from marketing.numbers import BadNumber, parse_whole
 from marketing.web import MAX_AMAZON_ID, MAX_PAGE, parse_id
 
 CSV_MAX_ROWS = 100_000
@@ -24,8 +28,20 @@ def amazon_id(value) -> int:
 
 
 def page_number() -> int:
-    """`?page=`, 1 when absent or malformed."""
-    return parse_id(request.args.get("page", "1"), MAX_PAGE) or 1
+    """`?page=` from 1 to MAX_PAGE (beyond it a page number would only overflow OFFSET); 1 when malformed."""
+    try:
+        number = parse_whole(request.args.get("page")) or 1
+    except BadNumber:
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def paginate(query: Select, per_page: int) -> Pagination:
+    """One page of `query` at `?page=`, a number beyond the last showing the last page."""
+    page = db.paginate(query, page=page_number(), per_page=per_page, error_out=False)
+    if page.page > page.pages and page.total:
+        page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
+    return page
 
 
 def period(profile: AdsProfile | None = None) -> tuple[periods.Period, str | None]:
