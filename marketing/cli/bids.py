@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from marketing.cli import BadInput, Failed
 from marketing.cli import seller_argument as _seller
+from marketing.cli.params import DATABASE_ID
 
 
 @click.group()
@@ -38,7 +39,7 @@ def suggest(seller_ref: str) -> None:
 @bids.command("approve")
 @click.argument("seller_ref", metavar="SELLER")
 @click.option("--all", "approve_all", is_flag=True, help="Approve every pending suggestion.")
-@click.option("--id", "ids", multiple=True, type=int, help="Suggestion id to approve (repeatable).")
+@click.option("--id", "ids", multiple=True, type=DATABASE_ID, help="Suggestion id to approve (repeatable).")
 @click.option("--as", "email", required=True, help="Email of the user the approval is recorded for.")
 @with_appcontext
 def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str) -> None:

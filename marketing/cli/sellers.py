@@ -8,6 +8,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from marketing.cli.params import AMAZON_ID
 from marketing.models import APIS, REGIONS
 
 
@@ -45,7 +46,7 @@ def add(name: str, region: str) -> None:
 @click.option("--api", type=click.Choice(APIS), required=True)
 @click.option("--refresh-token-file", type=click.File("r"), required=True,
               help="File holding the refresh token, or - for standard input.")
-@click.option("--profile", "profiles", multiple=True, type=int,
+@click.option("--profile", "profiles", multiple=True, type=AMAZON_ID,
               help="Advertising profile id to manage (repeatable; default: every seller/vendor profile).")
 @click.option("--authorized-on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: today.")
 @with_appcontext

@@ -13,6 +13,7 @@ from rq import Queue, Worker
 from marketing import jobs
 from marketing.cli import Failed
 from marketing.cli import seller_argument as _seller
+from marketing.cli.params import Whole
 from marketing.extensions import db
 from marketing.models import SyncRun
 from marketing.sync import plan, runs
@@ -68,7 +69,7 @@ class _Reporter:
 
 @click.command("sync")
 @click.argument("seller")
-@click.option("--days", type=click.IntRange(1, plan.BACKFILL_DAYS),
+@click.option("--days", type=Whole(1, plan.BACKFILL_DAYS),
               help=f"Trailing days to pull (default {plan.NIGHTLY_DAYS}; {plan.BACKFILL_DAYS} for a profile "
                    "never synced).")
 @click.option("--wait", is_flag=True, help="Follow the run to its end (works the queue if no worker runs).")
