@@ -22,13 +22,12 @@ from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.extensions import db
 from marketing.models import CampaignTargetAcos, SuggestionRun
+from marketing.models.base import MONEY_SCALE
 from marketing.models.suggestions import Suggestion
 from marketing.optimize.settings import BidSettings
 from marketing.suggestions import lifecycle
 
 log = logging.getLogger("marketing.bids")
-
-CENT = Decimal("0.0001")
 
 
 def job_id(seller_id: int) -> str:
@@ -64,7 +63,7 @@ def run_suggestions(seller_id: int, trigger: str = "manual") -> SuggestionRun:
 
 
 def _compute(run: SuggestionRun) -> None:
-    from marketing.optimize.bids import suggest_bids  # numpy/pandas engine: loaded by workers, not pages
+    from marketing.optimize.bids import suggest_bids  # why: numpy/pandas engine: loaded by workers, not pages
 
     guard = rules.guardrails(run.seller_id)
     overrides = campaign_acos(run.seller_id)
@@ -120,7 +119,8 @@ def engine_settings(guard: rules.Guardrails, market) -> BidSettings:
 
 
 def _money(value) -> Decimal | None:
-    return None if value is None or pd.isna(value) else Decimal(str(value)).quantize(CENT)
+    """An engine figure (a float) as the money column stores it."""
+    return None if value is None or pd.isna(value) else Decimal(str(value)).quantize(MONEY_SCALE)
 
 
 def _save(run: SuggestionRun, row) -> None:
