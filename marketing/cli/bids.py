@@ -9,11 +9,20 @@ import time
 
 import click
 from flask.cli import with_appcontext
+from rq import Queue, Worker
 from sqlalchemy import select
 
+from marketing import accounts, jobs
+from marketing.bids import apply, rules
+from marketing.bids import suggest as suggestions
 from marketing.cli import BadInput, Failed
 from marketing.cli import seller_argument as _seller
 from marketing.cli.params import DATABASE_ID
+from marketing.extensions import db
+from marketing.jobs.worker import AppSimpleWorker
+from marketing.models import Suggestion
+from marketing.security import permissions as P
+from marketing.suggestions import lifecycle
 
 
 @click.group()
@@ -26,8 +35,6 @@ def bids() -> None:
 @with_appcontext
 def suggest(seller_ref: str) -> None:
     """Compute bid suggestions now (inline); prints `N suggestions: U up, D down`."""
-    from marketing.bids import suggest as suggestions
-
     seller = _seller(seller_ref)
     try:
         run = suggestions.run_suggestions(seller.id, trigger="cli")
@@ -44,12 +51,6 @@ def suggest(seller_ref: str) -> None:
 @with_appcontext
 def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str) -> None:
     """Approve pending suggestions as a user allowed to act on this seller."""
-    from marketing import accounts
-    from marketing.extensions import db
-    from marketing.models import Suggestion
-    from marketing.security import permissions as P
-    from marketing.suggestions import lifecycle
-
     if approve_all == bool(ids):
         raise BadInput("give either --all or one or more --id")
     seller = _seller(seller_ref)
@@ -83,12 +84,6 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
 @with_appcontext
 def apply_(seller_ref: str, wait: bool) -> None:
     """Send approved bids (and requested undos) to Amazon."""
-    from rq import Queue, Worker
-
-    from marketing import jobs
-    from marketing.bids import apply, rules
-    from marketing.jobs.worker import AppSimpleWorker
-
     seller = _seller(seller_ref)
     paused = rules.writes_paused(seller.id)
     if paused:

@@ -7,15 +7,18 @@ import json
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from marketing import sellers as seller_service
+from marketing.cli import BadInput, Failed
+from marketing.cli import seller_argument as _seller
 from marketing.cli.params import AMAZON_ID
-from marketing.models import APIS, REGIONS
-
-
-def _seller(ref: str):
-    from marketing.cli import seller_argument
-
-    return seller_argument(ref)
+from marketing.clock import now, today
+from marketing.connections import service
+from marketing.connections.service import token_status
+from marketing.extensions import db
+from marketing.models import APIS, REGIONS, Seller
+from marketing.sync import runs
 
 
 @click.group()
@@ -29,10 +32,6 @@ def sellers() -> None:
 @with_appcontext
 def add(name: str, region: str) -> None:
     """Add a seller; prints its id."""
-    from marketing import sellers as seller_service
-    from marketing.cli import BadInput
-    from marketing.extensions import db
-
     try:
         seller = seller_service.create_seller(name, region)
     except seller_service.SellerError as exc:
@@ -53,11 +52,6 @@ def add(name: str, region: str) -> None:
 def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, ...],
             authorized_on: dt.datetime | None) -> None:
     """Store a refresh token after proving it with Amazon."""
-    from marketing.cli import BadInput, Failed
-    from marketing.clock import now, today
-    from marketing.connections import service
-    from marketing.extensions import db
-
     seller = _seller(seller_ref)
     if profiles and api != "ads":
         raise BadInput("--profile applies to --api ads only")
@@ -93,8 +87,6 @@ def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, 
     if api == "ads":
         managed = [str(p.profile_id) for p in connection.profiles if p.managed]
         click.echo(f"connected {seller.name} ads; managing profiles {', '.join(managed) or 'none'}")
-        from marketing.sync import runs
-
         run = runs.start_backfill(seller.id)  # as after connecting on the page: history without anyone waiting
         if run is not None:
             click.echo(f"sync run {run.id} queued: {run.start_date} to {run.end_date}", err=True)
@@ -103,8 +95,6 @@ def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, 
 
 
 def _connection_json(seller, api: str) -> dict:
-    from marketing.connections.service import token_status
-
     connection = seller.connection(api)
     status = token_status(connection)
     iso = lambda value: value.isoformat() if value else None  # noqa: E731
@@ -123,11 +113,6 @@ def _connection_json(seller, api: str) -> dict:
 @with_appcontext
 def list_sellers(as_json: bool) -> None:
     """List sellers with each connection's status."""
-    from sqlalchemy import select
-
-    from marketing.extensions import db
-    from marketing.models import Seller
-
     rows = db.session.scalars(select(Seller).order_by(Seller.name)).all()
     data = [{"id": s.id, "name": s.name, "region": s.region, "selling_partner_id": s.selling_partner_id,
              "marketplaces": s.marketplaces or [], **{api: _connection_json(s, api) for api in APIS}} for s in rows]
@@ -144,10 +129,6 @@ def list_sellers(as_json: bool) -> None:
 @with_appcontext
 def disconnect(seller_ref: str, api: str) -> None:
     """Erase a seller's stored token (history is kept)."""
-    from marketing.cli import BadInput
-    from marketing.connections import service
-    from marketing.extensions import db
-
     seller = _seller(seller_ref)
     if not service.disconnect(seller, api, actor=None):
         raise BadInput(f"{seller.name} has no {api} connection")

@@ -15,6 +15,7 @@ from marketing.cli import Failed
 from marketing.cli import seller_argument as _seller
 from marketing.cli.params import Whole
 from marketing.extensions import db
+from marketing.jobs.worker import AppSimpleWorker
 from marketing.models import SyncRun
 from marketing.sync import plan, runs
 
@@ -25,8 +26,6 @@ def _live_worker() -> bool:
 
 def work_until_done(run_id: int, on_progress=lambda progress: None, poll: float = 0.5) -> dict:
     """Follow the run; with no live worker, work the `sync` queue in this process (scheduled jobs included)."""
-    from marketing.jobs.worker import AppSimpleWorker
-
     while True:
         db.session.expire_all()
         progress = runs.progress(db.session.get(SyncRun, run_id))

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import click
+from cryptography.fernet import Fernet
 from flask.cli import with_appcontext
+
+from marketing.cli import Failed
+from marketing.connections.check import check_all
+from marketing.connections.service import rotate_key as rotate
+from marketing.security.crypto import SecretUnreadable
 
 
 @click.group()
@@ -15,9 +21,6 @@ def tokens() -> None:
 @with_appcontext
 def check() -> None:
     """Exchange every stored token with Amazon now, update statuses and send due notices."""
-    from marketing.cli import Failed
-    from marketing.connections.check import check_all
-
     summary = check_all()
     states = ", ".join(f"{n} {state}" for state, n in sorted(summary.states.items())) or "nothing to check"
     click.echo(f"checked {summary.checked}: {states}; {summary.notices} notices")
@@ -29,10 +32,6 @@ def check() -> None:
 @with_appcontext
 def rotate_key() -> None:
     """Re-encrypt every stored secret with the first TOKEN_ENCRYPTION_KEYS key."""
-    from marketing.cli import Failed
-    from marketing.connections.service import rotate_key as rotate
-    from marketing.security.crypto import SecretUnreadable
-
     try:
         count = rotate()
     except SecretUnreadable as exc:
@@ -43,6 +42,4 @@ def rotate_key() -> None:
 @tokens.command("new-key")
 def new_key() -> None:
     """Print a new Fernet key to put first in TOKEN_ENCRYPTION_KEYS."""
-    from cryptography.fernet import Fernet
-
     click.echo(Fernet.generate_key().decode())
