@@ -44,6 +44,13 @@ def _render(seller: Seller, rows: list[Row] | None = None, status: int = 200, ty
     ), status
 
 
+def _editable(seller_id: int) -> tuple[Seller, list[Row]]:
+    """The seller (404 if not visible, 403 without SELLER_SETTINGS) and the page's rows, for a change."""
+    seller = P.seller_or_404(seller_id)
+    P.require(P.SELLER_SETTINGS, seller)
+    return seller, service.rows_for(seller.id)
+
+
 def _back(seller: Seller):
     return redirect(url_for("products.index", seller_id=seller.id), 303)
 
@@ -71,9 +78,7 @@ def index(seller_id: int):
 @login_required
 def save_costs(seller_id: int):
     """The page's one form: a unit cost field per ASIN; a blank field clears the cost."""
-    seller = P.seller_or_404(seller_id)
-    P.require(P.SELLER_SETTINGS, seller)
-    rows = service.rows_for(seller.id)
+    seller, rows = _editable(seller_id)
     typed = {r.asin: request.form[f"cost-{r.asin}"] for r in rows if f"cost-{r.asin}" in request.form}
     parsed, errors = {}, []
     for asin, raw in typed.items():
@@ -94,9 +99,7 @@ def save_costs(seller_id: int):
 @login_required
 def import_costs(seller_id: int):
     """A CSV of `asin,unit_cost[,price]`: every line is checked first, and one bad line refuses the file."""
-    seller = P.seller_or_404(seller_id)
-    P.require(P.SELLER_SETTINGS, seller)
-    rows = service.rows_for(seller.id)
+    seller, rows = _editable(seller_id)
     upload = request.files.get("file")
     data = upload.read() if upload else b""
     try:
@@ -119,9 +122,7 @@ def import_costs(seller_id: int):
 def set_target_acos(seller_id: int):
     """Set the seller's target ACoS to the one derived from the margin (recomputed here, not taken from the
     form), through the audited settings."""
-    seller = P.seller_or_404(seller_id)
-    P.require(P.SELLER_SETTINGS, seller)
-    rows = service.rows_for(seller.id)
+    seller, rows = _editable(seller_id)
     raw = request.form.get("margin", "")
     try:
         derived = service.set_target_from_margin(seller, rows, parse_margin(raw), current_user)
