@@ -71,6 +71,20 @@ def set_access(user: User, role: str, seller_ids: set[int], *, actor: User) -> N
                      new=after)
 
 
+def set_active(user: User, active: bool, *, actor: User) -> bool:
+    """Activate or deactivate the user (which ends their sessions), audited; returns whether it changed.
+    An admin cannot deactivate themself. The caller commits."""
+    if user.id == actor.id and not active:
+        raise AccountError("You cannot deactivate yourself.")
+    if user.active == active:
+        return False
+    user.active = active
+    user.end_sessions()
+    audit.record("user.activated" if active else "user.deactivated", actor=actor, target_type="user",
+                 target_id=user.id)
+    return True
+
+
 def set_password(user: User, password: str, *, actor: User | None = None) -> None:
     if problem := password_problem(password):
         raise AccountError(problem)

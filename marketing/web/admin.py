@@ -87,13 +87,11 @@ def update_user(user_id: int):
 def set_active(user_id: int):
     target = _user_or_404(user_id)
     active = request.form.get("active") == "1"
-    if target.id == current_user.id and not active:
-        return _refuse(target, "You cannot deactivate yourself.")
-    if target.active != active:
-        target.active = active
-        target.end_sessions()
-        audit.record("user.activated" if active else "user.deactivated", target_type="user", target_id=target.id)
-        db.session.commit()
+    try:
+        if accounts.set_active(target, active, actor=current_user):
+            db.session.commit()
+    except accounts.AccountError as exc:
+        return _refuse(target, str(exc))
     flash(f"{target.email} is {'active' if active else 'deactivated'}.", "success")
     return redirect(url_for("admin.user", user_id=target.id))
 
