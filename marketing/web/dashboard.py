@@ -59,7 +59,7 @@ def daily_csv(seller_id: int):
 @bp.get("/sellers/<int:seller_id>/campaigns/<campaign_id>")
 @login_required
 def campaign(seller_id: int, campaign_id: str):
-    seller, chosen, profiles, info = _campaign(seller_id, campaign_id)
+    seller, chosen, profiles, info = _entity(seller_id, campaign_id)
     if wants_csv():
         when, _ = period(chosen)
         currency, campaign_id = chosen.currency_code, info.campaign_id
@@ -82,7 +82,7 @@ def campaign(seller_id: int, campaign_id: str):
 @login_required
 def campaign_target_acos(seller_id: int, campaign_id: str):
     """Set (or clear, back to the seller's setting) the target ACoS the bid engine uses for this campaign."""
-    seller, chosen, profiles, info = _campaign(seller_id, campaign_id)
+    seller, chosen, profiles, info = _entity(seller_id, campaign_id)
     P.require(P.SELLER_SETTINGS, seller)
     raw = request.form.get("target_acos", "").strip()
     new = None
@@ -102,11 +102,12 @@ def campaign_target_acos(seller_id: int, campaign_id: str):
     return redirect(url_for("dashboard.campaign", seller_id=seller.id, campaign_id=info.campaign_id, **kept), 303)
 
 
-def _campaign(seller_id: int, campaign_id: str):
-    """Seller, profile, the seller's profiles and the campaign, or 404 (foreign, unknown or malformed ids)."""
-    campaign_id = amazon_id(campaign_id)
+def _entity(seller_id: int, entity_id: str, lookup=queries.campaign):
+    """Seller, profile, the seller's profiles and the campaign (or what `lookup` finds), or 404 (foreign,
+    unknown or malformed ids)."""
+    entity_id = amazon_id(entity_id)
     seller, chosen, profiles = _seller_profile(seller_id)
-    info = queries.campaign(seller.id, chosen.profile_id, campaign_id)
+    info = lookup(seller.id, chosen.profile_id, entity_id)
     if info is None:
         abort(404)
     return seller, chosen, profiles, info
@@ -144,11 +145,8 @@ def _campaign_page(seller: Seller, chosen: AdsProfile, profiles: list[AdsProfile
 @bp.get("/sellers/<int:seller_id>/targets/<target_id>")
 @login_required
 def target(seller_id: int, target_id: str):
-    target_id = amazon_id(target_id)
-    seller, chosen, profiles = _seller_profile(seller_id)
-    info = queries.target(seller.id, chosen.profile_id, target_id)
-    if info is None:
-        abort(404)
+    seller, chosen, profiles, info = _entity(seller_id, target_id, queries.target)
+    target_id = info.target_id
     when, message = period(chosen)
     currency = chosen.currency_code
     days = queries.target_daily(chosen.profile_id, target_id, when)
