@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from pkgutil import resolve_name
 
@@ -22,6 +22,8 @@ from sqlalchemy import select
 from marketing import audit
 from marketing.extensions import db
 from marketing.models import SettingValue, User
+from marketing.models.base import MONEY_PLACES
+from marketing.numbers import BadNumber, parse_decimal
 
 
 class Group(StrEnum):
@@ -67,14 +69,13 @@ class Definition:
             except ValueError:
                 raise SettingError(f"{self.label}: enter a date as YYYY-MM-DD.") from None
         try:
-            number = Decimal(raw.rstrip("%").strip())
-        except InvalidOperation:
-            raise SettingError(f"{self.label}: enter a number.") from None
-        if not number.is_finite():
+            number = parse_decimal(raw, places=0 if self.kind == "int" else MONEY_PLACES,
+                                   example="14" if self.kind == "int" else "12.5", affixes="%")
+        except BadNumber as exc:
+            reason = {"syntax": "enter a number.", "places": "enter a whole number." if self.kind == "int" else exc}
+            raise SettingError(f"{self.label}: {reason.get(exc.problem, exc)}") from None
+        if number is None:
             raise SettingError(f"{self.label}: enter a number.")
-        if self.kind == "int" and number != number.to_integral_value():
-            raise SettingError(f"{self.label}: enter a whole number.")
-        # Range before int(): int(Decimal("1e999999999")) would build a billion-digit number.
         if self.minimum is not None and number < self.minimum:
             raise SettingError(f"{self.label}: must be at least {self.minimum}.")
         if self.maximum is not None and number > self.maximum:

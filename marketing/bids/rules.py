@@ -6,7 +6,7 @@ Amazon's range is per marketplace (`amazon.hosts`); the seller's min/max bid set
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -14,7 +14,10 @@ from marketing import settings_registry
 from marketing.amazon.hosts import Marketplace, marketplace
 from marketing.extensions import db
 from marketing.models import AdsProfile, Connection
+from marketing.numbers import BadNumber, parse_decimal
 from marketing.settings_registry import Group
+
+CURRENCY_SYMBOLS = "$€£¥"  # typed around a bid and ignored
 
 
 class BadBid(ValueError):
@@ -56,18 +59,21 @@ def tick(market: Marketplace | None) -> Decimal:
 
 
 def parse_bid(raw: str, market: Marketplace | None) -> Decimal:
-    """A typed bid, checked against the marketplace's range; raises BadBid with a message for the reviewer."""
-    text = (raw or "").strip().lstrip("$€£¥").strip().replace(",", ".")
+    """A typed bid, checked against the marketplace's range; raises BadBid with a message for the reviewer.
+
+    Read by `marketing.numbers` (a currency symbol either side is fine, a comma gets "use a dot"); a bid may
+    have no more decimals than the marketplace's tick (0.755 in dollars is refused, not rounded)."""
+    step = tick(market)
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise BadBid(f"“{raw.strip()[:20]}” is not a bid; enter a number such as 0.75.") from None
-    if not value.is_finite():
-        raise BadBid(f"“{raw.strip()[:20]}” is not a bid; enter a number such as 0.75.")
+        value = parse_decimal(raw, places=-step.as_tuple().exponent, example="0.75", affixes=CURRENCY_SYMBOLS)
+    except BadNumber as exc:
+        raise BadBid(str(exc)) from None
+    if value is None:
+        raise BadBid("Enter a bid, such as 0.75.")
     if market is not None and value < market.min_bid:
         raise BadBid(f"{value} is below Amazon's minimum bid in {market.country_code} ({market.min_bid}).")
     if market is not None and value > market.max_bid:
         raise BadBid(f"{value} is above Amazon's maximum bid in {market.country_code} ({market.max_bid}).")
     if value <= 0:
         raise BadBid("A bid must be above zero.")
-    return value.quantize(tick(market), rounding=ROUND_HALF_UP)
+    return value.quantize(step)

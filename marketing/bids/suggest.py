@@ -24,6 +24,7 @@ from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.extensions import db
 from marketing.models import CampaignTargetAcos, SuggestionRun
+from marketing.models.base import MONEY_SCALE
 from marketing.models.suggestions import Direction, Kind, RunStatus, Suggestion, Trigger
 from marketing.optimize.settings import BidSettings
 from marketing.settings_registry import Group
@@ -32,8 +33,6 @@ from marketing.suggestions import lifecycle
 log = logging.getLogger("marketing.bids")
 
 KIND = Kind.BID
-
-CENT = Decimal("0.0001")
 
 
 def job_id(seller_id: int) -> str:
@@ -122,7 +121,8 @@ def engine_settings(guard: rules.Guardrails, market: Marketplace | None) -> BidS
 
 
 def _money(value) -> Decimal | None:
-    return None if value is None or pd.isna(value) else Decimal(str(value)).quantize(CENT)
+    """An engine figure (a float) as the money column stores it."""
+    return None if value is None or pd.isna(value) else Decimal(str(value)).quantize(MONEY_SCALE)
 
 
 def _save(run: SuggestionRun, row, market: Marketplace | None) -> None:

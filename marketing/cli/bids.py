@@ -13,6 +13,7 @@ from marketing import accounts
 from marketing.bids import apply, rules
 from marketing.cli.common import BadInput, Failed
 from marketing.cli.common import seller_argument as _seller
+from marketing.cli.params import DATABASE_ID
 from marketing.extensions import db
 from marketing.jobs.worker import work_until
 from marketing.models import Suggestion
@@ -44,7 +45,7 @@ def suggest(seller_ref: str) -> None:
 @bids.command("approve")
 @click.argument("seller_ref", metavar="SELLER")
 @click.option("--all", "approve_all", is_flag=True, help="Approve every pending bid suggestion.")
-@click.option("--id", "ids", multiple=True, type=int, help="Suggestion id to approve (repeatable).")
+@click.option("--id", "ids", multiple=True, type=DATABASE_ID, help="Suggestion id to approve (repeatable).")
 @click.option("--as", "email", required=True, help="Email of the user the approval is recorded for.")
 @with_appcontext
 def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str) -> None:

@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 
 from marketing import ROOT, create_app
 from marketing import demo as demo_seed
+from marketing.cli.params import Whole
 from marketing.jobs import embedded
 
 
@@ -86,7 +87,7 @@ def _exit_on_signal(signum, frame):
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=5000, show_default=True, type=Whole(0, 65535))
 @click.option("--reset", is_flag=True, help="Start over with an empty demo database.")
 @click.option("--check", is_flag=True, help="Start, probe /healthz and one login, then exit 0 or 1.")
 def demo(host: str, port: int, reset: bool, check: bool) -> None:

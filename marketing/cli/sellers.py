@@ -12,6 +12,7 @@ from sqlalchemy import select
 from marketing import sellers as seller_service
 from marketing.cli.common import BadInput, Failed
 from marketing.cli.common import seller_argument as _seller
+from marketing.cli.params import AMAZON_ID
 from marketing.clock import now, today
 from marketing.connections import service
 from marketing.extensions import db
@@ -44,7 +45,7 @@ def add(name: str, region: str) -> None:
 @click.option("--api", type=click.Choice(APIS), required=True)
 @click.option("--refresh-token-file", type=click.File("r"), required=True,
               help="File holding the refresh token, or - for standard input.")
-@click.option("--profile", "profiles", multiple=True, type=int,
+@click.option("--profile", "profiles", multiple=True, type=AMAZON_ID,
               help="Advertising profile id to manage (repeatable; default: every seller/vendor profile).")
 @click.option("--authorized-on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: today.")
 @with_appcontext

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from marketing.cli.common import Failed
 from marketing.cli.common import seller_argument as _seller
+from marketing.cli.params import Whole
 from marketing.extensions import db
 from marketing.jobs.worker import work_until
 from marketing.models import SyncRun
@@ -57,7 +58,7 @@ class _Reporter:
 
 @click.command("sync")
 @click.argument("seller")
-@click.option("--days", type=click.IntRange(1, plan.BACKFILL_DAYS),
+@click.option("--days", type=Whole(1, plan.BACKFILL_DAYS),
               help=f"Trailing days to pull (default {plan.NIGHTLY_DAYS}; {plan.BACKFILL_DAYS} for a profile "
                    "never synced).")
 @click.option("--wait", is_flag=True, help="Follow the run to its end (works the queue if no worker runs).")

@@ -16,6 +16,7 @@ from marketing.models import Notice, User
 from marketing.security import permissions
 from marketing.web import admin, auth, connections, dashboard, health, products, sellers, suggestions, sync, vendor
 from marketing.web.http import DatabaseIdConverter, parse_id, wants_json
+from marketing.web.page_args import url_with
 
 # Registered in this order by `init_app`; a new page's blueprint is added here.
 BLUEPRINTS = (
@@ -43,7 +44,7 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
 
     app.jinja_env.globals.update(can=permissions.can, P=permissions, token_status=token_status)
-    app.jinja_env.globals.update(url_with=dashboard.url_with, plotly_version=vendor.PLOTLY_VERSION)
+    app.jinja_env.globals.update(url_with=url_with, plotly_version=vendor.PLOTLY_VERSION)
     app.jinja_env.filters.update(formatting.FILTERS)
     app.context_processor(_chrome)
     app.register_error_handler(CSRFError, _csrf_error)

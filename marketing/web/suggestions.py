@@ -7,8 +7,6 @@ changed the suggestion is refused with a message instead of acting on what the r
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -16,7 +14,9 @@ from marketing import settings_registry
 from marketing.bids import apply, rules, suggest
 from marketing.extensions import db
 from marketing.models import Seller
+from marketing.models.base import MONEY_PLACES
 from marketing.models.suggestions import Direction, Kind, RunStatus, Trigger
+from marketing.numbers import BadNumber, parse_decimal
 from marketing.security import permissions as P
 from marketing.settings_registry import Group
 from marketing.suggestions import lifecycle, queries
@@ -40,8 +40,8 @@ def _filters() -> queries.Filters:
     status = args.get("status", lifecycle.PENDING)
     campaign = args.get("campaign", "")
     try:
-        min_change = Decimal(args["min_change"]) if args.get("min_change") else None
-    except InvalidOperation:
+        min_change = parse_decimal(args.get("min_change"), places=MONEY_PLACES, affixes="%")
+    except BadNumber:  # a filter that cannot be read is ignored, like an unknown status
         min_change = None
     return queries.Filters(
         status=status if status in set(lifecycle.Status) else lifecycle.PENDING,

@@ -95,7 +95,9 @@ def test_the_same_value_again_is_not_a_change(client, db, marketer, seller, keyw
     ("-5", "Target ACoS (%): must be at least 0.1."),
     ("120", "Target ACoS (%): must be at most 100."),
     ("thirty", "Target ACoS (%): enter a number."),
-    ("1e999999999", "Target ACoS (%): must be at most 100."),
+    ("1e999999999", "Target ACoS (%): enter a number."),
+    ("12,5", "Target ACoS (%): “12,5”: use a dot for decimals"),
+    ("12.123456", "Target ACoS (%): “12.123456” has more than 4 decimals."),
 ])
 def test_bad_values_are_refused_with_the_typed_value_kept(client, db, marketer, seller, keyword, typed, message):
     answer = client.post(_url(seller, keyword.campaign_id), data={"target_acos": typed, "action": "save"})
