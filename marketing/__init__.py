@@ -9,7 +9,10 @@ from flask import Flask
 
 from marketing.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+#: The folder holding templates/ and migrations/: inside the package when installed from the wheel (the build
+#: copies them there, see setup.py), else the checkout's top level (development, editable install).
+ROOT = _PACKAGE if (_PACKAGE / "migrations").is_dir() else _PACKAGE.parent
 
 
 def create_app(config: dict | None = None, settings: Settings | None = None) -> Flask:
@@ -70,7 +73,12 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
 def _instance_path() -> str:
     import os
 
-    return os.environ.get("MARKETING_INSTANCE_PATH") or str(ROOT / "instance")
+    return os.environ.get("MARKETING_INSTANCE_PATH") or default_instance_path()
+
+
+def default_instance_path() -> str:
+    """The checkout's `instance/`; installed from the wheel, `./instance` in the folder the app runs from."""
+    return str(Path("instance").resolve() if ROOT == _PACKAGE else ROOT / "instance")
 
 
 def _ensure_encryption_keys(app: Flask, instance: Path) -> None:

@@ -87,7 +87,7 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
     """Run the demo: embedded database, Redis, worker, Amazon sandbox and the web app."""
     from werkzeug.serving import make_server
 
-    from marketing import ROOT, create_app
+    from marketing import create_app, default_instance_path
     from marketing import demo as demo_seed
     from marketing.jobs import embedded
 
@@ -95,7 +95,7 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
     env.setdefault("MARKETING_ENV", "development")
     if env["MARKETING_ENV"] == "production":
         raise click.BadParameter("the demo does not run with MARKETING_ENV=production")
-    instance = Path(env.get("MARKETING_INSTANCE_PATH") or ROOT / "instance")
+    instance = Path(env.get("MARKETING_INSTANCE_PATH") or default_instance_path())
     env["MARKETING_INSTANCE_PATH"] = str(instance)
     if reset and instance.exists():
         embedded.stop(instance)
