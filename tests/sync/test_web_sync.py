@@ -13,14 +13,13 @@ from marketing.models import Seller, SyncRun
 from marketing.sync import plan
 from tests.sync.conftest import connect
 
-pytestmark = pytest.mark.sqlite
-
 
 @pytest.fixture
 def marketer(make_user, seller):
     return make_user("m@example.com", "marketer", sellers=[seller])
 
 
+@pytest.mark.sqlite
 def test_sync_now_starts_one_run_and_a_second_click_shows_it(app, client, login, seller, marketer):
     login("m@example.com")
     page = client.get(f"/sellers/{seller.id}")
@@ -90,6 +89,7 @@ def test_cli_sync_exit_codes(app, runner, sbx, seller):
     assert "failed: Amazon could not generate" in failed.output
 
 
+@pytest.mark.sqlite
 def test_first_connect_starts_a_back_fill(app, client, login, sbx, make_user):
     seller = connect(sbx, 1, sp=False, countries=())
     make_user("m@example.com", "marketer", sellers=[seller])
