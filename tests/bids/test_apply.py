@@ -14,11 +14,6 @@ from marketing.models import AuditEvent, Connection, SpTarget, Suggestion, Sugge
 from marketing.suggestions import lifecycle
 
 
-@pytest.fixture
-def marketer(make_user, seller):
-    return make_user("marketer@example.com", "marketer", sellers=[seller])
-
-
 def _approve(db, rows, user, values=None):
     for row, value in zip(rows, values or [None] * len(rows), strict=True):
         lifecycle.approve(row, actor=user, value=value)

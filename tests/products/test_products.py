@@ -73,13 +73,6 @@ def seller(db, make_seller):
     return seller
 
 
-@pytest.fixture
-def marketer(make_user, login, seller):
-    user = make_user("marketer@example.com", "marketer", sellers=[seller])
-    login(user.email)
-    return user
-
-
 def product(db, seller, asin):
     db.session.expire_all()
     return db.session.get(Product, (seller.id, asin))

@@ -14,14 +14,8 @@ from marketing.sync import plan
 from tests.sync.conftest import connect
 
 
-@pytest.fixture
-def marketer(make_user, seller):
-    return make_user("m@example.com", "marketer", sellers=[seller])
-
-
 @pytest.mark.sqlite
-def test_sync_now_starts_one_run_and_a_second_click_shows_it(app, client, login, seller, marketer):
-    login("m@example.com")
+def test_sync_now_starts_one_run_and_a_second_click_shows_it(app, client, seller, marketer):
     page = client.get(f"/sellers/{seller.id}")
     html = page.get_data(as_text=True)
     assert 'id="sync"' in html and "Not synced yet" in html
@@ -38,8 +32,7 @@ def test_sync_now_starts_one_run_and_a_second_click_shows_it(app, client, login,
     assert 'data-active="true"' in client.get(f"/sellers/{seller.id}").get_data(as_text=True)
 
 
-def test_sync_now_answers_json(app, client, login, seller, marketer):
-    login("m@example.com")
+def test_sync_now_answers_json(app, client, seller, marketer):
     answer = client.post(f"/sellers/{seller.id}/sync", headers={"Accept": "application/json"})
     assert answer.status_code == 202 and answer.get_json()["started"] is True
     again = client.post(f"/sellers/{seller.id}/sync", headers={"Accept": "application/json"})
