@@ -12,7 +12,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from marketing.config import Settings
 from marketing.security.crypto import instance_key
 
-ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+#: The folder holding templates/ and migrations/: inside the package when installed from the wheel (the build
+#: copies them there, see setup.py), else the checkout's top level (development, editable install).
+ROOT = _PACKAGE if (_PACKAGE / "migrations").is_dir() else _PACKAGE.parent
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -97,7 +100,12 @@ def configure_logging(level: str) -> None:
 
 
 def _instance_path() -> str:
-    return os.environ.get("MARKETING_INSTANCE_PATH") or str(ROOT / "instance")
+    return os.environ.get("MARKETING_INSTANCE_PATH") or default_instance_path()
+
+
+def default_instance_path() -> str:
+    """The checkout's `instance/`; installed from the wheel, `./instance` in the folder the app runs from."""
+    return str(Path("instance").resolve() if ROOT == _PACKAGE else ROOT / "instance")
 
 
 def _ensure_encryption_keys(app: Flask, instance: Path) -> None:

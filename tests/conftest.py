@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
 from flask.cli import ScriptInfo
@@ -211,6 +212,14 @@ def admin(make_user, login):
 
 
 @pytest.fixture
+def marketer(make_user, login, seller):
+    """A marketer assigned to the suite's `seller` (each suite that uses it defines one), logged in on `client`."""
+    user = make_user("marketer@example.com", "marketer", sellers=[seller])
+    login(user.email)
+    return user
+
+
+@pytest.fixture
 def login(client):
     def do(email, password=PASSWORD, follow=False):
         return client.post("/login", data={"email": email, "password": password}, follow_redirects=follow)
@@ -221,6 +230,18 @@ def login(client):
 def sandbox_config(sbx) -> dict:
     """App config wiring the product to a running sandbox; read now, so a rotated secret is picked up."""
     return {k: v for k, v in sbx.env().items() if k != "AMAZON_SANDBOX_ADMIN_KEY"}
+
+
+@contextmanager
+def sandbox_app(make_app, sbx, **config):
+    """An app wired to the running sandbox `sbx`, inside its app context: the sandbox's faults are cleared
+    before and after, and the tables and Redis database emptied after."""
+    sbx.admin.clear_faults()
+    app = make_app(**sandbox_config(sbx), **config)
+    with app.app_context():
+        yield app
+        _clean(app)
+    sbx.admin.clear_faults()
 
 
 def csrf_token(html: str) -> str:

@@ -22,7 +22,7 @@ import httpx
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from marketing import ROOT, create_app
+from marketing import create_app, default_instance_path
 from marketing import demo as demo_seed
 from marketing.cli.params import Whole
 from marketing.jobs import embedded
@@ -96,7 +96,7 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
     env.setdefault("MARKETING_ENV", "development")
     if env["MARKETING_ENV"] == "production":
         raise click.BadParameter("the demo does not run with MARKETING_ENV=production")
-    instance = Path(env.get("MARKETING_INSTANCE_PATH") or ROOT / "instance")
+    instance = Path(env.get("MARKETING_INSTANCE_PATH") or default_instance_path())
     env["MARKETING_INSTANCE_PATH"] = str(instance)
     if reset and instance.exists():
         embedded.stop(instance)

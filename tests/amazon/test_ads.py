@@ -20,8 +20,6 @@ from marketing.amazon.ads import SP_CAMPAIGNS_COLUMNS, SP_SEARCH_TERM_COLUMNS, S
 
 from .conftest import CLIENT_ID, TOKEN_PATH, gzipped, json_response
 
-pytestmark = pytest.mark.sqlite  # no database or Redis involved: runs in every test mode
-
 PROFILE = 3_456_789_012_345_678
 KEYWORD_TYPE = "application/vnd.spKeyword.v3+json"
 REPORT_URL = "https://offline-report-storage-us-east-1-prod.s3.amazonaws.com/r.json.gz?X-Amz-Signature=sig"

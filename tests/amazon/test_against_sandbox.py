@@ -32,8 +32,6 @@ from marketing.amazon import (
 )
 from marketing.amazon.ads import REPORT_COLUMNS, REPORT_GROUP_BY
 
-pytestmark = pytest.mark.sqlite  # no database or Redis involved: runs in every test mode
-
 testing = pytest.importorskip("marketing.sandbox.testing")
 
 TODAY = date(2025, 6, 18)

@@ -6,8 +6,6 @@ from marketing.amazon import AccessTokenSource, AmazonUnavailable, InvalidClient
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, TOKEN_PATH, json_response
 
-pytestmark = pytest.mark.sqlite  # no database or Redis involved: runs in every test mode
-
 
 class Clock:
     def __init__(self):

@@ -6,8 +6,6 @@ import pytest
 from marketing.amazon import Hosts, Region, marketplace, marketplace_for_country
 from marketing.amazon.hosts import MARKETPLACES
 
-pytestmark = pytest.mark.sqlite  # no database or Redis involved: runs in every test mode
-
 
 def test_amazon_hosts_per_region():
     hosts = Hosts(None)

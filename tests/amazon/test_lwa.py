@@ -18,8 +18,6 @@ from marketing.amazon import (
 
 from .conftest import AUTH_CODE, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, TOKEN_PATH, json_response
 
-pytestmark = pytest.mark.sqlite  # no database or Redis involved: runs in every test mode
-
 REDIRECT = "https://dash.example.com/amazon/callback"
 
 

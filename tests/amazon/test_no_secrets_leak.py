@@ -18,8 +18,6 @@ from marketing.amazon.errors import scrub
 
 from .conftest import AUTH_CODE, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, TOKEN_PATH, gzipped, json_response
 
-pytestmark = pytest.mark.sqlite  # no database or Redis involved: runs in every test mode
-
 SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, AUTH_CODE, "Atza|access-1", "Atza|access-2", "s3cr3t", "sig-s3cr3t")
 
 

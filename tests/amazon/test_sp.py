@@ -9,8 +9,6 @@ from marketing.amazon import AmazonRequestError, MalformedResponse, Region, Repo
 
 from .conftest import json_response
 
-pytestmark = pytest.mark.sqlite  # no database or Redis involved: runs in every test mode
-
 REPORTS = "/reports/2021-06-30"
 DOC_URL = "https://tortuga-prod-na.s3.amazonaws.com/doc?X-Amz-Signature=sig"
 DOC_PATH = "/doc"

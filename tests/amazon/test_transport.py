@@ -16,8 +16,6 @@ from marketing.amazon.transport import parse_error, parse_retry_after, redact_ur
 
 from .conftest import json_response
 
-pytestmark = pytest.mark.sqlite  # no database or Redis involved: runs in every test mode
-
 URL = "https://advertising-api.amazon.com/v2/profiles"
 PATH = "/v2/profiles"
 OK = json_response(200, [])

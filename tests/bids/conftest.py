@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from marketing.sandbox.testing import running_sandbox
-from tests.conftest import _clean, sandbox_config
+from tests.conftest import sandbox_app
 
 
 @pytest.fixture(scope="session")
@@ -23,12 +23,8 @@ def sbx():
 
 @pytest.fixture
 def app(make_app, sbx):
-    sbx.admin.clear_faults()
-    app = make_app(**sandbox_config(sbx))
-    with app.app_context():
+    with sandbox_app(make_app, sbx) as app:
         yield app
-        _clean(app)
-    sbx.admin.clear_faults()
 
 
 @pytest.fixture
@@ -57,14 +53,6 @@ def seller(app, db, sbx, make_seller, token):
     db.session.commit()
     seller.profile_id = profile.profile_id  # for the tests' convenience
     return seller
-
-
-@pytest.fixture
-def marketer(make_user, login, seller):
-    """A marketer assigned to the seller, logged in on `client`."""
-    user = make_user("marketer@example.com", "marketer", sellers=[seller])
-    login(user.email)
-    return user
 
 
 def live_keywords(seller):

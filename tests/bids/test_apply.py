@@ -13,13 +13,6 @@ from marketing.bids.apply import live_bids
 from marketing.models import AuditEvent, Connection, SpTarget, Suggestion, SuggestionRun
 from marketing.suggestions import lifecycle
 
-pytestmark = pytest.mark.sqlite
-
-
-@pytest.fixture
-def marketer(make_user, seller):
-    return make_user("marketer@example.com", "marketer", sellers=[seller])
-
 
 def _approve(db, rows, user, values=None):
     for row, value in zip(rows, values or [None] * len(rows), strict=True):
@@ -39,6 +32,7 @@ def _live(ads, seller, rows, kind="keyword"):
     return [bids[r.entity_id][1] for r in rows]
 
 
+@pytest.mark.sqlite
 def test_approved_bids_are_applied_audited_and_stored(db, queue, seller, ads, marketer, make_suggestions):
     rows = make_suggestions(3)
     _approve(db, rows, marketer)
@@ -62,6 +56,7 @@ def test_approved_bids_are_applied_audited_and_stored(db, queue, seller, ads, ma
     assert first.details["approved_by"] == email and first.details["amazon"]["ok"] is True
 
 
+@pytest.mark.sqlite
 def test_running_apply_again_sends_nothing_twice(db, seller, ads, marketer, make_suggestions):
     rows = make_suggestions(2)
     _approve(db, rows, marketer)
@@ -164,6 +159,7 @@ def test_a_keyword_inheriting_its_ad_group_bid_gets_its_own(db, seller, ads, mar
     assert Decimal(str(entity["bid"])) == row.approved_value
 
 
+@pytest.mark.sqlite
 def test_undo_puts_the_previous_bid_back(client, db, queue, login, seller, ads, marketer, make_suggestions):
     rows = make_suggestions(1)
     _approve(db, rows, marketer)
@@ -212,6 +208,7 @@ def _newer(db, row, current=None):
     return newer
 
 
+@pytest.mark.sqlite
 def test_two_approved_changes_to_one_target_send_only_the_newer(db, seller, ads, marketer, make_suggestions):
     older = make_suggestions(1)[0]
     newer = _newer(db, older)
@@ -226,6 +223,7 @@ def test_two_approved_changes_to_one_target_send_only_the_newer(db, seller, ads,
     assert [e.details["suggestion_id"] for e in written] == [newer.id]
 
 
+@pytest.mark.sqlite
 def test_an_undo_beside_a_newer_approved_change_sends_only_the_undo(db, seller, ads, marketer, make_suggestions):
     applied = make_suggestions(1)[0]
     _approve(db, [applied], marketer)

@@ -18,8 +18,6 @@ from marketing.models import AuditEvent, CampaignTargetAcos, SpTarget, SpTargetD
 from marketing.optimize.settings import BidSettings
 from tests.bids.conftest import live_keywords
 
-pytestmark = pytest.mark.sqlite
-
 
 @pytest.fixture
 def keyword(db, seller) -> SpTarget:
@@ -51,6 +49,7 @@ def _suggestion(db, seller, target: SpTarget) -> Suggestion:
                                                        Suggestion.entity_id == target.target_id)).one()
 
 
+@pytest.mark.sqlite
 def test_a_campaign_override_is_stored_audited_and_used_by_the_run(client, db, marketer, seller, keyword):
     default = _suggestion(db, seller, keyword)
     assert default.direction == "up" and default.inputs["target_acos"] == pytest.approx(0.30)

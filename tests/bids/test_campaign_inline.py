@@ -12,8 +12,6 @@ from marketing.bids.apply import live_bids
 from marketing.formatting import money
 from marketing.models import Suggestion
 
-pytestmark = pytest.mark.sqlite
-
 
 def _row(html: str, target_id: int) -> str:
     return re.search(rf'/targets/{target_id}\?.*?</tr>', html, re.S).group(0)
@@ -31,6 +29,7 @@ def _approve_inline(client, suggestion: Suggestion, url: str) -> str:
     return response.get_data(as_text=True)
 
 
+@pytest.mark.sqlite
 def test_an_inline_approval_is_applied_and_the_row_shows_the_new_bid(client, db, queue, seller, ads, marketer,
                                                                       make_suggestions):
     suggestion = make_suggestions(1)[0]

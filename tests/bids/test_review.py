@@ -12,14 +12,13 @@ from sqlalchemy import select
 from marketing.models import AuditEvent, SpCampaign, Suggestion, SuggestionRun
 from marketing.suggestions import lifecycle
 
-pytestmark = pytest.mark.sqlite
-
 
 def _status(db, suggestion_id: int) -> str:
     db.session.expire_all()
     return db.session.get(Suggestion, suggestion_id).status
 
 
+@pytest.mark.sqlite
 def test_lifecycle_allows_only_its_transitions(db, make_suggestions, make_user):
     user = make_user("m@example.com", "marketer")
     one, two, three = make_suggestions(3)
@@ -40,6 +39,7 @@ def test_lifecycle_allows_only_its_transitions(db, make_suggestions, make_user):
     db.session.commit()
 
 
+@pytest.mark.sqlite
 def test_a_new_run_supersedes_older_pending_ones(db, make_suggestions, make_user):
     old = make_suggestions(2)
     lifecycle.approve(old[1], actor=make_user("m@example.com", "marketer"))
@@ -52,6 +52,7 @@ def test_a_new_run_supersedes_older_pending_ones(db, make_suggestions, make_user
     assert [_status(db, s.id) for s in (*old, *fresh)] == ["superseded", "approved", "pending"]
 
 
+@pytest.mark.sqlite
 def test_page_lists_pending_suggestions_with_explanation_and_token_strip(client, db, marketer, seller,
                                                                           make_suggestions):
     rows = make_suggestions(2)
@@ -91,6 +92,7 @@ def test_approve_with_edit_and_reject(client, db, marketer, seller, make_suggest
     assert sorted(actions) == ["suggestion.approved", "suggestion.approved", "suggestion.rejected"]
 
 
+@pytest.mark.sqlite
 def test_approving_twice_is_a_no_op(client, db, marketer, seller, make_suggestions):
     one = make_suggestions(1)[0]
     client.post(f"/sellers/{seller.id}/suggestions/decide", data={"action": "approve", "ids": [one.id]})
@@ -102,6 +104,7 @@ def test_approving_twice_is_a_no_op(client, db, marketer, seller, make_suggestio
     assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "suggestion.approved")).all()) == 1
 
 
+@pytest.mark.sqlite
 def test_approving_from_a_stale_page_is_refused_clearly(client, db, marketer, seller, make_suggestions):
     one, two = make_suggestions(2)
     one.status = "superseded"  # a newer run replaced it while the page was open
@@ -182,6 +185,7 @@ def test_min_bid_above_an_existing_max_is_refused(db, seller):
         settings_registry.set_value("bid_min", "3", actor=None, seller_id=seller.id)
 
 
+@pytest.mark.sqlite
 def test_good_settings_are_saved_and_audited(client, db, marketer, seller):
     from marketing import settings_registry
 

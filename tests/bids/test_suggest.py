@@ -14,8 +14,6 @@ from marketing.clock import today
 from marketing.models import SpTarget, SpTargetDaily, Suggestion, SuggestionRun
 from tests.bids.conftest import live_keywords
 
-pytestmark = pytest.mark.sqlite
-
 
 @pytest.fixture
 def evidence(db, seller):
@@ -38,6 +36,7 @@ def evidence(db, seller):
     return winner, loser
 
 
+@pytest.mark.sqlite
 def test_inputs_sum_the_window_without_the_last_three_days(db, seller, evidence):
     winner, _ = evidence
     frame = inputs.load(seller.id, 30).set_index("target_id")
@@ -46,6 +45,7 @@ def test_inputs_sum_the_window_without_the_last_three_days(db, seller, evidence)
     assert row["state"] == "enabled" and row["manual"]
 
 
+@pytest.mark.sqlite
 def test_inputs_add_a_longer_history_as_conversion_evidence(db, seller, evidence):
     winner, _ = evidence
     for days_ago in (40, 80, 100):  # 100 days ago is beyond the history
@@ -59,6 +59,7 @@ def test_inputs_add_a_longer_history_as_conversion_evidence(db, seller, evidence
     assert (row["history_clicks"], row["history_orders"], row["history_sales"]) == (270, 56, 5600.0)
 
 
+@pytest.mark.sqlite
 def test_a_run_saves_up_and_down_suggestions_with_explanations(db, seller, evidence):
     winner, loser = evidence
     run = suggest.run_suggestions(seller.id)
@@ -73,6 +74,7 @@ def test_a_run_saves_up_and_down_suggestions_with_explanations(db, seller, evide
     assert up.label == winner.text
 
 
+@pytest.mark.sqlite
 def test_a_new_run_supersedes_what_is_still_pending(db, seller, evidence):
     first = suggest.run_suggestions(seller.id)
     second = suggest.run_suggestions(seller.id)
@@ -82,6 +84,7 @@ def test_a_new_run_supersedes_what_is_still_pending(db, seller, evidence):
     assert statuses == {second.id: second.suggestions}
 
 
+@pytest.mark.sqlite
 @pytest.mark.parametrize("status", ["approved", "undoing"])
 def test_a_new_run_skips_a_target_whose_change_is_not_sent_yet(db, seller, evidence, status):
     winner, loser = evidence
@@ -96,6 +99,7 @@ def test_a_new_run_skips_a_target_whose_change_is_not_sent_yet(db, seller, evide
     assert db.session.get(Suggestion, waiting.id).status == status
 
 
+@pytest.mark.sqlite
 def test_opt_in_auto_apply_approves_small_changes_as_the_system_and_sends_them(db, queue, seller, evidence):
     from marketing import settings_registry
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from marketing.sandbox.testing import running_sandbox
-from tests.conftest import _clean, sandbox_config
+from tests.conftest import sandbox_app, sandbox_config
 
 PUBLIC_URL = "http://127.0.0.1"
 
@@ -50,13 +50,9 @@ def amazon_config(sbx) -> dict:
 @pytest.fixture
 def app(make_app, sbx, wall_clock):
     """The app of every test here talks to the sandbox."""
-    sbx.admin.clear_faults()
     wall_clock.offset = 0.0
-    app = make_app(**amazon_config(sbx))
-    with app.app_context():
+    with sandbox_app(make_app, sbx, PUBLIC_URL=PUBLIC_URL) as app:
         yield app
-        _clean(app)
-    sbx.admin.clear_faults()
     wall_clock.offset = 0.0
 
 

@@ -14,8 +14,6 @@ from marketing.connections.check import check_all
 from marketing.models import AppAlert, Connection, ConnectionEvent, Notice
 from tests.connections.conftest import flashes
 
-pytestmark = pytest.mark.sqlite
-
 
 @pytest.fixture
 def team(make_user, seller_like):
@@ -46,6 +44,7 @@ def history(db):
     return db.session.scalars(select(ConnectionEvent.kind).order_by(ConnectionEvent.id)).all()
 
 
+@pytest.mark.sqlite
 def test_expiry_notices_at_30_14_7_1_days_each_once(team, db, sbx):
     seller, users = team
     connection = connect(db, seller, "sp", sbx.sellers[1].sp_refresh_token, days_ago=300)  # 65 days left
@@ -92,6 +91,7 @@ def test_ads_tokens_expire_only_when_the_lifetime_setting_is_set(team, db, sbx):
     assert db.session.get(Connection, connection.id).expires_at is None
 
 
+@pytest.mark.sqlite
 def test_expired_notice_once_and_a_renewal_starts_a_new_countdown(team, db, sbx):
     seller, users = team
     connection = connect(db, seller, "sp", sbx.sellers[1].sp_refresh_token, days_ago=366)
@@ -177,6 +177,7 @@ def test_expiry_is_written_to_the_history_once_per_authorization(team, db, sbx):
     assert [e.actor_id for e in expired] == [None, None] and expired[1].authorized_at < expired[0].authorized_at
 
 
+@pytest.mark.sqlite
 def test_revocation_notice_stays_once_when_the_database_speaks_another_time_zone(team, db, sbx, fresh_token):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("session time zones are a PostgreSQL matter")

@@ -14,8 +14,6 @@ from marketing.models import AdsProfile, AuditEvent, Connection, ConnectionEvent
 from marketing.sync import runs
 from tests.connections.conftest import amazon_config
 
-pytestmark = pytest.mark.sqlite
-
 
 @pytest.fixture
 def token_file(tmp_path):

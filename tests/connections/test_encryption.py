@@ -12,8 +12,6 @@ from marketing.connections import service
 from marketing.models import AuditEvent, Connection
 from tests.connections.conftest import amazon_config
 
-pytestmark = pytest.mark.sqlite
-
 
 def _invoke(app, *args):
     from marketing.cli import cli

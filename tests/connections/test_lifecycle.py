@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import func, select, text
 
 from marketing.clock import today
 from marketing.models import AuditEvent, Connection, ConnectionEvent, Seller
 from tests.connections.conftest import consent
-
-pytestmark = pytest.mark.sqlite
 
 
 def _paste(client, seller_id, api, token, day=None):

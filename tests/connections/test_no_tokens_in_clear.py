@@ -17,8 +17,6 @@ from marketing.sync import runs
 from tests.connections.conftest import consent
 from tests.sync.conftest import SYNC_CONFIG, drain
 
-pytestmark = pytest.mark.sqlite
-
 # Any LWA refresh or access token (also URL-encoded), not just the ones this test knows of.
 TOKEN_SHAPE = re.compile(rb"Atz[ar](\||%7C)[A-Za-z0-9\-_.~+/=]{8,}")
 
@@ -71,6 +69,7 @@ def _assert_clean(blobs: list[bytes], secrets: list[str], where: str) -> None:
             assert needle not in blob, f"{where}: {needle[:12]!r}… found in {blob[:200]!r}"
 
 
+@pytest.mark.sqlite
 def test_connect_check_renew_leaves_no_token_in_clear(app, client, admin, seller_like, sbx, fresh_token, db, caplog,
                                                       queue):
     from marketing import jobs

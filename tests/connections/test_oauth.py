@@ -5,13 +5,10 @@ from __future__ import annotations
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from sqlalchemy import func, select
 
 from marketing.models import AuditEvent, Connection, ConnectionEvent
 from tests.connections.conftest import PUBLIC_URL, consent, flashes
-
-pytestmark = pytest.mark.sqlite
 
 
 def _connections(db) -> int:

@@ -12,8 +12,6 @@ from marketing.clock import today
 from marketing.models import Connection, ConnectionEvent
 from tests.connections.conftest import flashes
 
-pytestmark = pytest.mark.sqlite
-
 
 def paste(client, seller_id, api, token, authorized_on=None):
     data = {"refresh_token": token}
@@ -43,6 +41,7 @@ def test_whitespace_wrapped_valid_token_is_accepted(client, admin, seller_like, 
     assert (event.kind, event.method, event.token_last4) == ("connected", "pasted", token[-4:])
 
 
+@pytest.mark.sqlite
 def test_pasted_date_sets_authorized_at_and_the_365_day_expiry(client, admin, seller_like, sbx):
     seller = seller_like(1)
     day = today() - dt.timedelta(days=340)

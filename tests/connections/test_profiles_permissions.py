@@ -9,8 +9,6 @@ from sqlalchemy import func, select
 
 from marketing.models import AuditEvent, Connection, ConnectionEvent
 
-pytestmark = pytest.mark.sqlite
-
 
 def _connect_ads(client, seller_id, token):
     response = client.post(f"/sellers/{seller_id}/connections/ads/paste", data={"refresh_token": token})

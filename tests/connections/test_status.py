@@ -9,8 +9,6 @@ import pytest
 
 from marketing.connections.status import derive
 
-pytestmark = pytest.mark.sqlite
-
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 

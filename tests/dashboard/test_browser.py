@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from marketing.sandbox.testing import running_sandbox
-from tests.conftest import PASSWORD, _clean, sandbox_config
+from tests.conftest import PASSWORD, sandbox_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -52,11 +52,8 @@ def app(make_app, sbx):
     """The app wired to the sandbox, with the sync suite's short timings."""
     from tests.sync.conftest import SYNC_CONFIG
 
-    sbx.admin.clear_faults()
-    app = make_app(**sandbox_config(sbx), **SYNC_CONFIG)
-    with app.app_context():
+    with sandbox_app(make_app, sbx, **SYNC_CONFIG) as app:
         yield app
-        _clean(app)
 
 
 @pytest.fixture

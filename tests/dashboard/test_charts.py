@@ -10,8 +10,6 @@ from marketing import charts
 from marketing.dashboard.metrics import Metrics
 from marketing.dashboard.queries import BidChange, TargetDay
 
-pytestmark = pytest.mark.sqlite
-
 START = dt.date(2026, 3, 1)
 
 

@@ -12,8 +12,6 @@ from marketing.clock import today_in
 from marketing.web.vendor import PLOTLY_VERSION
 from tests.dashboard.conftest import day
 
-pytestmark = pytest.mark.sqlite
-
 FIGURE = re.compile(r'<script type="application/json" class="plotly-figure" data-target="([^"]+)">(.*?)</script>',
                     re.S)
 
@@ -28,6 +26,7 @@ def figures(html: str) -> dict:
     return {target: json.loads(body) for target, body in FIGURE.findall(html)}
 
 
+@pytest.mark.sqlite
 def test_pages_render_with_their_charts(client, admin, shop):
     pages = {
         "/": "overview-trend",
@@ -66,6 +65,7 @@ def test_campaign_page_marks_inherited_bids(client, admin, shop):
     assert "0.75 USD" in row and "inherited" in row
 
 
+@pytest.mark.sqlite
 def test_target_page_marks_applied_bid_changes(client, admin, shop, db):
     from marketing import audit
 
@@ -129,6 +129,7 @@ def test_bad_date_range_shows_a_message_and_the_default_range(client, admin, sho
     assert 'value="2026-03-08"' in week and 'class="active">Last 7 days' in week
 
 
+@pytest.mark.sqlite
 def test_presets_count_from_the_profiles_own_today(client, admin, make_seller, seed):
     """Kiritimati (UTC+14) is always exactly one day ahead of Honolulu (UTC-10): each profile's "last 7 days"
     ends on its own yesterday, as its reports do."""
@@ -141,6 +142,7 @@ def test_presets_count_from_the_profiles_own_today(client, admin, make_seller, s
     assert f'name="from" value="{start + dt.timedelta(days=1)}"' in east
 
 
+@pytest.mark.sqlite
 def test_campaign_table_sorts_filters_and_pages(client, admin, shop):
     html = client.get(f"/sellers/{shop.id}?state=paused").get_data(as_text=True)
     assert "campaigns/1002" in html and "campaigns/1001" not in html
@@ -149,6 +151,7 @@ def test_campaign_table_sorts_filters_and_pages(client, admin, shop):
     assert "No campaign matches" in client.get(f"/sellers/{shop.id}?q=nothing").get_data(as_text=True)
 
 
+@pytest.mark.sqlite
 def test_csv_downloads(client, admin, shop):
     response = client.get(f"/sellers/{shop.id}?format=csv&sort=name&dir=asc")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -278,6 +281,7 @@ def test_campaign_rows_show_the_latest_suggestions_state(client, make_user, logi
     assert "<form" not in row
 
 
+@pytest.mark.sqlite
 def test_inline_approval_is_sent_at_once_unless_writes_are_paused(client, make_user, login, shop, seed, db):
     from marketing import jobs, settings_registry
     from marketing.bids import apply
@@ -328,6 +332,7 @@ def test_batch_approval_on_the_suggestions_page_still_waits_for_send(client, mak
     assert jobs.queue("default").fetch_job(apply.job_id(shop.id)) is None
 
 
+@pytest.mark.sqlite
 def test_real_amazon_ids_are_64_bit(client, admin, make_seller, seed):
     seller = make_seller("Big Ids")
     profile, campaign, target = 3_512_345_678_901_234, 281_474_976_710_656, 9_007_199_254_740_993

@@ -9,8 +9,6 @@ from marketing import formatting
 from marketing.dashboard import periods
 from marketing.dashboard.metrics import Comparison, Metrics
 
-pytestmark = pytest.mark.sqlite
-
 TODAY = dt.date(2026, 3, 15)
 
 

@@ -2,8 +2,6 @@
 
 import pytest
 
-pytestmark = pytest.mark.sqlite
-
 
 def test_unauthenticated_page_redirects_to_login_with_next(client):
     response = client.get("/admin/users?x=1")
@@ -36,6 +34,7 @@ def test_login_follows_only_local_next(client, make_user):
     assert evil.location == "/"
 
 
+@pytest.mark.sqlite
 def test_marketer_sees_only_assigned_sellers_and_404_for_others(client, make_user, make_seller, login):
     mine, theirs = make_seller("Mine Co"), make_seller("Theirs Co")
     make_user("m@example.com", "marketer", sellers=[mine])

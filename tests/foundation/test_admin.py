@@ -11,8 +11,6 @@ from marketing.models import AuditEvent, SettingValue, User
 from tests.conftest import PASSWORD
 from tests.foundation.helpers import reset_path
 
-pytestmark = pytest.mark.sqlite
-
 
 def _user(db, email):
     db.session.expire_all()
@@ -150,6 +148,7 @@ def test_audit_page_numbers_never_fail(client, admin, db):
         assert f"Page {shown} of 2" in response.get_data(as_text=True), page
 
 
+@pytest.mark.sqlite
 def test_audit_page_is_paged(client, admin, db):
     from marketing import audit
 
@@ -204,6 +203,7 @@ def test_bad_setting_is_400_with_message_and_nothing_is_saved(client, admin, db)
                              .where(AuditEvent.action == "setting.changed")) == 0
 
 
+@pytest.mark.sqlite
 def test_valid_setting_change_is_saved_and_audited(client, admin, audit_events):
     from marketing import settings_registry
 

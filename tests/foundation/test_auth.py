@@ -12,8 +12,6 @@ from marketing.security.passwords import _hasher as PRODUCTION_HASHER
 from tests.conftest import PASSWORD
 from tests.foundation.helpers import reset_path
 
-pytestmark = pytest.mark.sqlite
-
 NEW_PASSWORD = "a much better passphrase"
 
 
@@ -186,6 +184,7 @@ def test_reset_link_rejects_mistakes_and_stays_usable(client, runner, make_user)
     assert _set_via_link(client, path).status_code == 302
 
 
+@pytest.mark.sqlite
 def test_expired_link_is_invalid(client, runner, make_user, db):
     make_user("m@example.com")
     path = reset_path(runner.invoke(["users", "reset-link", "m@example.com"]).output)
@@ -240,6 +239,7 @@ def _attempt(client, email, password="wrong wrong wrong"):  # noqa: S107 - a wro
     return client.post("/login", data={"email": email, "password": password})
 
 
+@pytest.mark.sqlite
 def test_failed_logins_per_email_are_throttled(make_app, make_user):
     app = make_app(RATELIMIT_ENABLED=True)
     with app.app_context():

@@ -6,14 +6,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
-import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from marketing.models import User
 from tests.foundation.helpers import ROOT, app_env, clean_env, run_cli
-
-pytestmark = pytest.mark.sqlite
 
 
 def _one_line_error(result, code, *words):

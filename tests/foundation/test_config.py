@@ -13,8 +13,6 @@ from marketing.config import ConfigError, Settings
 from marketing.jobs import embedded
 from tests.foundation.helpers import FERNET_KEY, ROOT, clean_env, run_cli
 
-pytestmark = pytest.mark.sqlite
-
 PRODUCTION = {
     "MARKETING_ENV": "production",
     "SECRET_KEY": "s" * 40,

@@ -14,8 +14,6 @@ from marketing.config import Settings
 from marketing.jobs import embedded
 from tests.foundation.helpers import ROOT, clean_env
 
-pytestmark = pytest.mark.sqlite
-
 
 def _dev_app(instance):
     settings = Settings(env="development", database_url=f"sqlite:///{instance / 'db.sqlite'}")

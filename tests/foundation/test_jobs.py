@@ -16,8 +16,6 @@ from marketing.jobs import tick
 from marketing.models import PasswordResetToken
 from tests.foundation.helpers import app_env, run_cli
 
-pytestmark = pytest.mark.sqlite
-
 PURGE_SLOT = dt.datetime(2024, 5, 6, 2, 30, tzinfo=dt.UTC)  # purge-reset-links runs daily at 02:30 UTC
 
 
@@ -54,6 +52,7 @@ def test_unknown_queue_is_refused(app):
         jobs.enqueue("nope", "tests.foundation.helpers.add", 1, 2)
 
 
+@pytest.mark.sqlite
 def test_jobs_run_in_the_app(app, queue):
     job = jobs.enqueue("default", "tests.foundation.helpers.add", 2, 3)
     assert queue.work() is True
@@ -71,6 +70,7 @@ def test_ensure_scheduled_is_idempotent(app):
     assert scheduled == tick.next_slot(after)
 
 
+@pytest.mark.sqlite
 def test_tick_enqueues_due_tasks_once_per_slot(app):
     assert tick.tick(PURGE_SLOT.isoformat()) == ["purge-reset-links"]
     assert tick.tick(PURGE_SLOT.isoformat()) == ["purge-reset-links"]
@@ -155,6 +155,7 @@ def test_jobs_page_renders_when_redis_is_down(make_app, make_user):
     assert "Redis is not reachable" in response.get_data(as_text=True)
 
 
+@pytest.mark.sqlite
 def test_a_real_worker_runs_jobs_and_reports_its_heartbeat(app, queue):
     """`marketing worker --burst` as its own process, on the same database and Redis as the test."""
     key = f"worker-test-{uuid.uuid4().hex}"
@@ -217,6 +218,7 @@ def test_workers_are_stale_only_when_rq_no_longer_holds_them_to_a_deadline(clien
     assert workers["idle"].next_heartbeat_by.strftime("%Y-%m-%d %H:%M:%S") in page
 
 
+@pytest.mark.sqlite
 def test_jobs_page_shows_where_the_tick_stands(app, client, admin):
     from rq.scheduler import RQScheduler
 
@@ -249,6 +251,7 @@ def test_jobs_page_shows_where_the_tick_stands(app, client, admin):
     assert status.last_run.strftime("%Y-%m-%d %H:%M:%S") in page
 
 
+@pytest.mark.sqlite
 def test_sync_jobs_run_in_the_worker_process_and_the_rest_in_work_horses(app, queue):
     """Sync steps skip the fork (warm connections); other jobs get a horse that leaves the worker's pool alone."""
     key = f"where-{uuid.uuid4().hex}"

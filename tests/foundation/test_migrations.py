@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -31,14 +30,12 @@ def _drift(app) -> list:
         return compare_metadata(context, db.metadata)
 
 
-@pytest.mark.sqlite
 def test_exactly_one_head():
     heads = SCRIPTS.get_heads()
     assert len(heads) == 1, f"several heads: {heads}; merge them"
     assert [rev.down_revision for rev in SCRIPTS.walk_revisions()][-1] is None
 
 
-@pytest.mark.sqlite
 def test_upgrade_from_empty_on_sqlite_matches_the_models(tmp_path):
     app = _app(f"sqlite:///{tmp_path / 'fresh.sqlite'}", tmp_path)
     with app.app_context():
@@ -50,7 +47,6 @@ def test_upgrade_from_empty_on_sqlite_matches_the_models(tmp_path):
     assert _drift(app) == []
 
 
-@pytest.mark.sqlite
 def test_sqlite_migrations_keep_rows_of_rebuilt_tables(tmp_path):
     """Batch mode rebuilds SQLite tables; referencing rows must survive (foreign keys are off while migrating)."""
     app = _app(f"sqlite:///{tmp_path / 'data.sqlite'}", tmp_path)

@@ -7,8 +7,6 @@ from sqlalchemy import func, select, text
 
 from marketing.models import Seller, SettingValue, user_sellers
 
-pytestmark = pytest.mark.sqlite
-
 
 def _count(db, table):
     db.session.expire_all()
@@ -86,6 +84,7 @@ def test_delete_removes_assignments_and_settings_and_is_audited(client, admin, m
     assert client.get(f"/sellers/{doomed_id}").status_code == 404
 
 
+@pytest.mark.sqlite
 def test_deleting_in_the_database_cascades_too(db, make_seller, make_user):
     """The foreign keys themselves cascade (SQLite included), not only the ORM."""
     seller = make_seller("Doomed Co")

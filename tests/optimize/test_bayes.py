@@ -5,8 +5,6 @@ import pytest
 
 from marketing.optimize.bayes import conversion_posterior, pooled_strength
 
-pytestmark = pytest.mark.sqlite
-
 OPTIONS = {"prior_cvr": 0.1, "min_strength": 10, "max_strength": 300, "confidence": 0.95}
 
 

@@ -12,8 +12,6 @@ from marketing.optimize.bids import suggest_bids
 from marketing.optimize.settings import BidSettings
 from tests.optimize.helpers import TODAY, account, random_account, suggest, target
 
-pytestmark = pytest.mark.sqlite
-
 STEADY = {"clicks": 400, "orders": 40, "impressions": 40000}  # ~10% CVR, $30 AOV → a click is worth ~$3
 # target() charges 80% of the bid per click, so 30% ACoS on the expected CPC allows 30% / 80% = 37.5% of a click's worth
 

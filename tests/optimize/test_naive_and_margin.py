@@ -6,8 +6,6 @@ import pytest
 from marketing.optimize.margin import break_even_acos, target_acos_from_margin
 from marketing.optimize.naive import naive_bids
 
-pytestmark = pytest.mark.sqlite
-
 
 def test_naive_rule_steps_twenty_percent_by_acos():
     new = naive_bids([1.0, 1.0, 1.0, 1.0, 1.0], [10, 10, 10, 0, 3], [20, 50, 0, 0, 10], 0.30)

@@ -7,8 +7,6 @@ import pytest
 
 from marketing.optimize.settings import BidSettings, lookback_window
 
-pytestmark = pytest.mark.sqlite
-
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),

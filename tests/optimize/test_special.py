@@ -8,8 +8,6 @@ import pytest
 
 from marketing.optimize.special import beta_quantile, betainc, exact_beta_quantile, lgamma
 
-pytestmark = pytest.mark.sqlite
-
 
 def exact_betainc(a: int, b: int, x: float) -> float:
     """I_x(a, b) for integer a, b = P(Binomial(a + b − 1, x) ≥ a), in exact fractions."""

@@ -26,8 +26,6 @@ from marketing.models import (
     SpTargetDaily,
 )
 
-pytestmark = pytest.mark.sqlite
-
 TODAY = dt.date(2026, 3, 15)
 PROFILE = 1_111_111_111_111
 SHOE, SOCK = "B000SHOE01", "B000SOCK01"
@@ -75,13 +73,6 @@ def seller(db, make_seller):
     return seller
 
 
-@pytest.fixture
-def marketer(make_user, login, seller):
-    user = make_user("marketer@example.com", "marketer", sellers=[seller])
-    login(user.email)
-    return user
-
-
 def product(db, seller, asin):
     db.session.expire_all()
     return db.session.get(Product, (seller.id, asin))
@@ -93,6 +84,7 @@ def row(html, asin):
     return match.group(1)
 
 
+@pytest.mark.sqlite
 def test_the_page_lists_advertised_asins_with_observed_prices_and_break_even(client, db, seller, marketer):
     db.session.add(Product(seller_id=seller.id, asin=SHOE, unit_cost=Decimal("6.00"), currency_code="USD"))
     db.session.commit()
@@ -157,6 +149,7 @@ def upload(client, seller, text: str):
                        data={"file": (io.BytesIO(text.encode()), "costs.csv")}, content_type="multipart/form-data")
 
 
+@pytest.mark.sqlite
 def test_a_csv_import_stores_costs_and_prices(client, db, seller, marketer):
     response = upload(client, seller, f"asin,unit_cost,price\n{SHOE.lower()},6,25.00\n\n{SOCK},1.25,\n")
     assert response.status_code == 303
@@ -188,6 +181,7 @@ def test_a_bad_csv_is_refused_whole_with_line_numbers(client, db, seller, market
         content_type="multipart/form-data").get_data(as_text=True)
 
 
+@pytest.mark.sqlite
 def test_a_margin_gives_a_sales_weighted_target_acos_that_can_be_set(client, db, seller, marketer):
     db.session.add_all([Product(seller_id=seller.id, asin=SHOE, unit_cost=Decimal("6")),  # break-even 70%
                         Product(seller_id=seller.id, asin=SOCK, unit_cost=Decimal("4.5"))])  # 10%: can't keep 20%
@@ -219,6 +213,7 @@ def test_a_margin_without_any_known_cost_is_refused(client, seller, marketer):
     assert "No ASIN has both" in client.get(f"/sellers/{seller.id}/products?margin=10").get_data(as_text=True)
 
 
+@pytest.mark.sqlite
 def test_the_engine_sees_the_products_price_and_cost_and_caps_a_thin_margin_at_break_even(db, seller):
     """Shoes sell for 20.00 (observed; no price entered) and cost 17.00: ads may take 15% of a sale, not 30%."""
     from marketing.bids import inputs
@@ -245,6 +240,7 @@ def test_the_engine_sees_the_products_price_and_cost_and_caps_a_thin_margin_at_b
     assert "15% margin before ads" in suggestion["explanation"]
 
 
+@pytest.mark.sqlite
 def test_an_ad_group_of_several_asins_gets_sales_weighted_economics_and_a_cost_only_if_all_are_known(db, seller):
     from marketing.bids import inputs
 

@@ -22,7 +22,6 @@ from .helpers import (
     post_vendor,
 )
 
-pytestmark = pytest.mark.sqlite
 LISTS = [
     ("campaigns", CAMPAIGN, "campaigns", "campaignId"),
     ("adGroups", AD_GROUP, "adGroups", "adGroupId"),

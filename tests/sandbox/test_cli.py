@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from marketing.sandbox.cli import sandbox_command
 
-pytestmark = pytest.mark.sqlite
 LAUNCH = "from marketing.sandbox.cli import sandbox_command; sandbox_command(prog_name='marketing sandbox')"
 
 

@@ -12,7 +12,6 @@ from marketing.sandbox.testing import running_sandbox
 
 from .conftest import TODAY
 
-pytestmark = pytest.mark.sqlite
 CALLBACK = "http://127.0.0.1:5000/connections/amazon/callback"
 
 

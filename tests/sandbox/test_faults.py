@@ -10,8 +10,6 @@ import pytest
 
 from .helpers import CAMPAIGN, ads_client, home_profile, post_vendor, sp_client
 
-pytestmark = pytest.mark.sqlite
-
 
 def test_admin_requires_the_key(fresh_sbx):
     assert httpx.get(f"{fresh_sbx.url}/_sandbox/clock").status_code == 401

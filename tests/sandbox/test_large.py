@@ -8,14 +8,11 @@ import time
 from datetime import timedelta
 
 import httpx
-import pytest
 
 from marketing.sandbox.testing import running_sandbox
 
 from .conftest import TODAY
 from .helpers import CAMPAIGN, CREATE_REPORT, TARGET, ads_client, home_profile, post_vendor, report_request, wait_report
-
-pytestmark = pytest.mark.sqlite
 
 
 def test_large_profile_31_day_targeting_report():

@@ -10,8 +10,6 @@ from marketing.sandbox.testing import running_sandbox
 from .conftest import TODAY
 from .helpers import home_profile
 
-pytestmark = pytest.mark.sqlite
-
 
 def _token(sbx, **form) -> httpx.Response:
     return httpx.post(f"{sbx.url}/auth/o2/token", data=form)

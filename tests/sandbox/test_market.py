@@ -13,8 +13,6 @@ from marketing.sandbox.market import Market
 
 from .conftest import TODAY
 
-pytestmark = pytest.mark.sqlite
-
 
 def _book(seed=1, today=TODAY, seller=0):
     market = Market(seed, Accounts(seed, "demo", None), today)

@@ -28,7 +28,6 @@ from .helpers import (
     wait_report,
 )
 
-pytestmark = pytest.mark.sqlite
 YESTERDAY = TODAY - timedelta(days=1)
 WEEK = (TODAY - timedelta(days=7), YESTERDAY)
 

@@ -7,13 +7,11 @@ import json
 from datetime import timedelta
 
 import httpx
-import pytest
 
 from marketing.sandbox.testing import running_sandbox
 
 from .conftest import TODAY
 
-pytestmark = pytest.mark.sqlite
 KEYWORD = "application/vnd.spKeyword.v3+json"
 
 

@@ -13,7 +13,6 @@ import pytest
 from .conftest import TODAY, load_spec
 from .helpers import check_swagger, sp_client, wait_sp_report
 
-pytestmark = pytest.mark.sqlite
 REPORTS = "/reports/2021-06-30/reports"
 
 

@@ -14,7 +14,7 @@ from marketing import jobs
 from marketing.clock import now, set_today
 from marketing.jobs.worker import work_until
 from marketing.sandbox.testing import running_sandbox
-from tests.conftest import _clean, sandbox_config
+from tests.conftest import sandbox_app
 
 SYNC_CONFIG = {
     "SYNC_POLL_SECONDS": 0.05,
@@ -47,14 +47,10 @@ def sbx():
 @pytest.fixture
 def app(make_app, sbx):
     """Every app here talks to the sandbox, on the sandbox market's business date."""
-    sbx.admin.clear_faults()
-    app = make_app(**sandbox_config(sbx), **SYNC_CONFIG, **fast_commits(make_app))
-    with app.app_context():
+    with sandbox_app(make_app, sbx, **SYNC_CONFIG, **fast_commits(make_app)) as app:
         set_today(sbx.admin.today())
         yield app
         set_today(None)
-        _clean(app)
-    sbx.admin.clear_faults()
 
 
 def connect(sbx, index: int = 0, *, sp: bool = True, countries: tuple[str, ...] | None = ("US", "UK", "JP")):

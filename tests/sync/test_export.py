@@ -13,7 +13,6 @@ from marketing.models import AdsProfile, Connection, SpAdGroup, SpCampaign, SpTa
 from marketing.sync.ingest import ingest_report
 from tests.sync.ingest_helpers import END, START, target_row
 
-pytestmark = pytest.mark.sqlite
 US, CA = 1_111_111_111_111, 2_222_222_222_222
 
 
@@ -46,6 +45,7 @@ def seller(db, make_seller):
     return seller
 
 
+@pytest.mark.sqlite
 def test_csv_has_one_row_per_target_day_and_profile_with_names_where_known(runner, seller):
     result = runner.invoke(["export", "Acme Outdoor", "--level", "target", "--from", "2025-06-01",
                             "--to", "2025-06-07", "--format", "csv"])  # fmt: skip
@@ -63,6 +63,7 @@ def test_csv_has_one_row_per_target_day_and_profile_with_names_where_known(runne
                              "orders", "sales"]  # fmt: skip
 
 
+@pytest.mark.sqlite
 def test_json_is_an_array_of_objects_with_decimal_strings(runner, seller):
     result = runner.invoke(["export", str(seller.id), "--level", "target", "--from", "2025-06-07",
                             "--to", "2025-06-07", "--format", "json"])  # fmt: skip
@@ -75,6 +76,7 @@ def test_json_is_an_array_of_objects_with_decimal_strings(runner, seller):
     assert (empty.exit_code, json.loads(empty.output)) == (0, [])
 
 
+@pytest.mark.sqlite
 def test_library_rows_and_csv_writer_for_pages(db, seller):
     from marketing.exports import iter_export_rows, write_csv
 

@@ -45,7 +45,6 @@ from tests.sync.conftest import (
     work,
 )
 
-pytestmark = pytest.mark.sqlite
 FACTS = (SpCampaignDaily, SpTargetDaily, SpSearchTermDaily, SpProductDaily, SalesTrafficDaily, SalesTrafficAsinDaily)
 
 
@@ -188,6 +187,7 @@ def test_a_token_revoked_mid_sync_stops_that_seller_only(make_app, request):
                 runs.start_run(victim_id, "manual")
 
 
+@pytest.mark.sqlite
 def test_a_worker_killed_mid_ingest_is_resumed(app, sbx, seller, monkeypatch):
     """The download is cut off half-way (the worker dies), its job is gone; the run resumes from the
     persisted report ids: nothing is requested again and nothing is stored twice."""
@@ -242,6 +242,7 @@ def check_own_lease(key: str) -> None:
     rq_jobs.connection().set(key, int(steps._alive(get_current_job().id)))
 
 
+@pytest.mark.sqlite
 def test_a_long_step_keeps_its_lease_and_a_finished_one_drops_it(app, monkeypatch):
     monkeypatch.setattr(steps, "LEASE_SECONDS", 0.3)
     job = rq_jobs.enqueue("sync", "tests.sync.test_faults.check_own_lease", "lease-test", job_id="lease-test")
@@ -270,6 +271,7 @@ def until(condition, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.sqlite
 def test_a_worker_sigkilled_mid_ingest_is_resumed_by_a_new_one(app, sbx, seller, monkeypatch, tmp_path):
     """A real `marketing worker` is SIGKILLed half-way through re-reading a report into the database. Its job
     stays STARTED in RQ (for its whole timeout), but holds no lease any more: the periodic resume, run by a

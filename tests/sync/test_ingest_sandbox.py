@@ -14,8 +14,6 @@ from marketing.models import SalesTrafficDaily, SpTargetDaily
 from marketing.sync.ingest import ATTRIBUTION_DAYS, SALES_TRAFFIC_PREFIXES, ingest_report
 from tests.amazon.test_against_sandbox import Wiring, wait_ads_report, wait_sp_report
 
-pytestmark = pytest.mark.sqlite
-
 
 @pytest.fixture
 def wiring(sbx):

@@ -27,8 +27,6 @@ from marketing.models import (
 from marketing.sync import outcome, plan, runs, steps
 from tests.sync.conftest import connect, drain, money, sandbox_rows, sync
 
-pytestmark = pytest.mark.sqlite
-
 
 def test_windows_cut_a_range_into_31_day_reports():
     start = dt.date(2026, 1, 1)
@@ -65,6 +63,7 @@ def test_by_asin_days_already_stored_are_not_asked_for_again():
     assert len(plan.plan(profiles, lambda p: 1, sales_traffic=True)) == 6  # a one-day run needs no extra report
 
 
+@pytest.mark.sqlite
 def test_yesterday_is_taken_in_the_profiles_time_zone(app):
     set_today(dt.date(2026, 3, 10))
     ahead = today_in("Pacific/Kiritimati")  # UTC+14, no DST
@@ -75,6 +74,7 @@ def test_yesterday_is_taken_in_the_profiles_time_zone(app):
     assert (start, end) == (dt.date(2026, 2, 24), dt.date(2026, 3, 9))
 
 
+@pytest.mark.sqlite
 def test_first_run_back_fills_then_nightly_takes_14_days(app, sbx):
     seller = connect(sbx, 0, countries=None)
     profiles = runs.managed_profiles(seller)
@@ -109,6 +109,7 @@ def test_first_run_back_fills_then_nightly_takes_14_days(app, sbx):
     assert {(r.end_date - r.start_date).days + 1 for r in nightly.reports if r not in one_day} == {plan.NIGHTLY_DAYS}
 
 
+@pytest.mark.sqlite
 def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, queue, monkeypatch):
     seller_id = seller.id
     monkeypatch.setitem(outcome.AFTER_SYNC, "probe", "marketing.sync.runs.latest_run")
@@ -150,6 +151,7 @@ def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, que
     assert queue.connection.exists(f"rq:job:after-sync-probe-{run.id}")
 
 
+@pytest.mark.sqlite
 def test_running_the_sync_twice_changes_nothing(app, sbx, seller):
     def snapshot():
         db.session.expire_all()
@@ -167,6 +169,7 @@ def test_running_the_sync_twice_changes_nothing(app, sbx, seller):
     assert snapshot() == first
 
 
+@pytest.mark.sqlite
 def test_a_step_run_twice_does_nothing_the_second_time(app, sbx, seller, queue):
     run, _ = runs.start_run(seller.id, "manual", days=1)
     report = next(r for r in run.reports if r.report_type == "spCampaigns")
@@ -228,6 +231,7 @@ def test_one_sellers_trouble_never_stops_the_others_nightly(app, sbx, monkeypatc
     assert db.session.get(SyncRun, started).seller_id == second_id
 
 
+@pytest.mark.sqlite
 def test_a_failed_run_that_stored_reports_still_refreshes_the_rollup(app, sbx, seller, queue):
     """The dashboard's rollup must agree with the facts the stored reports replaced; suggestions wait."""
     run, _ = runs.start_run(seller.id, "manual", days=1)

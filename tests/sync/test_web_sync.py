@@ -13,16 +13,9 @@ from marketing.models import Seller, SyncRun
 from marketing.sync import plan
 from tests.sync.conftest import connect
 
-pytestmark = pytest.mark.sqlite
 
-
-@pytest.fixture
-def marketer(make_user, seller):
-    return make_user("m@example.com", "marketer", sellers=[seller])
-
-
-def test_sync_now_starts_one_run_and_a_second_click_shows_it(app, client, login, seller, marketer):
-    login("m@example.com")
+@pytest.mark.sqlite
+def test_sync_now_starts_one_run_and_a_second_click_shows_it(app, client, seller, marketer):
     page = client.get(f"/sellers/{seller.id}")
     html = page.get_data(as_text=True)
     assert 'id="sync"' in html and "Not synced yet" in html
@@ -39,8 +32,7 @@ def test_sync_now_starts_one_run_and_a_second_click_shows_it(app, client, login,
     assert 'data-active="true"' in client.get(f"/sellers/{seller.id}").get_data(as_text=True)
 
 
-def test_sync_now_answers_json(app, client, login, seller, marketer):
-    login("m@example.com")
+def test_sync_now_answers_json(app, client, seller, marketer):
     answer = client.post(f"/sellers/{seller.id}/sync", headers={"Accept": "application/json"})
     assert answer.status_code == 202 and answer.get_json()["started"] is True
     again = client.post(f"/sellers/{seller.id}/sync", headers={"Accept": "application/json"})
@@ -90,6 +82,7 @@ def test_cli_sync_exit_codes(app, runner, sbx, seller):
     assert "failed: Amazon could not generate" in failed.output
 
 
+@pytest.mark.sqlite
 def test_first_connect_starts_a_back_fill(app, client, login, sbx, make_user):
     seller = connect(sbx, 1, sp=False, countries=())
     make_user("m@example.com", "marketer", sellers=[seller])
