@@ -9,7 +9,8 @@ from marketing import accounts, audit
 from marketing.clock import now
 from marketing.extensions import db, limiter
 from marketing.security.passwords import hash_password, needs_rehash, verify_password
-from marketing.web.forms import field, safe_next
+from marketing.web.forms import field
+from marketing.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -54,6 +55,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """Ends every session of the user, not just this cookie: a copy saved elsewhere stops working too."""
+    current_user.end_sessions()
     audit.record("logout", target_type="user", target_id=current_user.id)
     db.session.commit()
     logout_user()

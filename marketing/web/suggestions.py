@@ -19,7 +19,7 @@ from marketing.models import Seller
 from marketing.security import permissions as P
 from marketing.suggestions import lifecycle, queries
 from marketing.web import MAX_AMAZON_ID, parse_id
-from marketing.web.forms import safe_next
+from marketing.web.redirects import safe_next
 
 bp = Blueprint("suggestions", __name__)
 
