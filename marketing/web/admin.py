@@ -11,6 +11,7 @@ from marketing.extensions import db
 from marketing.jobs import health
 from marketing.models import ROLES, AuditEvent, Seller, User
 from marketing.security import permissions as P
+from marketing.security import throttle
 from marketing.web import parse_id
 from marketing.web.forms import field
 
@@ -28,7 +29,7 @@ def _admins_only():
 @bp.get("/users")
 def users():
     rows = db.session.scalars(select(User).order_by(User.email)).all()
-    return render_template("admin/users.html", users=rows, roles=ROLES, form={})
+    return render_template("admin/users.html", users=rows, roles=ROLES, form={}, slowed=throttle.slowed_accounts())
 
 
 @bp.post("/users")
@@ -42,7 +43,8 @@ def create_user():
         db.session.rollback()
         flash(str(exc), "error")
         rows = db.session.scalars(select(User).order_by(User.email)).all()
-        return render_template("admin/users.html", users=rows, roles=ROLES, form=request.form), 400
+        return render_template("admin/users.html", users=rows, roles=ROLES, form=request.form,
+                               slowed=throttle.slowed_accounts()), 400
     flash(f"{user.email} was invited. Send them this one-time link to set a password: {link}", "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
