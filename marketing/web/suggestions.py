@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketing import settings_registry
@@ -68,7 +68,11 @@ def _back(seller: Seller):
 @bp.get("/sellers/<int:seller_id>/suggestions")
 @login_required
 def index(seller_id: int):
-    return _render(P.seller_or_404(seller_id))
+    seller = P.seller_or_404(seller_id)
+    campaign = request.args.get("campaign")
+    if campaign and not queries.is_sellers_campaign(seller.id, parse_id(campaign, MAX_AMAZON_ID) or 0):
+        abort(404)  # another seller's campaign id answers like another seller's page
+    return _render(seller)
 
 
 @bp.post("/sellers/<int:seller_id>/suggestions/decide")
