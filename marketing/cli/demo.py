@@ -90,6 +90,7 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
     from marketing import ROOT, create_app
     from marketing import demo as demo_seed
     from marketing.jobs import embedded
+    from marketing.web.headers import AnonymousRequestHandler
 
     env = dict(os.environ)
     env.setdefault("MARKETING_ENV", "development")
@@ -101,7 +102,8 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
         embedded.stop(instance)
         shutil.rmtree(instance)
     instance.mkdir(parents=True, exist_ok=True)
-    server = make_server(host, port, None, threaded=True)  # bind first: a busy port fails fast
+    # bind first: a busy port fails fast
+    server = make_server(host, port, None, threaded=True, request_handler=AnonymousRequestHandler)
     base = f"http://{host}:{server.server_port}"
     env.setdefault("PUBLIC_URL", base)
 

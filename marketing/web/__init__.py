@@ -46,6 +46,7 @@ class DatabaseIdConverter(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     from marketing.web import admin, auth, connections, dashboard, health, products, sellers, suggestions, sync, vendor
+    from marketing.web.headers import no_store
 
     app.url_map.converters["int"] = DatabaseIdConverter
     app.register_blueprint(auth.bp)
@@ -70,6 +71,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_chrome)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.after_request(no_store)
 
 
 def _chrome() -> dict:
