@@ -47,6 +47,7 @@ class DatabaseIdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     from marketing.web import admin, auth, connections, dashboard, health, products, sellers, suggestions, sync, vendor
     from marketing.web.headers import no_store
+    from marketing.web.inputs import refuse_nul_characters
 
     app.url_map.converters["int"] = DatabaseIdConverter
     app.register_blueprint(auth.bp)
@@ -71,6 +72,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_chrome)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.before_request(refuse_nul_characters)
     app.after_request(no_store)
 
 
