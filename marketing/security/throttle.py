@@ -60,9 +60,9 @@ def failed(email: str) -> None:
     try:
         connection = jobs.connection()
         pipe = connection.pipeline()
+        pipe.set(_key(email), 0, ex=WINDOW_SECONDS, nx=True)  # INCR keeps this expiry
         pipe.incr(_key(email))
-        pipe.expire(_key(email), WINDOW_SECONDS, nx=True)
-        failures, _ = pipe.execute()
+        _, failures = pipe.execute()
         if failures >= SLOW_AFTER:
             connection.zadd(_SLOWED, {email: time.time()})
     except redis.RedisError as exc:
