@@ -89,25 +89,22 @@ def build_world(app) -> World:
     return world
 
 
-@pytest.fixture(scope="module")
-def world(database_url, redis_url, instance_path, migrated):
-    """The world on an app with CSRF off (as the rest of the suite): for the matrix and the fuzz."""
+def _world(database_url, redis_url, instance_path, **config):
     set_today(TODAY)
-    app = _make_app(database_url, redis_url, instance_path)
-    built = build_world(app)
-    yield built
+    app = _make_app(database_url, redis_url, instance_path, **config)
+    yield build_world(app)
     with app.app_context():
         _clean(app)
     set_today(None)
+
+
+@pytest.fixture(scope="module")
+def world(database_url, redis_url, instance_path, migrated):
+    """The world on an app with CSRF off (as the rest of the suite): for the matrix and the fuzz."""
+    yield from _world(database_url, redis_url, instance_path)
 
 
 @pytest.fixture(scope="module")
 def csrf_world(database_url, redis_url, instance_path, migrated):
     """The world on an app with CSRF protection on, as in production."""
-    set_today(TODAY)
-    app = _make_app(database_url, redis_url, instance_path, WTF_CSRF_ENABLED=True)
-    built = build_world(app)
-    yield built
-    with app.app_context():
-        _clean(app)
-    set_today(None)
+    yield from _world(database_url, redis_url, instance_path, WTF_CSRF_ENABLED=True)

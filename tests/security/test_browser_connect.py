@@ -4,30 +4,15 @@ another way (our page moves on to it)."""
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
 
 from marketing.sandbox.testing import running_sandbox
 from tests.conftest import PASSWORD, _clean, sandbox_config
-from tests.dashboard.test_browser import ARGS, CHROMIUM
+from tests.dashboard.test_browser import chromium  # noqa: F401 - the module's Chromium (skips without one)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed; set REQUIRE_BROWSER=1 to require it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
@@ -48,7 +33,7 @@ def live(make_app):
             thread.join(5)
 
 
-def test_connect_reaches_amazons_consent_page_under_form_action_self(chromium, live, make_user, make_seller):
+def test_connect_reaches_amazons_consent_page_under_form_action_self(chromium, live, make_user, make_seller):  # noqa: F811
     app, url, sbx = live
     seller = make_seller()
     make_user("admin@example.com", "admin")
