@@ -54,12 +54,11 @@ def test_the_demo_server_does_not_name_itself(app):
     assert response.status_code == 200 and "server" not in response.headers
 
 
-def test_gunicorn_with_the_projects_config_does_not_name_itself(tmp_path):
-    env = clean_env(MARKETING_ENV="development", MARKETING_INSTANCE_PATH=tmp_path,
-                    DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}")
+def test_gunicorn_with_the_projects_config_does_not_name_itself():
+    """The header is gunicorn's own, whatever the app: the standard library's demo app keeps this quick."""
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--workers", "1",
-                                "--bind", "127.0.0.1:0", "wsgi:app"], cwd=ROOT, env=env, stderr=subprocess.PIPE,
-                               text=True)
+                                "--bind", "127.0.0.1:0", "wsgiref.simple_server:demo_app"], cwd=ROOT,
+                               env=clean_env(), stderr=subprocess.PIPE, text=True)
     try:
         port = None
         deadline = time.monotonic() + 30
@@ -70,7 +69,7 @@ def test_gunicorn_with_the_projects_config_does_not_name_itself(tmp_path):
         assert port, "gunicorn did not start"
         for _ in range(50):
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/login", timeout=10)
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
                 break
             except httpx.ConnectError:
                 time.sleep(0.1)
