@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketing.config import Settings
+from marketing.security.crypto import instance_key
 
 ROOT = Path(__file__).resolve().parent.parent
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def create_app(config: dict | None = None, settings: Settings | None = None) -> Flask:
@@ -28,11 +32,11 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     app.config.update(settings.flask_config(instance))
     app.config.update(config or {})
     _ensure_encryption_keys(app, instance)
-    # httpx logs every request's full URL at INFO, pre-signed download URLs' query strings included.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(app.config["MARKETING_LOG_LEVEL"])
 
-    from marketing import jobs, web
-    from marketing.extensions import csrf, db, limiter, login_manager, migrate, talisman
+    # `import marketing.<anything>` (the sandbox, the engines, a job) must not load the web stack or RQ:
+    from marketing import jobs, web  # why: loaded only when an app is built (see above)
+    from marketing.extensions import csrf, db, limiter, login_manager, migrate, talisman  # why: as above
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -59,23 +63,44 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
         frame_options="DENY",
     )
     if app.config["PROXY_COUNT"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     web.init_app(app)
     return app
 
 
-def _instance_path() -> str:
-    import os
+class OneLineFormatter(logging.Formatter):
+    """A record is one line, its traceback included (newlines written as `\\n`): log collectors see one event per
+    line, and a value with a newline cannot forge a second record."""
 
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\r", "\\r").replace("\n", "\\n")
+
+
+def configure_logging(level: str) -> None:
+    """Send the app's loggers (`marketing.*`, the Flask app's own) to stderr, one line per event.
+
+    The level is the root logger's, so a host or a test that lowers it (pytest's caplog) sees our records too;
+    only `marketing.*` gets a handler, so other libraries print nothing new. Idempotent: the handler is added
+    once per process however many apps are built (tests build hundreds); a later call only changes the level.
+    """
+    logging.getLogger().setLevel(level)
+    logger = logging.getLogger("marketing")
+    logger.setLevel(logging.NOTSET)
+    if not any(getattr(handler, "marketing", False) for handler in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.marketing = True
+        handler.setFormatter(OneLineFormatter(LOG_FORMAT))
+        logger.addHandler(handler)
+    # httpx logs every request's full URL at INFO, pre-signed download URLs' query strings included.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _instance_path() -> str:
     return os.environ.get("MARKETING_INSTANCE_PATH") or str(ROOT / "instance")
 
 
 def _ensure_encryption_keys(app: Flask, instance: Path) -> None:
     """Outside production, a missing TOKEN_ENCRYPTION_KEYS gets a key kept in the instance folder."""
     if not app.config["TOKEN_ENCRYPTION_KEYS"]:
-        from marketing.security.crypto import instance_key
-
         app.config["TOKEN_ENCRYPTION_KEYS"] = (instance_key(instance),)

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from marketing import audit
 from marketing.clock import now
 from marketing.extensions import db
-from marketing.models import ROLES, PasswordResetToken, User
+from marketing.models import ROLES, PasswordResetToken, Seller, User
 from marketing.security.passwords import hash_password, password_problem
 
 RESET_LINK_LIFETIME = dt.timedelta(hours=24)
@@ -49,6 +49,40 @@ def create_user(email: str, role: str, *, name: str = "", password: str | None =
     db.session.flush()
     audit.record("user.created", actor=actor, target_type="user", target_id=user.id, email=email, role=role)
     return user
+
+
+def set_access(user: User, role: str, seller_ids: set[int], *, actor: User) -> None:
+    """The user's role and the sellers they may see, each change audited; refuses an unknown role and an admin
+    removing their own admin role (someone must stay able to administer). The caller commits."""
+    if role not in ROLES:
+        raise AccountError("Choose a valid role.")
+    if user.id == actor.id and role != "admin":
+        raise AccountError("You cannot remove your own admin role.")
+    wanted = db.session.scalars(select(Seller).where(Seller.id.in_(seller_ids))).all() if seller_ids else []
+    before = sorted(s.id for s in user.sellers)
+    if role != user.role:
+        audit.record("user.role_changed", actor=actor, target_type="user", target_id=user.id, old=user.role,
+                     new=role)
+        user.role = role
+    user.sellers = list(wanted)
+    after = sorted(s.id for s in wanted)
+    if before != after:
+        audit.record("user.sellers_changed", actor=actor, target_type="user", target_id=user.id, old=before,
+                     new=after)
+
+
+def set_active(user: User, active: bool, *, actor: User) -> bool:
+    """Activate or deactivate the user (which ends their sessions), audited; returns whether it changed.
+    An admin cannot deactivate themself. The caller commits."""
+    if user.id == actor.id and not active:
+        raise AccountError("You cannot deactivate yourself.")
+    if user.active == active:
+        return False
+    user.active = active
+    user.end_sessions()
+    audit.record("user.activated" if active else "user.deactivated", actor=actor, target_type="user",
+                 target_id=user.id)
+    return True
 
 
 def set_password(user: User, password: str, *, actor: User | None = None) -> None:

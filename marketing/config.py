@@ -7,12 +7,16 @@ settings. A bad value stops start-up with one line naming the variable (`ConfigE
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from marketing.security.crypto import InvalidKey, instance_secret, validate_keys
+
 ENVIRONMENTS = ("production", "development", "test")
 SMTP_SECURITY = ("starttls", "ssl", "none")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(Exception):
@@ -74,6 +78,7 @@ class Settings:
     smtp_security: str = "starttls"
     mail_from: str | None = None
     clock_today: str | None = None
+    log_level: str = "INFO"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -90,6 +95,9 @@ class Settings:
         smtp_security = (get("SMTP_SECURITY") or "starttls").lower()
         if smtp_security not in SMTP_SECURITY:
             raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {smtp_security!r}")
+        log_level = (get("MARKETING_LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"MARKETING_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
         keys = tuple(k.strip() for k in (get("TOKEN_ENCRYPTION_KEYS") or "").split(",") if k.strip())
         settings = cls(
             env=mode,
@@ -112,6 +120,7 @@ class Settings:
             smtp_security=smtp_security,
             mail_from=get("MAIL_FROM"),
             clock_today=get("MARKETING_TODAY"),
+            log_level=log_level,
         )
         settings.validate()
         return settings
@@ -127,9 +136,10 @@ class Settings:
                     raise ConfigError(f"{name} is required when MARKETING_ENV=production")
             if self.clock_today:
                 raise ConfigError("MARKETING_TODAY cannot be set when MARKETING_ENV=production")
-        from marketing.security.crypto import validate_keys
-
-        validate_keys(self.token_encryption_keys)
+        try:
+            validate_keys(self.token_encryption_keys)
+        except InvalidKey as exc:
+            raise ConfigError(str(exc)) from None
 
     def flask_config(self, instance_path: Path) -> dict:
         """Translate to the Flask/extension config keys the app factory applies."""
@@ -157,6 +167,7 @@ class Settings:
             "SMTP_SECURITY": self.smtp_security,
             "MAIL_FROM": self.mail_from,
             "MARKETING_TODAY": self.clock_today,
+            "MARKETING_LOG_LEVEL": self.log_level,
             "SESSION_COOKIE_SECURE": production,
             "REMEMBER_COOKIE_SECURE": production,
             "SESSION_COOKIE_HTTPONLY": True,
@@ -177,12 +188,4 @@ class Settings:
 
 def _dev_secret(instance_path: Path) -> str:
     """Outside production a missing SECRET_KEY gets a random one kept in the instance folder."""
-    path = instance_path / "secret_key"
-    if not path.exists():
-        import secrets
-
-        instance_path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    return instance_secret(instance_path, "secret_key", lambda: secrets.token_urlsafe(48))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -9,7 +10,12 @@ from pathlib import Path
 from flask import Flask
 
 from marketing import accounts
+from marketing import sellers as seller_service
+from marketing.clock import now
+from marketing.connections import oauth, service
 from marketing.extensions import db
+from marketing.sandbox.testing import Admin
+from marketing.sync import runs
 
 DEMO_USERS = (
     ("admin@example.com", "admin", "Demo Admin"),
@@ -43,9 +49,6 @@ def seed(app: Flask) -> list[tuple[str, str]]:
 def register_sandbox_callbacks(app: Flask, sandbox: dict) -> None:
     """List the product's own callbacks (built on PUBLIC_URL) as the sandbox apps' Allowed Return URLs, as a
     developer does in each Amazon security profile: the consent pages refuse any other redirect_uri."""
-    from marketing.connections import oauth
-    from marketing.sandbox.testing import Admin
-
     admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
     try:
         with app.app_context():
@@ -59,13 +62,6 @@ def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[
     """One seller per sandbox account; the first `connected` get Ads + SP-API connections (proven by a real
     token exchange with the sandbox), the rest stay unconnected so a newcomer can try the consent pages.
     Idempotent: existing sellers and connections are left as they are. Returns the seller names."""
-    import datetime as dt
-
-    from marketing import sellers as seller_service
-    from marketing.clock import now
-    from marketing.connections import service
-    from marketing.sync import runs
-
     names = []
     with app.app_context():
         marketer = accounts.find_user("marketer@example.com")

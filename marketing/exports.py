@@ -30,6 +30,7 @@ from marketing.models import (
     SpTarget,
     SpTargetDaily,
 )
+from marketing.models.base import MONEY_PLACES
 
 LEVELS = ("campaign", "target", "search-term", "product")
 METRICS = ("impressions", "clicks", "cost", "orders", "sales")
@@ -93,9 +94,9 @@ def iter_export_rows(seller: Seller, level: str, start: dt.date, end: dt.date) -
 
 
 def text_value(value: Any) -> Any:
-    """A cell as the CSV and JSON exports write it: money with 4 decimals, ISO dates, None as empty."""
+    """A cell as the CSV and JSON exports write it: money with the column's 4 decimals, ISO dates, None as empty."""
     if isinstance(value, Decimal):
-        return f"{value:.4f}"
+        return f"{value:.{MONEY_PLACES}f}"
     if isinstance(value, dt.date):
         return value.isoformat()
     return "" if value is None else value

@@ -16,7 +16,14 @@ _LONGEST = 40  # characters; anything longer is not a number anyone typed
 
 
 class BadNumber(ValueError):
-    """A typed number that cannot be used; the message is for the person who typed it."""
+    """A typed number that cannot be used; the message is for the person who typed it.
+
+    `problem` says which rule failed ("syntax", "comma", "places" or "range"), for callers that word their
+    own message (a settings form says "enter a whole number")."""
+
+    def __init__(self, message: str, problem: str = "range") -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 def parse_decimal(raw: str | None, *, places: int, example: str = "12.50", minimum: Decimal | None = None,
@@ -33,13 +40,14 @@ def parse_decimal(raw: str | None, *, places: int, example: str = "12.50", minim
         return None
     shown = text if len(text) <= 20 else text[:20] + "…"
     if "," in text and len(text) <= _LONGEST:
-        raise BadNumber(f"“{shown}”: use a dot for decimals, like {example}, and no thousands separators.")
+        raise BadNumber(f"“{shown}”: use a dot for decimals, like {example}, and no thousands separators.",
+                        "comma")
     if len(text) > _LONGEST or not _NUMBER.fullmatch(text):
-        raise BadNumber(f"“{shown}” is not a number; write it like {example}.")
+        raise BadNumber(f"“{shown}” is not a number; write it like {example}.", "syntax")
     value = Decimal(text)
     if -value.normalize().as_tuple().exponent > places and value != 0:
         raise BadNumber(f"“{shown}” has more than {places} decimals." if places else
-                        f"“{shown}” must be a whole number.")
+                        f"“{shown}” must be a whole number.", "places")
     if minimum is not None and value < minimum:
         raise BadNumber(f"{label} must be at least {minimum}.")
     if maximum is not None and value > maximum:

@@ -49,7 +49,6 @@ _SECRET_PARAMS = frozenset(
         "signature",
     }
 )
-_SECRET_HEADERS = frozenset({"authorization", "x-amz-access-token", "cookie", "set-cookie"})
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # Raised before a single byte of the request left: always safe to retry, even a POST.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -66,11 +65,6 @@ def redact_url(url: str | httpx.URL) -> str:
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
     ]
     return urlunsplit(parts._replace(query=urlencode(query, safe="[]")))
-
-
-def redact_headers(headers: httpx.Headers | dict[str, str]) -> dict[str, str]:
-    """Headers fit for a log line."""
-    return {k: "[redacted]" if k.lower() in _SECRET_HEADERS else v for k, v in headers.items()}
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,11 @@ from marketing.amazon.errors import AmazonError, AmazonUnavailable, InvalidClien
 from marketing.bids import rules
 from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
-from marketing.connections import clients
+from marketing.connections import alerts, clients
 from marketing.extensions import db
 from marketing.models import Seller, SpTarget, Suggestion, User
-from marketing.suggestions.lifecycle import APPLIED, APPROVED, FAILED, STALE, UNDOING, UNDONE, move
+from marketing.models.suggestions import Kind
+from marketing.suggestions.lifecycle import APPLIED, FAILED, IN_FLIGHT, STALE, UNDOING, UNDONE, move
 
 log = logging.getLogger("marketing.bids")
 
@@ -75,8 +76,8 @@ def apply_job(seller_id: int) -> dict:
 
 def apply_approved(seller_id: int) -> Outcome:
     work = list(db.session.scalars(
-        select(Suggestion).where(Suggestion.seller_id == seller_id, Suggestion.kind == "bid",
-                                 Suggestion.status.in_((APPROVED, UNDOING))).order_by(Suggestion.id)
+        select(Suggestion).where(Suggestion.seller_id == seller_id, Suggestion.kind == Kind.BID,
+                                 Suggestion.status.in_(IN_FLIGHT)).order_by(Suggestion.id)
     ))
     outcome = Outcome()
     if not work:
@@ -109,8 +110,7 @@ def apply_approved(seller_id: int) -> Outcome:
                 return outcome
             except InvalidClient as exc:
                 for suggestion in _still_open(work):
-                    _fail(suggestion, outcome, exc.code or "invalid_client",
-                          f"Amazon rejected our app's credentials; an admin must fix them. {exc.message}")
+                    _fail(suggestion, outcome, exc.code or "invalid_client", alerts.invalid_client("ads"))
                 db.session.commit()
                 return outcome
             except AmazonError as exc:  # throttled, down or refused before any per-item answer
@@ -122,7 +122,7 @@ def apply_approved(seller_id: int) -> Outcome:
 
 
 def _still_open(work: list[Suggestion]) -> list[Suggestion]:
-    return [s for s in work if s.status in (APPROVED, UNDOING)]
+    return [s for s in work if s.status in IN_FLIGHT]
 
 
 def _apply_group(ads: AdsClient, profile_id: int, kind: str, items: list[Suggestion], outcome: Outcome) -> None:

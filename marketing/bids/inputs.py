@@ -33,6 +33,7 @@ from marketing.models import (
     SpTargetDaily,
     Suggestion,
 )
+from marketing.models.suggestions import Kind
 from marketing.optimize.settings import lookback_window
 from marketing.suggestions.lifecycle import APPLIED, UNDONE
 
@@ -171,7 +172,7 @@ def _last_changes(seller_id: int) -> pd.DataFrame:
     """When we last changed each bid (for the cooldown); changes made in Amazon's console are not known."""
     rows = db.session.execute(
         select(Suggestion.profile_id, Suggestion.entity_id, func.max(Suggestion.changed_on))
-        .where(Suggestion.seller_id == seller_id, Suggestion.kind == "bid",
+        .where(Suggestion.seller_id == seller_id, Suggestion.kind == Kind.BID,
                Suggestion.status.in_((APPLIED, UNDONE)))
         .group_by(Suggestion.profile_id, Suggestion.entity_id)
     ).all()

@@ -6,8 +6,7 @@ Amazon's range is per marketplace (`amazon.hosts`); the seller's min/max bid set
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -15,40 +14,22 @@ from marketing import settings_registry
 from marketing.amazon.hosts import Marketplace, marketplace
 from marketing.extensions import db
 from marketing.models import AdsProfile, Connection
+from marketing.numbers import BadNumber, parse_decimal
+from marketing.settings_registry import Group
+
+CURRENCY_SYMBOLS = "$€£¥"  # typed around a bid and ignored
 
 
 class BadBid(ValueError):
     """A bid a person typed is not acceptable; the message is for them."""
 
 
-@dataclass(frozen=True)
-class Guardrails:
-    """The seller's bid settings, read once per run."""
-
-    target_acos: Decimal  # percent
-    min_bid: Decimal | None
-    max_bid: Decimal | None
-    dead_band: Decimal  # ACoS points
-    step_cap: Decimal  # percent
-    cooldown_days: int
-    lookback_days: int
-    auto_apply_below: Decimal | None  # percent; None = off
-    no_order_clicks: int  # clicks without an order before a cut is considered
-    confidence: Decimal  # percent, of the CVR interval behind a no-order cut
-    visibility_impressions: int  # below this a target is raised to be seen; 0 = off
+Guardrails = dict[str, object]  # the seller's bid settings by key, as the settings page shows them
 
 
 def guardrails(seller_id: int) -> Guardrails:
-    get = settings_registry.get
-    return Guardrails(
-        target_acos=get("target_acos", seller_id), min_bid=get("bid_min", seller_id),
-        max_bid=get("bid_max", seller_id), dead_band=get("bid_dead_band", seller_id),
-        step_cap=get("bid_step_cap", seller_id), cooldown_days=int(get("bid_cooldown_days", seller_id)),
-        lookback_days=int(get("bid_lookback_days", seller_id)),
-        auto_apply_below=get("bid_auto_apply_below", seller_id),
-        no_order_clicks=get("bid_no_order_clicks", seller_id), confidence=get("bid_confidence", seller_id),
-        visibility_impressions=get("bid_visibility_impressions", seller_id),
-    )
+    """The seller's bid settings (`settings_registry.Group.BIDS`), read once per run."""
+    return {key: settings_registry.get(key, seller_id) for key in settings_registry.group(Group.BIDS)}
 
 
 def writes_paused(seller_id: int) -> str | None:
@@ -78,18 +59,21 @@ def tick(market: Marketplace | None) -> Decimal:
 
 
 def parse_bid(raw: str, market: Marketplace | None) -> Decimal:
-    """A typed bid, checked against the marketplace's range; raises BadBid with a message for the reviewer."""
-    text = (raw or "").strip().lstrip("$€£¥").strip().replace(",", ".")
+    """A typed bid, checked against the marketplace's range; raises BadBid with a message for the reviewer.
+
+    Read by `marketing.numbers` (a currency symbol either side is fine, a comma gets "use a dot"); a bid may
+    have no more decimals than the marketplace's tick (0.755 in dollars is refused, not rounded)."""
+    step = tick(market)
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise BadBid(f"“{raw.strip()[:20]}” is not a bid; enter a number such as 0.75.") from None
-    if not value.is_finite():
-        raise BadBid(f"“{raw.strip()[:20]}” is not a bid; enter a number such as 0.75.")
+        value = parse_decimal(raw, places=-step.as_tuple().exponent, example="0.75", affixes=CURRENCY_SYMBOLS)
+    except BadNumber as exc:
+        raise BadBid(str(exc)) from None
+    if value is None:
+        raise BadBid("Enter a bid, such as 0.75.")
     if market is not None and value < market.min_bid:
         raise BadBid(f"{value} is below Amazon's minimum bid in {market.country_code} ({market.min_bid}).")
     if market is not None and value > market.max_bid:
         raise BadBid(f"{value} is above Amazon's maximum bid in {market.country_code} ({market.max_bid}).")
     if value <= 0:
         raise BadBid("A bid must be above zero.")
-    return value.quantize(tick(market), rounding=ROUND_HALF_UP)
+    return value.quantize(step)

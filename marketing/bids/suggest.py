@@ -17,45 +17,49 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import select
 
+from marketing import settings_registry
+from marketing.amazon.hosts import Marketplace
 from marketing.bids import apply, inputs, rules
 from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.extensions import db
 from marketing.models import CampaignTargetAcos, SuggestionRun
-from marketing.models.suggestions import Suggestion
+from marketing.models.base import MONEY_SCALE
+from marketing.models.suggestions import Direction, Kind, RunStatus, Suggestion, Trigger
 from marketing.optimize.settings import BidSettings
+from marketing.settings_registry import Group
 from marketing.suggestions import lifecycle
 
 log = logging.getLogger("marketing.bids")
 
-CENT = Decimal("0.0001")
+KIND = Kind.BID
 
 
 def job_id(seller_id: int) -> str:
     return f"bids-suggest-{seller_id}"
 
 
-def enqueue(seller_id: int, trigger: str = "manual"):
+def enqueue(seller_id: int, trigger: str = Trigger.MANUAL):
     return enqueue_once(suggest_job, seller_id, trigger, job_id=job_id(seller_id))
 
 
-def suggest_job(seller_id: int, trigger: str = "manual") -> str:
+def suggest_job(seller_id: int, trigger: str = Trigger.MANUAL) -> str:
     """RQ entry point (queue `default`); also what the post-sync registry runs."""
     run = run_suggestions(seller_id, trigger)
     return f"{run.suggestions} suggestions: {run.up} up, {run.down} down"
 
 
-def run_suggestions(seller_id: int, trigger: str = "manual") -> SuggestionRun:
+def run_suggestions(seller_id: int, trigger: str = Trigger.MANUAL) -> SuggestionRun:
     """Compute and store a run, then queue sending what it auto-approved; a failure is recorded on the run and
     re-raised (the job shows as failed)."""
-    run = SuggestionRun(seller_id=seller_id, kind="bid", status="running", trigger=trigger)
+    run = SuggestionRun(seller_id=seller_id, kind=KIND, status=RunStatus.RUNNING, trigger=trigger)
     db.session.add(run)
     db.session.commit()
     try:
         _compute(run)
     except Exception as exc:
         db.session.rollback()
-        run.status, run.error, run.finished_at = "failed", f"{type(exc).__name__}: {exc}"[:2000], now()
+        run.status, run.error, run.finished_at = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000], now()
         db.session.commit()
         raise
     if run.auto_approved:
@@ -64,25 +68,25 @@ def run_suggestions(seller_id: int, trigger: str = "manual") -> SuggestionRun:
 
 
 def _compute(run: SuggestionRun) -> None:
-    from marketing.optimize.bids import suggest_bids  # numpy/pandas engine: loaded by workers, not pages
+    from marketing.optimize.bids import suggest_bids  # why: the numpy/pandas engine loads in workers, not pages
 
     guard = rules.guardrails(run.seller_id)
     overrides = campaign_acos(run.seller_id)
-    frame = inputs.load(run.seller_id, guard.lookback_days)
-    busy = lifecycle.in_flight(run.seller_id, "bid")
+    frame = inputs.load(run.seller_id, guard["bid_lookback_days"])
+    busy = lifecycle.busy_entities(run.seller_id, KIND)
     run.targets = len(frame)
     for profile_id, targets in frame.groupby("profile_id"):
-        settings = engine_settings(guard, rules.profile_marketplace(run.seller_id, int(profile_id)))
-        result = suggest_bids(targets.reset_index(drop=True), settings, today=today(),
+        market = rules.profile_marketplace(run.seller_id, int(profile_id))
+        result = suggest_bids(targets.reset_index(drop=True), engine_settings(guard, market), today=today(),
                               campaign_acos=overrides.get(int(profile_id)), include_holds=False)
         for row in result.itertuples(index=False):
             if (int(row.profile_id), int(row.target_id)) not in busy:
-                _save(run, row)
+                _save(run, row, market)
     db.session.flush()
-    run.superseded = lifecycle.supersede(run.seller_id, "bid", run.id)
-    if guard.auto_apply_below is not None and rules.writes_paused(run.seller_id) is None:
-        run.auto_approved = _auto_approve(run, guard.auto_apply_below)
-    run.status, run.finished_at = "succeeded", now()
+    run.superseded = lifecycle.supersede(run.seller_id, KIND, run.id)
+    if guard["bid_auto_apply_below"] is not None and rules.writes_paused(run.seller_id) is None:
+        run.auto_approved = _auto_approve(run, guard["bid_auto_apply_below"])
+    run.status, run.finished_at = RunStatus.SUCCEEDED, now()
     db.session.commit()
     log.info("bid suggestions for seller %s: %s up, %s down of %s targets", run.seller_id, run.up, run.down,
              run.targets)
@@ -99,35 +103,34 @@ def campaign_acos(seller_id: int) -> dict[int, dict[int, float]]:
     return by_profile
 
 
-def engine_settings(guard: rules.Guardrails, market) -> BidSettings:
-    """The seller's settings in the engine's terms (fractions, the profile marketplace's bid range)."""
-    extra = {}
-    low, high = guard.min_bid, guard.max_bid
+def engine_settings(guard: rules.Guardrails, market: Marketplace | None) -> BidSettings:
+    """The seller's settings in the engine's terms (each setting's `engine_field`; fractions for percents) and
+    the profile marketplace's bid range."""
+    fields = {d.engine_field: d.engine_value(guard[key]) for key, d in settings_registry.group(Group.BIDS).items()
+              if d.engine_field}
     if market is not None:
-        extra = {"marketplace_min_bid": market.min_bid, "marketplace_max_bid": market.max_bid,
-                 "bid_increment": rules.tick(market),
-                 "currency_symbol": _SYMBOLS.get(market.currency, f"{market.currency} ")}
+        fields |= {"marketplace_min_bid": market.min_bid, "marketplace_max_bid": market.max_bid,
+                   "bid_increment": rules.tick(market),
+                   "currency_symbol": _SYMBOLS.get(market.currency, f"{market.currency} ")}
         # One amount for every profile, each in its own currency: where it falls outside a marketplace's legal
         # range (0.10 in yen) that marketplace's own limit applies, instead of failing the seller's whole run.
-        low, high = (v if v is not None and market.min_bid <= v <= market.max_bid else None for v in (low, high))
-    return BidSettings(
-        target_acos=guard.target_acos / 100, lookback_days=guard.lookback_days,
-        exclude_recent_days=inputs.ATTRIBUTION_LAG_DAYS, dead_band=guard.dead_band / 100,
-        max_step=guard.step_cap / 100, min_bid=low, max_bid=high,
-        cooldown_days=guard.cooldown_days, min_clicks_for_no_order_cut=guard.no_order_clicks,
-        confidence=guard.confidence / 100, visibility_impressions=guard.visibility_impressions, **extra,
-    )
+        for key in ("min_bid", "max_bid"):
+            if fields[key] is not None and not market.min_bid <= fields[key] <= market.max_bid:
+                fields[key] = None
+    return BidSettings(exclude_recent_days=inputs.ATTRIBUTION_LAG_DAYS, **fields)
 
 
 def _money(value) -> Decimal | None:
-    return None if value is None or pd.isna(value) else Decimal(str(value)).quantize(CENT)
+    """An engine figure (a float) as the money column stores it."""
+    return None if value is None or pd.isna(value) else Decimal(str(value)).quantize(MONEY_SCALE)
 
 
-def _save(run: SuggestionRun, row) -> None:
+def _save(run: SuggestionRun, row, market: Marketplace | None) -> None:
     inputs_snapshot = {k: _plain(getattr(row, k)) for k in row._fields if k not in _STORED}
     suggestion = Suggestion(
-        seller_id=run.seller_id, run_id=run.id, kind="bid", profile_id=int(row.profile_id),
-        entity_kind=row.kind, entity_id=int(row.target_id), campaign_id=int(row.campaign_id),
+        seller_id=run.seller_id, run_id=run.id, kind=KIND, profile_id=int(row.profile_id),
+        entity_kind=row.kind, entity_id=int(row.target_id), entity_ref=str(int(row.target_id)),
+        marketplace=market.marketplace_id if market is not None else None, campaign_id=int(row.campaign_id),
         ad_group_id=int(row.ad_group_id), label=row.text, current_value=_money(row.current_bid),
         proposed_value=Decimal(row.suggested_bid), direction=row.direction, status=lifecycle.PENDING,
         reason=str(row.reason), explanation=row.explanation, inputs=inputs_snapshot,
@@ -136,8 +139,8 @@ def _save(run: SuggestionRun, row) -> None:
     )
     db.session.add(suggestion)
     run.suggestions += 1
-    run.up += row.direction == "up"
-    run.down += row.direction == "down"
+    run.up += row.direction == Direction.UP
+    run.down += row.direction == Direction.DOWN
 
 
 _STORED = {"profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid", "suggested_bid",
@@ -168,6 +171,6 @@ def _auto_approve(run: SuggestionRun, below_pct: Decimal) -> int:
 
 
 def after_sync(seller_id: int, sync_run_id: int) -> None:
-    """Run after each successful sync (`marketing.sync.runs.AFTER_SYNC`): queue this seller's run under its
+    """Run after each successful sync (`marketing.sync.outcome.AFTER_SYNC`): queue this seller's run under its
     own unique id, so a sync never starts a second run beside one already queued or running."""
-    enqueue(seller_id, trigger="sync")
+    enqueue(seller_id, trigger=Trigger.SYNC)

@@ -11,34 +11,13 @@ import sys
 import click
 from flask.cli import ScriptInfo
 
+from marketing import create_app
+from marketing.cli import bids, db_commands, demo, export, sellers, sync, tokens, users, worker
 from marketing.config import ConfigError
-
-
-class Failed(click.ClickException):
-    """A runtime failure: one line on stderr, exit 1."""
-
-    exit_code = 1
-
-
-class BadInput(click.ClickException):
-    """Bad input: one line on stderr, exit 2."""
-
-    exit_code = 2
-
-
-def seller_argument(ref: str):
-    """The seller a SELLER argument names (its id or unique name); BadInput when there is none."""
-    from marketing.sellers import find_seller
-
-    seller = find_seller(ref)
-    if seller is None:
-        raise BadInput(f"no seller with id or name {ref!r}")
-    return seller
+from marketing.sandbox.cli import sandbox_command
 
 
 def _create_app():
-    from marketing import create_app
-
     return create_app()
 
 
@@ -49,6 +28,20 @@ def cli(ctx: click.Context) -> None:
     if ctx.obj is None:  # tests pass a ScriptInfo bound to their app
         ctx.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False)
 
+
+# The commands `marketing` offers, in `--help` order; a new command group is added here.
+COMMANDS = (
+    db_commands.db,
+    users.users,
+    sellers.sellers,
+    tokens.tokens,
+    worker.worker,
+    demo.demo,
+    sync.sync,
+    sandbox_command,
+    bids.bids,
+    export.export,
+)
 
 def main(argv: list[str] | None = None) -> None:
     try:
@@ -72,15 +65,5 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _register() -> None:
-    from marketing.cli import bids, db_commands, demo, export, sellers, sync, tokens, users, worker
-    from marketing.sandbox.cli import sandbox_command
-
-    for command in (db_commands.db, users.users, sellers.sellers, tokens.tokens, worker.worker, demo.demo, sync.sync):
-        cli.add_command(command)
-    cli.add_command(sandbox_command, "sandbox")
-    cli.add_command(bids.bids)
-    cli.add_command(export.export)
-
-
-_register()
+for _command in COMMANDS:
+    cli.add_command(_command)

@@ -5,14 +5,21 @@ Approvals are recorded as the named user's, and only if that user may act on the
 
 from __future__ import annotations
 
-import time
-
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from marketing.cli import BadInput, Failed
-from marketing.cli import seller_argument as _seller
+from marketing import accounts
+from marketing.bids import apply, rules
+from marketing.cli.common import BadInput, Failed
+from marketing.cli.common import seller_argument as _seller
+from marketing.cli.params import DATABASE_ID
+from marketing.extensions import db
+from marketing.jobs.worker import work_until
+from marketing.models import Suggestion
+from marketing.models.suggestions import Kind, Trigger
+from marketing.security import permissions as P
+from marketing.suggestions import lifecycle
 
 
 @click.group()
@@ -25,11 +32,11 @@ def bids() -> None:
 @with_appcontext
 def suggest(seller_ref: str) -> None:
     """Compute bid suggestions now (inline); prints `N suggestions: U up, D down`."""
-    from marketing.bids import suggest as suggestions
+    from marketing.bids import suggest as suggestions  # why: loads pandas (~1 s); other commands start without it
 
     seller = _seller(seller_ref)
     try:
-        run = suggestions.run_suggestions(seller.id, trigger="cli")
+        run = suggestions.run_suggestions(seller.id, trigger=Trigger.CLI)
     except ValueError as exc:  # the engine refuses settings it cannot work with
         raise Failed(f"suggestions for {seller.name} failed: {exc}") from None
     click.echo(f"{run.suggestions} suggestions: {run.up} up, {run.down} down")
@@ -37,18 +44,12 @@ def suggest(seller_ref: str) -> None:
 
 @bids.command("approve")
 @click.argument("seller_ref", metavar="SELLER")
-@click.option("--all", "approve_all", is_flag=True, help="Approve every pending suggestion.")
-@click.option("--id", "ids", multiple=True, type=int, help="Suggestion id to approve (repeatable).")
+@click.option("--all", "approve_all", is_flag=True, help="Approve every pending bid suggestion.")
+@click.option("--id", "ids", multiple=True, type=DATABASE_ID, help="Suggestion id to approve (repeatable).")
 @click.option("--as", "email", required=True, help="Email of the user the approval is recorded for.")
 @with_appcontext
 def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str) -> None:
-    """Approve pending suggestions as a user allowed to act on this seller."""
-    from marketing import accounts
-    from marketing.extensions import db
-    from marketing.models import Suggestion
-    from marketing.security import permissions as P
-    from marketing.suggestions import lifecycle
-
+    """Approve pending bid suggestions as a user allowed to act on this seller."""
     if approve_all == bool(ids):
         raise BadInput("give either --all or one or more --id")
     seller = _seller(seller_ref)
@@ -59,12 +60,13 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
         raise BadInput(f"{user.email} ({user.role}) may not act on {seller.name}'s suggestions")
     if approve_all:
         chosen = list(db.session.scalars(select(Suggestion).where(
-            Suggestion.seller_id == seller.id, Suggestion.status == lifecycle.PENDING).order_by(Suggestion.id)))
+            Suggestion.seller_id == seller.id, Suggestion.kind == Kind.BID, Suggestion.status == lifecycle.PENDING)
+            .order_by(Suggestion.id)))
     else:
-        chosen = lifecycle.for_seller(seller.id, ids)
+        chosen = [s for s in lifecycle.for_seller(seller.id, ids) if s.kind == Kind.BID]
         missing = sorted(set(ids) - {s.id for s in chosen})
         if missing:
-            raise BadInput(f"{seller.name} has no suggestion {', '.join(map(str, missing))}")
+            raise BadInput(f"{seller.name} has no bid suggestion {', '.join(map(str, missing))}")
     approved = 0
     try:
         for suggestion in chosen:
@@ -82,12 +84,6 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
 @with_appcontext
 def apply_(seller_ref: str, wait: bool) -> None:
     """Send approved bids (and requested undos) to Amazon."""
-    from rq import Queue, Worker
-
-    from marketing import jobs
-    from marketing.bids import apply, rules
-    from marketing.jobs.worker import AppSimpleWorker
-
     seller = _seller(seller_ref)
     paused = rules.writes_paused(seller.id)
     if paused:
@@ -96,13 +92,12 @@ def apply_(seller_ref: str, wait: bool) -> None:
     if not wait:
         click.echo(f"queued: {job.id}")
         return
-    queue = Queue("default", connection=jobs.connection())
-    while not job.is_finished and not job.is_failed:
-        if Worker.all(queue=queue):
-            time.sleep(0.5)
-        else:
-            AppSimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+
+    def ended() -> bool:
         job.refresh()
+        return job.is_finished or job.is_failed
+
+    work_until("default", ended, with_scheduler=False)
     if job.is_failed:
         raise Failed(f"applying bids for {seller.name} failed; see the worker log (job {job.id})")
     outcome = job.return_value()

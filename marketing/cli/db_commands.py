@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from flask_migrate import current as alembic_current
+from flask_migrate import upgrade as alembic_upgrade
 
 
 @click.group()
@@ -15,8 +17,6 @@ def db() -> None:
 @with_appcontext
 def upgrade() -> None:
     """Apply every pending migration."""
-    from flask_migrate import upgrade as alembic_upgrade
-
     alembic_upgrade()
     click.echo("database is up to date")
 
@@ -25,6 +25,4 @@ def upgrade() -> None:
 @with_appcontext
 def current() -> None:
     """Print the applied revision."""
-    from flask_migrate import current as alembic_current
-
     alembic_current()

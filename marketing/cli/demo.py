@@ -19,6 +19,14 @@ from pathlib import Path
 
 import click
 import httpx
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from marketing import ROOT, create_app
+from marketing import demo as demo_seed
+from marketing.cli.params import Whole
+from marketing.jobs import embedded
+from marketing.web.headers import AnonymousRequestHandler
 
 
 def _child(args: list[str], env: dict, **kwargs) -> subprocess.Popen:
@@ -80,18 +88,11 @@ def _exit_on_signal(signum, frame):
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=5000, show_default=True, type=Whole(0, 65535))
 @click.option("--reset", is_flag=True, help="Start over with an empty demo database.")
 @click.option("--check", is_flag=True, help="Start, probe /healthz and one login, then exit 0 or 1.")
 def demo(host: str, port: int, reset: bool, check: bool) -> None:
     """Run the demo: embedded database, Redis, worker, Amazon sandbox and the web app."""
-    from werkzeug.serving import make_server
-
-    from marketing import ROOT, create_app
-    from marketing import demo as demo_seed
-    from marketing.jobs import embedded
-    from marketing.web.headers import AnonymousRequestHandler
-
     env = dict(os.environ)
     env.setdefault("MARKETING_ENV", "development")
     if env["MARKETING_ENV"] == "production":
@@ -119,8 +120,6 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
         os.environ.update(env)
         app = create_app()
         with app.app_context():
-            from flask_migrate import upgrade
-
             upgrade()
         logins = demo_seed.seed(app)
         if info:

@@ -7,13 +7,14 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
+from marketing import exports
+from marketing.cli.common import BadInput, Failed, seller_argument
 from marketing.exports import LEVELS
 
 
 def _day(value: str, option: str) -> dt.date:
-    from marketing.cli import BadInput
-
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -29,11 +30,6 @@ def _day(value: str, option: str) -> dt.date:
 @with_appcontext
 def export(seller_ref: str, level: str, start: str, end: str, fmt: str) -> None:
     """Daily Sponsored Products rows per entity and profile, streamed to stdout."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from marketing import exports
-    from marketing.cli import BadInput, Failed, seller_argument
-
     first, last = _day(start, "--from"), _day(end, "--to")
     if first > last:
         raise BadInput("--from must not be after --to")

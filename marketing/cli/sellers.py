@@ -7,14 +7,18 @@ import json
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
-from marketing.models import APIS, REGIONS
-
-
-def _seller(ref: str):
-    from marketing.cli import seller_argument
-
-    return seller_argument(ref)
+from marketing import sellers as seller_service
+from marketing.cli.common import BadInput, Failed
+from marketing.cli.common import seller_argument as _seller
+from marketing.cli.params import AMAZON_ID
+from marketing.clock import now, today
+from marketing.connections import service
+from marketing.extensions import db
+from marketing.models import APIS, REGIONS, Seller
+from marketing.models.connections import Method
+from marketing.sync import runs
 
 
 @click.group()
@@ -28,10 +32,6 @@ def sellers() -> None:
 @with_appcontext
 def add(name: str, region: str) -> None:
     """Add a seller; prints its id."""
-    from marketing import sellers as seller_service
-    from marketing.cli import BadInput
-    from marketing.extensions import db
-
     try:
         seller = seller_service.create_seller(name, region)
     except seller_service.SellerError as exc:
@@ -45,18 +45,13 @@ def add(name: str, region: str) -> None:
 @click.option("--api", type=click.Choice(APIS), required=True)
 @click.option("--refresh-token-file", type=click.File("r"), required=True,
               help="File holding the refresh token, or - for standard input.")
-@click.option("--profile", "profiles", multiple=True, type=int,
+@click.option("--profile", "profiles", multiple=True, type=AMAZON_ID,
               help="Advertising profile id to manage (repeatable; default: every seller/vendor profile).")
 @click.option("--authorized-on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Default: today.")
 @with_appcontext
 def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, ...],
             authorized_on: dt.datetime | None) -> None:
     """Store a refresh token after proving it with Amazon."""
-    from marketing.cli import BadInput, Failed
-    from marketing.clock import now, today
-    from marketing.connections import service
-    from marketing.extensions import db
-
     seller = _seller(seller_ref)
     if profiles and api != "ads":
         raise BadInput("--profile applies to --api ads only")
@@ -72,7 +67,7 @@ def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, 
     except service.ConnectError as exc:
         raise Failed(str(exc)) from None
     authorized_at = now() if day == today() else dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
-    connection = service.store_token(seller, api, token, authorized_at=authorized_at, actor=None, method="cli")
+    connection = service.store_token(seller, api, token, authorized_at=authorized_at, actor=None, method=Method.CLI)
     if api == "ads":
         # Profiles are checked before the one commit, so a refused --profile leaves the old connection (or none).
         try:
@@ -92,8 +87,6 @@ def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, 
     if api == "ads":
         managed = [str(p.profile_id) for p in connection.profiles if p.managed]
         click.echo(f"connected {seller.name} ads; managing profiles {', '.join(managed) or 'none'}")
-        from marketing.sync import runs
-
         run = runs.start_backfill(seller.id)  # as after connecting on the page: history without anyone waiting
         if run is not None:
             click.echo(f"sync run {run.id} queued: {run.start_date} to {run.end_date}", err=True)
@@ -102,10 +95,8 @@ def connect(seller_ref: str, api: str, refresh_token_file, profiles: tuple[int, 
 
 
 def _connection_json(seller, api: str) -> dict:
-    from marketing.connections.service import token_status
-
     connection = seller.connection(api)
-    status = token_status(connection)
+    status = service.token_status(connection)
     iso = lambda value: value.isoformat() if value else None  # noqa: E731
     data = {"status": status.state, "degraded": status.degraded, "expires_at": iso(status.expires_at),
             "days_left": status.days_left, "last_success_at": iso(status.last_success_at),
@@ -122,11 +113,6 @@ def _connection_json(seller, api: str) -> dict:
 @with_appcontext
 def list_sellers(as_json: bool) -> None:
     """List sellers with each connection's status."""
-    from sqlalchemy import select
-
-    from marketing.extensions import db
-    from marketing.models import Seller
-
     rows = db.session.scalars(select(Seller).order_by(Seller.name)).all()
     data = [{"id": s.id, "name": s.name, "region": s.region, "selling_partner_id": s.selling_partner_id,
              "marketplaces": s.marketplaces or [], **{api: _connection_json(s, api) for api in APIS}} for s in rows]
@@ -143,10 +129,6 @@ def list_sellers(as_json: bool) -> None:
 @with_appcontext
 def disconnect(seller_ref: str, api: str) -> None:
     """Erase a seller's stored token (history is kept)."""
-    from marketing.cli import BadInput
-    from marketing.connections import service
-    from marketing.extensions import db
-
     seller = _seller(seller_ref)
     if not service.disconnect(seller, api, actor=None):
         raise BadInput(f"{seller.name} has no {api} connection")

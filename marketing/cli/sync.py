@@ -3,43 +3,33 @@
 from __future__ import annotations
 
 import sys
-import time
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from rq import Queue, Worker
 
-from marketing import jobs
-from marketing.cli import Failed
-from marketing.cli import seller_argument as _seller
+from marketing.cli.common import Failed
+from marketing.cli.common import seller_argument as _seller
+from marketing.cli.params import Whole
 from marketing.extensions import db
+from marketing.jobs.worker import work_until
 from marketing.models import SyncRun
+from marketing.models.sync import RunStatus
 from marketing.sync import plan, runs
 
 
-def _live_worker() -> bool:
-    return bool(Worker.all(queue=Queue("sync", connection=jobs.connection())))
-
-
 def work_until_done(run_id: int, on_progress=lambda progress: None, poll: float = 0.5) -> dict:
-    """Follow the run; with no live worker, work the `sync` queue in this process (scheduled jobs included)."""
-    from marketing.jobs.worker import AppSimpleWorker
+    """Follow the run to its end; with no live worker, work the `sync` queue in this process."""
+    progress = {}
 
-    while True:
+    def ended() -> bool:
         db.session.expire_all()
-        progress = runs.progress(db.session.get(SyncRun, run_id))
+        progress.update(runs.progress(db.session.get(SyncRun, run_id)))
         on_progress(progress)
-        if not progress["active"]:
-            return progress
-        if _live_worker():
-            time.sleep(poll)
-            continue
-        queue = jobs.queue("sync")
-        AppSimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=True,
-                                                                   logging_level="WARNING")
-        if not queue.count:
-            time.sleep(poll)
+        return not progress["active"]
+
+    work_until("sync", ended, poll=poll)
+    return progress
 
 
 class _Reporter:
@@ -68,7 +58,7 @@ class _Reporter:
 
 @click.command("sync")
 @click.argument("seller")
-@click.option("--days", type=click.IntRange(1, plan.BACKFILL_DAYS),
+@click.option("--days", type=Whole(1, plan.BACKFILL_DAYS),
               help=f"Trailing days to pull (default {plan.NIGHTLY_DAYS}; {plan.BACKFILL_DAYS} for a profile "
                    "never synced).")
 @click.option("--wait", is_flag=True, help="Follow the run to its end (works the queue if no worker runs).")
@@ -91,7 +81,7 @@ def sync(seller: str, days: int | None, wait: bool) -> None:
         result = work_until_done(run.id, reporter)
     finally:
         reporter.close()
-    if result["status"] != "succeeded":
+    if result["status"] != RunStatus.SUCCEEDED:
         raise Failed(f"sync run {result['id']} failed: {result['error']}")
     click.echo(f"sync run {result['id']} succeeded: {result['reports_done']} reports, {result['rows']} rows "
                f"in {result['duration_seconds']}s")

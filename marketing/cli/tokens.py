@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import click
+from cryptography.fernet import Fernet
 from flask.cli import with_appcontext
+
+from marketing.cli.common import Failed
+from marketing.connections import service
+from marketing.connections.check import check_all
+from marketing.security.crypto import SecretUnreadable
 
 
 @click.group()
@@ -15,9 +21,6 @@ def tokens() -> None:
 @with_appcontext
 def check() -> None:
     """Exchange every stored token with Amazon now, update statuses and send due notices."""
-    from marketing.cli import Failed
-    from marketing.connections.check import check_all
-
     summary = check_all()
     states = ", ".join(f"{n} {state}" for state, n in sorted(summary.states.items())) or "nothing to check"
     click.echo(f"checked {summary.checked}: {states}; {summary.notices} notices")
@@ -29,12 +32,8 @@ def check() -> None:
 @with_appcontext
 def rotate_key() -> None:
     """Re-encrypt every stored secret with the first TOKEN_ENCRYPTION_KEYS key."""
-    from marketing.cli import Failed
-    from marketing.connections.service import rotate_key as rotate
-    from marketing.security.crypto import SecretUnreadable
-
     try:
-        count = rotate()
+        count = service.rotate_key()
     except SecretUnreadable as exc:
         raise Failed(f"{exc}; nothing was changed") from None
     click.echo(f"re-encrypted {count} stored token(s) with the first key")
@@ -43,6 +42,4 @@ def rotate_key() -> None:
 @tokens.command("new-key")
 def new_key() -> None:
     """Print a new Fernet key to put first in TOKEN_ENCRYPTION_KEYS."""
-    from cryptography.fernet import Fernet
-
     click.echo(Fernet.generate_key().decode())

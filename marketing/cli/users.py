@@ -9,7 +9,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from marketing.models import ROLES
+from marketing import accounts
+from marketing.cli.common import BadInput
+from marketing.extensions import db
+from marketing.models import ROLES, User
 
 
 @click.group()
@@ -25,10 +28,6 @@ def users() -> None:
 @with_appcontext
 def create(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create a user; the password comes from a prompt or --password-stdin, never an argument."""
-    from marketing import accounts
-    from marketing.cli import BadInput
-    from marketing.extensions import db
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -46,9 +45,6 @@ def create(email: str, role: str, name: str, password_stdin: bool) -> None:
 @with_appcontext
 def list_users(as_json: bool) -> None:
     """List users."""
-    from marketing.extensions import db
-    from marketing.models import User
-
     rows = db.session.scalars(select(User).order_by(User.email)).all()
     data = [{
         "id": u.id, "email": u.email, "name": u.name, "role": u.role, "active": u.active,
@@ -68,10 +64,6 @@ def list_users(as_json: bool) -> None:
 @with_appcontext
 def reset_link(email: str) -> None:
     """Print a one-time link (valid 24 hours) for EMAIL to set a password."""
-    from marketing import accounts
-    from marketing.cli import BadInput
-    from marketing.extensions import db
-
     user = accounts.find_user(email)
     if user is None:
         raise BadInput(f"no user with email {email.strip()}")

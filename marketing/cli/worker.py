@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from marketing.jobs import QUEUES
+from marketing.jobs import worker as worker_module
 
 
 def _queues(ctx, param, value: str | None) -> tuple[str, ...]:
@@ -25,6 +26,4 @@ def _queues(ctx, param, value: str | None) -> tuple[str, ...]:
 @with_appcontext
 def worker(queues: tuple[str, ...], burst: bool) -> None:
     """Run a background worker."""
-    from marketing.jobs import worker as worker_module
-
     worker_module.run(current_app._get_current_object(), queues, burst=burst)

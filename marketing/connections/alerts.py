@@ -10,7 +10,7 @@ from sqlalchemy import select
 from marketing import settings_registry
 from marketing.clock import now, today
 from marketing.extensions import db
-from marketing.models import AppAlert
+from marketing.models import API_LABELS, AppAlert
 
 SECRET_LIFETIME_DAYS = 180
 SECRET_WARNING_DAYS = 30
@@ -28,6 +28,17 @@ def raise_alert(key: str, message: str) -> None:
         db.session.add(AppAlert(key=key, message=message))
     elif alert.cleared_at is not None or alert.message != message:
         alert.message, alert.raised_at, alert.cleared_at = message, now(), None
+
+
+def invalid_client(api: str) -> str:
+    """The one wording of "Amazon refused our own app credentials" (alerts, pages, failed suggestions)."""
+    return (f"Amazon rejected this deployment's own app credentials (invalid_client) for {API_LABELS[api]}; an "
+            f"admin must fix AMAZON_{api.upper()}_CLIENT_ID / _CLIENT_SECRET. Sellers' authorizations are not "
+            "affected.")
+
+
+def raise_invalid_client(api: str) -> None:
+    raise_alert(f"invalid-client-{api}", invalid_client(api))
 
 
 def clear_alert(key: str) -> None:

@@ -18,9 +18,10 @@ from marketing.amazon.hosts import Hosts, Region
 from marketing.amazon.sp import SpClient
 from marketing.amazon.transport import Transport
 from marketing.clock import now
-from marketing.connections import alerts, status
+from marketing.connections import alerts, notices, status
 from marketing.extensions import db
 from marketing.models import Connection, ConnectionEvent
+from marketing.models.connections import EventKind
 from marketing.security.crypto import SecretUnreadable, Vault
 
 log = logging.getLogger("marketing.connections")
@@ -133,19 +134,15 @@ def record_exchange(connection: Connection, refresh_token: str) -> None:
     was_revoked, revoked_at = status.revoked(connection), connection.revoked_at
     connection.revoked_at = None
     if was_revoked:
-        from marketing.connections import check  # check imports service, which imports this module
-
-        record_event(connection, "restored")
-        check.notify_restored(connection, revoked_at)
+        record_event(connection, EventKind.RESTORED)
+        notices.notify_restored(connection, revoked_at)
 
 
 def record_error(connection: Connection, exc: AmazonError) -> None:
     """Revocation changes the status; transient failures only degrade it; our own bad credentials are an
     app-level alert, not the seller's problem."""
     if isinstance(exc, InvalidClient):
-        alerts.raise_alert(f"invalid-client-{connection.api}",
-                           f"Amazon rejected our {connection.label} app credentials (invalid_client). Check "
-                           f"AMAZON_{connection.api.upper()}_CLIENT_ID and _CLIENT_SECRET; sellers are not affected.")
+        alerts.raise_invalid_client(connection.api)
         return
     connection.last_error_code = exc.code or type(exc).__name__
     connection.last_error_message = str(exc)[:1000]
@@ -154,10 +151,10 @@ def record_error(connection: Connection, exc: AmazonError) -> None:
     if isinstance(exc, InvalidGrant) and connection.revoked_at is None:
         connection.revoked_at = now()
         if status.revoked(connection):  # a refusal after expiry is recorded by the check as `expired`
-            record_event(connection, "revoked")
+            record_event(connection, EventKind.REVOKED)
 
 
-def record_event(connection: Connection, kind: str) -> None:
+def record_event(connection: Connection, kind: EventKind) -> None:
     """A history row for what Amazon told us, with no actor (the history page says `system`)."""
     db.session.add(ConnectionEvent(seller_id=connection.seller_id, api=connection.api, kind=kind,
                                    token_last4=connection.token_last4, authorized_at=connection.authorized_at))

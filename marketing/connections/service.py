@@ -20,9 +20,10 @@ from marketing.amazon.auth import cache_key
 from marketing.amazon.errors import AmazonError, AmazonUnavailable, InvalidClient, InvalidGrant, Throttled
 from marketing.amazon.hosts import Region
 from marketing.clock import now
-from marketing.connections import clients, status
+from marketing.connections import alerts, clients, status
 from marketing.extensions import db
 from marketing.models import AdsProfile, Connection, ConnectionEvent, Seller, User
+from marketing.models.connections import EventKind
 from marketing.security.crypto import SecretUnreadable
 
 SP_AUTHORIZATION_DAYS = 365
@@ -53,8 +54,7 @@ def _amazon_message(exc: AmazonError, api: str) -> str:
         return ("Amazon rejected the authorization: it was revoked, has expired, was already used, or belongs to "
                 "another app. Nothing was changed.")
     if isinstance(exc, InvalidClient):
-        return ("Amazon rejected this deployment's own app credentials (invalid_client); an admin must fix "
-                f"AMAZON_{api.upper()}_CLIENT_ID / _CLIENT_SECRET. Nothing was changed.")
+        return f"{alerts.invalid_client(api)} Nothing was changed."
     if isinstance(exc, AmazonUnavailable | Throttled):
         return "Amazon did not answer in time. Nothing was changed; try again in a minute."
     return f"Amazon refused the request ({exc.code or 'error'}): {exc}. Nothing was changed."
@@ -62,10 +62,7 @@ def _amazon_message(exc: AmazonError, api: str) -> str:
 
 def _raise_for_client(exc: AmazonError, api: str) -> None:
     if isinstance(exc, InvalidClient):
-        from marketing.connections import alerts
-
-        alerts.raise_alert(f"invalid-client-{api}", f"Amazon rejected our {api.upper()} app credentials "
-                           "(invalid_client). Sellers are not affected; fix the deployment's credentials.")
+        alerts.raise_invalid_client(api)
         db.session.commit()
     raise ConnectError(_amazon_message(exc, api)) from None
 
@@ -112,9 +109,10 @@ def expiry_for(api: str, authorized_at: dt.datetime) -> dt.datetime | None:
     return authorized_at + dt.timedelta(days=int(days)) if days else None
 
 
-def apply_ads_lifetime(days) -> int:
+def apply_ads_lifetime(days, seller_id: int | None = None) -> int:
     """Re-date every Ads authorization's expiry for a changed lifetime (None: Ads tokens do not expire); the
-    caller commits. Returns how many connections were re-dated."""
+    caller commits. Returns how many connections were re-dated. The settings registry calls it when the
+    (app-wide: `seller_id` is None) `ads_authorization_days` setting changes."""
     connections = db.session.scalars(select(Connection).where(Connection.api == "ads",
                                                               Connection.authorized_at.is_not(None))).all()
     for connection in connections:
@@ -126,7 +124,7 @@ def store_token(seller: Seller, api: str, refresh_token: str, *, authorized_at: 
                 method: str) -> Connection:
     """Save a proven token as the seller's `api` connection (new, or renewing the existing one)."""
     connection = seller.connection(api)
-    kind = "renewed" if connection is not None and connection.connected else "connected"
+    kind = EventKind.RENEWED if connection is not None and connection.connected else EventKind.CONNECTED
     if connection is None:
         connection = Connection(seller=seller, api=api)
         db.session.add(connection)
@@ -145,7 +143,7 @@ def store_token(seller: Seller, api: str, refresh_token: str, *, authorized_at: 
     return connection
 
 
-def _history(seller: Seller, api: str, kind: str, *, method: str | None, actor: User | None,
+def _history(seller: Seller, api: str, kind: EventKind, *, method: str | None, actor: User | None,
              last4: str | None, authorized_at: dt.datetime | None = None) -> None:
     db.session.add(ConnectionEvent(seller_id=seller.id, api=api, kind=kind, method=method,
                                    actor_id=actor.id if actor else None, actor_email=actor.email if actor else None,
@@ -166,7 +164,7 @@ def disconnect(seller: Seller, api: str, *, actor: User | None) -> bool:
     connection.refresh_token_ciphertext = None
     for profile in connection.profiles:
         profile.managed = False
-    _history(seller, api, "disconnected", method=None, actor=actor, last4=last4)
+    _history(seller, api, EventKind.DISCONNECTED, method=None, actor=actor, last4=last4)
     audit.record("connection.disconnected", actor=actor, target_type="connection", target_id=f"{seller.id}/{api}",
                  seller_id=seller.id, api=api, token_last4=last4)
     return True

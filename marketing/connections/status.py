@@ -10,19 +10,30 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    ACTIVE = "active"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    NOT_CONNECTED = "not_connected"
+
 
 LABELS = {
-    "active": "Active",
-    "expiring": "Expiring",
-    "expired": "Expired",
-    "revoked": "Revoked",
-    "not_connected": "Not connected",
+    State.ACTIVE: "Active",
+    State.EXPIRING: "Expiring",
+    State.EXPIRED: "Expired",
+    State.REVOKED: "Revoked",
+    State.NOT_CONNECTED: "Not connected",
 }
+USABLE = (State.ACTIVE, State.EXPIRING)
 
 
 @dataclass(frozen=True)
 class TokenStatus:
-    state: str
+    state: State
     expires_at: dt.datetime | None = None
     days_left: int | None = None
     last_success_at: dt.datetime | None = None
@@ -39,11 +50,28 @@ class TokenStatus:
     @property
     def usable(self) -> bool:
         """Amazon should accept the token (data can be pulled)."""
-        return self.state in ("active", "expiring")
+        return self.state in USABLE
+
+    @property
+    def connected(self) -> bool:
+        return self.state != State.NOT_CONNECTED
+
+    @property
+    def expired(self) -> bool:
+        return self.state == State.EXPIRED
+
+    @property
+    def revoked(self) -> bool:
+        return self.state == State.REVOKED
+
+    @property
+    def refused(self) -> bool:
+        """Amazon no longer accepts the token (revoked or expired): the data shown stopped being updated."""
+        return self.state in (State.REVOKED, State.EXPIRED)
 
     @property
     def needs_attention(self) -> bool:
-        return self.state in ("expiring", "expired", "revoked") or self.degraded
+        return self.state in (State.EXPIRING, State.EXPIRED, State.REVOKED) or self.degraded
 
 
 def revoked(connection) -> bool:
@@ -56,19 +84,19 @@ def revoked(connection) -> bool:
 def derive(connection, at: dt.datetime, warning_days: int) -> TokenStatus:
     """The status of `connection` (a Connection or None) at time `at`."""
     if connection is None or not connection.connected:
-        return TokenStatus("not_connected")
+        return TokenStatus(State.NOT_CONNECTED)
     days_left = None
     if connection.expires_at is not None:
         days_left = math.ceil((connection.expires_at - at).total_seconds() / 86400)
     expired = connection.expires_at is not None and connection.expires_at <= at
     if revoked(connection):
-        state = "revoked"
+        state = State.REVOKED
     elif expired:
-        state = "expired"
+        state = State.EXPIRED
     elif days_left is not None and days_left <= warning_days:
-        state = "expiring"
+        state = State.EXPIRING
     else:
-        state = "active"
+        state = State.ACTIVE
     degraded = bool(
         connection.error_transient
         and connection.last_error_at is not None

@@ -72,9 +72,6 @@ def _add_known(a: Decimal | None, b: Decimal | None) -> Decimal | None:
     return a if b is None else a + b
 
 
-KPIS = ("cost", "sales", "acos", "roas", "tacos", "orders", "clicks", "cpc")
-
-
 @dataclass(frozen=True)
 class Comparison:
     """A period's metrics beside the previous period's, with the change of each KPI."""

@@ -26,7 +26,7 @@ LAST_RUN_KEY = "marketing:tick:last-run"
 @dataclass(frozen=True)
 class Periodic:
     name: str
-    func: str  # dotted path, so registering a task imports nothing heavy
+    func: str  # dotted path, so listing a task imports nothing heavy
     queue: str
     every_minutes: int
     offset_minutes: int = 0
@@ -36,17 +36,13 @@ class Periodic:
         return minutes % self.every_minutes == self.offset_minutes % self.every_minutes
 
 
-PERIODIC: dict[str, Periodic] = {}
-
-
-def register(task: Periodic) -> None:
-    PERIODIC[task.name] = task
-
-
-register(Periodic("purge-reset-links", "marketing.accounts.purge_expired_reset_links", "default", 24 * 60, 150))
-register(Periodic("token-check", "marketing.connections.check.run_job", "sync", 24 * 60, 5 * 60))
-register(Periodic("sync-nightly", "marketing.sync.runs.nightly", "sync", 24 * 60, 8 * 60))  # 08:00 UTC
-register(Periodic("sync-resume", "marketing.sync.runs.resume_all", "sync", 5, 2))
+# Every periodic task, in one place (a worker needs no other import to know them).
+PERIODIC = [
+    Periodic("purge-reset-links", "marketing.accounts.purge_expired_reset_links", "default", 24 * 60, 150),
+    Periodic("token-check", "marketing.connections.check.run_job", "sync", 24 * 60, 5 * 60),
+    Periodic("sync-nightly", "marketing.sync.runs.nightly", "sync", 24 * 60, 8 * 60),  # 08:00 UTC
+    Periodic("sync-resume", "marketing.sync.runs.resume_all", "sync", 5, 2),
+]
 
 
 def slot_key(slot: dt.datetime) -> str:
@@ -80,7 +76,7 @@ def tick(slot_iso: str) -> list[str]:
     ensure_scheduled(after=max(slot, now()))
     jobs.connection().set(LAST_RUN_KEY, now().isoformat())
     enqueued = []
-    for task in PERIODIC.values():
+    for task in PERIODIC:
         if task.due(slot):
             jobs.enqueue(task.queue, task.func, job_id=f"{task.name}-{slot_key(slot)}", unique=True)
             enqueued.append(task.name)

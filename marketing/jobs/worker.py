@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from flask import Flask
 from rq import Queue, SimpleWorker, Worker
 from sqlalchemy.orm import configure_mappers
@@ -9,6 +12,7 @@ from sqlalchemy.orm import configure_mappers
 from marketing import jobs
 from marketing.extensions import db
 from marketing.jobs import tick
+from marketing.sync import steps  # preloaded, so forked work horses start warm instead of each importing it
 
 # Queues whose jobs run inside the worker process instead of a forked work horse. Sync steps are short
 # calls to Amazon and small transactions: a fork per step (new database, Redis and TLS connections, a cold
@@ -43,9 +47,7 @@ class AppWorker(_AppContextMixin, Worker):
     def main_work_horse(self, job, queue):
         # The parent keeps its pooled connections (it runs in-process jobs); the horse must not touch them.
         db.engine.dispose(close=False)
-        from marketing.sync import jobs as sync_jobs
-
-        sync_jobs.forget_connections()
+        steps.forget_connections()
         return super().main_work_horse(job, queue)
 
 
@@ -58,10 +60,27 @@ def run(app: Flask, queue_names: tuple[str, ...] = jobs.QUEUES, burst: bool = Fa
         conn = jobs.connection(app)
         if not burst:
             tick.ensure_scheduled()
-        # Preloaded so forked work horses start warm instead of each importing and configuring mappers.
-        import marketing.sync.jobs  # noqa: F401
-
-        configure_mappers()
+        configure_mappers()  # once here, not in every forked work horse
         queues = [Queue(name, connection=conn) for name in queue_names]
         worker_class = AppSimpleWorker if simple else AppWorker
         return worker_class(queues, connection=conn).work(with_scheduler=True, burst=burst)
+
+
+def work_until(queue_name: str, done: Callable[[], bool], *, poll: float = 0.5, timeout: float | None = None,
+               with_scheduler: bool = True, defer_to_workers: bool = True) -> None:
+    """Return once `done()`; meanwhile work the queue in this process, in bursts (`--wait`, the demo, tests).
+
+    While a live worker listens on the queue (and `defer_to_workers`), it does the work and this only waits.
+    `with_scheduler` also moves due scheduled jobs (a sync's delayed status checks) onto the queue."""
+    queue = jobs.queue(queue_name)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not done():
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"the {queue_name} queue did not finish in time")
+        if defer_to_workers and Worker.all(queue=queue):
+            time.sleep(poll)
+            continue
+        AppSimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=with_scheduler,
+                                                                   logging_level="WARNING")
+        if not queue.count:
+            time.sleep(poll)

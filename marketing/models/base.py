@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, TypeDecorator
+from sqlalchemy import DateTime, MetaData, Numeric, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING = {
@@ -36,8 +36,9 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-Money = Numeric(14, 4, asdecimal=True)
-AmazonId = BigInteger
+MONEY_PLACES = 4  # the money column's scale: amounts are stored, parsed and rounded to this many decimals
+MONEY_SCALE = Decimal(1).scaleb(-MONEY_PLACES)  # 0.0001, for quantize()
+Money = Numeric(14, MONEY_PLACES, asdecimal=True)
 
 
 class Base(DeclarativeBase):

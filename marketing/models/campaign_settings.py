@@ -10,11 +10,11 @@ from sqlalchemy import BigInteger, ForeignKey, Numeric
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketing.clock import now
-from marketing.models.base import Base
+from marketing.models.base import MONEY_PLACES, Base
 
-# Percent with four decimals: what a seller types is stored exactly on both databases (the setting's bounds
-# keep it within 0.1–100).
-PERCENT = Numeric(7, 4, asdecimal=True)
+# Percent with the money column's decimals (typed percents and amounts are read by one rule): what a seller
+# types is stored exactly on both databases (the setting's bounds keep it within 0.1–100).
+PERCENT = Numeric(7, MONEY_PLACES, asdecimal=True)
 
 
 class CampaignTargetAcos(Base):

@@ -7,6 +7,7 @@ for recognition. Status is derived (see `marketing.connections.status`), never s
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,6 +17,33 @@ from marketing.models.base import Base
 
 APIS = ("ads", "sp")
 API_LABELS = {"ads": "Amazon Ads", "sp": "Seller Central (SP-API)"}
+
+
+class EventKind(StrEnum):
+    """What happened to a seller's authorization (`ConnectionEvent.kind`; audited as `connection.<kind>`)."""
+
+    CONNECTED = "connected"
+    RENEWED = "renewed"
+    DISCONNECTED = "disconnected"
+    REVOKED = "revoked"
+    RESTORED = "restored"
+    EXPIRED = "expired"
+
+
+class Method(StrEnum):
+    """How a refresh token reached us."""
+
+    OAUTH = "oauth"
+    PASTED = "pasted"
+    CLI = "cli"
+
+
+class Level(StrEnum):
+    """How a notice is shown (`Notice.level`; also its CSS class)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
 
 
 class Connection(Base):
@@ -87,8 +115,8 @@ class ConnectionEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
     api: Mapped[str] = mapped_column(String(3))
-    kind: Mapped[str] = mapped_column(String(32))  # connected | renewed | disconnected | revoked | restored | expired
-    method: Mapped[str | None] = mapped_column(String(16))  # oauth | pasted | cli
+    kind: Mapped[str] = mapped_column(String(32))  # EventKind
+    method: Mapped[str | None] = mapped_column(String(16))  # Method
     at: Mapped[dt.datetime] = mapped_column(default=now)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_email: Mapped[str | None] = mapped_column(String(254))
@@ -105,7 +133,7 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
-    level: Mapped[str] = mapped_column(String(8), default="warning")  # info | warning | error
+    level: Mapped[str] = mapped_column(String(8), default=Level.WARNING)  # Level
     message: Mapped[str] = mapped_column(Text)
     dedupe_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)

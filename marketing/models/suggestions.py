@@ -1,21 +1,50 @@
 """Suggestions: changes the product proposes and people approve before anything is sent to Amazon.
 
-Generic on purpose: a bid suggestion today, promotions next. One row is one entity's proposed new value with
-the evidence behind it; its `status` walks the lifecycle in `marketing.suggestions.lifecycle`. Values are
-exact money in the profile's currency. `previous_value` is what Amazon had just before we wrote, so an undo
-puts exactly that back.
+Generic on purpose: bids today; promotions, new keywords, negatives and budgets next. One row is one entity's
+proposed new value with the evidence behind it; its `status` walks the lifecycle in
+`marketing.suggestions.lifecycle`. Every kind names its entity by `entity_kind` + `entity_ref` (text: an Ads
+keyword/target id, an ASIN, …) in a `marketplace`, and keeps what only it needs in `payload`; the Ads ids
+(`profile_id`, `entity_id`, campaign, ad group) are there for the kinds that act on an Ads entity. Values are
+exact money in the marketplace's currency. `previous_value` is what Amazon had just before we wrote, so an
+undo puts exactly that back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketing.clock import now
 from marketing.models.base import Base
+
+
+class Kind(StrEnum):
+    """What a suggestion changes; each kind's package proposes and applies it (`marketing.bids` for BID)."""
+
+    BID = "bid"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Trigger(StrEnum):
+    """What started a run."""
+
+    MANUAL = "manual"  # the review page's button
+    SYNC = "sync"  # after a successful sync
+    CLI = "cli"
+
+
+class Direction(StrEnum):
+    UP = "up"
+    DOWN = "down"
 
 
 class SuggestionRun(Base):
@@ -25,9 +54,9 @@ class SuggestionRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # bid
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | succeeded | failed
-    trigger: Mapped[str] = mapped_column(String(16), default="manual")  # manual | sync | cli
+    kind: Mapped[str] = mapped_column(String(16))  # Kind
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.RUNNING)  # RunStatus
+    trigger: Mapped[str] = mapped_column(String(16), default=Trigger.MANUAL)  # Trigger
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     finished_at: Mapped[dt.datetime | None]
     targets: Mapped[int] = mapped_column(Integer, default=0)  # entities the engine looked at
@@ -44,15 +73,19 @@ class Suggestion(Base):
     __table_args__ = (
         Index("ix_suggestions_seller_status", "seller_id", "status"),
         Index("ix_suggestions_entity", "profile_id", "entity_id"),
+        Index("ix_suggestions_ref", "seller_id", "kind", "entity_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
     run_id: Mapped[int] = mapped_column(ForeignKey("suggestion_runs.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # bid
-    profile_id: Mapped[int] = mapped_column(BigInteger)
-    entity_kind: Mapped[str] = mapped_column(String(8))  # keyword | target
-    entity_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # Kind
+    entity_kind: Mapped[str] = mapped_column(String(8))  # keyword | target (bids); asin (promotions)
+    entity_ref: Mapped[str] = mapped_column(String(64))  # the entity's id at Amazon, as text
+    marketplace: Mapped[str | None] = mapped_column(String(32))  # Amazon marketplace id (ATVPDKIKX0DER)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # kind-specific values (none for bids)
+    profile_id: Mapped[int | None] = mapped_column(BigInteger)  # kinds acting on an Ads entity: its profile …
+    entity_id: Mapped[int | None] = mapped_column(BigInteger)  # … and its Ads id (= entity_ref as a number)
     campaign_id: Mapped[int | None] = mapped_column(BigInteger)
     ad_group_id: Mapped[int | None] = mapped_column(BigInteger)
     label: Mapped[str | None] = mapped_column(Text)  # keyword text or targeting expression, for people
@@ -60,8 +93,8 @@ class Suggestion(Base):
     current_value: Mapped[Decimal]  # what we believed Amazon had when the engine ran
     proposed_value: Mapped[Decimal]
     approved_value: Mapped[Decimal | None]  # the proposal, or the reviewer's edit of it
-    direction: Mapped[str] = mapped_column(String(8))  # up | down
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    direction: Mapped[str] = mapped_column(String(8))  # Direction
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # suggestions.lifecycle.Status
     reason: Mapped[str] = mapped_column(String(48))
     explanation: Mapped[str] = mapped_column(Text, default="")
     inputs: Mapped[dict] = mapped_column(JSON, default=dict)  # the evidence: clicks, orders, posterior, …

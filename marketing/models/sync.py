@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,7 +11,25 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketing.clock import now
 from marketing.models.base import Base
 
-RUN_STATUSES = ("queued", "running", "succeeded", "failed")
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+# A run in one of these has not ended: a seller has at most one, and its steps may still act.
+ACTIVE_RUN = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class ReportStatus(StrEnum):
+    """Where one report of a run stands: asked for (`requested`), made by Amazon (`ready`), stored (`ingested`)."""
+
+    NEW = "new"
+    REQUESTED = "requested"
+    READY = "ready"
+    INGESTED = "ingested"
 
 
 class SyncRun(Base):
@@ -19,7 +38,7 @@ class SyncRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # backfill | nightly | manual
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED)
     stage: Mapped[str] = mapped_column(String(32), default="queued")
     start_date: Mapped[dt.date]
     end_date: Mapped[dt.date]
@@ -47,7 +66,7 @@ class SyncReport(Base):
     report_type: Mapped[str] = mapped_column(String(64))
     start_date: Mapped[dt.date]
     end_date: Mapped[dt.date]
-    status: Mapped[str] = mapped_column(String(16), default="new")  # new|requested|ready|ingested|failed
+    status: Mapped[str] = mapped_column(String(16), default=ReportStatus.NEW)
     amazon_report_id: Mapped[str | None] = mapped_column(String(128))
     checks: Mapped[int] = mapped_column(Integer, default=0)
     requested_at: Mapped[dt.datetime | None]

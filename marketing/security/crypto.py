@@ -7,6 +7,7 @@ tokens stay readable across restarts.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -16,28 +17,35 @@ class SecretUnreadable(Exception):
     """The configured keys cannot decrypt a stored secret (wrong or missing key)."""
 
 
-def validate_keys(keys: tuple[str, ...]) -> None:
-    from marketing.config import ConfigError
+class InvalidKey(ValueError):
+    """A configured key is not a Fernet key; the message says which one (never its value)."""
 
+
+def validate_keys(keys: tuple[str, ...]) -> None:
     for index, key in enumerate(keys, start=1):
         try:
             Fernet(key.encode())
         except (ValueError, TypeError):
-            raise ConfigError(
+            raise InvalidKey(
                 f"TOKEN_ENCRYPTION_KEYS key #{index} is not a valid Fernet key "
                 "(32 url-safe base64-encoded bytes; make one with `marketing tokens new-key`)"
             ) from None
 
 
-def instance_key(instance_path: Path) -> str:
-    """The development/demo key kept in the instance folder, created on first use."""
-    path = instance_path / "token_encryption_key"
+def instance_secret(instance_path: Path, name: str, make: Callable[[], str]) -> str:
+    """A secret kept in the instance folder (mode 0600), made by `make` on first use (development and demo)."""
+    path = instance_path / name
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(Fernet.generate_key().decode())
+            handle.write(make())
     return path.read_text().strip()
+
+
+def instance_key(instance_path: Path) -> str:
+    """The development/demo key kept in the instance folder, created on first use."""
+    return instance_secret(instance_path, "token_encryption_key", lambda: Fernet.generate_key().decode())
 
 
 class Vault:

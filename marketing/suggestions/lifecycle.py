@@ -1,21 +1,28 @@
 """The one place a suggestion's status changes, so every path (page, CLI, auto-apply, jobs) obeys the same rules.
 
-    pending ──► approved ──► applied ──► undoing ──► undone
-       │           │  ▲                     │
-       │           ▼  │ (approve again)     └──► applied (undo refused or stale: the change stays)
-       │        failed / stale
-       └──► rejected | superseded (a newer run replaced it)
+    pending  → approved | rejected | superseded (a newer run replaced it)
+    approved → applied | failed | stale (the bid changed meanwhile, or a newer change replaced it)
+    failed   → approved (Amazon refused or was unavailable: a person tries again)
+    applied  → undoing
+    undoing  → undone | applied (undo refused or stale: the change stays)
+
+(tests/suggestions/test_lifecycle.py checks this list against `TRANSITIONS`.)
 
 Approving an approved suggestion is a no-op, so a double click or a resubmitted form does nothing twice.
 An `approved` or `undoing` suggestion is a change in flight: decided but not yet sent. A new run proposes
 nothing for its entity; where two still meet (a failed one approved again beside a newer one), the apply step
 sends only one of them.
+
+A person's decision is one conditional UPDATE (`… WHERE id = ? AND status IN (<allowed>)`): of two people
+deciding at once, exactly one changes the row and writes the audit event; the other is told what happened.
+A row lock alone would not do: SQLite ignores `SELECT … FOR UPDATE`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import select, update
 
@@ -24,42 +31,81 @@ from marketing.clock import now
 from marketing.extensions import db
 from marketing.models import Suggestion, User
 
-PENDING, APPROVED, REJECTED, SUPERSEDED = "pending", "approved", "rejected", "superseded"
-APPLIED, FAILED, STALE, UNDOING, UNDONE = "applied", "failed", "stale", "undoing", "undone"
-STATUSES = (PENDING, APPROVED, REJECTED, SUPERSEDED, APPLIED, FAILED, STALE, UNDOING, UNDONE)
-IN_FLIGHT = (APPROVED, UNDOING)
+
+class Status(StrEnum):
+    """A suggestion's status; the strings are what the database stores, the order is the pages' order."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    APPLIED = "applied"
+    FAILED = "failed"
+    STALE = "stale"
+    UNDOING = "undoing"
+    UNDONE = "undone"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+
+
+PENDING, APPROVED, REJECTED, SUPERSEDED = Status.PENDING, Status.APPROVED, Status.REJECTED, Status.SUPERSEDED
+APPLIED, FAILED, STALE, UNDOING, UNDONE = Status.APPLIED, Status.FAILED, Status.STALE, Status.UNDOING, Status.UNDONE
 SYSTEM = "system"  # `decided_by` of the seller's opt-in auto-approvals
 
-TRANSITIONS = {
+TRANSITIONS: dict[Status, set[Status]] = {
     PENDING: {APPROVED, REJECTED, SUPERSEDED},
     APPROVED: {APPLIED, FAILED, STALE},
     FAILED: {APPROVED},  # Amazon refused or was unavailable: a person may try again
     APPLIED: {UNDOING},
     UNDOING: {UNDONE, APPLIED},
 }
+APPROVABLE = tuple(s for s in Status if APPROVED in TRANSITIONS.get(s, ()))  # pending, failed
+REJECTABLE = tuple(s for s in Status if REJECTED in TRANSITIONS.get(s, ()))  # pending
+UNDOABLE = tuple(s for s in Status if UNDOING in TRANSITIONS.get(s, ()))  # applied
+IN_FLIGHT = (APPROVED, UNDOING)
+
+
+def can_approve(status: str) -> bool:
+    """Whether a person may approve (or re-approve) a suggestion in `status`."""
+    return status in APPROVABLE
+
+
+def can_reject(status: str) -> bool:
+    return status in REJECTABLE
+
+
+def can_undo(status: str) -> bool:
+    return status in UNDOABLE
+
+
+def in_flight(status: str) -> bool:
+    """Decided but not yet sent to Amazon: an approval or an undo waiting for the apply step."""
+    return status in IN_FLIGHT
 
 
 class NotAllowed(ValueError):
     """The suggestion is no longer in a state that allows this; the message is for the user."""
 
 
-def move(suggestion: Suggestion, status: str) -> None:
+def move(suggestion: Suggestion, status: Status) -> None:
+    """Change the status of a suggestion the apply job owns (approved or undoing: no person decides those)."""
     if status not in TRANSITIONS.get(suggestion.status, ()):
         raise NotAllowed(f"Suggestion #{suggestion.id} is {suggestion.status}; it cannot become {status}.")
     suggestion.status = status
 
 
 def approve(suggestion: Suggestion, *, actor: User | None, value: Decimal | None = None) -> bool:
-    """Approve at `value` (the reviewer's edit) or the proposal; False when it was already approved."""
+    """Approve at `value` (the reviewer's edit) or the proposal; False when it was already approved (by this
+    request's earlier click or by someone else at the same moment: `decided_by` says who)."""
     if suggestion.status == APPROVED:
         return False
-    if suggestion.status not in (PENDING, FAILED):
-        raise NotAllowed(f"Suggestion #{suggestion.id} is no longer pending (it is {suggestion.status}); "
-                         "reload the page to see the current suggestions.")
-    move(suggestion, APPROVED)
-    suggestion.approved_value = value if value is not None else suggestion.proposed_value
-    suggestion.error_code = suggestion.error_message = None
-    _decided(suggestion, actor)
+    if not can_approve(suggestion.status):
+        raise NotAllowed(_no_longer_pending(suggestion))
+    changed = _decide(suggestion, APPROVABLE, APPROVED, actor,
+                      approved_value=value if value is not None else suggestion.proposed_value,
+                      error_code=None, error_message=None)
+    if not changed:
+        if suggestion.status == APPROVED:
+            return False
+        raise NotAllowed(_no_longer_pending(suggestion))
     audit.record("suggestion.approved", actor=actor, target_type="suggestion", target_id=suggestion.id,
                  seller_id=suggestion.seller_id, kind=suggestion.kind, entity_id=str(suggestion.entity_id),
                  current=str(suggestion.current_value), proposed=str(suggestion.proposed_value),
@@ -71,11 +117,12 @@ def reject(suggestion: Suggestion, *, actor: User | None) -> bool:
     """Reject a pending suggestion; False when it was already rejected."""
     if suggestion.status == REJECTED:
         return False
-    if suggestion.status != PENDING:
-        raise NotAllowed(f"Suggestion #{suggestion.id} is no longer pending (it is {suggestion.status}); "
-                         "reload the page to see the current suggestions.")
-    move(suggestion, REJECTED)
-    _decided(suggestion, actor)
+    if not can_reject(suggestion.status):
+        raise NotAllowed(_no_longer_pending(suggestion))
+    if not _decide(suggestion, REJECTABLE, REJECTED, actor):
+        if suggestion.status == REJECTED:
+            return False
+        raise NotAllowed(_no_longer_pending(suggestion))
     audit.record("suggestion.rejected", actor=actor, target_type="suggestion", target_id=suggestion.id,
                  seller_id=suggestion.seller_id, kind=suggestion.kind, entity_id=str(suggestion.entity_id))
     return True
@@ -85,11 +132,12 @@ def request_undo(suggestion: Suggestion, *, actor: User | None) -> bool:
     """Queue putting the previous value back; False when an undo is already under way."""
     if suggestion.status == UNDOING:
         return False
-    if suggestion.status != APPLIED:
+    if not can_undo(suggestion.status) or not _change(
+            suggestion, UNDOABLE, UNDOING, undo_requested_by=actor.email if actor else SYSTEM,
+            error_code=None, error_message=None):
+        if suggestion.status == UNDOING:
+            return False
         raise NotAllowed(f"Suggestion #{suggestion.id} is {suggestion.status}; only applied changes can be undone.")
-    move(suggestion, UNDOING)
-    suggestion.undo_requested_by = actor.email if actor else SYSTEM
-    suggestion.error_code = suggestion.error_message = None
     return True
 
 
@@ -105,7 +153,7 @@ def supersede(seller_id: int, kind: str, keep_run_id: int) -> int:
     return result.rowcount or 0
 
 
-def in_flight(seller_id: int, kind: str) -> set[tuple[int, int]]:
+def busy_entities(seller_id: int, kind: str) -> set[tuple[int, int]]:
     """(profile_id, entity_id) of the seller's entities with a change of `kind` decided but not yet sent."""
     return {(int(p), int(e)) for p, e in db.session.execute(
         select(Suggestion.profile_id, Suggestion.entity_id)
@@ -120,11 +168,28 @@ def for_seller(seller_id: int, ids: Iterable[int]) -> list[Suggestion]:
         return []
     return list(db.session.scalars(
         select(Suggestion).where(Suggestion.seller_id == seller_id, Suggestion.id.in_(wanted))
-        .order_by(Suggestion.id).with_for_update()
+        .order_by(Suggestion.id)
     ))
 
 
-def _decided(suggestion: Suggestion, actor: User | None) -> None:
-    suggestion.decided_at = now()
-    suggestion.decided_by_id = actor.id if actor else None
-    suggestion.decided_by = actor.email if actor else SYSTEM
+def _decide(suggestion: Suggestion, allowed: Iterable[Status], status: Status, actor: User | None,
+            **values) -> bool:
+    return _change(suggestion, allowed, status, decided_at=now(), decided_by_id=actor.id if actor else None,
+                   decided_by=actor.email if actor else SYSTEM, **values)
+
+
+def _change(suggestion: Suggestion, allowed: Iterable[Status], status: Status, **values) -> bool:
+    """Move `suggestion` to `status` if the database still has it in one of `allowed`; True when this call
+    changed it. Either way the object then holds the row as stored (the winner's decision if another won)."""
+    result = db.session.execute(
+        update(Suggestion).where(Suggestion.id == suggestion.id, Suggestion.status.in_(tuple(allowed)))
+        .values(status=status, **values).execution_options(synchronize_session=False)
+    )
+    db.session.refresh(suggestion)
+    return result.rowcount == 1
+
+
+def _no_longer_pending(suggestion: Suggestion) -> str:
+    by = f" by {suggestion.decided_by}" if suggestion.decided_by and suggestion.status != SUPERSEDED else ""
+    return (f"Suggestion #{suggestion.id} is no longer pending (it is {suggestion.status}{by}); "
+            "reload the page to see the current suggestions.")

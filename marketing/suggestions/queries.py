@@ -12,7 +12,8 @@ from marketing import jobs
 from marketing.bids import apply
 from marketing.extensions import db
 from marketing.models import SpCampaign, Suggestion, SuggestionRun
-from marketing.suggestions.lifecycle import APPLIED, APPROVED, FAILED, PENDING, STALE, UNDOING, UNDONE
+from marketing.models.suggestions import Kind
+from marketing.suggestions.lifecycle import PENDING, REJECTED, SUPERSEDED, Status
 
 SORTS = {
     "change": lambda s: -abs(s.change_pct or 0),
@@ -90,13 +91,13 @@ def latest_run(seller_id: int, kind: str) -> SuggestionRun | None:
 
 # What the campaign page shows per target: rejected and superseded suggestions are decisions already made or
 # replaced, so a target's row falls back to the newest one that still says something about its bid.
-SHOWN_INLINE = (PENDING, APPROVED, APPLIED, FAILED, STALE, UNDOING, UNDONE)
+SHOWN_INLINE = tuple(s for s in Status if s not in (REJECTED, SUPERSEDED))
 
 
 def latest_suggestions_by_target(seller_id: int, profile_id: int, campaign_id: int) -> dict[int, Suggestion]:
     """Each target's (keyword's) newest bid suggestion of one campaign in a state worth showing, by target id:
     the campaign page shows it inline, from "pending" to "applied" or why it was not."""
-    scope = (Suggestion.seller_id == seller_id, Suggestion.kind == "bid", Suggestion.profile_id == profile_id,
+    scope = (Suggestion.seller_id == seller_id, Suggestion.kind == Kind.BID, Suggestion.profile_id == profile_id,
              Suggestion.campaign_id == campaign_id, Suggestion.status.in_(SHOWN_INLINE))
     newest = select(func.max(Suggestion.id)).where(*scope).group_by(Suggestion.entity_id)
     return {s.entity_id: s for s in db.session.scalars(select(Suggestion).where(Suggestion.id.in_(newest)))}

@@ -1,7 +1,7 @@
 """A seller's sync runs: one at a time, planned and persisted up front, watched, and followed by dependent jobs.
 
 The plan (every report of the run) is stored as SyncReport rows before any job runs, so what a run still
-needs is always in the database: `jobs.resume_run` re-enqueues whatever step a report is waiting for, and
+needs is always in the database: `steps.resume_run` re-enqueues whatever step a report is waiting for, and
 the periodic `resume_all` does so for runs whose jobs were lost with a worker or with Redis.
 """
 
@@ -10,43 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-import redis
 from sqlalchemy import func, select
 
 from marketing.clock import now, today
 from marketing.extensions import db
 from marketing.models import AdsProfile, SalesTrafficAsinDaily, Seller, SyncReport, SyncRun
-from marketing.sync import plan
+from marketing.models.sync import ACTIVE_RUN, ReportStatus, RunStatus
+from marketing.sync import plan, steps
+from marketing.sync.outcome import fail
 
 log = logging.getLogger("marketing.sync")
 
-ACTIVE = ("queued", "running")
 KINDS = ("backfill", "nightly", "manual")
 # A run this old that has not ended is abandoned (its jobs were lost); a new run may start.
 STALE_AFTER = dt.timedelta(hours=8)
-
-# Jobs run after every successful sync with (seller_id, run_id): name → dotted path, on the `default` queue.
-AFTER_SYNC: dict[str, str] = {}
-# Of those, the ones that also follow a failed run that stored some reports: the dashboard's rollup must agree
-# with the fact tables those reports already replaced; bid suggestions wait for complete data.
-AFTER_FAILED_SYNC: dict[str, str] = {}
-
-
-def after_sync(name: str, func: str, *, also_after_failure: bool = False) -> None:
-    """Register a job that needs fresh data (e.g. bid suggestions)."""
-    AFTER_SYNC[name] = func
-    if also_after_failure:
-        AFTER_FAILED_SYNC[name] = func
-
-
-def enqueue_after(run: SyncRun, names: dict[str, str]) -> None:
-    """Queue the registered follow-up jobs of a run, once each (the job id names the run)."""
-    from marketing import jobs
-
-    for name, path in names.items():
-        jobs.enqueue("default", path, run.seller_id, run.id, job_id=f"after-sync-{name}-{run.id}", unique=True,
-                     job_timeout=jobs.DEFAULTS["default"].job_timeout)
-
 
 class SyncRefused(Exception):
     """Why a run cannot start (nothing connected to sync, bad input)."""
@@ -61,7 +38,7 @@ def managed_profiles(seller: Seller) -> list[AdsProfile]:
 
 
 def active_run(seller_id: int) -> SyncRun | None:
-    return db.session.scalar(select(SyncRun).where(SyncRun.seller_id == seller_id, SyncRun.status.in_(ACTIVE))
+    return db.session.scalar(select(SyncRun).where(SyncRun.seller_id == seller_id, SyncRun.status.in_(ACTIVE_RUN))
                              .order_by(SyncRun.id.desc()).limit(1))
 
 
@@ -70,24 +47,9 @@ def latest_run(seller_id: int) -> SyncRun | None:
                              .order_by(SyncRun.id.desc()).limit(1))
 
 
-def fail(run: SyncRun, message: str) -> None:
-    """End the run with one clear sentence (the caller commits). A run ends once: later failures are dropped."""
-    if run.status not in ACTIVE:
-        return
-    log.warning("sync run %s of seller %s failed: %s", run.id, run.seller_id, message)
-    run.status = run.stage = "failed"
-    run.error = message[:2000]
-    run.finished_at = now()
-    if any(r.status == "ingested" and r.report_type != plan.STRUCTURE for r in run.reports):
-        try:
-            enqueue_after(run, AFTER_FAILED_SYNC)
-        except redis.RedisError:  # the run's end is recorded regardless; the next run refreshes the rollup
-            log.exception("could not queue the follow-up jobs of failed sync run %s", run.id)
-
-
 def _expire_stale(seller_id: int) -> None:
     for run in db.session.scalars(select(SyncRun).where(SyncRun.seller_id == seller_id,
-                                                        SyncRun.status.in_(ACTIVE))):
+                                                        SyncRun.status.in_(ACTIVE_RUN))):
         if now() - run.created_at > STALE_AFTER:
             fail(run, f"Abandoned: the run did not finish within {STALE_AFTER.total_seconds() / 3600:g} hours.")
 
@@ -96,7 +58,8 @@ def _synced_profiles(profile_ids: list[int]) -> set[int]:
     """Profiles with a complete history from an earlier run (so they need no back-fill). Only a run that
     succeeded counts: a back-fill that failed half-way must be asked for again, or its older days stay holes."""
     return set(db.session.scalars(select(SyncReport.profile_id).distinct().join(SyncRun).where(
-        SyncReport.profile_id.in_(profile_ids), SyncReport.status == "ingested", SyncRun.status == "succeeded",
+        SyncReport.profile_id.in_(profile_ids), SyncReport.status == ReportStatus.INGESTED,
+        SyncRun.status == RunStatus.SUCCEEDED,
         SyncReport.report_type.in_(plan.ADS_REPORT_TYPES))))
 
 
@@ -140,16 +103,15 @@ def start_run(seller_id: int, kind: str = "manual", *, days: int | None = None,
     sp = seller.connection("sp")
     planned = plan.plan(profiles, days_for, sales_traffic=bool(sp and sp.connected and sp.revoked_at is None),
                         asin_stored=_asin_days(seller.id))
-    run = SyncRun(seller_id=seller.id, kind=kind, status="queued", stage="queued", requested_by_id=requested_by_id,
+    run = SyncRun(seller_id=seller.id, kind=kind, status=RunStatus.QUEUED, stage="queued",
+                  requested_by_id=requested_by_id,
                   start_date=min(p.start for p in planned), end_date=max(p.end for p in planned), rows=0)
     run.reports = [SyncReport(source=p.source, report_type=p.report_type, profile_id=p.profile_id,
-                              marketplace_id=p.marketplace_id, start_date=p.start, end_date=p.end, status="new",
-                              checks=0, rows=0) for p in planned]
+                              marketplace_id=p.marketplace_id, start_date=p.start, end_date=p.end,
+                              status=ReportStatus.NEW, checks=0, rows=0) for p in planned]
     db.session.add(run)
     db.session.commit()
-    from marketing.sync import jobs
-
-    jobs.resume_run(run.id)
+    steps.resume_run(run.id)
     return run, True
 
 
@@ -186,13 +148,11 @@ def nightly() -> list[int]:
 
 def resume_all() -> int:
     """Periodic: re-enqueue the next step of every unfinished run whose job is gone; returns jobs enqueued."""
-    from marketing.sync import jobs
-
-    ids = db.session.scalars(select(SyncRun.id).where(SyncRun.status.in_(ACTIVE))).all()
+    ids = db.session.scalars(select(SyncRun.id).where(SyncRun.status.in_(ACTIVE_RUN))).all()
     enqueued = 0
     for run_id in ids:
         try:
-            enqueued += jobs.resume_run(run_id)
+            enqueued += steps.resume_run(run_id)
         except Exception:  # one run's trouble never keeps the others from resuming
             db.session.rollback()
             log.exception("sync run %s could not be resumed", run_id)
@@ -204,8 +164,8 @@ def progress(run: SyncRun) -> dict:
     counts = dict(db.session.execute(select(SyncReport.status, func.count()).where(SyncReport.run_id == run.id)
                                      .group_by(SyncReport.status)).all())
     total = sum(counts.values())
-    done = counts.get("ingested", 0)
-    rows = run.rows if run.status == "succeeded" else db.session.scalar(
+    done = counts.get(ReportStatus.INGESTED, 0)
+    rows = run.rows if run.status == RunStatus.SUCCEEDED else db.session.scalar(
         select(func.coalesce(func.sum(SyncReport.rows), 0)).where(SyncReport.run_id == run.id))
     end = run.finished_at or now()
     return {
@@ -214,12 +174,12 @@ def progress(run: SyncRun) -> dict:
         "kind": run.kind,
         "status": run.status,
         "stage": run.stage,
-        "active": run.status in ACTIVE,
+        "active": run.status in ACTIVE_RUN,
         "start_date": run.start_date.isoformat(),
         "end_date": run.end_date.isoformat(),
         "reports_total": total,
         "reports_done": done,
-        "reports_waiting": counts.get("requested", 0),
+        "reports_waiting": counts.get(ReportStatus.REQUESTED, 0),
         "reports_pending": total - done,
         "rows": int(rows or 0),
         "started_at": run.started_at.isoformat() if run.started_at else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketing import accounts, audit, jobs, settings_registry
 from marketing.extensions import db
@@ -12,8 +12,9 @@ from marketing.jobs import health
 from marketing.models import ROLES, AuditEvent, Seller, User
 from marketing.security import permissions as P
 from marketing.security import throttle
-from marketing.web import parse_id
 from marketing.web.forms import field
+from marketing.web.http import parse_id
+from marketing.web.page_args import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -29,7 +30,8 @@ def _admins_only():
 @bp.get("/users")
 def users():
     rows = db.session.scalars(select(User).order_by(User.email)).all()
-    return render_template("admin/users.html", users=rows, roles=ROLES, form={}, slowed=throttle.slowed_accounts())
+    return render_template("admin/users.html", users=rows, roles=ROLES, form={},
+                           slowed=throttle.slowed_accounts(jobs.connection()))
 
 
 @bp.post("/users")
@@ -44,7 +46,7 @@ def create_user():
         flash(str(exc), "error")
         rows = db.session.scalars(select(User).order_by(User.email)).all()
         return render_template("admin/users.html", users=rows, roles=ROLES, form=request.form,
-                               slowed=throttle.slowed_accounts()), 400
+                               slowed=throttle.slowed_accounts(jobs.connection())), 400
     flash(f"{user.email} was invited. Send them this one-time link to set a password: {link}", "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
@@ -73,21 +75,12 @@ def _refuse(target: User, message: str):
 @bp.post("/users/<int:user_id>")
 def update_user(user_id: int):
     target = _user_or_404(user_id)
-    role = field("role", 16)
-    if role not in ROLES:
-        return _refuse(target, "Choose a valid role.")
-    if target.id == current_user.id and role != "admin":
-        return _refuse(target, "You cannot remove your own admin role.")
     wanted_ids = {n for v in request.form.getlist("seller_ids") if (n := parse_id(v))}
-    wanted = db.session.scalars(select(Seller).where(Seller.id.in_(wanted_ids))).all() if wanted_ids else []
-    before = sorted(s.id for s in target.sellers)
-    if role != target.role:
-        audit.record("user.role_changed", target_type="user", target_id=target.id, old=target.role, new=role)
-        target.role = role
-    target.sellers = list(wanted)
-    after = sorted(s.id for s in wanted)
-    if before != after:
-        audit.record("user.sellers_changed", target_type="user", target_id=target.id, old=before, new=after)
+    try:
+        accounts.set_access(target, field("role", 16), wanted_ids, actor=current_user)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        return _refuse(target, str(exc))
     db.session.commit()
     flash(f"Saved {target.email}.", "success")
     return redirect(url_for("admin.user", user_id=target.id))
@@ -97,13 +90,11 @@ def update_user(user_id: int):
 def set_active(user_id: int):
     target = _user_or_404(user_id)
     active = request.form.get("active") == "1"
-    if target.id == current_user.id and not active:
-        return _refuse(target, "You cannot deactivate yourself.")
-    if target.active != active:
-        target.active = active
-        target.end_sessions()
-        audit.record("user.activated" if active else "user.deactivated", target_type="user", target_id=target.id)
-        db.session.commit()
+    try:
+        if accounts.set_active(target, active, actor=current_user):
+            db.session.commit()
+    except accounts.AccountError as exc:
+        return _refuse(target, str(exc))
     flash(f"{target.email} is {'active' if active else 'deactivated'}.", "success")
     return redirect(url_for("admin.user", user_id=target.id))
 
@@ -126,12 +117,9 @@ def audit_log():
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if action:
         query = query.where(AuditEvent.action.startswith(action))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1)
-    # Clamped to the last page: a huge ?page= would otherwise overflow the database's OFFSET.
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    rows = db.session.scalars(query.limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)).all()
-    return render_template("admin/audit.html", events=rows, page=page, pages=pages, action=action, total=total)
+    page = paginate(query, AUDIT_PAGE_SIZE)
+    return render_template("admin/audit.html", events=page.items, page=page.page, pages=max(page.pages, 1),
+                           action=action, total=page.total)
 
 
 def _typed(key: str) -> str | None:

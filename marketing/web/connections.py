@@ -12,11 +12,12 @@ from marketing.clock import now, today
 from marketing.connections import alerts, clients, oauth, service
 from marketing.extensions import db
 from marketing.models import API_LABELS, APIS, ConnectionEvent, Notice, Seller
+from marketing.models.connections import Method
 from marketing.security import permissions as P
 from marketing.security.crypto import SecretUnreadable
 from marketing.sync import runs
-from marketing.web import MAX_AMAZON_ID, parse_id
 from marketing.web.forms import field
+from marketing.web.http import MAX_AMAZON_ID, parse_id
 
 bp = Blueprint("connections", __name__)
 
@@ -78,7 +79,7 @@ def callback(api: str):
     except service.ConnectError as exc:
         flash(str(exc), "error")
         return back
-    connection = service.store_token(seller, api, token, authorized_at=now(), actor=current_user, method="oauth")
+    connection = service.store_token(seller, api, token, authorized_at=now(), actor=current_user, method=Method.OAUTH)
     if api == "sp" and partner_id:
         seller.selling_partner_id = partner_id
     db.session.commit()
@@ -124,7 +125,7 @@ def paste(seller_id: int, api: str):
         return render_template("connections/paste.html", **context, authorized_on=authorized_on), 400
     authorized_at = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC) if day != today() else now()
     connection = service.store_token(seller, api, token, authorized_at=authorized_at, actor=current_user,
-                                     method="pasted")
+                                     method=Method.PASTED)
     db.session.commit()
     if api == "ads":
         return _after_ads_connect(seller, connection)
@@ -185,9 +186,8 @@ def check(seller_id: int, api: str):
         return redirect(url_for("sellers.show", seller_id=seller.id))
     db.session.commit()
     if alerts.is_raised(f"invalid-client-{api}"):
-        flash(f"Amazon rejected this deployment's own {API_LABELS[api]} app credentials (invalid_client), so the "
-              "authorization could not be checked; the seller's status is unchanged. An admin must fix "
-              f"AMAZON_{api.upper()}_CLIENT_ID / _CLIENT_SECRET.", "error")
+        flash(f"{alerts.invalid_client(api)} The authorization could not be checked; the seller's status is "
+              "unchanged.", "error")
         return redirect(url_for("sellers.show", seller_id=seller.id))
     flash(f"{API_LABELS[api]}: {result.label}{' (Amazon is having trouble)' if result.degraded else ''}.",
           "success" if result.usable and not result.degraded else "error")

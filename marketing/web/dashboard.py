@@ -1,185 +1,40 @@
-"""Dashboard pages below a seller: campaign, keyword/target and search terms; helpers shared with the overview
-and seller page (date range, profile choice, table listing, CSV download).
+"""Dashboard pages below a seller: campaign, keyword/target and search terms, and the seller's daily CSV.
 
 Every page resolves the seller with `seller_or_404` and the profile among the seller's managed profiles, so
-foreign, unknown and malformed ids all end in 404.
+foreign, unknown and malformed ids all end in 404. The query string is read by `page_args`, the figures come
+from `marketing.dashboard`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from marketing import audit, charts, exports, settings_registry
+from marketing import charts, exports, settings_registry
 from marketing.bids import rules
-from marketing.clock import today, today_in
-from marketing.dashboard import periods, queries
-from marketing.dashboard.metrics import Comparison, Metrics
+from marketing.dashboard import campaign_acos, periods, queries
+from marketing.dashboard.metrics import Metrics
+from marketing.dashboard.tables import METRIC_HEADER, metric_cells
 from marketing.extensions import db
-from marketing.models import AdsProfile, CampaignTargetAcos, Seller
+from marketing.models import AdsProfile, Seller
 from marketing.security import permissions as P
 from marketing.suggestions import lifecycle
 from marketing.suggestions import queries as suggestion_queries
-from marketing.web import MAX_AMAZON_ID, MAX_PAGE, parse_id
+from marketing.web.downloads import csv_response, csv_stream
+from marketing.web.page_args import amazon_id, listing, period, seller_profiles, wants_csv
 
 bp = Blueprint("dashboard", __name__)
-
-CSV_MAX_ROWS = 100_000
-
-
-# --- request helpers ----------------------------------------------------------------------------------------
-
-def amazon_id(value) -> int:
-    """An Amazon id from the URL or query string; anything else is simply not found."""
-    number = parse_id(str(value or ""), MAX_AMAZON_ID)
-    if number is None:
-        abort(404)
-    return number
-
-
-def period(profile: AdsProfile | None = None) -> tuple[periods.Period, str | None]:
-    """The page's date range; presets count back from the profile's own today (its reports' days)."""
-    return periods.resolve(request.args, today_in(profile.timezone) if profile else today())
-
-
-def profile(seller: Seller, profiles: list[AdsProfile]) -> AdsProfile | None:
-    """The managed profile named by `?profile=` (404 if it is not one of this seller's), else the first."""
-    if "profile" not in request.args:
-        return profiles[0] if profiles else None
-    wanted = amazon_id(request.args["profile"])
-    chosen = next((p for p in profiles if p.profile_id == wanted), None)
-    if chosen is None:
-        abort(404)
-    return chosen
-
-
-def listing(sorts: tuple[str, ...], default: str = "cost", per_page: int = 50) -> queries.Listing:
-    """Sort, direction, filters and page from the query string; unknown values fall back to defaults."""
-    sort = request.args.get("sort", default)
-    page = request.args.get("page", "1")
-    return queries.Listing(
-        sort=sort if sort in sorts else default,
-        descending=request.args.get("dir", "asc" if sort in ("name", "text", "search_term") else "desc") != "asc",
-        page=parse_id(page, MAX_PAGE) or 1,
-        per_page=CSV_MAX_ROWS if wants_csv() else per_page,
-        state=(request.args.get("state") or "").strip().lower()[:16] or None,
-        search=(request.args.get("q") or "").strip()[:100] or None,
-    )
-
-
-def url_with(**changes) -> str:
-    """This page's URL with some query arguments changed (None removes one).
-
-    A new preset drops an explicit from/to, and any change but the page number goes back to page 1.
-    """
-    args = request.args.to_dict()
-    if "range" in changes:
-        args.pop("from", None)
-        args.pop("to", None)
-    if "page" not in changes:
-        args.pop("page", None)
-    for key, value in changes.items():
-        if value is None:
-            args.pop(key, None)
-        else:
-            args[key] = value
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
-
-
-def wants_csv() -> bool:
-    return request.args.get("format") == "csv"
-
-
-METRIC_HEADER = ["currency", "impressions", "clicks", "spend", "ad_sales", "orders", "units", "acos", "roas", "cpc"]
-
-
-def metric_cells(m: Metrics, currency: str) -> list:
-    return [currency, m.impressions, m.clicks, m.cost, m.sales, m.orders, m.units, _plain(m.acos), _plain(m.roas),
-            _plain(m.cpc)]
-
-
-def _plain(value):
-    return "" if value is None else round(value, 4)
-
-
-def csv_response(name: str, header: list[str], rows) -> Response:
-    """A CSV download; text cells that a spreadsheet would run as a formula are prefixed with a quote."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    filename = f"{name}-{today().isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _cell(value):
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def figure(fig) -> str:
-    return charts.to_json(fig)
 
 
 def _seller_profile(seller_id: int) -> tuple[Seller, AdsProfile, list[AdsProfile]]:
     seller = P.seller_or_404(seller_id)
-    profiles = queries.managed_profiles([seller.id]).get(seller.id, [])
-    chosen = profile(seller, profiles)
+    profiles, chosen = seller_profiles(seller)
     if chosen is None:
         abort(404)
     return seller, chosen, profiles
-
-
-# --- seller page (rendered by sellers.show) -----------------------------------------------------------------
-
-def seller_view(seller: Seller) -> dict:
-    """What the seller page shows for one managed profile and period, or which empty state applies."""
-    profiles = queries.managed_profiles([seller.id]).get(seller.id, [])
-    chosen = profile(seller, profiles)
-    when, message = period(chosen)
-    view = {"period": when, "period_message": message, "profiles": profiles, "profile": chosen,
-            "presets": periods.PRESETS, "last_sync": queries.latest_sync_runs([seller.id]).get(seller.id)}
-    ads = seller.connection("ads")
-    if chosen is None:
-        view["empty"] = "connect" if ads is None or not ads.connected else "choose_profiles"
-        return view
-    key = (seller.id, chosen.currency_code)
-    current = queries.totals([seller.id], when, chosen.profile_id).get(key, Metrics())
-    previous = queries.totals([seller.id], when.previous(), chosen.profile_id).get(key, Metrics())
-    days = queries.daily([seller.id], when, chosen.profile_id).get(chosen.currency_code)
-    asked = listing(queries.CAMPAIGN_SORTS)
-    table = queries.campaigns(chosen.profile_id, when, asked)
-    if days is None and not table.total:
-        sync = view["last_sync"]
-        view["empty"] = "first_sync" if sync is None or sync.status in ("queued", "running") else "no_data"
-    view.update(
-        comparison=Comparison(current, previous), campaigns=table, listing=asked,
-        states=queries.campaign_states(chosen.profile_id),
-        chart=figure(charts.daily_trend({chosen.currency_code: days or [(d, Metrics()) for d in when.dates()]},
-                                        f"{seller.name} · {chosen.country_code}")),
-    )
-    return view
-
-
-def seller_campaigns_csv(seller: Seller) -> Response:
-    profiles = queries.managed_profiles([seller.id]).get(seller.id, [])
-    chosen = profile(seller, profiles)
-    if chosen is None:
-        abort(404)
-    when, _ = period(chosen)
-    table = queries.campaigns(chosen.profile_id, when, listing(queries.CAMPAIGN_SORTS))
-    return csv_response(
-        f"campaigns-{chosen.profile_id}", ["campaign_id", "name", "state", "from", "to", *METRIC_HEADER],
-        ([r.id, r.info["name"], r.info["state"], when.start, when.end, *metric_cells(r.metrics, chosen.currency_code)]
-         for r in table.items))
 
 
 @bp.get("/sellers/<int:seller_id>/daily.csv")
@@ -191,24 +46,11 @@ def daily_csv(seller_id: int):
     level = request.args.get("level", "campaign")
     if level not in exports.LEVELS:
         abort(404)
-    profiles = queries.managed_profiles([seller.id]).get(seller.id, [])
-    when, _ = period(profile(seller, profiles))
-
-    def chunks():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(exports.columns(level))
-        for count, row in enumerate(exports.iter_export_rows(seller, level, when.start, when.end), 1):
-            writer.writerow([_cell(exports.text_value(v)) for v in row.values()])
-            if count % 2000 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    filename = f"{level}-daily-{seller.id}-{when.start.isoformat()}-{when.end.isoformat()}.csv"
-    return Response(stream_with_context(chunks()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    when, _ = period(seller_profiles(seller)[1])
+    rows = ([exports.text_value(v) for v in row.values()]
+            for row in exports.iter_export_rows(seller, level, when.start, when.end))
+    return csv_stream(f"{level}-daily-{seller.id}-{when.start.isoformat()}-{when.end.isoformat()}.csv",
+                      exports.columns(level), rows)
 
 
 # --- campaign, target and search-term pages -----------------------------------------------------------------
@@ -217,7 +59,7 @@ def daily_csv(seller_id: int):
 @bp.get("/sellers/<int:seller_id>/campaigns/<campaign_id>")
 @login_required
 def campaign(seller_id: int, campaign_id: str):
-    seller, chosen, profiles, info = _campaign(seller_id, campaign_id)
+    seller, chosen, profiles, info = _entity(seller_id, campaign_id)
     if wants_csv():
         when, _ = period(chosen)
         currency, campaign_id = chosen.currency_code, info.campaign_id
@@ -235,56 +77,37 @@ def campaign(seller_id: int, campaign_id: str):
     return _campaign_page(seller, chosen, profiles, info)
 
 
-ACOS_PLACES = Decimal("0.0001")  # the column's scale
-
-
 # Posted to the page's own URL, so a page re-rendered with an error keeps working links (they reuse the URL).
 @bp.post("/sellers/<int:seller_id>/campaigns/<campaign_id>")
 @login_required
 def campaign_target_acos(seller_id: int, campaign_id: str):
     """Set (or clear, back to the seller's setting) the target ACoS the bid engine uses for this campaign."""
-    seller, chosen, profiles, info = _campaign(seller_id, campaign_id)
+    seller, chosen, profiles, info = _entity(seller_id, campaign_id)
     P.require(P.SELLER_SETTINGS, seller)
     raw = request.form.get("target_acos", "").strip()
-    key = {"seller_id": seller.id, "profile_id": chosen.profile_id, "campaign_id": info.campaign_id}
-    row = db.session.get(CampaignTargetAcos, key)
     new = None
-    if request.form.get("action") != "clear" and raw:
+    if request.form.get("action") != "clear":
         try:
-            new = Decimal(settings_registry.DEFINITIONS["target_acos"].parse(raw)).quantize(ACOS_PLACES)
+            new = campaign_acos.parse(raw)
         except settings_registry.SettingError as exc:
             flash(str(exc), "error")
             return _campaign_page(seller, chosen, profiles, info, status=400, typed=raw)
-    old = row.target_acos if row is not None else None
-    if new == old:
-        flash("Target ACoS unchanged.", "success")
-    else:
-        if new is None:
-            db.session.delete(row)
-        elif row is None:
-            db.session.add(CampaignTargetAcos(**key, target_acos=new, updated_by_id=current_user.id))
-        else:
-            row.target_acos, row.updated_by_id = new, current_user.id
-        audit.record("campaign.target_acos_changed", actor=current_user, target_type="campaign",
-                     target_id=str(info.campaign_id), seller_id=seller.id, profile_id=chosen.profile_id,
-                     old=_percent(old), new=_percent(new))
+    if campaign_acos.set_target(seller, chosen.profile_id, info.campaign_id, new, current_user):
         db.session.commit()
-        flash(f"Target ACoS of this campaign: {_percent(new)} %." if new is not None
+        flash(f"Target ACoS of this campaign: {campaign_acos.percent_text(new)} %." if new is not None
               else "This campaign follows the seller's target ACoS again.", "success")
+    else:
+        flash("Target ACoS unchanged.", "success")
     kept = {k: v for k, v in request.args.items() if k in ("profile", "range", "from", "to")}
     return redirect(url_for("dashboard.campaign", seller_id=seller.id, campaign_id=info.campaign_id, **kept), 303)
 
 
-def _percent(value: Decimal | None) -> str:
-    """A stored percent as typed ("12.5", not "12.5000"); empty for none (the audit log's convention)."""
-    return "" if value is None else format(value.normalize(), "f")
-
-
-def _campaign(seller_id: int, campaign_id: str):
-    """Seller, profile, the seller's profiles and the campaign, or 404 (foreign, unknown or malformed ids)."""
-    campaign_id = amazon_id(campaign_id)
+def _entity(seller_id: int, entity_id: str, lookup=queries.campaign):
+    """Seller, profile, the seller's profiles and the campaign (or what `lookup` finds), or 404 (foreign,
+    unknown or malformed ids)."""
+    entity_id = amazon_id(entity_id)
     seller, chosen, profiles = _seller_profile(seller_id)
-    info = queries.campaign(seller.id, chosen.profile_id, campaign_id)
+    info = lookup(seller.id, chosen.profile_id, entity_id)
     if info is None:
         abort(404)
     return seller, chosen, profiles, info
@@ -297,10 +120,10 @@ def _campaign_page(seller: Seller, chosen: AdsProfile, profiles: list[AdsProfile
     currency = chosen.currency_code
     asked = listing(queries.TARGET_SORTS)
     days = queries.campaign_daily(chosen.profile_id, campaign_id, when)
-    own = db.session.get(CampaignTargetAcos, {"seller_id": seller.id, "profile_id": chosen.profile_id,
-                                              "campaign_id": campaign_id})
-    acos = {"own": own is not None, "seller": _percent(Decimal(settings_registry.get("target_acos", seller.id))),
-            "value": _percent(own.target_acos) if own is not None else None}
+    own = campaign_acos.own_target(seller, chosen.profile_id, campaign_id)
+    acos = {"own": own is not None,
+            "seller": campaign_acos.percent_text(Decimal(settings_registry.get("target_acos", seller.id))),
+            "value": campaign_acos.percent_text(own) if own is not None else None}
     acos["typed"] = typed if typed is not None else (acos["value"] or "")
     suggestions = suggestion_queries.latest_suggestions_by_target(seller.id, chosen.profile_id, campaign_id)
     in_flight = any(s.status in lifecycle.IN_FLIGHT for s in suggestions.values())
@@ -316,17 +139,14 @@ def _campaign_page(seller: Seller, chosen: AdsProfile, profiles: list[AdsProfile
         can_configure=P.can(current_user, P.SELLER_SETTINGS, seller), acos=acos,
         ad_groups=queries.ad_groups(chosen.profile_id, campaign_id, when),
         totals=sum((m for _, m in days), Metrics()),
-        chart=figure(charts.daily_trend({currency: days}, info.name))), status
+        chart=charts.to_json(charts.daily_trend({currency: days}, info.name))), status
 
 
 @bp.get("/sellers/<int:seller_id>/targets/<target_id>")
 @login_required
 def target(seller_id: int, target_id: str):
-    target_id = amazon_id(target_id)
-    seller, chosen, profiles = _seller_profile(seller_id)
-    info = queries.target(seller.id, chosen.profile_id, target_id)
-    if info is None:
-        abort(404)
+    seller, chosen, profiles, info = _entity(seller_id, target_id, queries.target)
+    target_id = info.target_id
     when, message = period(chosen)
     currency = chosen.currency_code
     days = queries.target_daily(chosen.profile_id, target_id, when)
@@ -347,7 +167,7 @@ def target(seller_id: int, target_id: str):
         period_message=message, presets=periods.PRESETS, days=days, changes=changes,
         totals=sum((d.metrics for d in days), Metrics()),
         campaign_name=queries.campaign_names(chosen.profile_id, [info.campaign_id]).get(info.campaign_id),
-        chart=figure(charts.bid_history(days, changes, currency, info.text, chosen.timezone)))
+        chart=charts.to_json(charts.bid_history(days, changes, currency, info.text, chosen.timezone)))
 
 
 @bp.get("/sellers/<int:seller_id>/search-terms")
@@ -370,12 +190,3 @@ def search_terms(seller_id: int):
         "dashboard/search_terms.html", seller=seller, profile=chosen, profiles=profiles, period=when,
         period_message=message, presets=periods.PRESETS, terms=terms, listing=asked, campaign_id=campaign_id,
         campaign_name=campaign_name)
-
-
-def overview_csv(result, when: periods.Period) -> Response:
-    """Every visible seller's period metrics per currency, with the previous period's spend and sales."""
-    return csv_response(
-        "overview", ["seller", "from", "to", *METRIC_HEADER, "tacos", "previous_spend", "previous_ad_sales"],
-        ([s.seller.name, when.start, when.end, *metric_cells(c.current, currency), _plain(c.current.tacos),
-          c.previous.cost, c.previous.sales]
-         for s in result.sellers for currency, c in s.comparisons.items()))

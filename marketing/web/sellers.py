@@ -9,12 +9,15 @@ from sqlalchemy.exc import IntegrityError
 from marketing import audit, charts, sellers
 from marketing.clock import now
 from marketing.dashboard import overview as overview_data
-from marketing.dashboard import periods
+from marketing.dashboard import periods, queries
+from marketing.dashboard.seller_page import seller_view
+from marketing.dashboard.tables import METRIC_HEADER, OVERVIEW_HEADER, metric_cells, overview_rows
 from marketing.extensions import db
 from marketing.models import REGIONS
 from marketing.security import permissions as P
-from marketing.web import MAX_PAGE, dashboard, parse_id
+from marketing.web.downloads import csv_response
 from marketing.web.forms import field
+from marketing.web.page_args import listing, page_number, period, seller_profiles, wants_csv
 
 bp = Blueprint("sellers", __name__)
 
@@ -24,12 +27,11 @@ bp = Blueprint("sellers", __name__)
 def overview():
     """All sellers the user may see with their period KPIs, problems first, 25 to a page."""
     rows = db.session.scalars(P.visible_sellers_query(current_user)).all()
-    when, message = dashboard.period()
-    page = request.args.get("page", "1")
-    result = overview_data.build(rows, when, now(), parse_id(page, MAX_PAGE) or 1)
-    if dashboard.wants_csv():
-        return dashboard.overview_csv(result, when)
-    chart = dashboard.figure(charts.daily_trend(result.trend, "Sellers on this page")) if result.trend else None
+    when, message = period()
+    result = overview_data.build(rows, when, now(), page_number())
+    if wants_csv():
+        return csv_response("overview", OVERVIEW_HEADER, overview_rows(result, when))
+    chart = charts.to_json(charts.daily_trend(result.trend, "Sellers on this page")) if result.trend else None
     return render_template("sellers/overview.html", sellers=rows, result=result, period=when,
                            period_message=message, presets=periods.PRESETS, chart=chart)
 
@@ -59,9 +61,24 @@ def create():
 @login_required
 def show(seller_id: int):
     seller = P.seller_or_404(seller_id)
-    if dashboard.wants_csv():
-        return dashboard.seller_campaigns_csv(seller)
-    return render_template("sellers/show.html", seller=seller, board=dashboard.seller_view(seller))
+    profiles, chosen = seller_profiles(seller)
+    if wants_csv():
+        return _campaigns_csv(chosen)
+    when, message = period(chosen)
+    board = seller_view(seller, profiles, chosen, when, message, listing(queries.CAMPAIGN_SORTS))
+    return render_template("sellers/show.html", seller=seller, board=board)
+
+
+def _campaigns_csv(chosen):
+    """The seller page's campaign table as CSV (every row, in the page's order)."""
+    if chosen is None:
+        abort(404)
+    when, _ = period(chosen)
+    table = queries.campaigns(chosen.profile_id, when, listing(queries.CAMPAIGN_SORTS))
+    return csv_response(
+        f"campaigns-{chosen.profile_id}", ["campaign_id", "name", "state", "from", "to", *METRIC_HEADER],
+        ([r.id, r.info["name"], r.info["state"], when.start, when.end, *metric_cells(r.metrics, chosen.currency_code)]
+         for r in table.items))
 
 
 @bp.route("/sellers/<int:seller_id>/delete", methods=["GET", "POST"])

@@ -7,8 +7,6 @@ changed the suggestion is refused with a message instead of acting on what the r
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -16,16 +14,25 @@ from marketing import settings_registry
 from marketing.bids import apply, rules, suggest
 from marketing.extensions import db
 from marketing.models import Seller
+from marketing.models.base import MONEY_PLACES
+from marketing.models.suggestions import Direction, Kind, RunStatus, Trigger
+from marketing.numbers import BadNumber, parse_decimal
 from marketing.security import permissions as P
+from marketing.settings_registry import Group
 from marketing.suggestions import lifecycle, queries
-from marketing.web import MAX_AMAZON_ID, parse_id
+from marketing.web.http import MAX_AMAZON_ID, parse_id
 from marketing.web.redirects import safe_next
 
 bp = Blueprint("suggestions", __name__)
+KIND = Kind.BID
 
-SELLER_BID_SETTINGS = ("target_acos", "bid_min", "bid_max", "bid_dead_band", "bid_step_cap", "bid_cooldown_days",
-                       "bid_lookback_days", "bid_no_order_clicks", "bid_confidence", "bid_visibility_impressions",
-                       "bid_auto_apply_below", "writes_paused")
+
+@bp.app_context_processor
+def _lifecycle() -> dict:
+    """Templates ask the lifecycle (`lifecycle.can_approve(s.status)`, `lifecycle.Status`) instead of repeating
+    its rules, and name statuses by their enums."""
+    return {"lifecycle": lifecycle, "RunStatus": RunStatus, "Direction": Direction}
+
 
 
 def _filters() -> queries.Filters:
@@ -33,14 +40,14 @@ def _filters() -> queries.Filters:
     status = args.get("status", lifecycle.PENDING)
     campaign = args.get("campaign", "")
     try:
-        min_change = Decimal(args["min_change"]) if args.get("min_change") else None
-    except InvalidOperation:
+        min_change = parse_decimal(args.get("min_change"), places=MONEY_PLACES, affixes="%")
+    except BadNumber:  # a filter that cannot be read is ignored, like an unknown status
         min_change = None
     return queries.Filters(
-        status=status if status in lifecycle.STATUSES else lifecycle.PENDING,
+        status=status if status in set(lifecycle.Status) else lifecycle.PENDING,
         campaign_id=parse_id(campaign, MAX_AMAZON_ID),
         reason=args.get("reason") or None,
-        direction=args.get("direction") if args.get("direction") in ("up", "down") else None,
+        direction=args.get("direction") if args.get("direction") in set(Direction) else None,
         min_change_pct=min_change,
         sort=args.get("sort") if args.get("sort") in queries.SORTS else "change",
     )
@@ -49,11 +56,11 @@ def _filters() -> queries.Filters:
 def _render(seller: Seller, status: int = 200, edits: dict | None = None, selected: set[int] | None = None,
             typed: dict | None = None):
     filters = _filters()
-    settings = {key: settings_registry.DEFINITIONS[key] for key in SELLER_BID_SETTINGS}
+    settings = settings_registry.group(Group.BIDS)
     values = {k: d.dump(settings_registry.get(k, seller.id)) for k, d in settings.items()}
     return render_template(
-        "suggestions/index.html", seller=seller, filters=filters, facets=queries.facets(seller.id, "bid"),
-        rows=queries.review_rows(seller.id, "bid", filters), run=queries.latest_run(seller.id, "bid"),
+        "suggestions/index.html", seller=seller, filters=filters, facets=queries.facets(seller.id, KIND),
+        rows=queries.review_rows(seller.id, KIND, filters), run=queries.latest_run(seller.id, KIND),
         paused=rules.writes_paused(seller.id), edits=edits or {}, selected=selected or set(),
         can_act=P.can(current_user, P.ACT_ON_SUGGESTIONS, seller),
         can_configure=P.can(current_user, P.SELLER_SETTINGS, seller),
@@ -87,7 +94,7 @@ def decide(seller_id: int):
         flash("Select at least one suggestion, then approve or reject.", "error")
         return _render(seller, 400, edits, set(ids))
     chosen = lifecycle.for_seller(seller.id, ids)
-    errors, done, already = [], 0, 0
+    errors, done, already = [], 0, []
     for suggestion in chosen:
         try:
             if action == "reject":
@@ -102,8 +109,10 @@ def decide(seller_id: int):
         except (lifecycle.NotAllowed, rules.BadBid) as exc:
             errors.append(f"{suggestion.label or suggestion.entity_id}: {exc}")
             continue
-        done += changed
-        already += not changed
+        if changed:
+            done += 1
+        else:
+            already.append(suggestion)
     if errors:  # nothing is saved, the typed values stay on the page
         db.session.rollback()
         for message in errors:
@@ -113,8 +122,9 @@ def decide(seller_id: int):
     db.session.commit()
     verb = "approved" if action == "approve" else "rejected"
     message = f"{done} suggestion{'s' if done != 1 else ''} {verb}."
-    if already:
-        message += f" {already} already were."
+    if already:  # a double click, or another reviewer at the same moment: say who decided
+        by = ", ".join(sorted({s.decided_by for s in already if s.decided_by}))
+        message += f" {len(already)} already were" + (f" (by {by})." if by else ".")
     if action == "approve" and request.form.get("send") == "1" and (done or already):
         # Approved where the marketer looks at one keyword (the campaign page, `send=1`): it goes to Amazon at
         # once, as "Send approved bids" would send it; nobody expects a second step there.
@@ -173,7 +183,7 @@ def undo(seller_id: int, suggestion_id: int):
 def run(seller_id: int):
     seller = P.seller_or_404(seller_id)
     P.require(P.ACT_ON_SUGGESTIONS, seller)
-    suggest.enqueue(seller.id, trigger="manual")
+    suggest.enqueue(seller.id, trigger=Trigger.MANUAL)
     flash("New bid suggestions are being computed; reload in a moment.", "success")
     return _back(seller)
 
@@ -183,13 +193,13 @@ def run(seller_id: int):
 def save_settings(seller_id: int):
     seller = P.seller_or_404(seller_id)
     P.require(P.SELLER_SETTINGS, seller)
-    errors = settings_registry.save_form(request.form, SELLER_BID_SETTINGS, actor=current_user, seller_id=seller.id)
+    keys = settings_registry.group(Group.BIDS)
+    errors = settings_registry.save_form(request.form, keys, actor=current_user, seller_id=seller.id)
     if errors:
         db.session.rollback()
         for message in errors:
             flash(message, "error")
-        return _render(seller, 400, typed={k: request.form.getlist(k)[-1] for k in SELLER_BID_SETTINGS
-                                           if k in request.form})
+        return _render(seller, 400, typed={k: request.form.getlist(k)[-1] for k in keys if k in request.form})
     db.session.commit()
     flash("Bid settings saved.", "success")
     return _back(seller)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from marketing.extensions import db
 from marketing.security import permissions as P
 from marketing.sync import runs
-from marketing.web import wants_json
+from marketing.web.http import wants_json
 
 bp = Blueprint("sync", __name__)
 

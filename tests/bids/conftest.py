@@ -118,7 +118,8 @@ def make_suggestions(db, seller, ads):
             proposed = (current * factor).quantize(Decimal("0.01"))
             rows.append(Suggestion(
                 seller_id=seller.id, run_id=run.id, kind="bid", profile_id=target.profile_id,
-                entity_kind=kind, entity_id=target.target_id, campaign_id=target.campaign_id,
+                entity_kind=kind, entity_id=target.target_id, entity_ref=str(target.target_id),
+                marketplace="ATVPDKIKX0DER", campaign_id=target.campaign_id,
                 ad_group_id=target.ad_group_id, label=target.text, current_value=current,
                 proposed_value=proposed, direction="up" if proposed > current else "down", status=status,
                 reason="below_target_acos", explanation="ACoS 12% is below the 30% target.", inputs={"clicks": 40},

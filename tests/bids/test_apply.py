@@ -202,7 +202,8 @@ def _newer(db, row, current=None):
     current = row.current_value if current is None else current
     newer = Suggestion(
         seller_id=row.seller_id, run_id=run.id, kind="bid", profile_id=row.profile_id, entity_kind=row.entity_kind,
-        entity_id=row.entity_id, campaign_id=row.campaign_id, ad_group_id=row.ad_group_id, label=row.label,
+        entity_id=row.entity_id, entity_ref=row.entity_ref, marketplace=row.marketplace,
+        campaign_id=row.campaign_id, ad_group_id=row.ad_group_id, label=row.label,
         current_value=current, proposed_value=(current * Decimal("1.2")).quantize(Decimal("0.01")),
         direction="up", status="pending", reason="below_target_acos", explanation="Still selling well.", inputs={},
     )

@@ -95,7 +95,9 @@ def test_the_same_value_again_is_not_a_change(client, db, marketer, seller, keyw
     ("-5", "Target ACoS (%): must be at least 0.1."),
     ("120", "Target ACoS (%): must be at most 100."),
     ("thirty", "Target ACoS (%): enter a number."),
-    ("1e999999999", "Target ACoS (%): must be at most 100."),
+    ("1e999999999", "Target ACoS (%): enter a number."),
+    ("12,5", "Target ACoS (%): “12,5”: use a dot for decimals"),
+    ("12.123456", "Target ACoS (%): “12.123456” has more than 4 decimals."),
 ])
 def test_bad_values_are_refused_with_the_typed_value_kept(client, db, marketer, seller, keyword, typed, message):
     answer = client.post(_url(seller, keyword.campaign_id), data={"target_acos": typed, "action": "save"})
@@ -164,10 +166,10 @@ def test_a_seller_bid_limit_outside_a_marketplaces_range_falls_back_to_its_own(a
     failing the seller's whole run; the US profile keeps 0.10."""
     from marketing.amazon.hosts import marketplace
 
-    guard = rules.Guardrails(target_acos=Decimal(30), min_bid=Decimal("0.10"), max_bid=Decimal("500"),
-                             dead_band=Decimal(5), step_cap=Decimal(25), cooldown_days=3, lookback_days=30,
-                             auto_apply_below=None, no_order_clicks=10, confidence=Decimal(95),
-                             visibility_impressions=100)
+    guard = {"target_acos": Decimal(30), "bid_min": Decimal("0.10"), "bid_max": Decimal("500"),
+             "bid_dead_band": Decimal(5), "bid_step_cap": Decimal(25), "bid_cooldown_days": 3,
+             "bid_lookback_days": 30, "bid_auto_apply_below": None, "bid_no_order_clicks": 10,
+             "bid_confidence": Decimal(95), "bid_visibility_impressions": 100, "writes_paused": False}
     us = suggest.engine_settings(guard, marketplace("ATVPDKIKX0DER"))
     jp = suggest.engine_settings(guard, marketplace("A1VC38T7YXB528"))
     assert (us.min_bid, us.max_bid) == (0.10, 500.0)

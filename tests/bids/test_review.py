@@ -96,7 +96,7 @@ def test_approving_twice_is_a_no_op(client, db, marketer, seller, make_suggestio
     client.post(f"/sellers/{seller.id}/suggestions/decide", data={"action": "approve", "ids": [one.id]})
     again = client.post(f"/sellers/{seller.id}/suggestions/decide", data={"action": "approve", "ids": [one.id]},
                         follow_redirects=True)
-    assert "0 suggestions approved. 1 already were." in again.get_data(as_text=True)
+    assert "0 suggestions approved. 1 already were (by marketer@example.com)." in again.get_data(as_text=True)
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "suggestion.approved")
                              .order_by(AuditEvent.id.desc())).id  # exactly one row:
     assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "suggestion.approved")).all()) == 1
@@ -116,10 +116,10 @@ def test_approving_from_a_stale_page_is_refused_clearly(client, db, marketer, se
 
 
 @pytest.mark.parametrize("typed, message", [
-    ("abc", "“abc” is not a bid"),
+    ("abc", "“abc” is not a number"),
     ("0.01", "below Amazon's minimum bid in US (0.02)"),
     ("5000", "above Amazon's maximum bid in US (1000)"),
-    ("NaN", "is not a bid"),
+    ("NaN", "is not a number"),
 ])
 def test_bad_edited_bids_are_refused_and_nothing_is_lost(client, db, marketer, seller, make_suggestions, typed,
                                                          message):

@@ -128,9 +128,9 @@ def test_a_failed_run_is_recorded_and_raised(db, seller, evidence, monkeypatch):
 
 
 def test_runs_follow_every_successful_sync():
-    from marketing.sync import runs
+    from marketing.sync import outcome
 
-    assert runs.AFTER_SYNC["bid-suggestions"] == "marketing.bids.suggest.after_sync"
+    assert outcome.AFTER_SYNC["bid-suggestions"] == "marketing.bids.suggest.after_sync"
 
 
 def test_cli_suggest_prints_the_counts(runner, db, seller, evidence):
@@ -175,7 +175,7 @@ def test_cli_suggest_sends_what_it_auto_approves(runner, db, queue, seller, evid
     (["bids", "approve", "{seller}", "--all", "--as", "nobody@example.com"], "no user 'nobody@example.com'"),
     (["bids", "approve", "{seller}", "--all", "--as", "viewer@example.com"],
      "viewer@example.com (viewer) may not act on"),
-    (["bids", "approve", "{seller}", "--id", "999", "--as", "marketer@example.com"], "has no suggestion 999"),
+    (["bids", "approve", "{seller}", "--id", "999", "--as", "marketer@example.com"], "has no bid suggestion 999"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(runner, seller, make_user, args, message):
     make_user("marketer@example.com", "marketer", sellers=[seller])

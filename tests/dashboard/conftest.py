@@ -100,7 +100,7 @@ class Seeder:
         self.db.session.flush()
         suggestion = Suggestion(
             seller_id=seller.id, run_id=run.id, kind="bid", profile_id=profile_id, entity_kind="keyword",
-            entity_id=target_id, campaign_id=campaign_id, ad_group_id=501, label=label,
+            entity_id=target_id, entity_ref=str(target_id), campaign_id=campaign_id, ad_group_id=501, label=label,
             current_value=Decimal(str(current)), proposed_value=Decimal(str(proposed)),
             direction="up" if Decimal(str(proposed)) > Decimal(str(current)) else "down", status="pending",
             reason="below_target_acos", explanation="ACoS is well below target; more traffic should pay.")

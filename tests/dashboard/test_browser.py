@@ -158,7 +158,8 @@ def synced(app, db, sbx, queue):
     proposed = (current * Decimal("1.2")).quantize(Decimal("0.01"))
     suggestion = Suggestion(
         seller_id=seller_id, run_id=run.id, kind="bid", profile_id=keyword.profile_id, entity_kind="keyword",
-        entity_id=keyword.target_id, campaign_id=keyword.campaign_id, ad_group_id=keyword.ad_group_id,
+        entity_id=keyword.target_id, entity_ref=str(keyword.target_id),
+        campaign_id=keyword.campaign_id, ad_group_id=keyword.ad_group_id,
         label=keyword.text, current_value=current, proposed_value=proposed, direction="up", status="pending",
         reason="below_target_acos", explanation="ACoS 12% is below the 30% target.")
     db.session.add(suggestion)

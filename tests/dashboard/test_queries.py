@@ -145,9 +145,9 @@ def test_targets_show_the_ad_group_default_bid_when_inherited(shop):
 def test_the_rollup_refresh_follows_every_successful_sync(two_markets, db):
     from marketing.dashboard import rollups
     from marketing.models import ProfileDaily, SyncReport, SyncRun
-    from marketing.sync import runs
+    from marketing.sync import outcome
 
-    assert runs.AFTER_SYNC["dashboard-rollups"] == "marketing.dashboard.rollups.after_sync"
+    assert outcome.AFTER_SYNC["dashboard-rollups"] == "marketing.dashboard.rollups.after_sync"
     db.session.query(ProfileDaily).delete()
     run = SyncRun(seller_id=two_markets.id, kind="nightly", status="succeeded", start_date=day(3), end_date=day(1))
     run.reports.append(SyncReport(source="ads", profile_id=1, report_type="spCampaigns", start_date=day(5),

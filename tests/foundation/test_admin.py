@@ -179,8 +179,12 @@ SETTING_MISTAKES = [
     ("target_acos", "NaN", "enter a number"),
     ("target_acos", "", "enter a number"),
     ("token_expiry_warning_days", "7.5", "whole number"),
-    ("token_expiry_warning_days", "1e9", "must be at most 180"),
-    ("token_expiry_warning_days", "1e999999999", "must be at most 180"),
+    ("token_expiry_warning_days", "1e9", "enter a number"),  # no exponents (issue 16)
+    ("token_expiry_warning_days", "1e999999999", "enter a number"),
+    ("token_expiry_warning_days", "1_0", "enter a number"),
+    ("token_expiry_warning_days", "３０", "enter a number"),
+    ("target_acos", "12,5", "use a dot"),
+    ("token_expiry_warning_days", "181", "must be at most 180"),
     ("ads_client_secret_rotated_on", "yesterday", "YYYY-MM-DD"),
 ]
 

@@ -2,8 +2,11 @@
 
 from decimal import Decimal
 
+import click
 import pytest
+from click.testing import CliRunner
 
+from marketing.cli.params import Whole
 from marketing.numbers import BadNumber, parse_decimal, parse_whole
 
 
@@ -50,3 +53,15 @@ def test_bounds_and_affixes():
     with pytest.raises(BadNumber, match="at least 0"):
         parse_decimal("-1", places=4, minimum=Decimal(0))
     assert parse_whole("14", minimum=1, maximum=90) == 14
+
+
+@pytest.mark.parametrize(("typed", "code"), [("30", 0), ("1_0", 2), ("١", 2), ("3.5", 2), ("0", 2), ("91", 2)])
+def test_command_line_whole_numbers_are_read_the_same_way(typed, code):
+    @click.command()
+    @click.option("--days", type=Whole(1, 90))
+    def show(days):
+        click.echo(days)
+
+    result = CliRunner().invoke(show, ["--days", typed])
+    assert result.exit_code == code, result.output
+    assert (result.output.strip() == typed) if code == 0 else "Invalid value for '--days'" in result.output

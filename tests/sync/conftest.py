@@ -12,6 +12,7 @@ import pytest
 
 from marketing import jobs
 from marketing.clock import now, set_today
+from marketing.jobs.worker import work_until
 from marketing.sandbox.testing import running_sandbox
 from tests.conftest import _clean, sandbox_config
 
@@ -89,30 +90,24 @@ def seller(app, sbx):
 
 def work(timeout: float = 60.0, until=None) -> None:
     """Work the sync queue in-process, moving due scheduled jobs in, until `until()` or nothing is left."""
-    from marketing.jobs.worker import AppSimpleWorker
-
     queue = jobs.queue("sync")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        AppSimpleWorker([queue], connection=queue.connection).work(burst=True, with_scheduler=True,
-                                                                   logging_level="WARNING")
-        if until is not None and until():
-            return
-        if not queue.count and not queue.scheduled_job_registry.count:
-            return
-        time.sleep(0.05)
-    raise TimeoutError("the sync queue did not drain in time")
+
+    def done() -> bool:
+        return (until is not None and until()) or not (queue.count or queue.scheduled_job_registry.count)
+
+    work_until("sync", done, poll=0.05, timeout=timeout, defer_to_workers=False)
 
 
 def drain(run_id: int, timeout: float = 60.0) -> dict:
     """Work until the run ends; returns its progress."""
     from marketing.extensions import db
     from marketing.models import SyncRun
+    from marketing.models.sync import ACTIVE_RUN
     from marketing.sync import runs
 
     def ended():
         db.session.expire_all()
-        return db.session.get(SyncRun, run_id).status not in runs.ACTIVE
+        return db.session.get(SyncRun, run_id).status not in ACTIVE_RUN
 
     work(timeout, until=ended)
     db.session.expire_all()

@@ -29,8 +29,9 @@ from marketing.models import (
     SyncReport,
     SyncRun,
 )
+from marketing.models.sync import ACTIVE_RUN
 from marketing.sandbox.testing import running_sandbox
-from marketing.sync import jobs, runs
+from marketing.sync import runs, steps
 from tests.conftest import _clean, sandbox_config
 from tests.foundation.helpers import ROOT, app_env
 from tests.sync.conftest import (
@@ -193,10 +194,10 @@ def test_a_worker_killed_mid_ingest_is_resumed(app, sbx, seller, monkeypatch):
     seller_id = seller.id
     run, _ = runs.start_run(seller.id, "manual", days=2)
     run_id = run.id
-    real_download = jobs.download
-    monkeypatch.setattr(jobs, "download", lambda report_id, attempt=0: None)  # the worker dies before it
+    real_download = steps.download
+    monkeypatch.setattr(steps, "download", lambda report_id, attempt=0: None)  # the worker dies before it
     work()
-    monkeypatch.setattr(jobs, "download", real_download)
+    monkeypatch.setattr(steps, "download", real_download)
     db.session.expire_all()
     ready = db.session.scalars(select(SyncReport).where(SyncReport.run_id == run_id,
                                                         SyncReport.status == "ready")).all()
@@ -206,7 +207,7 @@ def test_a_worker_killed_mid_ingest_is_resumed(app, sbx, seller, monkeypatch):
     class Killed(BaseException):
         pass
 
-    real_ingest = jobs.ingest.ingest_report
+    real_ingest = steps.ingest.ingest_report
 
     def dying_ingest(session, report_type, rows, **kw):
         def half():
@@ -217,12 +218,12 @@ def test_a_worker_killed_mid_ingest_is_resumed(app, sbx, seller, monkeypatch):
 
         return real_ingest(session, report_type, half(), **kw)
 
-    monkeypatch.setattr(jobs.ingest, "ingest_report", dying_ingest)
+    monkeypatch.setattr(steps.ingest, "ingest_report", dying_ingest)
     target = next(r for r in ready if r.report_type == "spTargeting")
     with pytest.raises(Killed):
-        jobs.download(target.id)
+        steps.download(target.id)
     db.session.rollback()
-    monkeypatch.setattr(jobs.ingest, "ingest_report", real_ingest)
+    monkeypatch.setattr(steps.ingest, "ingest_report", real_ingest)
     assert stored_rows() == 0
 
     assert runs.resume_all() == 5 + 2  # the restarted worker's periodic resume
@@ -234,19 +235,19 @@ def test_a_worker_killed_mid_ingest_is_resumed(app, sbx, seller, monkeypatch):
     assert_whole(seller_id)
 
 
-@jobs._leased
+@steps._leased
 def check_own_lease(key: str) -> None:
     """A step that runs for three lease periods, then notes whether a resume would still count it alive."""
-    time.sleep(3 * jobs.LEASE_SECONDS)
-    rq_jobs.connection().set(key, int(jobs._alive(get_current_job().id)))
+    time.sleep(3 * steps.LEASE_SECONDS)
+    rq_jobs.connection().set(key, int(steps._alive(get_current_job().id)))
 
 
 def test_a_long_step_keeps_its_lease_and_a_finished_one_drops_it(app, monkeypatch):
-    monkeypatch.setattr(jobs, "LEASE_SECONDS", 0.3)
+    monkeypatch.setattr(steps, "LEASE_SECONDS", 0.3)
     job = rq_jobs.enqueue("sync", "tests.sync.test_faults.check_own_lease", "lease-test", job_id="lease-test")
     work()
     assert rq_jobs.connection().get("lease-test") == b"1"
-    assert job.get_status() == JobStatus.FINISHED and not rq_jobs.connection().exists(jobs._lease_key(job.id))
+    assert job.get_status() == JobStatus.FINISHED and not rq_jobs.connection().exists(steps._lease_key(job.id))
 
 
 def start_worker(app, sbx, log) -> subprocess.Popen:
@@ -278,7 +279,7 @@ def test_a_worker_sigkilled_mid_ingest_is_resumed_by_a_new_one(app, sbx, seller,
     before = stored_rows()
     run, _ = runs.start_run(seller_id, "manual", days=2)
     run_id = run.id
-    monkeypatch.setattr(jobs, "download", lambda report_id, attempt=0: None)  # requested and checked here
+    monkeypatch.setattr(steps, "download", lambda report_id, attempt=0: None)  # requested and checked here
     work()
     monkeypatch.undo()
     db.session.expire_all()
@@ -302,12 +303,12 @@ def test_a_worker_sigkilled_mid_ingest_is_resumed_by_a_new_one(app, sbx, seller,
         assert stored_rows() == before  # the killed ingest's delete never committed; nothing half-written
         killed = Job.fetch(started, connection=rq_jobs.connection())
         assert killed.get_status() == JobStatus.STARTED  # RQ would wait its timeout + 60 s to notice
-        until(lambda: not jobs._alive(started), jobs.LEASE_SECONDS + 5, "the killed step's lease never ran out")
+        until(lambda: not steps._alive(started), steps.LEASE_SECONDS + 5, "the killed step's lease never ran out")
 
         second = start_worker(app, sbx, log)
         try:  # what the tick enqueues every few minutes
             rq_jobs.enqueue("sync", "marketing.sync.runs.resume_all", job_id=f"sync-resume-test-{run_id}")
-            until(lambda: run_status(run_id) not in runs.ACTIVE, 40, "the run did not end")
+            until(lambda: run_status(run_id) not in ACTIVE_RUN, 40, "the run did not end")
         finally:
             os.killpg(second.pid, signal.SIGTERM)
             second.wait(20)

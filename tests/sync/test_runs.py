@@ -24,7 +24,7 @@ from marketing.models import (
     SyncReport,
     SyncRun,
 )
-from marketing.sync import jobs, plan, runs
+from marketing.sync import outcome, plan, runs, steps
 from tests.sync.conftest import connect, drain, money, sandbox_rows, sync
 
 pytestmark = pytest.mark.sqlite
@@ -109,13 +109,10 @@ def test_first_run_back_fills_then_nightly_takes_14_days(app, sbx):
     assert {(r.end_date - r.start_date).days + 1 for r in nightly.reports if r not in one_day} == {plan.NIGHTLY_DAYS}
 
 
-def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, queue):
+def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, queue, monkeypatch):
     seller_id = seller.id
-    runs.after_sync("probe", "marketing.sync.runs.latest_run")
-    try:
-        result = sync(seller, days=3)
-    finally:
-        runs.AFTER_SYNC.pop("probe")
+    monkeypatch.setitem(outcome.AFTER_SYNC, "probe", "marketing.sync.runs.latest_run")
+    result = sync(seller, days=3)
     assert result["status"] == "succeeded", result["error"]
     # structure, 4 SP reports, Sales & Traffic for the range and one-day ones for its days (by ASIN)
     assert result["reports_done"] == result["reports_total"] == 6 + plan.ASIN_DAYS
@@ -173,10 +170,10 @@ def test_running_the_sync_twice_changes_nothing(app, sbx, seller):
 def test_a_step_run_twice_does_nothing_the_second_time(app, sbx, seller, queue):
     run, _ = runs.start_run(seller.id, "manual", days=1)
     report = next(r for r in run.reports if r.report_type == "spCampaigns")
-    jobs.request(report.id)
+    steps.request(report.id)
     db.session.expire_all()
     first = (report.amazon_report_id, report.checks, report.status)
-    jobs.request(report.id)  # a duplicate delivery of the same job
+    steps.request(report.id)  # a duplicate delivery of the same job
     db.session.expire_all()
     assert (report.amazon_report_id, report.checks, report.status) == first
     assert drain(run.id)["status"] == "succeeded"
@@ -212,8 +209,8 @@ def test_nightly_starts_a_run_for_each_connected_seller(app, sbx):
     started = runs.nightly()
     assert len(started) == 1
     assert runs.nightly() == []  # the run is still going: nothing new
-    assert tick.PERIODIC["sync-nightly"].func == "marketing.sync.runs.nightly"
-    assert tick.PERIODIC["sync-resume"].func == "marketing.sync.runs.resume_all"
+    assert next(t for t in tick.PERIODIC if t.name == "sync-nightly").func == "marketing.sync.runs.nightly"
+    assert next(t for t in tick.PERIODIC if t.name == "sync-resume").func == "marketing.sync.runs.resume_all"
 
 
 def test_one_sellers_trouble_never_stops_the_others_nightly(app, sbx, monkeypatch):
@@ -236,11 +233,11 @@ def test_a_failed_run_that_stored_reports_still_refreshes_the_rollup(app, sbx, s
     run, _ = runs.start_run(seller.id, "manual", days=1)
     report = next(r for r in run.reports if r.report_type == "spCampaigns")
     report.status = "ingested"
-    runs.fail(run, "Amazon could not generate the spTargeting report")
+    outcome.fail(run, "Amazon could not generate the spTargeting report")
     db.session.commit()
     assert queue.connection.exists(f"rq:job:after-sync-dashboard-rollups-{run.id}")
     assert not queue.connection.exists(f"rq:job:after-sync-bid-suggestions-{run.id}")
     nothing, _ = runs.start_run(seller.id, "manual", days=1)
-    runs.fail(nothing, "refused before anything was stored")
+    outcome.fail(nothing, "refused before anything was stored")
     db.session.commit()
     assert not queue.connection.exists(f"rq:job:after-sync-dashboard-rollups-{nothing.id}")

@@ -1,0 +1,411 @@
+"""The steps of a sync run: short RQ jobs on the `sync` queue that take ids only and never wait on Amazon.
+
+Per report: `request` → `check` (re-scheduled with capped backoff while Amazon works) → `download` (stream
+the file into `ingest` in one transaction). Per profile: `structure`. When the last report is in, `finish`
+ends the run and enqueues `outcome.AFTER_SYNC`. What differs between Amazon's report APIs lives in `sources`.
+
+Idempotence: a step acts only if its report is still in the state that step expects and the run is still
+active. Before enqueuing the next step a job bumps the report's persisted step counter (`SyncReport.checks`)
+and commits; the next job's id carries it (`sync-check-<report id>-<n>`), so a job run twice finds nothing
+to do, a duplicate enqueue collides on the id, and `resume_run` can tell whether a report's next job still
+exists. A running step holds a lease (a Redis key with a short TTL, renewed by a thread), so a step whose
+worker was killed counts as gone within `LEASE_SECONDS`, not when RQ's heartbeat for it (its whole job timeout)
+runs out. Throttled/AmazonUnavailable re-schedule the same step after Retry-After (or exponential backoff
+with jitter) instead of sleeping; any other Amazon error ends the run with one clear sentence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import httpx
+import redis
+from flask import current_app
+from rq import Retry, get_current_job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.utils import now as rq_now
+from sqlalchemy import func, select
+
+from marketing import jobs
+from marketing.amazon import errors
+from marketing.amazon.transport import RateLimiter, RetryPolicy, Transport
+from marketing.clock import now
+from marketing.connections import clients
+from marketing.extensions import db
+from marketing.models import API_LABELS, AdsProfile, Connection, Seller, SyncReport, SyncRun
+from marketing.models.sync import ACTIVE_RUN, ReportStatus, RunStatus
+from marketing.sync import ingest, outcome, sources
+from marketing.sync.plan import SALES_TRAFFIC, STRUCTURE
+from marketing.sync.structure import sync_profile
+
+log = logging.getLogger("marketing.sync")
+
+STEP_OF_STATUS = {ReportStatus.NEW: "request", ReportStatus.REQUESTED: "check", ReportStatus.READY: "download"}
+JOB_TIMEOUT = {"structure": 900, "request": 120, "check": 120, "download": 1800, "finish": 120}
+# RQ retries only crashes (a killed worker's abandoned job, a database hiccup); Amazon's answers are handled here.
+CRASH_RETRY = Retry(max=2, interval=[10, 60])
+LEASE_SECONDS = 15  # a running step renews its lease every third of this
+# The sync's tunables (Flask config keys) and their values when the config does not set them.
+SETTING_DEFAULTS = {
+    "SYNC_POLL_SECONDS": 15.0,  # first status check after a request; then x1.5 per check
+    "SYNC_POLL_CAP_SECONDS": 300.0,
+    "SYNC_PENDING_LIMIT_SECONDS": 4 * 3600.0,  # Amazon: "can take up to three hours"
+    "SYNC_RETRY_SECONDS": 10.0,  # backoff base when Amazon throttles or fails without Retry-After
+    "SYNC_RETRY_CAP_SECONDS": 900.0,
+    "SYNC_CALL_WAIT_SECONDS": 5.0,  # how long one call may wait in-process before the job re-schedules
+    "SYNC_RATE_PER_SECOND": 5.0,  # per profile, per worker process
+    "SYNC_RATE_BURST": 10,
+    "SYNC_MAX_ATTEMPTS": 8,  # consecutive throttled/unavailable answers to one step before the run gives up
+}
+_limiter: RateLimiter | None = None
+_http: httpx.Client | None = None
+# Built once per process at import (~0.2 s): the worker preloads this module.
+_TLS = httpx.create_ssl_context()
+
+
+def setting(name: str):
+    return current_app.config.get(name, SETTING_DEFAULTS[name])
+
+
+# -- scheduling -----------------------------------------------------------------------------------------
+
+def step_of(report: SyncReport) -> str | None:
+    if report.report_type == STRUCTURE:
+        return "structure" if report.status == ReportStatus.NEW else None
+    return STEP_OF_STATUS.get(report.status)
+
+
+def job_id(step: str, report: SyncReport) -> str:
+    return f"sync-{step}-{report.id}-{report.checks}"
+
+
+def _enqueue(job_id: str, step: str, *args, delay: float = 0.0) -> None:
+    options = dict(job_id=job_id, unique=True, job_timeout=JOB_TIMEOUT[step], retry=CRASH_RETRY,
+                   result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600)
+    queue = jobs.queue("sync")
+    try:
+        if delay > 0:
+            queue.enqueue_in(dt.timedelta(seconds=delay), f"{__name__}.{step}", *args, **options)
+        else:
+            queue.enqueue(f"{__name__}.{step}", *args, **options)
+    except DuplicateJobError:
+        pass  # already enqueued under this id: enqueuing twice changes nothing
+
+
+def schedule(report: SyncReport, step: str, *, delay: float = 0.0, attempt: int = 0) -> None:
+    """Bump the report's step counter, commit, then enqueue `step` under an id carrying the counter."""
+    report.checks += 1
+    db.session.commit()
+    _enqueue(job_id(step, report), step, report.id, attempt, delay=delay)
+
+
+def _lease_key(job_id: str) -> str:
+    return f"marketing:sync:lease:{job_id}"
+
+
+def _leased(step: Callable[..., None]) -> Callable[..., None]:
+    """Run the step under a lease on its job id while it runs as an RQ job.
+
+    RQ cannot tell a step that runs long from one whose worker was SIGKILLed: both stay STARTED until the job's
+    heartbeat TTL (its timeout + 60 s) runs out. The lease is that signal in seconds; a thread renews it, so a
+    step busy in one long call (a slow download, a COPY) keeps it."""
+
+    @functools.wraps(step)
+    def run(*args, **kwargs) -> None:
+        job = get_current_job()
+        if job is None:
+            return step(*args, **kwargs)
+        conn, key, stop = jobs.connection(), _lease_key(job.id), threading.Event()
+        conn.set(key, job.worker_name or "", px=int(LEASE_SECONDS * 1000))
+
+        def renew() -> None:
+            while not stop.wait(LEASE_SECONDS / 3):
+                try:
+                    conn.set(key, job.worker_name or "", px=int(LEASE_SECONDS * 1000))
+                except redis.RedisError:
+                    log.warning("could not renew the lease of %s", job.id)
+
+        renewer = threading.Thread(target=renew, name=f"lease-{job.id}", daemon=True)
+        renewer.start()
+        try:
+            return step(*args, **kwargs)
+        finally:
+            stop.set()
+            renewer.join()
+            conn.delete(key)
+
+    return run
+
+
+def _alive(job_id: str) -> bool:
+    """Whether the job will still run. A finished one that left its report where it was counts as gone, and so
+    does a started one that has held no lease for `LEASE_SECONDS` (its worker died)."""
+    conn = jobs.connection()
+    try:
+        job = Job.fetch(job_id, connection=conn)
+    except NoSuchJobError:
+        return False
+    status = job.get_status()
+    if status == JobStatus.STARTED:
+        just_started = job.started_at is not None and (rq_now() - job.started_at).total_seconds() < LEASE_SECONDS
+        return just_started or bool(conn.exists(_lease_key(job_id)))
+    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def resume_run(run_id: int) -> int:
+    """Enqueue the next step of every report of the run whose job does not exist; returns how many."""
+    run = db.session.get(SyncRun, run_id)
+    if run is None or run.status not in ACTIVE_RUN:
+        return 0
+    due = [(report, step) for report in run.reports
+           if (step := step_of(report)) is not None and not _alive(job_id(step, report))]
+    for report, _ in due:  # one commit for the lot, then the jobs (as `schedule` does for one)
+        report.checks += 1
+    db.session.commit()
+    for report, step in due:
+        _enqueue(job_id(step, report), step, report.id, 0)
+    enqueued = len(due)
+    if all(r.status == ReportStatus.INGESTED for r in run.reports) and not _alive(f"sync-finish-{run.id}"):
+        _enqueue(f"sync-finish-{run.id}", "finish", run.id)
+        enqueued += 1
+    return enqueued
+
+
+def _poll_delay(report: SyncReport) -> float:
+    return min(setting("SYNC_POLL_CAP_SECONDS"), setting("SYNC_POLL_SECONDS") * 1.5 ** max(0, report.checks - 2))
+
+
+def _retry_delay(exc: errors.AmazonError, attempt: int) -> float:
+    """At least Amazon's Retry-After; else exponential backoff with jitter, capped."""
+    backoff = min(setting("SYNC_RETRY_CAP_SECONDS"), setting("SYNC_RETRY_SECONDS") * 2 ** attempt)
+    return max(exc.retry_after or 0.0, backoff * (0.5 + random.random() / 2))
+
+
+# -- Amazon clients ---------------------------------------------------------------------------------------
+
+def _transport() -> Transport:
+    """One HTTP connection pool and one per-profile rate limiter per worker process (sync steps run in the
+    worker process: `jobs.worker.IN_PROCESS_QUEUES`); a call waits at most SYNC_CALL_WAIT_SECONDS in-process,
+    then the job re-schedules."""
+    global _limiter, _http
+    if _limiter is None:
+        _limiter = RateLimiter(setting("SYNC_RATE_PER_SECOND"), int(setting("SYNC_RATE_BURST")))
+    if _http is None:
+        _http = httpx.Client(timeout=clients.TIMEOUT, follow_redirects=False, verify=_TLS)
+    return Transport(_http, policy=RetryPolicy(max_total_wait=setting("SYNC_CALL_WAIT_SECONDS")), limiter=_limiter)
+
+
+def forget_connections() -> None:
+    """In a forked child: drop the parent's HTTP pool (its sockets are the parent's) and rate limiter."""
+    global _limiter, _http
+    _limiter = _http = None
+
+
+class _Stop(Exception):
+    """The run cannot go on; the message says why."""
+
+
+def _connection(report: SyncReport) -> Connection:
+    seller = db.session.get(Seller, report.run.seller_id)
+    connection = seller.connection(report.source)
+    label = API_LABELS[report.source]
+    if connection is None or not connection.connected:
+        raise _Stop(f"{label} was disconnected during the sync.")
+    if connection.revoked_at is not None:
+        raise _Stop(f"The {label} authorization was revoked; reconnect {seller.name} to sync again.")
+    return connection
+
+
+def _profile(report: SyncReport) -> AdsProfile:
+    return db.session.scalar(select(AdsProfile).join(Connection).where(
+        Connection.seller_id == report.run.seller_id, Connection.api == "ads",
+        AdsProfile.profile_id == report.profile_id))
+
+
+# -- the steps --------------------------------------------------------------------------------------------
+
+def _label(report: SyncReport) -> str:
+    where = sources.for_report(report).where(report)
+    if report.report_type == STRUCTURE:
+        return f"the campaign structure of {where}"
+    return f"the {report.report_type} report for {where}, {report.start_date} to {report.end_date}"
+
+
+def _explain(report: SyncReport, exc: errors.AmazonError) -> str:
+    what = _label(report)
+    if isinstance(exc, errors.InvalidGrant):
+        return (f"Amazon refused the {API_LABELS[report.source]} authorization (invalid_grant): it was revoked "
+                "or has expired. Reconnect the seller to sync again.")
+    if isinstance(exc, errors.InvalidClient):
+        return "Amazon rejected this deployment's app credentials (invalid_client); an admin must fix them."
+    if isinstance(exc, errors.ReportFailed):
+        return f"Amazon could not generate {what}: {exc.message}"
+    if isinstance(exc, errors.MalformedResponse):
+        return f"Amazon sent an unreadable answer for {what} ({exc.message}); nothing from it was stored."
+    if isinstance(exc, errors.Throttled | errors.AmazonUnavailable):
+        return f"Amazon kept refusing {what} ({exc.message}) after {setting('SYNC_MAX_ATTEMPTS')} attempts."
+    return f"Amazon refused {what}: {exc}"
+
+
+def _begin(report_id: int, step: str) -> SyncReport | None:
+    """The report, if this step is still due for it and its run is still active.
+
+    The row stays locked until the step commits, so two deliveries of a step (or a step and a resume) run one
+    after the other and the second finds the report moved on."""
+    report = db.session.get(SyncReport, report_id, with_for_update=True)
+    if report is None or report.run.status not in ACTIVE_RUN or step_of(report) != step:
+        return None
+    run = report.run
+    if run.status == RunStatus.QUEUED:
+        run.status, run.stage, run.started_at = RunStatus.RUNNING, "syncing", now()
+    return report
+
+
+@contextmanager
+def _handled(report: SyncReport, step: str, attempt: int) -> Iterator[None]:
+    """Turn what Amazon answered into the run's state; half-done writes are rolled back first."""
+    report_id, run_id = report.id, report.run_id
+    try:
+        yield
+    except _Stop as exc:
+        db.session.rollback()
+        outcome.fail(db.session.get(SyncRun, run_id), str(exc))
+        db.session.commit()
+    except ingest.IngestError as exc:
+        db.session.rollback()
+        report = db.session.get(SyncReport, report_id)
+        outcome.fail(report.run, f"Amazon's file for {_label(report)} has a row we cannot store ({exc}); "
+                              "nothing from it was stored.")
+        db.session.commit()
+    except errors.AmazonError as exc:
+        db.session.rollback()
+        report = db.session.get(SyncReport, report_id)
+        if not isinstance(exc, errors.MalformedResponse | errors.ReportFailed):
+            _record(report, exc)  # the observer's note was rolled back with the rest
+        if isinstance(exc, errors.Throttled | errors.AmazonUnavailable) and attempt + 1 < setting("SYNC_MAX_ATTEMPTS"):
+            log.info("%s: %s; again in %.0fs", job_id(step, report), exc, _retry_delay(exc, attempt))
+            schedule(report, step, delay=_retry_delay(exc, attempt), attempt=attempt + 1)
+            return
+        outcome.fail(report.run, _explain(report, exc))
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        job = get_current_job()
+        if job is None or not job.retries_left:
+            outcome.fail(db.session.get(SyncRun, run_id), f"Internal error during {step}: {type(exc).__name__}: {exc}")
+            db.session.commit()
+        raise
+
+
+def _record(report: SyncReport, exc: errors.AmazonError) -> None:
+    seller = db.session.get(Seller, report.run.seller_id)
+    connection = seller.connection(report.source)
+    if connection is not None:
+        clients.record_error(connection, exc)
+
+
+def _done(report: SyncReport, rows: int) -> None:
+    report.status, report.rows, report.finished_at = ReportStatus.INGESTED, rows, now()
+    db.session.commit()
+    left = db.session.scalar(select(func.count()).where(SyncReport.run_id == report.run_id,
+                                                        SyncReport.status != ReportStatus.INGESTED))
+    if left == 0:  # every report is committed before this count, so the last one to finish sees 0
+        _enqueue(f"sync-finish-{report.run_id}", "finish", report.run_id)
+
+
+@_leased
+def structure(report_id: int, attempt: int = 0) -> None:
+    """List and upsert one profile's campaigns, ad groups, keywords, targets and product ads."""
+    report = _begin(report_id, "structure")
+    if report is None:
+        return
+    with _handled(report, "structure", attempt):
+        connection = _connection(report)
+        seen = sync_profile(db.session, sources.ads.client(_transport(), connection),
+                            profile_id=report.profile_id, seller_id=report.run.seller_id)
+        _done(report, seen)
+
+
+def _report_name(report: SyncReport) -> str:
+    """Stable for one report, so a request re-sent after a crash is Amazon's duplicate (425 names the first);
+    the run's start time keeps it unique where ids restart (a restored database)."""
+    return f"sync-{report.run_id}-{report.id}-{report.run.created_at:%Y%m%dT%H%M%S}"
+
+
+@_leased
+def request(report_id: int, attempt: int = 0) -> None:
+    """Ask Amazon for the report; a 425 duplicate answer hands back the id of the one already in progress."""
+    report = _begin(report_id, "request")
+    if report is None:
+        return
+    with _handled(report, "request", attempt):
+        connection = _connection(report)
+        report.amazon_report_id = sources.for_report(report).create(_transport(), connection, report,
+                                                                    _report_name(report))
+        report.status, report.requested_at = ReportStatus.REQUESTED, now()
+        schedule(report, "check", delay=setting("SYNC_POLL_SECONDS"))
+
+
+@_leased
+def check(report_id: int, attempt: int = 0) -> None:
+    """One look at the report's status: ready → download; still working → look again later, up to a limit."""
+    report = _begin(report_id, "check")
+    if report is None:
+        return
+    with _handled(report, "check", attempt):
+        connection = _connection(report)
+        status = sources.for_report(report).status(_transport(), connection, report)
+        if status.empty:
+            _done(report, 0)
+        elif status.ready:
+            report.status = ReportStatus.READY
+            schedule(report, "download")
+        elif (now() - report.requested_at).total_seconds() > setting("SYNC_PENDING_LIMIT_SECONDS"):
+            minutes = setting("SYNC_PENDING_LIMIT_SECONDS") / 60
+            outcome.fail(report.run, f"Amazon had not finished {_label(report)} after {minutes:g} minutes "
+                                  f"(still {status.state}); the next run asks again.")
+            db.session.commit()
+        else:
+            schedule(report, "check", delay=_poll_delay(report))
+
+
+@_leased
+def download(report_id: int, attempt: int = 0) -> None:
+    """Stream the finished file into `ingest`, which replaces the report's window in one transaction."""
+    report = _begin(report_id, "download")
+    if report is None:
+        return
+    with _handled(report, "download", attempt):
+        connection = _connection(report)
+        profile = _profile(report)
+        rows = sources.for_report(report).rows(_transport(), connection, report)
+        count = ingest.ingest_report(
+            db.session, report.report_type, rows, profile_id=report.profile_id,
+            seller_id=report.run.seller_id, marketplace_id=report.marketplace_id, start=report.start_date,
+            end=report.end_date, currency=profile.currency_code,
+            attribution_days=ingest.ATTRIBUTION_DAYS[profile.account_type], asin_only=_by_asin_only(report))
+        _done(report, count)
+
+
+def _by_asin_only(report: SyncReport) -> bool:
+    """A one-day Sales & Traffic report planned beside a range report of its marketplace, which owns the daily
+    totals (`plan.ASIN_DAYS`)."""
+    return report.report_type == SALES_TRAFFIC and report.start_date == report.end_date and any(
+        other.report_type == SALES_TRAFFIC and other.marketplace_id == report.marketplace_id
+        and other.start_date < other.end_date for other in report.run.reports)
+
+
+@_leased
+def finish(run_id: int) -> None:
+    """End a run whose reports are all in, then enqueue what depends on fresh data."""
+    run = db.session.get(SyncRun, run_id)
+    if run is None or run.status not in ACTIVE_RUN or any(r.status != ReportStatus.INGESTED for r in run.reports):
+        return
+    outcome.succeed(run)
