@@ -5,7 +5,8 @@ failing for one email, get 429; a source with no failures is never refused. The 
 once it collects SLOW_AFTER failures from anywhere within WINDOW_SECONDS, each further login attempt for it
 waits a little longer (at most MAX_DELAY_SECONDS), which makes guessing from many addresses slow while its owner
 still gets in. Admins see slowed accounts on the users page. Without Redis nothing is slowed (the limiter has
-its own in-memory fallback), so logins never fail because Redis does.
+its own in-memory fallback), so logins never fail because Redis does. Callers pass the app's Redis connection
+(`jobs.connection()`): security sits below the job layer.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import time
 from dataclasses import dataclass
 
 import redis
-
-from marketing import jobs
 
 log = logging.getLogger("marketing.security")
 
@@ -38,10 +37,10 @@ def _key(email: str) -> str:
     return "login-failures:" + email
 
 
-def delay(email: str) -> float:
+def delay(connection: redis.Redis, email: str) -> float:
     """Seconds the next login attempt for `email` waits: 0 below SLOW_AFTER failures, then doubling."""
     try:
-        failures = int(jobs.connection().get(_key(email)) or 0)
+        failures = int(connection.get(_key(email)) or 0)
     except redis.RedisError as exc:
         log.warning("login throttle unavailable (%s): not slowing", type(exc).__name__)
         return 0.0
@@ -50,15 +49,14 @@ def delay(email: str) -> float:
     return min(MAX_DELAY_SECONDS, 0.25 * 2 ** (failures - SLOW_AFTER))
 
 
-def slow_down(email: str) -> None:
-    if seconds := delay(email):
+def slow_down(connection: redis.Redis, email: str) -> None:
+    if seconds := delay(connection, email):
         time.sleep(seconds)
 
 
-def failed(email: str) -> None:
+def failed(connection: redis.Redis, email: str) -> None:
     """Count a failed login for `email` (from any address); the count lapses WINDOW_SECONDS after the first."""
     try:
-        connection = jobs.connection()
         pipe = connection.pipeline()
         pipe.set(_key(email), 0, ex=WINDOW_SECONDS, nx=True)  # INCR keeps this expiry
         pipe.incr(_key(email))
@@ -69,19 +67,18 @@ def failed(email: str) -> None:
         log.warning("login throttle unavailable (%s): failure not counted", type(exc).__name__)
 
 
-def succeeded(email: str) -> None:
+def succeeded(connection: redis.Redis, email: str) -> None:
     """The owner got in: the account is not slowed any more."""
     try:
-        jobs.connection().delete(_key(email))
-        jobs.connection().zrem(_SLOWED, email)
+        connection.delete(_key(email))
+        connection.zrem(_SLOWED, email)
     except redis.RedisError as exc:
         log.warning("login throttle unavailable (%s)", type(exc).__name__)
 
 
-def slowed_accounts() -> list[SlowedAccount]:
+def slowed_accounts(connection: redis.Redis) -> list[SlowedAccount]:
     """Accounts slowed now (failures within the window), latest first; empty when Redis does not answer."""
     try:
-        connection = jobs.connection()
         connection.zremrangebyscore(_SLOWED, "-inf", time.time() - WINDOW_SECONDS)
         rows = connection.zrevrange(_SLOWED, 0, 99, withscores=True)
         counts = connection.mget([_key(email.decode()) for email, _ in rows]) if rows else []

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from marketing import accounts, audit
+from marketing import accounts, audit, jobs
 from marketing.clock import now
 from marketing.extensions import db, limiter
 from marketing.security import throttle
@@ -41,12 +41,12 @@ def login():
     if request.method == "GET":
         return render_template("auth/login.html", next=next_url)
     email = field("email", 254)
-    throttle.slow_down(_typed_email())
+    throttle.slow_down(jobs.connection(), _typed_email())
     user = accounts.find_user(email) if email else None
     # Verify even for unknown emails so timing does not reveal which accounts exist.
     valid = verify_password(user.password_hash if user else None, request.form.get("password") or "")
     if not (user and valid and user.active):
-        throttle.failed(_typed_email())
+        throttle.failed(jobs.connection(), _typed_email())
         if user is not None:
             audit.record("login.failed", actor=user, target_type="user", target_id=user.id)
             db.session.commit()
@@ -54,7 +54,7 @@ def login():
         return render_template("auth/login.html", next=next_url, email=email), 401
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(request.form["password"])
-    throttle.succeeded(_typed_email())
+    throttle.succeeded(jobs.connection(), _typed_email())
     session.clear()  # no session fixation
     login_user(user)
     user.last_login_at = now()
