@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests import services
 from tests.security.routes import ADMINISTER, PUBLIC, RULES, TABLE, path_values
 
 pytestmark = pytest.mark.sqlite
@@ -18,12 +17,6 @@ SHARP = ("sNaN", "\x00\x1f\t\r\n%0d%0a", MARKUP + "ü١２\u202e")
 HOSTILE = (*SHARP, "9" * 5000, "NaN", "-Infinity", "1e999", "-1", "0", "1_0", "2026-02-30", "../../../etc/passwd", "%",
            "/\t/evil.example", "[]")
 PAGES = [endpoint for (endpoint, method), route in TABLE.items() if method == "GET" and route.params]
-
-# A 500 on SQLite only (comparing with a signalling NaN); the "domain" helper's branch wires the strict number
-# parser (marketing/numbers.py) into min_change.
-NUMBER_PARSER = pytest.mark.xfail(services.MODE == "embedded", strict=True,
-                                  reason="fixed by the domain helper's branch (marketing/numbers.py in min_change)")
-KNOWN = {("suggestions.index", "min_change", "sNaN")}
 
 
 def _role(endpoint: str) -> str | None:
@@ -40,12 +33,8 @@ def _cases():
             yield endpoint, "*", value
 
 
-def _param(endpoint, param, value):
-    marks = [NUMBER_PARSER] if (endpoint, param, value) in KNOWN else []
-    return pytest.param(endpoint, param, value, marks=marks, id=f"{endpoint}-{param}-{value[:12]!r}")
-
-
-@pytest.mark.parametrize(("endpoint", "param", "value"), [_param(*case) for case in _cases()])
+@pytest.mark.parametrize(("endpoint", "param", "value"),
+                         [pytest.param(*case, id=f"{case[0]}-{case[1]}-{case[2][:12]!r}") for case in _cases()])
 def test_hostile_query_values(world, endpoint, param, value):
     route = TABLE[(endpoint, "GET")]
     path = world.app.url_map.bind("localhost").build(endpoint, path_values(world, RULES[(endpoint, "GET")], "own"))
