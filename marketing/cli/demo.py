@@ -26,6 +26,7 @@ from marketing import create_app, default_instance_path
 from marketing import demo as demo_seed
 from marketing.cli.params import Whole
 from marketing.jobs import embedded
+from marketing.web.headers import AnonymousRequestHandler
 
 
 def _child(args: list[str], env: dict, **kwargs) -> subprocess.Popen:
@@ -102,7 +103,8 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
         embedded.stop(instance)
         shutil.rmtree(instance)
     instance.mkdir(parents=True, exist_ok=True)
-    server = make_server(host, port, None, threaded=True)  # bind first: a busy port fails fast
+    # bind first: a busy port fails fast
+    server = make_server(host, port, None, threaded=True, request_handler=AnonymousRequestHandler)
     base = f"http://{host}:{server.server_port}"
     env.setdefault("PUBLIC_URL", base)
 

@@ -1,15 +1,19 @@
-"""The browser side of connecting: consent URLs with a one-time `state` bound to the user's session, and
-checking the callback.
+"""The browser side of connecting: consent URLs with a one-time `state`, and checking the callback.
+
+The state lives in Redis (not in the session cookie, whose older copies would still hold it), bound to the
+user, for 15 minutes, and is consumed atomically (GETDEL) by the first callback that presents it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
-import time
 from dataclasses import dataclass
 
-from flask import current_app, session
+from flask import current_app
 
+from marketing import jobs
 from marketing.accounts import external_url
 from marketing.amazon import lwa
 from marketing.amazon.hosts import Region
@@ -17,8 +21,6 @@ from marketing.connections import clients
 from marketing.models import Seller
 
 STATE_LIFETIME_SECONDS = 15 * 60
-MAX_PENDING = 5
-_SESSION_KEY = "amazon_oauth"
 
 
 class OAuthError(Exception):
@@ -39,12 +41,8 @@ def redirect_uri(api: str) -> str:
 
 def consent_url(seller: Seller, api: str, user_id: int) -> str:
     state = secrets.token_urlsafe(32)
-    pending = {k: v for k, v in session.get(_SESSION_KEY, {}).items()
-               if v["at"] > time.time() - STATE_LIFETIME_SECONDS}
-    while len(pending) >= MAX_PENDING:
-        pending.pop(min(pending, key=lambda k: pending[k]["at"]))
-    pending[state] = {"seller_id": seller.id, "api": api, "user_id": user_id, "at": time.time()}
-    session[_SESSION_KEY] = pending
+    entry = {"seller_id": seller.id, "api": api, "user_id": user_id}
+    jobs.connection().set(_key(state), json.dumps(entry), ex=STATE_LIFETIME_SECONDS)
     region = Region(seller.region)
     if api == "ads":
         client_id, _ = clients.credentials("ads")
@@ -56,15 +54,18 @@ def consent_url(seller: Seller, api: str, user_id: int) -> str:
 
 
 def take_state(api: str, state: str | None, user_id: int) -> Pending:
-    """Consume the callback's state: valid once, for this session's user, this API, within its lifetime."""
-    pending = session.get(_SESSION_KEY, {})
-    entry = pending.pop(state, None) if state else None
-    session[_SESSION_KEY] = pending
-    if entry is None or entry["at"] <= time.time() - STATE_LIFETIME_SECONDS:
+    """Consume the callback's state: valid once, for this user, this API, within its lifetime."""
+    stored = jobs.connection().getdel(_key(state)) if state else None
+    if stored is None:
         raise OAuthError("This authorization response is not valid here: it was already used, expired, or was "
-                         "started in another browser session. Start again from the seller page.")
+                         "started by someone else. Start again from the seller page.")
+    entry = json.loads(stored)
     if entry["api"] != api or entry["user_id"] != user_id:
         raise OAuthError("This authorization response does not match the connection you started. "
                          "Start again from the seller page.")
     return Pending(entry["seller_id"], entry["api"], entry["user_id"])
 
+
+def _key(state: str) -> str:
+    """Only a digest of the state is a key: whoever can list Redis keys still cannot complete a consent."""
+    return "oauth-state:" + hashlib.sha256(state.encode()).hexdigest()

@@ -74,6 +74,15 @@ def facets(seller_id: int, kind: str) -> dict:
             "campaigns": [(cid, name or str(cid)) for cid, name in campaigns if cid is not None]}
 
 
+def is_sellers_campaign(seller_id: int, campaign_id: int) -> bool:
+    """Whether the campaign filter names one of the seller's campaigns (synced, or with suggestions)."""
+    synced = select(SpCampaign.campaign_id).where(SpCampaign.seller_id == seller_id,
+                                                  SpCampaign.campaign_id == campaign_id)
+    suggested = select(Suggestion.campaign_id).where(Suggestion.seller_id == seller_id,
+                                                     Suggestion.campaign_id == campaign_id)
+    return db.session.scalar(select(synced.exists() | suggested.exists()))
+
+
 def latest_run(seller_id: int, kind: str) -> SuggestionRun | None:
     return db.session.scalar(select(SuggestionRun).where(SuggestionRun.seller_id == seller_id,
                                                          SuggestionRun.kind == kind)

@@ -15,7 +15,9 @@ from marketing.extensions import db, login_manager
 from marketing.models import Notice, User
 from marketing.security import permissions
 from marketing.web import admin, auth, connections, dashboard, health, products, sellers, suggestions, sync, vendor
+from marketing.web.headers import no_store
 from marketing.web.http import DatabaseIdConverter, parse_id, wants_json
+from marketing.web.inputs import refuse_nul_characters
 from marketing.web.page_args import url_with
 
 # Registered in this order by `init_app`; a new page's blueprint is added here.
@@ -49,6 +51,8 @@ def init_app(app: Flask) -> None:
     app.context_processor(_chrome)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.before_request(refuse_nul_characters)
+    app.after_request(no_store)
 
 
 def _chrome() -> dict:

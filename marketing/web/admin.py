@@ -11,6 +11,7 @@ from marketing.extensions import db
 from marketing.jobs import health
 from marketing.models import ROLES, AuditEvent, Seller, User
 from marketing.security import permissions as P
+from marketing.security import throttle
 from marketing.web.forms import field
 from marketing.web.http import parse_id
 from marketing.web.page_args import paginate
@@ -29,7 +30,8 @@ def _admins_only():
 @bp.get("/users")
 def users():
     rows = db.session.scalars(select(User).order_by(User.email)).all()
-    return render_template("admin/users.html", users=rows, roles=ROLES, form={})
+    return render_template("admin/users.html", users=rows, roles=ROLES, form={},
+                           slowed=throttle.slowed_accounts(jobs.connection()))
 
 
 @bp.post("/users")
@@ -43,7 +45,8 @@ def create_user():
         db.session.rollback()
         flash(str(exc), "error")
         rows = db.session.scalars(select(User).order_by(User.email)).all()
-        return render_template("admin/users.html", users=rows, roles=ROLES, form=request.form), 400
+        return render_template("admin/users.html", users=rows, roles=ROLES, form=request.form,
+                               slowed=throttle.slowed_accounts(jobs.connection())), 400
     flash(f"{user.email} was invited. Send them this one-time link to set a password: {link}", "success")
     return redirect(url_for("admin.user", user_id=user.id))
 

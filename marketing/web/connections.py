@@ -37,10 +37,12 @@ def _manageable_seller(seller_id: int) -> Seller:
 @bp.post("/sellers/<int:seller_id>/connections/<api>/authorize")
 @login_required
 def authorize(seller_id: int, api: str):
+    """Answers with a page that moves on to Amazon, not a redirect: the CSP's form-action 'self' also applies to
+    a form's redirects, and Amazon is not 'self'."""
     seller = _manageable_seller(seller_id)
     _api_or_404(api)
     try:
-        return redirect(oauth.consent_url(seller, api, current_user.id))
+        return render_template("connections/continue.html", url=oauth.consent_url(seller, api, current_user.id))
     except clients.NotConfigured as exc:
         flash(f"Cannot connect: {exc}.", "error")
         return redirect(url_for("sellers.show", seller_id=seller.id))

@@ -175,6 +175,8 @@ def target(seller_id: int, target_id: str):
 def search_terms(seller_id: int):
     seller, chosen, profiles = _seller_profile(seller_id)
     campaign_id = amazon_id(request.args["campaign"]) if request.args.get("campaign") else None
+    if campaign_id is not None and queries.campaign(seller.id, chosen.profile_id, campaign_id) is None:
+        abort(404)  # another seller's (or profile's) campaign id answers like one in a path
     when, message = period(chosen)
     asked = listing(queries.SEARCH_TERM_SORTS)
     terms = queries.search_terms(chosen.profile_id, when, asked, campaign_id)

@@ -7,7 +7,7 @@ changed the suggestion is refused with a message instead of acting on what the r
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketing import settings_registry
@@ -20,8 +20,8 @@ from marketing.numbers import BadNumber, parse_decimal
 from marketing.security import permissions as P
 from marketing.settings_registry import Group
 from marketing.suggestions import lifecycle, queries
-from marketing.web.forms import safe_next
 from marketing.web.http import MAX_AMAZON_ID, parse_id
+from marketing.web.redirects import safe_next
 
 bp = Blueprint("suggestions", __name__)
 KIND = Kind.BID
@@ -75,7 +75,11 @@ def _back(seller: Seller):
 @bp.get("/sellers/<int:seller_id>/suggestions")
 @login_required
 def index(seller_id: int):
-    return _render(P.seller_or_404(seller_id))
+    seller = P.seller_or_404(seller_id)
+    campaign = request.args.get("campaign")
+    if campaign and not queries.is_sellers_campaign(seller.id, parse_id(campaign, MAX_AMAZON_ID) or 0):
+        abort(404)  # another seller's campaign id answers like another seller's page
+    return _render(seller)
 
 
 @bp.post("/sellers/<int:seller_id>/suggestions/decide")

@@ -74,17 +74,23 @@ def _hidden_inputs(html: str) -> dict[str, str]:
             for name, value in re.findall(r"<input type='hidden' name='([^']*)' value='([^']*)'>", html)}
 
 
+def consent_start(client, seller_id: int, api: str) -> str:
+    """Press Connect on our page: the Amazon consent URL that the answer's page moves on to."""
+    start = client.post(f"/sellers/{seller_id}/connections/{api}/authorize")
+    assert start.status_code == 200, start.data
+    return unescape(re.search(r'<a href="([^"]+)" id="continue">', start.get_data(as_text=True)).group(1))
+
+
 def consent(client, seller_id: int, api: str, *, sandbox_seller: int = 0, decision: str = "allow") -> str:
     """Press Connect on our page, walk the sandbox's consent page like a browser, and return the callback
     path (with its query) that Amazon redirects the browser to."""
-    start = client.post(f"/sellers/{seller_id}/connections/{api}/authorize")
-    assert start.status_code == 302, start.data
+    consent_page = consent_start(client, seller_id, api)
     with httpx.Client(timeout=10) as browser:
-        page = browser.get(start.location)
+        page = browser.get(consent_page)
         assert page.status_code == 200, page.text
         action = re.search(r"<form method='post' action='([^']+)'", page.text).group(1)
         form = {**_hidden_inputs(page.text), "seller": str(sandbox_seller), "decision": decision}
-        answer = browser.post(urlsplit(start.location)._replace(path=action, query="").geturl(), data=form)
+        answer = browser.post(urlsplit(consent_page)._replace(path=action, query="").geturl(), data=form)
     assert answer.status_code == 302, answer.text
     back = urlsplit(answer.headers["location"])
     assert f"{back.scheme}://{back.netloc}" == PUBLIC_URL

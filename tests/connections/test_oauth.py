@@ -7,30 +7,43 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func, select
 
+from marketing import jobs
 from marketing.models import AuditEvent, Connection, ConnectionEvent
-from tests.connections.conftest import PUBLIC_URL, consent, flashes
+from tests.connections.conftest import PUBLIC_URL, consent, consent_start, flashes
 
 
 def _connections(db) -> int:
     return db.session.scalar(select(func.count(Connection.id)).where(Connection.refresh_token_ciphertext.is_not(None)))
 
 
-def test_consent_url_for_ads_carries_scope_redirect_and_a_state_bound_to_the_session(client, admin, seller_like, sbx):
+def test_consent_url_for_ads_carries_scope_redirect_and_a_state_kept_server_side(client, admin, seller_like, sbx,
+                                                                                  app):
     seller = seller_like(0)
-    start = client.post(f"/sellers/{seller.id}/connections/ads/authorize")
-    url = urlsplit(start.location)
+    url = urlsplit(consent_start(client, seller.id, "ads"))
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert f"{url.scheme}://{url.netloc}{url.path}" == f"{sbx.url}/ap/oa"
     assert query["scope"] == "advertising::campaign_management"
     assert query["client_id"] == sbx.ads_client_id and query["response_type"] == "code"
     assert query["redirect_uri"] == f"{PUBLIC_URL}/connections/ads/callback"
+    # in Redis with its lifetime, keyed by a digest; nothing about it in the session cookie
+    keys = jobs.connection(app).keys("oauth-state:*")
+    assert len(keys) == 1 and query["state"].encode() not in keys[0]
+    assert 0 < jobs.connection(app).ttl(keys[0]) <= 15 * 60
     with client.session_transaction() as session:
-        assert set(session["amazon_oauth"]) == {query["state"]}
+        assert not any("oauth" in key for key in session)
+
+
+def test_the_connect_button_moves_on_without_a_cross_site_form_redirect(client, admin, seller_like, sbx):
+    """The production CSP's form-action 'self' also covers a form's redirects: the answer is a page of ours."""
+    seller = seller_like(0)
+    start = client.post(f"/sellers/{seller.id}/connections/ads/authorize")
+    assert start.status_code == 200 and "Location" not in start.headers
+    assert '<meta http-equiv="refresh" content="0; url=' + sbx.url in start.get_data(as_text=True)
 
 
 def test_sp_consent_url_uses_the_app_id(client, admin, seller_like, sbx):
     seller = seller_like(0)
-    url = urlsplit(client.post(f"/sellers/{seller.id}/connections/sp/authorize").location)
+    url = urlsplit(consent_start(client, seller.id, "sp"))
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert url.path == "/apps/authorize/consent"
     assert query["application_id"] == sbx.sp_app_id
@@ -119,7 +132,7 @@ def test_state_of_another_user_is_refused(app, client, admin, make_user, login, 
     other = app.test_client()
     other.post("/login", data={"email": "m@example.com", "password": "correct horse battery"})
     assert other.get(callback).status_code == 303
-    # Same browser, other user: logging in starts a fresh session, so the state is gone too.
+    # Same browser, other user: refused too (and the first presentation used the state up).
     client.post("/logout")
     login("m@example.com")
     assert client.get(callback).status_code == 303
@@ -133,16 +146,30 @@ def test_state_for_the_other_api_is_refused(client, admin, seller_like, db):
     assert _connections(db) == 0
 
 
-def test_state_older_than_its_lifetime_is_refused(client, admin, seller_like, db):
+def test_state_older_than_its_lifetime_is_refused(app, client, admin, seller_like, db):
     seller = seller_like(0)
     callback = consent(client, seller.id, "ads")
-    with client.session_transaction() as session:
-        pending = session["amazon_oauth"]
-        for entry in pending.values():
-            entry["at"] = time.time() - 16 * 60
-        session["amazon_oauth"] = pending
+    for key in jobs.connection(app).keys("oauth-state:*"):
+        jobs.connection(app).pexpire(key, 1)
+    time.sleep(0.01)
     assert client.get(callback).status_code == 303
     assert _connections(db) == 0
+
+
+def test_state_replayed_with_a_copy_of_the_cookie_saved_before_the_callback_is_refused(app, client, admin,
+                                                                                       seller_like, db):
+    seller = seller_like(0)
+    callback = consent(client, seller.id, "ads")
+    saved = client.get_cookie("session").value
+    assert client.get(callback).location.endswith("/profiles")
+    before = seller.connection("ads").refresh_token_ciphertext
+    replay = app.test_client()
+    replay.set_cookie("session", saved)
+    response = replay.get(callback)
+    assert response.status_code == 303 and response.location == "/"
+    db.session.expire_all()
+    assert seller.connection("ads").refresh_token_ciphertext == before
+    assert db.session.scalar(select(func.count(ConnectionEvent.id))) == 1
 
 
 def test_code_used_once_cannot_be_used_again_with_a_new_state(client, admin, seller_like, db):

@@ -1,0 +1,37 @@
+"""Every POST route refuses a request without a CSRF token, and one carrying another session's token."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import csrf_token
+from tests.security.routes import RULES, TABLE, path_values
+
+POSTS = [endpoint for endpoint, method in TABLE if method == "POST"]
+REFUSED = "The form expired or was tampered with"
+
+
+def _post(world, endpoint, client, token=None):
+    path = world.app.url_map.bind("localhost").build(endpoint, path_values(world, RULES[(endpoint, "POST")], "own"),
+                                                     method="POST")
+    return client.post(path, data={} if token is None else {"csrf_token": token})
+
+
+@pytest.mark.parametrize("endpoint", POSTS)
+def test_post_without_a_token_is_refused(csrf_world, endpoint):
+    response = _post(csrf_world, endpoint, csrf_world.client("admin"))
+    assert response.status_code == 400 and REFUSED in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("endpoint", POSTS)
+def test_post_with_another_sessions_token_is_refused(csrf_world, endpoint):
+    theirs = csrf_token(csrf_world.client("viewer").get("/account").get_data(as_text=True))
+    response = _post(csrf_world, endpoint, csrf_world.client("admin"), theirs)
+    assert response.status_code == 400 and REFUSED in response.get_data(as_text=True)
+
+
+def test_the_sessions_own_token_is_accepted(csrf_world):
+    """The refusals above are the token check, not something else about the requests."""
+    client = csrf_world.client("admin")
+    mine = csrf_token(client.get("/account").get_data(as_text=True))
+    assert _post(csrf_world, "connections.mark_read", client, mine).status_code == 302
