@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _register() -> None:
-    from marketing.cli import bids, db_commands, demo, export, sellers, sync, tokens, users, worker
+    from marketing.cli import bids, db_commands, demo, email, export, sellers, sync, tokens, users, worker
     from marketing.sandbox.cli import sandbox_command
 
     for command in (db_commands.db, users.users, sellers.sellers, tokens.tokens, worker.worker, demo.demo, sync.sync):
@@ -81,6 +81,7 @@ def _register() -> None:
     cli.add_command(sandbox_command, "sandbox")
     cli.add_command(bids.bids)
     cli.add_command(export.export)
+    cli.add_command(email.email)
 
 
 _register()

@@ -46,6 +46,7 @@ class DatabaseIdConverter(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     from marketing.web import admin, auth, connections, dashboard, health, products, sellers, suggestions, sync, vendor
+    from marketing.web.mail import bp as mail_bp
 
     app.url_map.converters["int"] = DatabaseIdConverter
     app.register_blueprint(auth.bp)
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(vendor.bp)
     app.register_blueprint(suggestions.bp)
     app.register_blueprint(products.bp)
+    app.register_blueprint(mail_bp)
 
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"

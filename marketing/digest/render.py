@@ -1,0 +1,45 @@
+"""The weekly summary as an email: HTML with the CSS inlined (≤ `MAX_HTML_BYTES`) and the same content as
+plain text, with the one-click unsubscribe headers."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import css_inline
+from flask import render_template
+
+from marketing import formatting
+from marketing.digest.build import Digest
+from marketing.mail import compose
+
+MAX_HTML_BYTES = 100 * 1024  # Gmail clips longer messages
+KPIS = (("Spend", "cost", "money"), ("Ad sales", "sales", "money"), ("ACoS", "acos", "percent"),
+        ("ROAS", "roas", "roas"), ("TACoS", "tacos", "percent"), ("Orders", "orders", "count"))
+
+
+def _fmt(value, kind: str, currency: str) -> str:
+    if kind == "money":
+        return formatting.money(value, currency)
+    return getattr(formatting, kind)(value)
+
+
+def _context(digest: Digest) -> dict:
+    return {"d": digest, "kpis": KPIS, "fmt": _fmt}
+
+
+def html(digest: Digest) -> str:
+    """Inlined HTML; sellers move from full sections to one line each until it fits the size limit."""
+    while True:
+        page = css_inline.inline(render_template("email/weekly.html", **_context(digest)))
+        if len(page.encode()) <= MAX_HTML_BYTES or not digest.full:
+            return page
+        digest.brief.insert(0, digest.full.pop())
+
+
+def text(digest: Digest) -> str:
+    return render_template("email/weekly.txt", **_context(digest))
+
+
+def message(digest: Digest) -> EmailMessage:
+    page = html(digest)  # first: it may move sellers to one-line entries, and the text part must agree
+    return compose.message(digest.email, digest.subject, text(digest), page, digest.unsubscribe_url)
