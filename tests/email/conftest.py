@@ -31,7 +31,8 @@ def free_port() -> int:
 
 @dataclass
 class Handler:
-    """Records messages; `replies` scripts the answers to DATA (then 250), `hold` blocks inside DATA."""
+    """Records messages; `replies` scripts the answers to DATA (then 250); `hold` accepts a message, then
+    blocks before answering (as if the client died waiting for the reply)."""
 
     messages: list = field(default_factory=list)
     replies: list = field(default_factory=list)
@@ -46,12 +47,15 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        self.in_data.set()
-        if self.hold is not None:
+        if self.hold is not None:  # the whole message is here: it went out, but the client hears nothing yet
             import asyncio
 
+            self.messages.append(envelope)
+            self.in_data.set()
             while not self.hold.is_set():
                 await asyncio.sleep(0.05)
+            return "250 OK"
+        self.in_data.set()
         if self.replies:
             return self.replies.pop(0)
         self.messages.append(envelope)
@@ -85,12 +89,10 @@ def smtp_server():
                 kwargs["tls_context"] = context
                 kwargs["require_starttls"] = True
         if auth:
-            kwargs.update(authenticator=_authenticate, auth_required=True, auth_require_tls=tls is not None)
+            # with `ssl` the TLS is below SMTP, where aiosmtpd cannot see it
+            kwargs.update(authenticator=_authenticate, auth_required=True, auth_require_tls=security == "starttls")
         controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
-        if security == "ssl":
-            controller.start()  # its self-check speaks plain SMTP to a TLS port; the server is up regardless
-        else:
-            controller.start()
+        controller.start()
         started.append(controller)
         config = {"SMTP_HOST": "localhost" if tls else "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": security,
                   "SMTP_USERNAME": SMTP_USER if auth else None, "SMTP_PASSWORD": SMTP_PASSWORD if auth else None}
@@ -160,3 +162,20 @@ def marketer(make_user, seeded):
 
 def total(value) -> Decimal:
     return Decimal(value)
+
+
+def _seed_minimal(db, user):
+    """One seller with one profile and a day of data this week, assigned to `user`."""
+    from marketing import sellers
+    from marketing.dashboard.rollups import refresh_rollups
+    from tests.dashboard.conftest import Seeder
+
+    seed = Seeder(db)
+    seller = sellers.create_seller(f"Seller of {user.email}", "NA")
+    db.session.commit()
+    seed.connect(seller, (222, "US", "USD", "UTC"))
+    seed.campaign(seller, 222, 2001, "Only", days={week_day(WEEK, n): (10, 1, "12.00", 1, "40.00") for n in range(7)})
+    user.sellers = [seller]
+    db.session.commit()
+    refresh_rollups(seller.id, PREVIOUS.monday, WEEK.sunday)
+    return seller
