@@ -3,6 +3,7 @@ plain text, with the one-click unsubscribe headers."""
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 
 import css_inline
@@ -13,6 +14,9 @@ from marketing.digest.build import Digest
 from marketing.mail import compose
 
 MAX_HTML_BYTES = 100 * 1024  # Gmail clips longer messages
+_INLINER = css_inline.CSSInliner(minify_css=True, load_remote_stylesheets=False)
+_BLANK_LINES = re.compile(r"\n\s*\n")
+_CLASSES = re.compile(r' class="[^"]*"')
 KPIS = (("Spend", "cost", "money"), ("Ad sales", "sales", "money"), ("ACoS", "acos", "percent"),
         ("ROAS", "roas", "roas"), ("TACoS", "tacos", "percent"), ("Orders", "orders", "count"))
 
@@ -30,7 +34,8 @@ def _context(digest: Digest) -> dict:
 def html(digest: Digest) -> str:
     """Inlined HTML; sellers move from full sections to one line each until it fits the size limit."""
     while True:
-        page = css_inline.inline(render_template("email/weekly.html", **_context(digest)))
+        inlined = _INLINER.inline(render_template("email/weekly.html", **_context(digest)))
+        page = _CLASSES.sub("", _BLANK_LINES.sub("\n", inlined))  # classes served the inliner only
         if len(page.encode()) <= MAX_HTML_BYTES or not digest.full:
             return page
         digest.brief.insert(0, digest.full.pop())
