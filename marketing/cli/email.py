@@ -61,10 +61,12 @@ def send_weekly(week: str | None, address: str | None, dry_run: bool) -> None:
     if not dry_run and transport.off_reason():
         raise Failed(transport.off_reason())
     counts = {"sent": 0, "skipped": 0, "failed": 0}
-    for user in users:
-        target = chosen or weekly.current_week(preferences.get(user.id))
-        outcome = weekly.send_to(user.id, target, dry_run=dry_run)
-        counts["failed" if outcome == "retrying" else outcome] += 1
+    ids = [user.id for user in users]
+    with transport.one_connection():
+        for user_id in ids:
+            target = chosen or weekly.current_week(preferences.get(user_id))
+            outcome = weekly.send_to(user_id, target, dry_run=dry_run)
+            counts["failed" if outcome == "retrying" else outcome] += 1
     click.echo(f"{counts['sent']} sent, {counts['skipped']} skipped, {counts['failed']} failed")
     if counts["failed"]:
         raise SystemExit(1)

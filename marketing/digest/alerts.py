@@ -68,17 +68,17 @@ def send_all() -> dict[str, int]:
     counts = {"sent": 0, "failed": 0}
     if transport.off_reason():
         return counts
-    for user, pref in preferences.recipients():
-        if not pref.alerts:
-            continue
-        try:
-            state = send_to(user)
-        except Exception:
-            db.session.rollback()
-            log.exception("alert email for user %s failed", user.id)
-            state = "failed"
-        if state in counts:
-            counts[state] += 1
+    users = [user.id for user, pref in preferences.recipients() if pref.alerts]
+    with transport.one_connection():
+        for user_id in users:
+            try:
+                state = send_to(preferences.user(user_id))
+            except Exception:
+                db.session.rollback()
+                log.exception("alert email for user %s failed", user_id)
+                state = "failed"
+            if state in counts:
+                counts[state] += 1
     return counts
 
 

@@ -64,6 +64,7 @@ class SellerWeek:
     name: str
     url: str
     profiles: list[ProfileWeek]
+    version: str = ""  # names the stored figures this was built from (rendered sections are cached by it)
 
     @property
     def spend(self) -> dict[str, Decimal]:
@@ -146,7 +147,7 @@ def weekly(user: User, sellers: list[Seller], week: Week) -> Digest:
     from marketing.mail.compose import unsubscribe_url
 
     stored = seller_figures.for_sellers(sellers, week)
-    sections = sorted((_seller_week(s, stored[s.id].figures) for s in sellers), key=lambda s: s.rank)
+    sections = sorted((_seller_week(s, stored[s.id]) for s in sellers), key=lambda s: s.rank)
     ids = [s.id for s in sellers]
     currencies = {(s.id, p["profile_id"]): p["currency"] for s in sellers for p in stored[s.id].figures["profiles"]}
     digest = Digest(user.id, user.email, week, sections[:FULL_SECTIONS], sections[FULL_SECTIONS:],
@@ -158,8 +159,8 @@ def weekly(user: User, sellers: list[Seller], week: Week) -> Digest:
     return digest
 
 
-def _seller_week(seller: Seller, data: dict) -> SellerWeek:
-    profiles = []
+def _seller_week(seller: Seller, row) -> SellerWeek:
+    data, profiles = row.figures, []
     for p in data["profiles"]:
         days = [(dt.date.fromisoformat(d), Decimal(c), Decimal(s)) for d, c, s in p["days"]]
         top = max([c for _, c, _ in days] + [s for _, _, s in days] + [Decimal(0)])
@@ -169,7 +170,8 @@ def _seller_week(seller: Seller, data: dict) -> SellerWeek:
             Comparison(seller_figures.load_metrics(p["current"]), seller_figures.load_metrics(p["previous"])),
             [Bar(d, c, s, _px(c, top), _px(s, top)) for d, c, s in days],
             [_campaign(c) for c in p["movers"]], [_campaign(c) for c in p["worst"]]))
-    return SellerWeek(seller.id, seller.name, link("sellers.show", seller_id=seller.id), profiles)
+    version = f"{row.week}@{row.computed_at.isoformat() if row.computed_at else 'unsaved'}"
+    return SellerWeek(seller.id, seller.name, link("sellers.show", seller_id=seller.id), profiles, version)
 
 
 def _px(value: Decimal, top: Decimal) -> int:

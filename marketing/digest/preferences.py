@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload, selectinload
 
 from marketing.extensions import db
 from marketing.models import EmailPreference, Seller, User
@@ -31,7 +32,14 @@ def stored(user_id: int) -> EmailPreference:
 
 
 def visible_sellers(user: User) -> list[Seller]:
-    return list(db.session.scalars(permissions.visible_sellers_query(user)))
+    """With their connections (for token warnings), without their other users (not needed, many)."""
+    return list(db.session.scalars(permissions.visible_sellers_query(user)
+                                   .options(selectinload(Seller.connections), lazyload(Seller.users))))
+
+
+def user(user_id: int) -> User | None:
+    """The user without the assigned sellers' eager loads (visible_sellers reads them)."""
+    return db.session.scalar(select(User).where(User.id == user_id).options(lazyload(User.sellers)))
 
 
 def sellers_for(user: User, pref: EmailPreference) -> list[Seller]:
@@ -64,5 +72,5 @@ def recipients() -> list[tuple[User, EmailPreference]]:
     """Active users with their preferences (defaults where unsaved), in one query."""
     rows = db.session.execute(
         select(User, EmailPreference).outerjoin(EmailPreference, EmailPreference.user_id == User.id)
-        .where(User.active.is_(True)).order_by(User.id)).all()
+        .where(User.active.is_(True)).order_by(User.id).options(lazyload(User.sellers))).all()
     return [(user, pref if pref is not None else default(user.id)) for user, pref in rows]

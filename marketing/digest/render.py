@@ -7,10 +7,11 @@ import re
 from email.message import EmailMessage
 
 import css_inline
-from flask import render_template
+from flask import current_app, render_template
+from markupsafe import Markup
 
 from marketing import formatting
-from marketing.digest.build import Digest
+from marketing.digest.build import Digest, SellerWeek
 from marketing.mail import compose
 
 MAX_HTML_BYTES = 100 * 1024  # Gmail clips longer messages
@@ -27,14 +28,29 @@ def _fmt(value, kind: str, currency: str) -> str:
     return getattr(formatting, kind)(value)
 
 
-def _context(digest: Digest) -> dict:
-    return {"d": digest, "kpis": KPIS, "fmt": _fmt}
+_SECTIONS: dict[tuple, str] = {}  # (part, seller, figures version, base URL) → rendered section
+_SECTIONS_KEPT = 2000
+
+
+def _section(part: str, seller: SellerWeek) -> str:
+    """A seller's full section, rendered once per stored figures and reused for every recipient (the same
+    seller appears in many users' emails); uncached when the figures were not stored."""
+    key = (part, seller.id, seller.version, current_app.config.get("PUBLIC_URL"))
+    if key not in _SECTIONS or not seller.version:
+        if len(_SECTIONS) >= _SECTIONS_KEPT:
+            _SECTIONS.clear()
+        _SECTIONS[key] = render_template(f"email/_seller.{part}", s=seller, kpis=KPIS, fmt=_fmt)
+    return Markup(_SECTIONS[key]) if part == "html" else _SECTIONS[key]  # noqa: S704 - autoescaped output
+
+
+def _context(digest: Digest, part: str) -> dict:
+    return {"d": digest, "kpis": KPIS, "fmt": _fmt, "section": lambda seller: _section(part, seller)}
 
 
 def html(digest: Digest) -> str:
     """Inlined HTML; sellers move from full sections to one line each until it fits the size limit."""
     while True:
-        inlined = _INLINER.inline(render_template("email/weekly.html", **_context(digest)))
+        inlined = _INLINER.inline(render_template("email/weekly.html", **_context(digest, "html")))
         page = _CLASSES.sub("", _BLANK_LINES.sub("\n", inlined))  # classes served the inliner only
         if len(page.encode()) <= MAX_HTML_BYTES or not digest.full:
             return page
@@ -42,7 +58,7 @@ def html(digest: Digest) -> str:
 
 
 def text(digest: Digest) -> str:
-    return render_template("email/weekly.txt", **_context(digest))
+    return render_template("email/weekly.txt", **_context(digest, "txt"))
 
 
 def message(digest: Digest) -> EmailMessage:

@@ -97,15 +97,16 @@ def send_batch(users: list[list], week_label: str) -> dict[str, int]:
     """RQ job: one summary per (user id, deadline) pair; one user's failure never stops the others."""
     week = weeks.parse(week_label)
     counts: dict[str, int] = defaultdict(int)
-    for user_id, deadline in users:
-        wait = now() < dt.datetime.fromisoformat(deadline)
-        try:
-            outcome = send_to(user_id, week, wait_for_data=wait)
-        except Exception:
-            db.session.rollback()
-            log.exception("weekly summary for user %s, %s failed", user_id, week_label)
-            outcome = "failed"
-        counts[outcome] += 1
+    with transport.one_connection():
+        for user_id, deadline in users:
+            wait = now() < dt.datetime.fromisoformat(deadline)
+            try:
+                outcome = send_to(user_id, week, wait_for_data=wait)
+            except Exception:
+                db.session.rollback()
+                log.exception("weekly summary for user %s, %s failed", user_id, week_label)
+                outcome = "failed"
+            counts[outcome] += 1
     return dict(counts)
 
 
@@ -113,7 +114,7 @@ def send_to(user_id: int, week: weeks.Week, *, wait_for_data: bool = False, dry_
     """Send `user_id` the summary of `week` unless already done. Returns `sent`, `skipped` (already sent,
     switched off, no seller, user gone), `waiting` (data not stored yet), `retrying` (4xx: a retry is
     scheduled) or `failed`."""
-    user = db.session.get(User, user_id)
+    user = preferences.user(user_id)
     if user is None or not user.active:
         return "skipped"
     row = sendlog.find(key(user.id, week))

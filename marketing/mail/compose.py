@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from marketing.accounts import external_url
 from marketing.clock import now
 from marketing.mail.transport import sender
 
@@ -35,8 +35,22 @@ def message(to: str, subject: str, text: str, html: str | None = None, unsubscri
 
 
 def link(endpoint: str, **values) -> str:
-    """An absolute link for an email (PUBLIC_URL; the local demo address in development)."""
-    return external_url(endpoint, **values)
+    """An absolute link for an email, on PUBLIC_URL (in development without it: this request's host, or the
+    demo's address). Built with one URL adapter per base, not a request context per link."""
+    anchor = values.pop("_anchor", None)
+    url = _adapter().build(endpoint, values, force_external=True)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _adapter():
+    base = current_app.config.get("PUBLIC_URL") or (request.host_url if has_request_context()
+                                                     else "http://127.0.0.1:5000")
+    adapters = current_app.extensions.setdefault("marketing.mail.adapters", {})
+    if base not in adapters:
+        parts = urlsplit(base)
+        adapters[base] = current_app.url_map.bind(parts.netloc, script_name=parts.path.rstrip("/") or "/",
+                                                  url_scheme=parts.scheme)
+    return adapters[base]
 
 
 def _serializer() -> URLSafeSerializer:

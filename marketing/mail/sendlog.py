@@ -14,6 +14,7 @@ from email.message import EmailMessage
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketing.clock import now
 from marketing.extensions import db
@@ -32,18 +33,17 @@ def find(dedupe_key: str) -> EmailSend | None:
 
 
 def open_row(dedupe_key: str, user: User | None, to: str, kind: str, week: str | None = None) -> EmailSend:
-    """The log row of this email, created `queued` if new (a concurrent creator's row is reused)."""
+    """The log row of this email, added `queued` if new (committed by `send`); a concurrent creator's row is
+    reused."""
     row = find(dedupe_key)
     if row is not None:
         return row
     try:
         with db.session.begin_nested():
             row = EmailSend(dedupe_key=dedupe_key, user_id=user.id if user else None, to_address=to, kind=kind,
-                            week=week)
+                            week=week, state="queued", attempts=0)
             db.session.add(row)
-        db.session.commit()
     except IntegrityError:
-        db.session.rollback()
         row = find(dedupe_key)
     return row
 
@@ -64,35 +64,40 @@ def send(row: EmailSend, build: Callable[[], EmailMessage]) -> str:
         return "unknown"
     message = build()
     row.subject = str(message["Subject"])[:255]
-    row.attempts += 1
-    db.session.commit()
+    row.attempts = attempts = row.attempts + 1
+    db.session.flush()
+    row_id = row.id
+    db.session.commit()  # (expires `row`: below, only its id is used until it is written again)
+    claimed = []
     try:
-        transport.deliver(message, lambda: _mark_sending(row))
+        transport.deliver(message, lambda: _mark_sending(row, row_id, claimed))
     except transport.TemporaryFailure as exc:
-        db.session.refresh(row)
-        if row.attempts >= MAX_ATTEMPTS:
-            _finish(row, "failed", f"gave up after {row.attempts} attempts: {exc}")
+        if attempts >= MAX_ATTEMPTS:
+            _finish(row, "failed", f"gave up after {attempts} attempts: {exc}")
         else:
             _finish(row, "queued", str(exc))
-        return row.state
+        return "failed" if attempts >= MAX_ATTEMPTS else "queued"
     except transport.PermanentFailure as exc:
-        db.session.refresh(row)
         _finish(row, "failed", str(exc))
         return "failed"
-    db.session.refresh(row)
-    if row.state == "sending":
-        row.sent_at = now()
-        _finish(row, "sent", None)
-    return row.state
+    if not claimed:  # another worker is delivering it
+        db.session.refresh(row)
+        return row.state
+    row.sent_at = now()
+    _finish(row, "sent", None)
+    return "sent"
 
 
-def _mark_sending(row: EmailSend) -> bool:
+def _mark_sending(row: EmailSend, row_id: int, claimed: list) -> bool:
     """queued → sending, as one conditional UPDATE: of two workers on the same row only one proceeds."""
     result = db.session.execute(
-        update(EmailSend).where(EmailSend.id == row.id, EmailSend.state == "queued")
-        .values(state="sending", updated_at=now()))
+        update(EmailSend).where(EmailSend.id == row_id, EmailSend.state == "queued")
+        .values(state="sending", updated_at=now()), execution_options={"synchronize_session": False})
     db.session.commit()
-    return result.rowcount == 1
+    if result.rowcount == 1:
+        set_committed_value(row, "state", "sending")
+        claimed.append(True)
+    return bool(claimed)
 
 
 def _finish(row: EmailSend, state: str, error: str | None) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 
@@ -87,41 +89,103 @@ def _context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _smtp(message: EmailMessage, to: str, utf8: bool, before_data: Callable[[], bool]) -> None:
+class _Held:
+    client: smtplib.SMTP | None = None
+
+
+_held: ContextVar[_Held | None] = ContextVar("marketing_smtp_connection", default=None)
+
+
+@contextmanager
+def one_connection():
+    """Send every message inside the block over one SMTP connection (a batch job), opened on first use."""
+    held = _Held()
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        _close(held.client)
+
+
+def _connect() -> smtplib.SMTP:
     config = current_app.config
     host, port, security = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_SECURITY"]
+    if security == "ssl":
+        client = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=_context())
+    else:
+        client = smtplib.SMTP(host, port, timeout=TIMEOUT)
     try:
-        if security == "ssl":
-            client = smtplib.SMTP_SSL(host, port, timeout=TIMEOUT, context=_context())
-        else:
-            client = smtplib.SMTP(host, port, timeout=TIMEOUT)
-        with client:
+        client.ehlo()
+        if security == "starttls":
+            client.starttls(context=_context())
             client.ehlo()
-            if security == "starttls":
-                client.starttls(context=_context())
-                client.ehlo()
-            if config.get("SMTP_USERNAME"):
-                client.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
-            options = []
-            if utf8:
-                if not client.has_extn("smtputf8"):
-                    raise PermanentFailure("the mail server cannot deliver to an address with non-ASCII characters "
-                                           "(it does not offer SMTPUTF8)")
-                options = ["SMTPUTF8", "BODY=8BITMIME"]
-            _check(client.mail(sender(), options))
-            _check(client.rcpt(to))
-            if not before_data():
-                client.rset()
-                return
-            data = message.as_bytes(policy=SMTPUTF8 if utf8 else SMTP)
-            _check(client.data(data))
+        if config.get("SMTP_USERNAME"):
+            client.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
+    except BaseException:
+        _close(client)
+        raise
+    return client
+
+
+def _close(client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+
+def _client(held: _Held | None) -> smtplib.SMTP:
+    """The held connection (reset for the next message) if it still answers, else a new one."""
+    if held is not None and held.client is not None:
+        try:
+            _check(held.client.rset())
+            return held.client
+        except (smtplib.SMTPException, OSError):
+            held.client.close()
+            held.client = None
+    client = _connect()
+    if held is not None:
+        held.client = client
+    return client
+
+
+def _smtp(message: EmailMessage, to: str, utf8: bool, before_data: Callable[[], bool]) -> None:
+    config = current_app.config
+    held = _held.get()
+    client = None
+    try:
+        client = _client(held)
+        options = []
+        if utf8:
+            if not client.has_extn("smtputf8"):
+                raise PermanentFailure("the mail server cannot deliver to an address with non-ASCII characters "
+                                       "(it does not offer SMTPUTF8)")
+            options = ["SMTPUTF8", "BODY=8BITMIME"]
+        _check(client.mail(sender(), options))
+        _check(client.rcpt(to))
+        if not before_data():
+            return
+        _check(client.data(message.as_bytes(policy=SMTPUTF8 if utf8 else SMTP)))
     except smtplib.SMTPAuthenticationError as exc:
+        _drop(held)
         raise _classified(exc.smtp_code, exc.smtp_error, "the mail server refused the SMTP login") from None
     except smtplib.SMTPResponseException as exc:
         raise _classified(exc.smtp_code, exc.smtp_error) from None
     except (smtplib.SMTPException, OSError) as exc:  # refused, timed out, dropped, TLS failed
-        raise TemporaryFailure(f"could not talk to the mail server {host}:{port}: {type(exc).__name__}: {exc}") \
-            from None
+        _drop(held)
+        raise TemporaryFailure(f"could not talk to the mail server {config['SMTP_HOST']}:{config['SMTP_PORT']}: "
+                               f"{type(exc).__name__}: {exc}") from None
+    finally:
+        if held is None:
+            _close(client)
+
+
+def _drop(held: _Held | None) -> None:
+    if held is not None and held.client is not None:
+        held.client.close()
+        held.client = None
 
 
 def _check(reply: tuple[int, bytes]) -> None:
