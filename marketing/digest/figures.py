@@ -3,8 +3,8 @@
 Per managed profile (one currency each; money is never summed across currencies): the week and the week
 before (spend, ad sales, ACoS, ROAS, TACoS where Seller Central sales are synced, orders), the week by day,
 the top movers and the worst campaigns by ACoS. Built on the dashboard's queries. A profile whose Sunday is
-not stored yet makes the figures incomplete; they are recomputed until complete, at most every
-`RECOMPUTE_AFTER`.
+not stored yet makes the figures incomplete; they are recomputed as soon as more days are stored (and at
+least every `RECOMPUTE_AFTER`) until complete.
 """
 
 from __future__ import annotations
@@ -50,11 +50,20 @@ def for_sellers(sellers: list[Seller], week: Week) -> dict[int, EmailSellerWeek]
     rows = {row.seller_id: row for row in db.session.scalars(
         select(EmailSellerWeek).where(EmailSellerWeek.week == week.label,
                                       EmailSellerWeek.seller_id.in_([s.id for s in sellers])))}
+    advanced = _advanced([row for row in rows.values() if not row.complete])
     for seller in sellers:
         row = rows.get(seller.id)
-        if row is None or (not row.complete and now() - row.computed_at > RECOMPUTE_AFTER):
+        if row is None or (not row.complete and (seller.id in advanced or now() - row.computed_at > RECOMPUTE_AFTER)):
             rows[seller.id] = store(seller, week, row)
     return rows
+
+
+def _advanced(incomplete: list[EmailSellerWeek]) -> set[int]:
+    """Sellers among `incomplete` with days stored since their figures were computed (one query)."""
+    profiles = [(row.seller_id, p) for row in incomplete for p in row.figures["profiles"] if not p["complete"]]
+    through = _stored_through([p["profile_id"] for _, p in profiles])
+    return {seller_id for seller_id, p in profiles if through.get(p["profile_id"]) is not None and (
+        p["data_through"] is None or through[p["profile_id"]] > dt.date.fromisoformat(p["data_through"]))}
 
 
 def store(seller: Seller, week: Week, row: EmailSellerWeek | None = None) -> EmailSellerWeek:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from marketing.digest import preferences, weekly
-from marketing.mail import compose, outbox
+from marketing.mail import compose
 from marketing.models import EmailPreference
 from tests.conftest import _clean
 from tests.email.conftest import BASE_CONFIG, PUBLIC_URL, WEEK
@@ -109,41 +107,6 @@ def test_marketers_cannot_use_the_admin_pages(client, login, marketer):
     login(marketer.email)
     assert client.get("/admin/email").status_code == 403
     assert client.post(f"/admin/email/users/{marketer.id}/send").status_code == 403
-
-
-@pytest.fixture
-def outbox_app(make_app):
-    """Development without SMTP_HOST: mail goes to the outbox."""
-    app = make_app(PUBLIC_URL=PUBLIC_URL, MARKETING_ENV="development")
-    with app.app_context():
-        yield app
-        _clean(app)
-
-
-def test_development_outbox_send_now_and_read(outbox_app, make_user, login, db):
-    from tests.email.conftest import _seed_minimal
-
-    client = outbox_app.test_client()
-    admin = make_user("admin@example.com", "admin")
-    marketer = make_user("m@example.com", "marketer")
-    _seed_minimal(db, marketer)
-    client.post("/login", data={"email": admin.email, "password": "correct horse battery"})
-    page = client.get("/admin/email").get_data(as_text=True)
-    assert "development outbox" in page
-    client.post(f"/admin/email/users/{marketer.id}/send")
-    entries = outbox.entries()
-    assert [e.to for e in entries] == ["m@example.com"]
-    listing = client.get("/admin/email/outbox").get_data(as_text=True)
-    assert "Weekly summary" in listing
-    message_page = client.get(f"/admin/email/outbox/{entries[0].name}").get_data(as_text=True)
-    assert "Plain-text part" in message_page and "List-Unsubscribe" in message_page
-    html = client.get(f"/admin/email/outbox/{entries[0].name}?part=html")
-    assert html.mimetype == "text/html" and "Only" in html.get_data(as_text=True)
-    assert client.get("/admin/email/outbox/..%2Fsecret_key").status_code == 404
-    # sending again the same week: skipped, the outbox keeps one
-    response = client.post(f"/admin/email/users/{marketer.id}/send", follow_redirects=True)
-    assert "already has the summary" in response.get_data(as_text=True)
-    assert len(outbox.entries()) == 1
 
 
 def test_production_without_smtp_host_says_email_is_off_and_stays_healthy(make_app, make_user, runner):
