@@ -47,7 +47,7 @@ register(Periodic("purge-reset-links", "marketing.accounts.purge_expired_reset_l
 register(Periodic("token-check", "marketing.connections.check.run_job", "sync", 24 * 60, 5 * 60))
 register(Periodic("sync-nightly", "marketing.sync.runs.nightly", "sync", 24 * 60, 8 * 60))  # 08:00 UTC
 register(Periodic("sync-resume", "marketing.sync.runs.resume_all", "sync", 5, 2))
-register(Periodic("email-weekly", "marketing.digest.weekly.schedule", "email", 15, 1))
+register(Periodic("email-weekly", "marketing.digest.weekly.schedule", "email", 15, 7))
 register(Periodic("email-alerts", "marketing.digest.alerts.send_all", "email", 60, 10))
 
 
