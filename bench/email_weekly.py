@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import resource
 import secrets
 import statistics
 import subprocess
@@ -208,6 +209,8 @@ def run(app, env, handler, args) -> None:
         started = time.perf_counter()
         batches = weekly.schedule()
         scheduled = time.perf_counter() - started
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = os.getloadavg()[0]
     workers = [subprocess.Popen([sys.executable, "-m", "marketing", "worker", "--queues", "email", "--burst"],
                                 env={**os.environ, **env}, cwd=ROOT) for _ in range(args.workers)]
     peak = 0
@@ -216,12 +219,16 @@ def run(app, env, handler, args) -> None:
             peak = max([peak, *rss_tree(w.pid)])
         time.sleep(0.1)
     elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers and their (reaped) work horses
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     with app.app_context():
         states = dict(db.session.execute(db.select(EmailSend.state, db.func.count()).group_by(EmailSend.state)).all())
         computed = db.session.scalar(db.select(db.func.count()).select_from(EmailSellerWeek))
     print(f"run: {args.users} users, {batches} batch jobs (schedule {scheduled:.2f} s), {args.workers} workers: "
           f"{elapsed:.1f} s wall, {handler.count} emails received, send log {states}, "
-          f"{computed} seller-weeks computed (once each), peak worker RSS {peak / 2**20:.0f} MiB", flush=True)
+          f"{computed} seller-weeks computed (once each), peak worker RSS {peak / 2**20:.0f} MiB; worker CPU "
+          f"{cpu:.1f} s (workers and work horses), load average {load_before:.1f} → {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs", flush=True)
 
     sample = args.baseline_sample
     with app.app_context():

@@ -65,9 +65,8 @@ def send(row: EmailSend, build: Callable[[], EmailMessage]) -> str:
     message = build()
     row.subject = str(message["Subject"])[:255]
     row.attempts = attempts = row.attempts + 1
-    db.session.flush()
+    db.session.flush()  # committed with the `sending` mark (one commit fewer per email), or with the failure
     row_id = row.id
-    db.session.commit()  # (expires `row`: below, only its id is used until it is written again)
     claimed = []
     try:
         transport.deliver(message, lambda: _mark_sending(row, row_id, claimed))
