@@ -21,7 +21,7 @@ from marketing.dashboard.metrics import Comparison, Metrics
 from marketing.digest import figures as seller_figures
 from marketing.digest.weeks import Week
 from marketing.extensions import db
-from marketing.mail.compose import link
+from marketing.mail.compose import link, unsubscribe_url
 from marketing.models import Seller, Suggestion, SyncRun, User
 from marketing.suggestions.lifecycle import PENDING
 
@@ -144,8 +144,6 @@ class Digest:
 
 
 def weekly(user: User, sellers: list[Seller], week: Week) -> Digest:
-    from marketing.mail.compose import unsubscribe_url
-
     stored = seller_figures.for_sellers(sellers, week)
     sections = sorted((_seller_week(s, stored[s.id]) for s in sellers), key=lambda s: s.rank)
     ids = [s.id for s in sellers]

@@ -91,11 +91,11 @@ def preview():
     user = current_user._get_current_object()
     week, error = _week_arg()
     digest = weekly.digest_for(user, week)
-    part = request.args.get("part")
-    if part == "html":
-        return Response(render.html(digest), mimetype="text/html")
+    page = render.html(digest)  # first: it decides which sellers get full sections, and the text part follows
+    if request.args.get("part") == "html":
+        return Response(page, mimetype="text/html")
     return render_template("email/preview.html", digest=digest, text=render.text(digest),
-                           html_bytes=len(render.html(digest).encode()), error=error, off=transport.off_reason())
+                           html_bytes=len(page.encode()), error=error, off=transport.off_reason())
 
 
 def _week_arg() -> tuple[weeks.Week | None, str | None]:
