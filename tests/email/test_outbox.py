@@ -11,6 +11,8 @@ from marketing.mail import outbox
 from tests.conftest import _clean
 from tests.email.conftest import PUBLIC_URL, WEEK
 
+pytestmark = pytest.mark.sqlite  # the demo's path: SQLite and the embedded Redis
+
 
 @pytest.fixture
 def app(make_app):
