@@ -21,7 +21,7 @@ from marketing.clock import now
 from marketing.digest import build, preferences, render, weeks
 from marketing.extensions import db
 from marketing.mail import sendlog, transport
-from marketing.models import EmailPreference, EmailSend, User
+from marketing.models import EmailPreference, EmailSend, Seller, User, user_sellers
 
 log = logging.getLogger("marketing.email")
 
@@ -55,9 +55,11 @@ def due(at: dt.datetime | None = None) -> list[Due]:
     """Users whose chosen moment this week has passed and who have no summary for its week yet."""
     at = at or now()
     candidates = []
+    assigned = set(db.session.scalars(select(user_sellers.c.user_id).distinct()))
+    any_seller = db.session.scalar(select(Seller.id).limit(1)) is not None
     for user, pref in preferences.recipients():
-        if not pref.weekly:
-            continue
+        if not pref.weekly or not (user.id in assigned or (user.is_admin and any_seller)):
+            continue  # (a user who sees no seller would otherwise be queued, and skipped, at every tick)
         local = at.astimezone(weeks.zone(pref.timezone))
         monday = local.date() - dt.timedelta(days=local.weekday())
         moment = dt.datetime.combine(monday + dt.timedelta(days=pref.weekday), dt.time(pref.hour), local.tzinfo)

@@ -173,3 +173,9 @@ def test_alerts_each_once_several_as_one_digest(mail, db, marketer, seeded, noti
     assert "revoked" in mail.parsed()["Subject"]
     assert "expires in 7" not in mail.parsed().get_body(("plain",)).get_content()
     assert len(mail.messages) == 2
+
+
+def test_users_who_see_no_seller_are_not_queued(db, marketer, make_user):
+    make_user("lonely@example.com", "marketer")
+    at = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+    assert [d.user_id for d in weekly.due(at)] == [marketer.id]
