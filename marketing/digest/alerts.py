@@ -106,7 +106,22 @@ def send_to(user: User, at: dt.datetime | None = None) -> str | None:
             except IntegrityError:  # another run took this alert
                 pass
     db.session.commit()
-    return sendlog.send(row, lambda: message(user, pending))
+    state = sendlog.send(row, lambda: message(user, pending))
+    if state == "queued":  # 4xx: the same digest (same row, same alerts) again after the backoff
+        from marketing import jobs
+
+        jobs.queue("email").enqueue_in(sendlog.backoff(row.attempts), retry, user.id, at.isoformat(),
+                                       job_id=f"email-retry-{row.id}-{row.attempts}", unique=True, result_ttl=600,
+                                       failure_ttl=jobs.DEFAULTS["email"].failure_ttl)
+    return state
+
+
+def retry(user_id: int, at_iso: str) -> str | None:
+    """RQ job: the next attempt at an alert digest after a temporary SMTP failure."""
+    user = preferences.user(user_id)
+    if user is None or not user.active:
+        return None
+    return send_to(user, dt.datetime.fromisoformat(at_iso))
 
 
 def message(user: User, alerts: list[Alert]):

@@ -179,3 +179,17 @@ def test_users_who_see_no_seller_are_not_queued(db, marketer, make_user):
     make_user("lonely@example.com", "marketer")
     at = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
     assert [d.user_id for d in weekly.due(at)] == [marketer.id]
+
+
+def test_an_alert_digest_refused_with_4xx_is_retried_with_the_same_alerts(mail, marketer, notice):
+    from rq.registry import ScheduledJobRegistry
+
+    notice("Acme Outdoor: the Amazon Ads authorization expires in 1 day.", "expiry-1-1")
+    mail.replies.append("421 4.7.0 Try again later")
+    at = now()
+    assert alerts.send_to(marketer, at) == "queued"
+    scheduled = ScheduledJobRegistry(queue=jobs.queue("email")).get_job_ids()
+    assert len(scheduled) == 1
+    jobs.queue("email").fetch_job(scheduled[0]).perform()
+    assert len(mail.messages) == 1 and "expires in 1 day" in mail.parsed()["Subject"]
+    assert alerts.send_to(marketer, at + dt.timedelta(hours=1)) is None  # nothing left to send
