@@ -16,7 +16,7 @@ from marketing.clock import now
 from marketing.models.base import Base
 
 SEND_STATES = ("queued", "sending", "sent", "failed", "unknown")
-SEND_KINDS = ("weekly", "alerts", "test")
+SEND_KINDS = ("weekly", "alerts")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -44,8 +44,8 @@ class EmailSend(Base):
 
     __tablename__ = "email_sends"
     __table_args__ = (
-        CheckConstraint("state in ('queued', 'sending', 'sent', 'failed', 'unknown')", name="state"),
-        CheckConstraint("kind in ('weekly', 'alerts', 'test')", name="kind"),
+        CheckConstraint(f"state in ({', '.join(map(repr, SEND_STATES))})", name="state"),
+        CheckConstraint(f"kind in ({', '.join(map(repr, SEND_KINDS))})", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -52,7 +52,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("kind in ('weekly', 'alerts', 'test')", name=op.f('ck_email_sends_kind')),
+    sa.CheckConstraint("kind in ('weekly', 'alerts')", name=op.f('ck_email_sends_kind')),
     sa.CheckConstraint("state in ('queued', 'sending', 'sent', 'failed', 'unknown')", name=op.f('ck_email_sends_state')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_email_sends_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_email_sends')),
