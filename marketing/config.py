@@ -136,6 +136,8 @@ class Settings:
                     raise ConfigError(f"{name} is required when MARKETING_ENV=production")
             if self.clock_today:
                 raise ConfigError("MARKETING_TODAY cannot be set when MARKETING_ENV=production")
+            if self.smtp_host and not self.public_url:
+                raise ConfigError("PUBLIC_URL is required when SMTP_HOST is set (emails carry absolute links)")
         try:
             validate_keys(self.token_encryption_keys)
         except InvalidKey as exc:

@@ -97,3 +97,34 @@ def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[
             if new_profiles:
                 runs.start_backfill(seller.id)
     return names
+
+
+DEMO_WEEK_TRIES = 80  # × 15 s: the first sync of the sandbox sellers and its rollup finish well within
+
+
+def seed_outbox(app: Flask) -> None:
+    """Queue the demo's first weekly summaries: they land in the outbox once the first sync is in."""
+    from marketing import jobs
+
+    with app.app_context():
+        jobs.enqueue("email", send_demo_week, 1, job_id="demo-week-1", unique=True)
+
+
+def send_demo_week(attempt: int) -> str:
+    """RQ job: send last week's summary to the demo marketer and admin (to the development outbox) as soon as
+    the data of that week is stored; until then look again in 15 s."""
+    import datetime as dt
+
+    from marketing import jobs
+    from marketing.digest import preferences, weekly
+    from marketing.mail import transport
+
+    users = [u for u in (accounts.find_user(e) for e, _, _ in DEMO_USERS[:2]) if u is not None]
+    ready = all(weekly.digest_for(user).complete for user in users)
+    if not ready and attempt < DEMO_WEEK_TRIES:
+        jobs.queue("email").enqueue_in(dt.timedelta(seconds=15), send_demo_week, attempt + 1,
+                                       job_id=f"demo-week-{attempt + 1}", unique=True, result_ttl=600)
+        return "waiting"
+    with transport.one_connection():
+        outcomes = [weekly.send_to(user.id, weekly.current_week(preferences.get(user.id))) for user in users]
+    return ", ".join(outcomes)

@@ -12,7 +12,7 @@ import click
 from flask.cli import ScriptInfo
 
 from marketing import create_app
-from marketing.cli import bids, db_commands, demo, export, sellers, sync, tokens, users, worker
+from marketing.cli import bids, db_commands, demo, email, export, sellers, sync, tokens, users, worker
 from marketing.config import ConfigError
 from marketing.sandbox.cli import sandbox_command
 
@@ -41,6 +41,7 @@ COMMANDS = (
     sandbox_command,
     bids.bids,
     export.export,
+    email.email,
 )
 
 def main(argv: list[str] | None = None) -> None:

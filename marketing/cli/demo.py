@@ -125,6 +125,7 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
         if info:
             demo_seed.register_sandbox_callbacks(app, info)
             demo_seed.seed_sandbox_sellers(app, info)
+            demo_seed.seed_outbox(app)
         children.append(_child(["worker"], env))
         server.app = app
         click.echo(f"URL={base}/")

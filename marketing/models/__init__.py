@@ -5,6 +5,7 @@ from marketing.models.audit import AuditEvent
 from marketing.models.base import Base
 from marketing.models.campaign_settings import CampaignTargetAcos
 from marketing.models.connections import API_LABELS, APIS, AdsProfile, AppAlert, Connection, ConnectionEvent, Notice
+from marketing.models.email import EmailAlertMark, EmailPreference, EmailSellerWeek, EmailSend
 from marketing.models.facts import (
     SalesTrafficAsinDaily,
     SalesTrafficDaily,
@@ -31,6 +32,10 @@ __all__ = [
     "REGIONS",
     "ROLES",
     "AuditEvent",
+    "EmailAlertMark",
+    "EmailPreference",
+    "EmailSellerWeek",
+    "EmailSend",
     "Base",
     "CampaignTargetAcos",
     "PasswordResetToken",

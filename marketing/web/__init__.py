@@ -14,7 +14,19 @@ from marketing.connections.service import token_status
 from marketing.extensions import db, login_manager
 from marketing.models import Notice, User
 from marketing.security import permissions
-from marketing.web import admin, auth, connections, dashboard, health, products, sellers, suggestions, sync, vendor
+from marketing.web import (
+    admin,
+    auth,
+    connections,
+    dashboard,
+    health,
+    mail,
+    products,
+    sellers,
+    suggestions,
+    sync,
+    vendor,
+)
 from marketing.web.headers import no_store
 from marketing.web.http import DatabaseIdConverter, parse_id, wants_json
 from marketing.web.inputs import refuse_nul_characters
@@ -32,6 +44,7 @@ BLUEPRINTS = (
     vendor.bp,
     suggestions.bp,
     products.bp,
+    mail.bp,
 )
 
 

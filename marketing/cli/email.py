@@ -1,0 +1,95 @@
+"""`marketing email`: preview a user's weekly summary, send the weekly run, send a test message."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from marketing.cli import BadInput, Failed
+
+
+def _week(value: str | None):
+    from marketing.digest import weeks
+
+    if value is None:
+        return None
+    try:
+        return weeks.parse(value)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _user(email: str):
+    from marketing.accounts import find_user
+
+    user = find_user(email)
+    if user is None:
+        raise BadInput(f"no user with email {email!r}")
+    return user
+
+
+@click.group()
+def email() -> None:
+    """Weekly summaries and alerts by email."""
+
+
+@email.command()
+@click.argument("address", metavar="EMAIL")
+@click.option("--week", metavar="YYYY-Www", help="The week to summarise (default: the last complete one).")
+@click.option("--text", is_flag=True, help="Print the plain-text part instead of the HTML part.")
+@with_appcontext
+def preview(address: str, week: str | None, text: bool) -> None:
+    """Print EMAIL's weekly summary to stdout, as it would be sent."""
+    from marketing.digest import render, weekly
+
+    digest = weekly.digest_for(_user(address), _week(week))
+    click.echo(render.text(digest) if text else render.html(digest))
+
+
+@email.command("send-weekly")
+@click.option("--week", metavar="YYYY-Www", help="The week to summarise (default: each user's last complete one).")
+@click.option("--user", "address", metavar="EMAIL", help="Only this user.")
+@click.option("--dry-run", is_flag=True, help="Count what would be sent; send nothing.")
+@with_appcontext
+def send_weekly(week: str | None, address: str | None, dry_run: bool) -> None:
+    """Send the weekly summary now to every user (or one); a user who has that week's summary is skipped."""
+    from marketing.digest import preferences, weekly
+    from marketing.mail import transport
+
+    chosen = _week(week)
+    users = [_user(address)] if address else [user for user, _ in preferences.recipients()]
+    if not dry_run and transport.off_reason():
+        raise Failed(transport.off_reason())
+    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    ids = [user.id for user in users]
+    with transport.one_connection():
+        for user_id in ids:
+            target = chosen or weekly.current_week(preferences.get(user_id))
+            outcome = weekly.send_to(user_id, target, dry_run=dry_run)
+            counts["failed" if outcome == "retrying" else outcome] += 1
+    click.echo(f"{counts['sent']} sent, {counts['skipped']} skipped, {counts['failed']} failed")
+    if counts["failed"]:
+        raise SystemExit(1)
+
+
+@email.command()
+@click.argument("address", metavar="EMAIL")
+@with_appcontext
+def test(address: str) -> None:
+    """Send one test message to EMAIL through the configured SMTP (or the development outbox)."""
+    from marketing.clock import now
+    from marketing.mail import compose, transport
+
+    if transport.off_reason():
+        raise Failed(transport.off_reason())
+    try:
+        transport.address(address)
+    except transport.PermanentFailure as exc:
+        raise BadInput(str(exc)) from None
+    message = compose.message(address, "Test message from Marketing",
+                              f"This test message was sent at {now():%Y-%m-%d %H:%M} UTC by `marketing email test`.")
+    try:
+        transport.deliver(message, lambda: True)
+    except transport.DeliveryError as exc:
+        raise Failed(str(exc)) from None
+    click.echo(f"sent to {address} via {transport.mode()}")
