@@ -1,7 +1,7 @@
 """email: preferences, send log, seller figures per week, alerts already emailed
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07 00:33:15
 
 """
