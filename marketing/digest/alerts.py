@@ -23,6 +23,7 @@ from marketing.digest import preferences
 from marketing.extensions import db
 from marketing.mail import compose, sendlog, transport
 from marketing.models import AppAlert, EmailAlertMark, Notice, SyncRun, User
+from marketing.models.sync import RunStatus
 
 log = logging.getLogger("marketing.email")
 
@@ -45,7 +46,7 @@ def collect(user: User, since: dt.datetime) -> list[Alert]:
     visible = {s.id: s for s in preferences.visible_sellers(user)}
     if visible:
         runs = db.session.scalars(select(SyncRun).where(
-            SyncRun.seller_id.in_(list(visible)), SyncRun.status == "failed", SyncRun.finished_at >= since,
+            SyncRun.seller_id.in_(list(visible)), SyncRun.status == RunStatus.FAILED, SyncRun.finished_at >= since,
         ).order_by(SyncRun.id))
         result += [Alert(f"sync-failed-{run.id}", "error",
                          f"{visible[run.seller_id].name}: the sync failed: {run.error or 'no reason recorded'}",

@@ -23,6 +23,7 @@ from marketing.digest.weeks import Week
 from marketing.extensions import db
 from marketing.mail.compose import link, unsubscribe_url
 from marketing.models import Seller, Suggestion, SyncRun, User
+from marketing.models.sync import RunStatus
 from marketing.suggestions.lifecycle import PENDING
 
 FULL_SECTIONS = 10
@@ -214,13 +215,13 @@ def _syncs(sellers: list[Seller]) -> list[SyncLine]:
     latest = queries.latest_sync_runs(ids)
     succeeded = dict(db.session.execute(
         select(SyncRun.seller_id, func.max(SyncRun.finished_at))
-        .where(SyncRun.seller_id.in_(ids), SyncRun.status == "succeeded").group_by(SyncRun.seller_id)).all())
+        .where(SyncRun.seller_id.in_(ids), SyncRun.status == RunStatus.SUCCEEDED).group_by(SyncRun.seller_id)).all())
     lines = []
     for seller in sellers:
         run, url = latest.get(seller.id), link("sellers.show", seller_id=seller.id)
         if run is None:
             continue
-        if run.status == "failed":
+        if run.status == RunStatus.FAILED:
             problem = "partial" if run.rows else "failed"
             lines.append(SyncLine(seller.name, problem, run.error or "no reason recorded", url))
             continue

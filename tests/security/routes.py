@@ -40,6 +40,7 @@ class Route:
     params: tuple[str, ...] = ()  # query parameters a GET page reads (fuzzed)
     cross: int = 404  # the seller's own id with another seller's campaign/target/suggestion id in the URL
     logged_in: int | None = None  # public routes that answer differently once logged in
+    malformed: int = 404  # a malformed id; a signed token that does not verify is a bad request instead
 
 
 TABLE: dict[tuple[str, str], Route] = {
@@ -49,6 +50,8 @@ TABLE: dict[tuple[str, str], Route] = {
     ("auth.reset_password", "GET"): Route(PUBLIC, ok=404),  # an unknown token
     ("auth.reset_password", "POST"): Route(PUBLIC, ok=404),
     ("health.healthz", "GET"): Route(PUBLIC),
+    ("mail.unsubscribe", "GET"): Route(PUBLIC, ok=400, malformed=400),  # a link that is not ours
+    ("mail.unsubscribe", "POST"): Route(PUBLIC, ok=400, malformed=400),
     ("static", "GET"): Route(PUBLIC),
     ("vendor.plotly_js", "GET"): Route(PUBLIC),
     # any logged-in user
@@ -61,6 +64,8 @@ TABLE: dict[tuple[str, str], Route] = {
     ("connections.callback", "GET"): Route(LOGIN, ok=303, params=("state", "code", "error", "spapi_oauth_code",
                                                                   "selling_partner_id")),
     ("sellers.malformed", "GET"): Route(LOGIN, ok=404),
+    ("mail.preferences", "GET"): Route(LOGIN),
+    ("mail.preview", "GET"): Route(LOGIN, params=("week", "part")),
     # one seller's pages
     ("sellers.show", "GET"): Route(VIEW, params=("profile", *PERIOD, *LISTING)),
     ("dashboard.campaign", "GET"): Route(VIEW, params=("profile", *PERIOD, *LISTING, "table")),
@@ -83,6 +88,9 @@ TABLE: dict[tuple[str, str], Route] = {
     ("admin.audit_log", "GET"): Route(ADMINISTER, params=("action", "page")),
     ("admin.app_settings", "GET"): Route(ADMINISTER),
     ("admin.job_health", "GET"): Route(ADMINISTER),
+    ("mail.admin_index", "GET"): Route(ADMINISTER),
+    ("mail.admin_outbox", "GET"): Route(ADMINISTER),
+    ("mail.admin_outbox_message", "GET"): Route(ADMINISTER, ok=404, params=("part",)),  # no such message
     # state changes (empty forms: an allowed request is refused as bad input, or does its harmless thing)
     ("dashboard.campaign_target_acos", "POST"): Route(SELLER_SETTINGS, ok=303),
     ("products.save_costs", "POST"): Route(SELLER_SETTINGS, ok=(303, 400)),
@@ -107,6 +115,9 @@ TABLE: dict[tuple[str, str], Route] = {
     ("admin.app_settings", "POST"): Route(ADMINISTER, ok=(302, 400)),
     ("admin.retry_job", "POST"): Route(ADMINISTER, ok=404),  # no such job
     ("sellers.delete", "POST"): Route(ADMINISTER, ok=400),  # the name was not typed
+    ("mail.preferences", "POST"): Route(LOGIN, ok=400),
+    ("mail.admin_reset", "POST"): Route(ADMINISTER, ok=302),
+    ("mail.admin_send", "POST"): Route(ADMINISTER, ok=302),
     # last: these end what later requests would use
     ("connections.disconnect", "POST"): Route(MANAGE_CONNECTIONS, ok=302),
     ("auth.logout", "POST"): Route(LOGIN, ok=302),
@@ -159,6 +170,8 @@ def path_values(world, rule, variant: str) -> dict:
             values[name] = "no-such-job"
         elif name == "token":
             values[name] = "no-such-token"
+        elif name == "name":
+            values[name] = "no-such-message.eml"
         elif name == "filename":
             values[name] = "no/such.css" if malformed else "css/app.css"
         elif name == "version":
@@ -176,7 +189,7 @@ def expected(route: Route, seller_scoped: bool, role: str | None, variant: str) 
     if route.access == PUBLIC:
         if role is not None and route.logged_in is not None:
             return (route.logged_in,)
-        return (404,) if variant == "malformed" else ok
+        return (route.malformed,) if variant == "malformed" else ok
     if role is None:
         return (302,)  # to the login page
     if not seller_scoped and role not in ALLOWED[route.access]:
