@@ -9,11 +9,13 @@ from pathlib import Path
 
 from flask import Flask
 
-from marketing import accounts
+from marketing import accounts, jobs
 from marketing import sellers as seller_service
 from marketing.clock import now
 from marketing.connections import oauth, service
+from marketing.digest import preferences, weekly
 from marketing.extensions import db
+from marketing.mail import transport
 from marketing.sandbox.testing import Admin
 from marketing.sync import runs
 
@@ -104,7 +106,6 @@ DEMO_WEEK_TRIES = 80  # × 15 s: the first sync of the sandbox sellers and its r
 
 def seed_outbox(app: Flask) -> None:
     """Queue the demo's first weekly summaries: they land in the outbox once the first sync is in."""
-    from marketing import jobs
 
     with app.app_context():
         jobs.enqueue("email", send_demo_week, 1, job_id="demo-week-1", unique=True)
@@ -113,11 +114,7 @@ def seed_outbox(app: Flask) -> None:
 def send_demo_week(attempt: int) -> str:
     """RQ job: send last week's summary to the demo marketer and admin (to the development outbox) as soon as
     the data of that week is stored; until then look again in 15 s."""
-    import datetime as dt
 
-    from marketing import jobs
-    from marketing.digest import preferences, weekly
-    from marketing.mail import transport
 
     users = [u for u in (accounts.find_user(e) for e, _, _ in DEMO_USERS[:2]) if u is not None]
     ready = all(weekly.digest_for(user).complete for user in users)

@@ -4,7 +4,7 @@ Speaks Amazon's shapes only: it returns plain data and raises the exceptions in
 :mod:`marketing.amazon.errors`; it knows nothing about our database, Flask or RQ.
 """
 
-from .ads import AdsClient, BidResult, Profile, ReportRequest, ReportStatus, is_manageable
+from .ads import AdsClient, BidResult, Profile, ReportRequest, ReportStatus
 from .auth import AccessTokenSource, AuthObserver, MemoryTokenCache, TokenCache
 from .errors import (
     AmazonError,
@@ -52,7 +52,6 @@ __all__ = [
     "Transport",
     "ads_consent_url",
     "exchange_code",
-    "is_manageable",
     "marketplace",
     "marketplace_for_country",
     "refresh_access_token",

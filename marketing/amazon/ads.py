@@ -84,6 +84,10 @@ _AD_PRODUCTS = {"sp": "SPONSORED_PRODUCTS", "sb": "SPONSORED_BRANDS", "sd": "SPO
 _DUPLICATE_REPORT = re.compile(r"duplicate of\s*:?\s*([A-Za-z0-9-]+)", re.IGNORECASE)
 
 
+# Sponsored Products can be managed for seller and vendor profiles only (an agency profile is DSP).
+MANAGEABLE_ACCOUNT_TYPES = ("seller", "vendor")
+
+
 @dataclass(frozen=True)
 class Profile:
     profile_id: int
@@ -95,10 +99,9 @@ class Profile:
     account_id: str | None
     account_name: str | None
 
-
-def is_manageable(profile: Profile) -> bool:
-    """Sponsored Products can be managed for seller and vendor profiles only (agency = DSP)."""
-    return profile.account_type in ("seller", "vendor")
+    @property
+    def manageable(self) -> bool:
+        return self.account_type in MANAGEABLE_ACCOUNT_TYPES
 
 
 @dataclass(frozen=True)

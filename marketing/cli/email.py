@@ -5,11 +5,14 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from marketing.cli import BadInput, Failed
+from marketing.accounts import find_user
+from marketing.cli.common import BadInput, Failed
+from marketing.clock import now
+from marketing.digest import preferences, render, weekly, weeks
+from marketing.mail import compose, transport
 
 
 def _week(value: str | None):
-    from marketing.digest import weeks
 
     if value is None:
         return None
@@ -20,7 +23,6 @@ def _week(value: str | None):
 
 
 def _user(email: str):
-    from marketing.accounts import find_user
 
     user = find_user(email)
     if user is None:
@@ -40,7 +42,6 @@ def email() -> None:
 @with_appcontext
 def preview(address: str, week: str | None, text: bool) -> None:
     """Print EMAIL's weekly summary to stdout, as it would be sent."""
-    from marketing.digest import render, weekly
 
     digest = weekly.digest_for(_user(address), _week(week))
     click.echo(render.text(digest) if text else render.html(digest))
@@ -53,8 +54,6 @@ def preview(address: str, week: str | None, text: bool) -> None:
 @with_appcontext
 def send_weekly(week: str | None, address: str | None, dry_run: bool) -> None:
     """Send the weekly summary now to every user (or one); a user who has that week's summary is skipped."""
-    from marketing.digest import preferences, weekly
-    from marketing.mail import transport
 
     chosen = _week(week)
     users = [_user(address)] if address else [user for user, _ in preferences.recipients()]
@@ -77,8 +76,6 @@ def send_weekly(week: str | None, address: str | None, dry_run: bool) -> None:
 @with_appcontext
 def test(address: str) -> None:
     """Send one test message to EMAIL through the configured SMTP (or the development outbox)."""
-    from marketing.clock import now
-    from marketing.mail import compose, transport
 
     if transport.off_reason():
         raise Failed(transport.off_reason())

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from marketing import audit, settings_registry
 from marketing.amazon import lwa
-from marketing.amazon.ads import Profile
+from marketing.amazon.ads import MANAGEABLE_ACCOUNT_TYPES, Profile
 from marketing.amazon.auth import cache_key
 from marketing.amazon.errors import AmazonError, AmazonUnavailable, InvalidClient, InvalidGrant, Throttled
 from marketing.amazon.hosts import Region
@@ -201,7 +201,7 @@ def refresh_profiles(connection: Connection, *, manage_new: bool) -> list[AdsPro
         row.marketplace_id = profile.marketplace_id
         row.account_type = profile.account_type
         row.account_name = profile.account_name
-        if not row.manageable:
+        if row.account_type not in MANAGEABLE_ACCOUNT_TYPES:
             row.managed = False
     _merge_marketplaces(connection.seller, [p.marketplace_id for p in profiles if p.account_type != "agency"])
     return connection.profiles
@@ -216,7 +216,7 @@ def _merge_marketplaces(seller: Seller, marketplace_ids: list[str]) -> None:
 def set_managed_profiles(connection: Connection, profile_ids: set[int], *, actor: User | None) -> None:
     before = sorted(p.profile_id for p in connection.profiles if p.managed)
     for profile in connection.profiles:
-        profile.managed = profile.manageable and profile.profile_id in profile_ids
+        profile.managed = profile.account_type in MANAGEABLE_ACCOUNT_TYPES and profile.profile_id in profile_ids
     after = sorted(p.profile_id for p in connection.profiles if p.managed)
     if before != after:
         audit.record("connection.profiles_changed", actor=actor, target_type="connection",

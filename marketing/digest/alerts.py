@@ -16,7 +16,7 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketing import settings_registry
+from marketing import jobs, settings_registry
 from marketing.clock import now
 from marketing.connections import alerts as app_alerts
 from marketing.digest import preferences
@@ -109,7 +109,6 @@ def send_to(user: User, at: dt.datetime | None = None) -> str | None:
     db.session.commit()
     state = sendlog.send(row, lambda: message(user, pending))
     if state == "queued":  # 4xx: the same digest (same row, same alerts) again after the backoff
-        from marketing import jobs
 
         jobs.queue("email").enqueue_in(sendlog.backoff(row.attempts), retry, user.id, at.isoformat(),
                                        job_id=f"email-retry-{row.id}-{row.attempts}", unique=True, result_ttl=600,

@@ -102,10 +102,6 @@ class AdsProfile(Base):
 
     connection: Mapped[Connection] = relationship(back_populates="profiles")
 
-    @property
-    def manageable(self) -> bool:
-        return self.account_type in ("seller", "vendor")
-
 
 class ConnectionEvent(Base):
     """History of a seller's authorizations; survives disconnects. Never holds a token, only its last 4."""

@@ -37,7 +37,7 @@ from marketing import jobs
 from marketing.amazon import errors
 from marketing.amazon.transport import RateLimiter, RetryPolicy, Transport
 from marketing.clock import now
-from marketing.connections import clients
+from marketing.connections import alerts, clients
 from marketing.extensions import db
 from marketing.models import API_LABELS, AdsProfile, Connection, Seller, SyncReport, SyncRun
 from marketing.models.sync import ACTIVE_RUN, ReportStatus, RunStatus
@@ -244,7 +244,7 @@ def _explain(report: SyncReport, exc: errors.AmazonError) -> str:
         return (f"Amazon refused the {API_LABELS[report.source]} authorization (invalid_grant): it was revoked "
                 "or has expired. Reconnect the seller to sync again.")
     if isinstance(exc, errors.InvalidClient):
-        return "Amazon rejected this deployment's app credentials (invalid_client); an admin must fix them."
+        return alerts.invalid_client(report.source)
     if isinstance(exc, errors.ReportFailed):
         return f"Amazon could not generate {what}: {exc.message}"
     if isinstance(exc, errors.MalformedResponse):

@@ -14,7 +14,6 @@ from marketing.amazon import (
     MalformedResponse,
     Region,
     ReportFailed,
-    is_manageable,
 )
 from marketing.amazon.ads import SP_CAMPAIGNS_COLUMNS, SP_SEARCH_TERM_COLUMNS, SP_TARGETING_COLUMNS
 
@@ -49,7 +48,7 @@ def test_list_profiles(fake, ads):
         "US", "USD", "America/Los_Angeles", "ATVPDKIKX0DER"
     )  # fmt: skip
     assert (seller.account_type, agency.account_type, agency.account_name) == ("seller", "agency", "Big Agency")
-    assert is_manageable(seller) and not is_manageable(agency)
+    assert seller.manageable and not agency.manageable
     (request,) = fake.calls("GET", "/v2/profiles")
     assert request.url.host == "advertising-api.amazon.com"
     assert request.headers["Amazon-Advertising-API-ClientId"] == CLIENT_ID

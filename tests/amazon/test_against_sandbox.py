@@ -26,7 +26,6 @@ from marketing.amazon import (
     Transport,
     ads_consent_url,
     exchange_code,
-    is_manageable,
     marketplace,
     sp_consent_url,
 )
@@ -88,7 +87,7 @@ def wiring(sbx):
 
 
 def manageable_profile(ads: AdsClient):
-    return next(p for p in ads.list_profiles() if is_manageable(p))
+    return next(p for p in ads.list_profiles() if p.manageable)
 
 
 def click_allow(consent_url: str, seller: int) -> dict[str, str]:
@@ -138,7 +137,7 @@ def test_profiles_and_agency_refusal(sbx, wiring):
     ads = wiring.ads(0)
     profiles = ads.list_profiles()
     assert {p.profile_id for p in profiles} == {p["profileId"] for p in sbx.sellers[0].profiles}
-    agency = [p for p in profiles if not is_manageable(p)]
+    agency = [p for p in profiles if not p.manageable]
     assert [p.account_type for p in agency] == ["agency"]
     for p in profiles:
         assert marketplace(p.marketplace_id).country_code == p.country_code

@@ -155,5 +155,7 @@ def test_the_worker_knows_every_job_without_the_web_package():
         "token-check": ["marketing.connections.check.run_job", True],
         "sync-nightly": ["marketing.sync.runs.nightly", True],
         "sync-resume": ["marketing.sync.runs.resume_all", True],
+        "email-weekly": ["marketing.digest.weekly.schedule", True],
+        "email-alerts": ["marketing.digest.alerts.send_all", True],
     }
     assert lists["web_imported"] is False

@@ -69,7 +69,7 @@ def connect(sbx, index: int = 0, *, sp: bool = True, countries: tuple[str, ...] 
     service.refresh_profiles(connection, manage_new=True)
     if countries is not None:  # one profile keeps most tests quick
         for profile in connection.profiles:
-            profile.managed = profile.manageable and profile.country_code in countries
+            profile.managed = profile.account_type in MANAGEABLE_ACCOUNT_TYPES and profile.country_code in countries
     db.session.commit()
     if sp:
         service.prove_refresh_token(seller, "sp", info.sp_refresh_token)

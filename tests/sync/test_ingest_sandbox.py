@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from marketing.amazon import AdsClient, SpClient, is_manageable
+from marketing.amazon import AdsClient, SpClient
 from marketing.amazon.ads import REPORT_COLUMNS, REPORT_GROUP_BY
 from marketing.models import SalesTrafficDaily, SpTargetDaily
 from marketing.sync.ingest import ATTRIBUTION_DAYS, SALES_TRAFFIC_PREFIXES, ingest_report
@@ -29,7 +29,7 @@ def _yesterday(wiring) -> date:
 
 def test_sandbox_targeting_report_totals(db, wiring):
     ads: AdsClient = wiring.ads(0)
-    profile = next(p for p in ads.list_profiles() if is_manageable(p))
+    profile = next(p for p in ads.list_profiles() if p.manageable)
     end = _yesterday(wiring)
     start = end - timedelta(days=6)
     request = ads.create_report(profile.profile_id, "spTargeting", start, end, REPORT_COLUMNS["spTargeting"],
