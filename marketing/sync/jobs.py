@@ -46,7 +46,7 @@ from marketing.amazon.errors import (
 )
 from marketing.amazon.hosts import Region
 from marketing.amazon.sp import SpClient
-from marketing.amazon.transport import RateLimiter, RetryPolicy, Transport
+from marketing.amazon.transport import Limit, RedisRateLimiter, RetryPolicy, Transport
 from marketing.clock import now
 from marketing.connections import clients
 from marketing.extensions import db
@@ -69,11 +69,11 @@ DEFAULTS = {
     "SYNC_RETRY_SECONDS": 10.0,  # backoff base when Amazon throttles or fails without Retry-After
     "SYNC_RETRY_CAP_SECONDS": 900.0,
     "SYNC_CALL_WAIT_SECONDS": 5.0,  # how long one call may wait in-process before the job re-schedules
-    "SYNC_RATE_PER_SECOND": 5.0,  # per profile, per worker process
+    "SYNC_RATE_PER_SECOND": 5.0,  # Ads, per client id + profile, shared by every worker (Redis)
     "SYNC_RATE_BURST": 10,
     "SYNC_MAX_ATTEMPTS": 8,  # consecutive throttled/unavailable answers to one step before the run gives up
 }
-_limiter: RateLimiter | None = None
+_limiter: RedisRateLimiter | None = None
 _http: httpx.Client | None = None
 # Built once per process at import (~0.2 s): the worker preloads this module.
 _TLS = httpx.create_ssl_context()
@@ -200,12 +200,13 @@ def _retry_delay(exc: AmazonError, attempt: int) -> float:
 # -- Amazon clients ---------------------------------------------------------------------------------------
 
 def _transport() -> Transport:
-    """One HTTP connection pool and one per-profile rate limiter per worker process (sync steps run in the
+    """One HTTP connection pool per worker process and the rate limits shared in Redis (sync steps run in the
     worker process: `jobs.worker.IN_PROCESS_QUEUES`); a call waits at most SYNC_CALL_WAIT_SECONDS in-process,
     then the job re-schedules."""
     global _limiter, _http
     if _limiter is None:
-        _limiter = RateLimiter(setting("SYNC_RATE_PER_SECOND"), int(setting("SYNC_RATE_BURST")))
+        limit = Limit(setting("SYNC_RATE_PER_SECOND"), int(setting("SYNC_RATE_BURST")))
+        _limiter = RedisRateLimiter(jobs.connection(), limit)
     if _http is None:
         _http = httpx.Client(timeout=clients.TIMEOUT, follow_redirects=False, verify=_TLS)
     return Transport(_http, policy=RetryPolicy(max_total_wait=setting("SYNC_CALL_WAIT_SECONDS")), limiter=_limiter)
@@ -226,8 +227,10 @@ def _ads_client(connection: Connection) -> AdsClient:
 
 def _sp_client(connection: Connection) -> SpClient:
     transport = _transport()
+    app_id, _ = clients.credentials("sp")
     return SpClient(transport, clients.hosts(), Region(connection.seller.region),
-                    clients.token_source(connection, transport))
+                    clients.token_source(connection, transport),
+                    rate_scope=f"{app_id}:{connection.seller.selling_partner_id or connection.seller_id}")
 
 
 class _Stop(Exception):
