@@ -107,8 +107,9 @@ class RateLimiter:
 
     Amazon's limits are per app + seller/profile; pacing ourselves keeps 429s rare. ``reserve`` takes a token
     and says how long to wait for it, or — past ``max_wait`` — takes nothing and raises `Throttled` with
-    ``retry_after``: with ``max_wait=0`` a caller learns "wait N seconds" without sleeping. `RedisRateLimiter`
-    is the same across processes.
+    ``retry_after``: with ``max_wait=0`` a caller learns "wait N seconds" without sleeping. ``hold`` empties a
+    bucket for as long as Amazon asked (a 429), so every caller of the key backs off, not only the one that
+    was refused. `RedisRateLimiter` is the same across processes.
     """
 
     def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
@@ -133,12 +134,22 @@ class RateLimiter:
             self._buckets[key] = (level - 1, now)
             return wait
 
+    def hold(self, key: str, seconds: float, limit: Limit | None = None) -> None:
+        """Amazon said 429: no token for ``key`` for ``seconds`` (whoever asks next waits too)."""
+        limit = limit or self.limit
+        with self._lock:
+            now = self._clock()
+            level, last = self._buckets.get(key, (float(limit.burst), now))
+            level = min(float(limit.burst), level + (now - last) * limit.rate)
+            self._buckets[key] = (min(level, 1 - seconds * limit.rate), now)
+
 
 # KEYS[1]: the bucket (a hash: level, at). ARGV: rate, burst, max_wait, now ("" = the Redis server's clock, one
-# clock for every process). Returns {taken (0/1), wait as text} (Lua numbers would come back truncated).
+# clock for every process), hold (> 0: take nothing, leave no token for that many seconds). Returns {taken (0/1),
+# wait as text} (Lua numbers would come back truncated).
 _BUCKET_SCRIPT = """
 local rate, burst, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local now = tonumber(ARGV[4])
+local now, hold = tonumber(ARGV[4]), tonumber(ARGV[5])
 if now == nil then
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -150,13 +161,17 @@ if now > at then
   level = math.min(burst, level + (now - at) * rate)
   at = now
 end
-local wait = 0
-if level < 1 then wait = (1 - level) / rate end
-if wait > max_wait then return {0, tostring(wait)} end
-level = level - 1
+local wait, taken = 0, 1
+if hold > 0 then
+  level, taken = math.min(level, 1 - hold * rate), 0
+else
+  if level < 1 then wait = (1 - level) / rate end
+  if wait > max_wait then return {0, tostring(wait)} end
+  level = level - 1
+end
 redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(at))
 redis.call('PEXPIRE', KEYS[1], math.ceil((burst - level) / rate * 1000) + 1000)
-return {1, tostring(wait)}
+return {taken, tostring(wait)}
 """
 
 
@@ -183,17 +198,25 @@ class RedisRateLimiter:
 
     def reserve(self, key: str, max_wait: float, limit: Limit | None = None) -> float:
         """As `RateLimiter.reserve`."""
+        taken, wait = self._run(key, limit, max_wait, 0.0)
+        if not taken:
+            raise Throttled(LOCAL_LIMIT_MESSAGE, retry_after=wait)
+        return wait
+
+    def hold(self, key: str, seconds: float, limit: Limit | None = None) -> None:
+        """As `RateLimiter.hold`: every process waits out Amazon's 429."""
+        self._run(key, limit, 0.0, seconds)
+
+    def _run(self, key: str, limit: Limit | None, max_wait: float, hold: float) -> tuple[bool, float]:
         limit = limit or self.limit
         now = "" if self._clock is None else repr(self._clock())
-        args = [repr(limit.rate), limit.burst, repr(max(0.0, max_wait)), now]
+        args = [repr(limit.rate), limit.burst, repr(max(0.0, max_wait)), now, repr(hold)]
         try:
             taken, wait = self._script(keys=[self._prefix + key], args=args)
         except RedisError as exc:
             log.warning("rate limiter unavailable, calling Amazon unpaced: %s", type(exc).__name__)
-            return 0.0
-        if not int(taken):
-            raise Throttled(LOCAL_LIMIT_MESSAGE, retry_after=float(wait))
-        return float(wait)
+            return True, 0.0
+        return bool(int(taken)), float(wait)
 
 
 class TokenProvider(Protocol):
@@ -431,6 +454,8 @@ class Transport:
             delay = error.retry_after
             if retryable and delay is None:
                 delay = self.policy.backoff(attempt, self.rand)
+            if isinstance(error, Throttled) and self.limiter is not None and rate_key is not None:
+                self.limiter.hold(rate_key, delay, rate_limit)  # Amazon is busy for every caller of this key
             if not retryable or attempt >= self.policy.max_attempts or waited + delay > self.policy.max_total_wait:
                 error.retry_after = delay
                 if token is not None:

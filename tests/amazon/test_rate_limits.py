@@ -11,7 +11,7 @@ import redis
 from marketing.amazon import Hosts, Region, SpClient, Throttled, Transport
 from marketing.amazon.ads import AdsClient
 from marketing.amazon.sp import RATE_LIMITS
-from marketing.amazon.transport import Limit, RedisRateLimiter, RetryPolicy
+from marketing.amazon.transport import Limit, RateLimiter, RedisRateLimiter, RetryPolicy
 
 from .conftest import CLIENT_ID, json_response
 
@@ -133,3 +133,31 @@ def test_ads_calls_are_paced_per_client_id_and_profile(url, fake, http, sleeps):
         assert client.get_report(profile, "r1").status == "PENDING"
     assert sleeps == [1.0]  # the second call on profile 1 waited for its token; profile 2 has its own bucket
     assert redis.Redis.from_url(url).exists(f"marketing:amazon:rate:ads:{CLIENT_ID}:1")
+
+
+def test_amazons_429_holds_the_shared_bucket_for_every_process(url, fake, http, sleeps):
+    """One worker hears 429 (no Retry-After): the others learn to wait as long, without asking Amazon."""
+    fake.on("GET", "/reporting/reports/r1", json_response(429, {"code": "429", "detail": "Too Many Requests"}))
+    first = RedisRateLimiter(redis.Redis.from_url(url), Limit(5.0, 10), clock=lambda: NOW)
+    transport = Transport(http, limiter=first, sleep=sleeps.append, rand=lambda: 1.0,
+                          policy=RetryPolicy(max_total_wait=0.0, base_delay=8.0, max_delay=8.0))  # fmt: skip
+    with pytest.raises(Throttled) as caught:
+        AdsClient(transport, Hosts(None), Region.NA, CLIENT_ID, Token()).get_report(1, "r1")
+    assert caught.value.retry_after == 8.0 and sleeps == []
+    other_process = RedisRateLimiter(redis.Redis.from_url(url), Limit(5.0, 10), clock=lambda: NOW)
+    with pytest.raises(Throttled) as held:
+        other_process.reserve(f"ads:{CLIENT_ID}:1", 0)
+    assert held.value.retry_after == pytest.approx(8.0)
+    assert other_process.reserve(f"ads:{CLIENT_ID}:2", 0) == 0.0  # other profiles are not held
+    assert len(fake.calls("GET", "/reporting/reports/r1")) == 1
+
+
+def test_in_process_limiter_holds_too():
+    clock = [0.0]
+    limiter = RateLimiter(rate=1.0, burst=5, clock=lambda: clock[0])
+    limiter.hold("k", 3.0)
+    with pytest.raises(Throttled) as caught:
+        limiter.reserve("k", 0)
+    assert caught.value.retry_after == pytest.approx(3.0)
+    clock[0] = 3.0
+    assert limiter.reserve("k", 0) == 0.0
