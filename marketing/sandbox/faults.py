@@ -20,11 +20,12 @@ Report-level kinds are decided when a report is created (scope them with "/repor
   when Amazon adds columns over time
 * ``drop_field`` — the middle row lacks ``field`` (default "cost")
 * ``float_noise`` — every non-integral number (money, rates) is written as a float off by one binary unit
-  (`83.22999999999999` for 83.23), as a float-backed service writes JSON
+  (`83.22999999999999` for 83.23), as a float-backed service writes JSON; Ads reports and (scoped to
+  "/reports") SP-API documents
 * ``null_metrics`` — metrics of events that did not happen are null instead of 0: clicks, cost, CPC and CTR
   in a row without clicks; a window's purchases, units and sales in a row without conversions in it
 
-The row kinds rewrite Ads reports' rows only, so they must be scoped to "/reporting".
+The other row kinds rewrite Ads reports' rows only, so they must be scoped to "/reporting".
 
 ``role_denied`` (SP-API) answers createReport for ``report_type`` (default GET_SALES_AND_TRAFFIC_REPORT) with
 the 403 Amazon sends when the app lacks the report's role — the same body as a rejected token.
@@ -108,7 +109,9 @@ class Faults:
         if kind == "error" and status not in SERVER_ERRORS:
             raise ValueError(f"status must be one of {SERVER_ERRORS}")
         path_prefix = str(spec.get("path_prefix") or "/")
-        if kind in ROW_KINDS and not path_prefix.startswith("/reporting"):
+        if kind == "float_noise" and not path_prefix.startswith(("/reporting", "/reports")):
+            raise ValueError("float_noise rewrites report files: scope it with path_prefix '/reporting' or '/reports'")
+        elif kind in ROW_KINDS and kind != "float_noise" and not path_prefix.startswith("/reporting"):
             raise ValueError(f"{kind} rewrites Ads report rows: scope it with path_prefix '/reporting'")
         retry_after = spec.get("retry_after")
         count = spec.get("count")
@@ -211,11 +214,20 @@ def alter_rows(data: bytes, faults: list[Fault]) -> bytes:
             for row in rows:
                 _null_metrics(row)
         elif fault.kind == "float_noise":
-            for row in rows:
-                for i, (name, value) in enumerate(row.items()):
-                    if type(value) is Decimal and value:
-                        row[name] = math.nextafter(float(value), math.inf if i % 2 else -math.inf)
+            rows = noisy(rows)
     return msgspec.json.Encoder(decimal_format="number").encode(rows)
+
+
+def noisy(value, up: bool = True):
+    """``value`` with every non-integral number (Decimal or float) made a float one binary unit off, alternately
+    up and down: what a float-backed service's JSON holds."""
+    if isinstance(value, dict):
+        return {k: noisy(v, i % 2 == 0) for i, (k, v) in enumerate(value.items())}
+    if isinstance(value, list):
+        return [noisy(v, up) for v in value]
+    if type(value) in (Decimal, float) and value != int(value):
+        return math.nextafter(float(value), math.inf if up else -math.inf)
+    return value
 
 
 def _null_metrics(row: dict) -> None:

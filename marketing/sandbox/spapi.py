@@ -186,7 +186,7 @@ def _generate(sb: Sandbox, report: dict) -> None:
         if doc is None:
             report["cancelled"] = True
             return
-        data = json.dumps(doc).encode()
+        data = json.dumps(faults.noisy(doc) if "float_noise" in report["flags"] else doc).encode()
         if "invalid_json" in report["flags"]:
             data = data[: max(1, len(data) // 2)] + b',"'
         blob = gzip.compress(data, compresslevel=6, mtime=0)

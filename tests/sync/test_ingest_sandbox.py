@@ -115,3 +115,29 @@ def test_float_noise_and_null_metrics_are_stored_to_the_cent(db, wiring):
         for r in exact
     )  # fmt: skip
     assert bulk == expected
+
+
+def test_float_noise_in_sales_and_traffic_is_stored_to_the_cent(db, make_seller, wiring):
+    sp: SpClient = wiring.sp(0)
+    marketplace_id = wiring.sbx.sellers[0].marketplace_ids[0]
+    end = _yesterday(wiring)
+    start = end - timedelta(days=2)
+
+    def items() -> list:
+        report_id = sp.create_report("GET_SALES_AND_TRAFFIC_REPORT", [marketplace_id], start, end,
+                                     {"dateGranularity": "DAY", "asinGranularity": "CHILD"})  # fmt: skip
+        document = sp.get_report_document(wait_sp_report(sp, report_id).document_id)
+        return list(sp.iter_document_items(document.url, document.compression, SALES_TRAFFIC_PREFIXES))
+
+    wiring.sbx.admin.fault("float_noise", path_prefix="/reports/", count=1)
+    noisy, exact = items(), items()
+    assert noisy != exact
+    currency = exact[0][1]["salesByDate"]["orderedProductSales"]["currencyCode"]
+    seller = make_seller()
+    ingest_report(db.session, "GET_SALES_AND_TRAFFIC_REPORT", iter(noisy), seller_id=seller.id,
+                  marketplace_id=marketplace_id, start=start, end=end, currency=currency)  # fmt: skip
+    db.session.commit()
+    stored = db.session.execute(select(SalesTrafficDaily.date, SalesTrafficDaily.ordered_sales)).all()
+    expected = [(date.fromisoformat(i["date"]), Decimal(i["salesByDate"]["orderedProductSales"]["amount"]))
+                for p, i in exact if p == SALES_TRAFFIC_PREFIXES[0]]  # fmt: skip
+    assert sorted(stored) == sorted(expected) and len(expected) == 3
