@@ -200,7 +200,8 @@ class AdsClient:
             headers["Content-Type"] = headers["Accept"] = media_type
         elif content_type:
             headers["Content-Type"] = content_type
-        key = f"ads:{profile_id}" if profile_id is not None else None
+        # Amazon limits an app per profile: one bucket per (client id, profile), whatever process calls.
+        key = f"ads:{self._client_id}:{profile_id}" if profile_id is not None else None
         try:
             return self._transport.request(
                 method,

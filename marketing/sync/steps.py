@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 
 from marketing import jobs
 from marketing.amazon import errors
-from marketing.amazon.transport import RateLimiter, RetryPolicy, Transport
+from marketing.amazon.transport import Limit, RedisRateLimiter, RetryPolicy, Transport
 from marketing.clock import now
 from marketing.connections import clients
 from marketing.extensions import db
@@ -60,11 +60,11 @@ SETTING_DEFAULTS = {
     "SYNC_RETRY_SECONDS": 10.0,  # backoff base when Amazon throttles or fails without Retry-After
     "SYNC_RETRY_CAP_SECONDS": 900.0,
     "SYNC_CALL_WAIT_SECONDS": 5.0,  # how long one call may wait in-process before the job re-schedules
-    "SYNC_RATE_PER_SECOND": 5.0,  # per profile, per worker process
+    "SYNC_RATE_PER_SECOND": 5.0,  # Ads, per client id + profile, shared by every worker (Redis)
     "SYNC_RATE_BURST": 10,
     "SYNC_MAX_ATTEMPTS": 8,  # consecutive throttled/unavailable answers to one step before the run gives up
 }
-_limiter: RateLimiter | None = None
+_limiter: RedisRateLimiter | None = None
 _http: httpx.Client | None = None
 # Built once per process at import (~0.2 s): the worker preloads this module.
 _TLS = httpx.create_ssl_context()
@@ -196,7 +196,8 @@ def _transport() -> Transport:
     then the job re-schedules."""
     global _limiter, _http
     if _limiter is None:
-        _limiter = RateLimiter(setting("SYNC_RATE_PER_SECOND"), int(setting("SYNC_RATE_BURST")))
+        limit = Limit(setting("SYNC_RATE_PER_SECOND"), int(setting("SYNC_RATE_BURST")))
+        _limiter = RedisRateLimiter(jobs.connection(), limit)
     if _http is None:
         _http = httpx.Client(timeout=clients.TIMEOUT, follow_redirects=False, verify=_TLS)
     return Transport(_http, policy=RetryPolicy(max_total_wait=setting("SYNC_CALL_WAIT_SECONDS")), limiter=_limiter)

@@ -16,8 +16,10 @@ from marketing.sync.sources.base import Status
 
 
 def client(transport: Transport, connection: Connection) -> SpClient:
+    app_id, _ = clients.credentials("sp")
     return SpClient(transport, clients.hosts(), Region(connection.seller.region),
-                    clients.token_source(connection, transport))
+                    clients.token_source(connection, transport),
+                    rate_scope=f"{app_id}:{connection.seller.selling_partner_id or connection.seller_id}")
 
 
 class SpReports:
