@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 
+import redis
 from flask import Flask
 from rq import Queue, SimpleWorker, Worker
 from sqlalchemy.orm import configure_mappers
@@ -13,6 +16,8 @@ from marketing import jobs
 from marketing.extensions import db
 from marketing.jobs import tick
 from marketing.sync import steps  # preloaded, so forked work horses start warm instead of each importing it
+
+log = logging.getLogger("marketing.jobs")
 
 # Queues whose jobs run inside the worker process instead of a forked work horse. Sync steps are short
 # calls to Amazon and small transactions: a fork per step (new database, Redis and TLS connections, a cold
@@ -55,6 +60,21 @@ class AppSimpleWorker(_AppContextMixin, SimpleWorker):
     """No fork: for tests and for working a queue inline (`--wait` without a live worker)."""
 
 
+def _keep_alive(app: Flask, worker: Worker, stop: threading.Event) -> None:
+    """Every `tick.REVIVE_SECONDS`: restart RQ's scheduler if it died (it exits on a lost Redis connection) and
+    revive the tick chain if Redis lost it. RQ's own check runs only between jobs, every 10 minutes."""
+    with app.app_context():
+        while not stop.wait(tick.REVIVE_SECONDS):
+            try:
+                scheduler = worker.scheduler
+                if scheduler is not None and (scheduler._process is None or not scheduler._process.is_alive()):
+                    scheduler.acquire_locks(auto_start=True)
+                if tick.revive():
+                    log.warning("the tick chain was gone (Redis restarted?): revived, unfinished runs resumed")
+            except redis.RedisError as exc:
+                log.warning("keep-alive: Redis unavailable (%s); trying again", exc)
+
+
 def run(app: Flask, queue_names: tuple[str, ...] = jobs.QUEUES, burst: bool = False, simple: bool = False) -> bool:
     with app.app_context():
         conn = jobs.connection(app)
@@ -63,7 +83,14 @@ def run(app: Flask, queue_names: tuple[str, ...] = jobs.QUEUES, burst: bool = Fa
         configure_mappers()  # once here, not in every forked work horse
         queues = [Queue(name, connection=conn) for name in queue_names]
         worker_class = AppSimpleWorker if simple else AppWorker
-        return worker_class(queues, connection=conn).work(with_scheduler=True, burst=burst)
+        worker = worker_class(queues, connection=conn)
+        stop = threading.Event()
+        if not burst:
+            threading.Thread(target=_keep_alive, args=(app, worker, stop), name="keep-alive", daemon=True).start()
+        try:
+            return worker.work(with_scheduler=True, burst=burst)
+        finally:
+            stop.set()
 
 
 def work_until(queue_name: str, done: Callable[[], bool], *, poll: float = 0.5, timeout: float | None = None,

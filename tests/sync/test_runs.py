@@ -252,3 +252,24 @@ def test_a_partial_run_is_followed_by_rollups_and_by_suggestions_that_skip_the_i
     outcome.fail(nothing, "refused before anything was stored")
     assert nothing.status == "failed"
     assert not queue.connection.exists(f"rq:job:after-sync-dashboard-rollups-{nothing.id}")
+
+
+def test_after_redis_loses_everything_the_tick_and_the_run_come_back(app, sbx, seller):
+    """Redis restarted empty mid-run: the tick chain, the run's step jobs and scheduled checks are gone. The
+    workers' keep-alive (`tick.revive`, every 30 s) parks the tick again and resumes the run at once."""
+    from marketing import jobs as rq_jobs
+    from marketing.jobs import tick
+
+    seller_id = seller.id
+    tick.ensure_scheduled()
+    run, _ = runs.start_run(seller.id, "manual", days=1)
+    run_id = run.id
+    assert tick.revive() == []  # the chain is there: nothing to do
+    rq_jobs.connection().flushdb()
+    assert tick.status().next_slot is None
+    assert tick.revive() == ["sync-resume"]
+    assert tick.status().next_slot is not None
+    assert any(j.startswith("sync-resume-revived-") for j in rq_jobs.queue("sync").job_ids)
+    result = drain(run_id)
+    assert result["status"] == "succeeded", result["error"]
+    assert runs.latest_run(seller_id).id == run_id
