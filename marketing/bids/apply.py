@@ -2,8 +2,8 @@
 
 Safe to run twice: only `approved` and `undoing` suggestions are picked up and each is committed as soon as
 Amazon has answered for its batch (one PUT of up to `BATCH`), so a re-run never re-sends an applied bid, and a
-token revoked half-way leaves the batches Amazon accepted `applied` with their audit rows. Before writing, the live bid is
-read back from Amazon; if it is not what the suggestion was based on (someone changed it in the console
+token revoked half-way leaves the batches Amazon accepted `applied` with their audit rows. Before writing, the
+live bid is read back from Amazon; if it is not what the suggestion was based on (someone changed it in the console
 meanwhile), the suggestion becomes `stale` and nothing is sent for it. A keyword that inherited its ad
 group's default bid is compared against that default and gets an explicit bid of its own.
 
