@@ -97,9 +97,16 @@ def apply_approved(seller_id: int) -> Outcome:
     groups: dict[tuple[int, str], list[Suggestion]] = defaultdict(list)
     for suggestion in work:
         groups[(suggestion.profile_id, suggestion.entity_kind)].append(suggestion)
+    gone = {p.profile_id for p in connection.profiles if not p.accessible}
     with clients.http_client() as http:
         ads = clients.ads_client(connection, http)
         for (profile_id, kind), items in groups.items():
+            if profile_id in gone:
+                for suggestion in items:
+                    _fail(suggestion, outcome, "NOT_ACCESSIBLE", f"Amazon no longer lists profile {profile_id} "
+                          "for this seller's authorization (no longer accessible); nothing was sent.")
+                db.session.commit()
+                continue
             try:
                 _apply_group(ads, profile_id, kind, items, outcome)
             except InvalidGrant as exc:  # the observer has marked the connection revoked

@@ -187,10 +187,15 @@ def check(connection: Connection) -> status.TokenStatus:
 
 
 def refresh_profiles(connection: Connection, *, manage_new: bool) -> list[AdsProfile]:
-    """Fetch the advertiser's profiles from Amazon and upsert them; agency/DSP profiles are never managed."""
+    """Fetch the advertiser's profiles from Amazon and upsert them; agency/DSP profiles are never managed, and
+    one Amazon no longer lists becomes "no longer accessible" (kept with its history, unmanaged)."""
     with clients.http_client() as http:
         profiles: list[Profile] = clients.ads_client(connection, http).list_profiles()
     existing = {p.profile_id: p for p in connection.profiles}
+    listed = {p.profile_id for p in profiles}
+    for row in existing.values():
+        row.accessible = row.profile_id in listed
+        row.managed = row.managed and row.accessible
     for profile in profiles:
         row = existing.get(profile.profile_id)
         if row is None:

@@ -71,12 +71,15 @@ class AdsProfile(Base):
     account_type: Mapped[str] = mapped_column(String(16))
     account_name: Mapped[str | None] = mapped_column(String(255))
     managed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False once Amazon no longer lists the profile for this authorization: its history stays, it is neither
+    # synced nor written to (a renewal may have brought another advertiser).
+    accessible: Mapped[bool] = mapped_column(Boolean, default=True)
 
     connection: Mapped[Connection] = relationship(back_populates="profiles")
 
     @property
     def manageable(self) -> bool:
-        return self.account_type in ("seller", "vendor")
+        return self.account_type in ("seller", "vendor") and self.accessible is not False
 
 
 class ConnectionEvent(Base):

@@ -1,5 +1,5 @@
 """sync runs end partial: a notice per run, since-when a report waits on a throttling Amazon; the profiles a
-suggestion run skipped for incomplete data
+suggestion run skipped for incomplete data; Ads profiles Amazon no longer lists
 
 Revision ID: 0007
 Revises: 0006
@@ -22,9 +22,13 @@ def upgrade():
         batch.add_column(sa.Column('waiting_since', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('suggestion_runs') as batch:
         batch.add_column(sa.Column('notice', sa.Text(), nullable=True))
+    with op.batch_alter_table('ads_profiles') as batch:
+        batch.add_column(sa.Column('accessible', sa.Boolean(), nullable=False, server_default=sa.true()))
 
 
 def downgrade():
+    with op.batch_alter_table('ads_profiles') as batch:
+        batch.drop_column('accessible')
     with op.batch_alter_table('suggestion_runs') as batch:
         batch.drop_column('notice')
     with op.batch_alter_table('sync_reports') as batch:
