@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +27,14 @@ IN_PROCESS_QUEUES = frozenset({"sync"})
 
 
 class _AppContextMixin:
-    """Hand each job a clean database session and return its connection to the pool afterwards."""
+    """Hand each job a clean database session and return its connection to the pool afterwards; note a stop
+    asked for by a signal (RQ also stops on a Redis error, which `run` works through)."""
+
+    signalled = False
+
+    def request_stop(self, signum, frame):
+        self.signalled = True
+        return super().request_stop(signum, frame)
 
     def perform_job(self, job, queue, *args, **kwargs):  # RQ 3 also passes the execution
         try:
@@ -83,14 +91,35 @@ def run(app: Flask, queue_names: tuple[str, ...] = jobs.QUEUES, burst: bool = Fa
         configure_mappers()  # once here, not in every forked work horse
         queues = [Queue(name, connection=conn) for name in queue_names]
         worker_class = AppSimpleWorker if simple else AppWorker
-        worker = worker_class(queues, connection=conn)
-        stop = threading.Event()
-        if not burst:
-            threading.Thread(target=_keep_alive, args=(app, worker, stop), name="keep-alive", daemon=True).start()
+        while True:
+            worker = worker_class(queues, connection=conn)
+            stop = threading.Event()
+            if not burst:
+                threading.Thread(target=_keep_alive, args=(app, worker, stop), name="keep-alive", daemon=True).start()
+            try:
+                worked = worker.work(with_scheduler=True, burst=burst)
+            finally:
+                stop.set()
+            if burst or worker.signalled:
+                return worked
+            # RQ quits on a Redis error outside its dequeue (a Redis restart): work again once Redis answers.
+            log.warning("the worker stopped on a Redis error; working again once Redis answers")
+            if not _wait_for_redis(conn):
+                return worked
+
+
+def _wait_for_redis(conn: redis.Redis) -> bool:
+    """Ping until Redis answers (True) or a signal asks the worker to stop (False)."""
+    stopped = threading.Event()
+    for name in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(name, lambda *_: stopped.set())
+    while not stopped.is_set():
         try:
-            return worker.work(with_scheduler=True, burst=burst)
-        finally:
-            stop.set()
+            conn.ping()
+            return True
+        except redis.RedisError:
+            stopped.wait(1)
+    return False
 
 
 def work_until(queue_name: str, done: Callable[[], bool], *, poll: float = 0.5, timeout: float | None = None,
