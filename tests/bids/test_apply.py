@@ -269,3 +269,17 @@ def test_a_token_revoked_between_batches_keeps_what_amazon_accepted(db, sbx, sel
     for row in rest:
         assert row.status == "failed" and "nothing more was sent" in row.error_message
     assert apply.apply_approved(seller.id).applied == 0  # nothing sent twice
+
+
+def test_bids_for_a_profile_no_longer_accessible_are_not_sent(db, sbx, seller, ads, marketer, make_suggestions):
+    rows = make_suggestions(2)
+    before = _live(ads, seller, rows)
+    _approve(db, rows, marketer)
+    for profile in seller.connection("ads").profiles:
+        profile.accessible = False  # Amazon stopped listing it (another advertiser's authorization)
+    db.session.commit()
+    outcome = apply.apply_approved(seller.id)
+    assert (outcome.applied, outcome.failed) == (0, 2)
+    for row in _fresh(db, rows):
+        assert row.status == "failed" and "no longer accessible" in row.error_message
+    assert _live(ads, seller, rows) == before
