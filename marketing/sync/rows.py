@@ -81,12 +81,18 @@ def _finite(value: Any) -> Decimal:
     return number
 
 
-def _int_below(limit: int, low: int, what: str) -> Converter:
-    """Integers in [low, limit): a JSON integer as is; any other finite number rounded half-even to a whole."""
+_REFUSED = object()  # a converter's ``null`` when a JSON null is refused
+
+
+def _int_below(limit: int, low: int, what: str, null: Any = _REFUSED) -> Converter:
+    """Integers in [low, limit): a JSON integer as is; any other finite number rounded half-even to a whole;
+    a JSON null as ``null`` unless refused."""
 
     def convert(value: Any) -> int:
         if type(value) is int and low <= value < limit:
             return value
+        if value is None and null is not _REFUSED:
+            return null
         if type(value) is str and value.isdigit():  # ids are integers in reports, strings elsewhere
             return convert(int(value))
         number = value if type(value) is int else int(_finite(value).to_integral_value(ROUND_HALF_EVEN))
@@ -113,51 +119,43 @@ def _id(value: Any) -> int:
     return _id_range(value)
 
 
+def _money_or(null: Any = _REFUSED) -> Converter:
+    """Money: any finite number, rounded half-even to the column's 4 places; refused only past its 10 whole
+    digits. One quantize in a 14-digit context both rounds and checks the range. Float noise from a
+    float-backed service (`83.22999999999999`) is normal in Amazon's JSON and becomes 83.2300."""
+
+    def money(value: Any) -> Decimal:
+        if value is None and null is not _REFUSED:
+            return null
+        number = value if type(value) is Decimal and value.is_finite() else _finite(value)
+        try:
+            return number.quantize(_SCALE, context=_NUMERIC_14_4)
+        except InvalidOperation:
+            raise _Bad(f"{value} does not fit 10 digits and 4 decimals") from None
+
+    return money
+
+
 _count = _int_below(_INT32, 0, "count")
 _big_count = _int_below(_INT64, 0, "count")
+_money = _money_or()
+# Metrics Amazon leaves null when nothing happened (no clicks, no conversions): stored as 0, since the metric
+# columns are NOT NULL (their default is 0 too).
+_count_metric = _int_below(_INT32, 0, "count", null=0)
+_big_count_metric = _int_below(_INT64, 0, "count", null=0)
+_money_metric = _money_or(null=Decimal(0))
+_optional_money = _money_or(null=None)  # e.g. a bid: NULL when Amazon has none
 # What `FastMapper` decodes a converter's field as: the JSON values the converter accepts unchanged (others —
 # ids as strings, counts as floats, say — fail the bulk decode and take the row-by-row path). Money is checked
-# (and rounded when it must be) per batch, as text.
+# (and rounded when it must be) per batch, as text. A metric's JSON null is written as its `null_text`.
 _id.fast = Annotated[int, msgspec.Meta(ge=1, le=_INT64 - 1)]  # type: ignore[attr-defined]
 _count.fast = Annotated[int, msgspec.Meta(ge=0, le=_INT32 - 1)]  # type: ignore[attr-defined]
 _big_count.fast = Annotated[int, msgspec.Meta(ge=0, le=_INT64 - 1)]  # type: ignore[attr-defined]
-
-
-def _money(value: Any) -> Decimal:
-    """Any finite number, rounded half-even to the column's 4 places; refused only past its 10 whole digits.
-
-    One quantize in a 14-digit context both rounds and checks the range. Float noise from a float-backed
-    service (`83.22999999999999`) is normal in Amazon's JSON and becomes 83.2300.
-    """
-    number = _finite(value)
-    try:
-        return number.quantize(_SCALE, context=_NUMERIC_14_4)
-    except InvalidOperation:
-        raise _Bad(f"{value} does not fit 10 digits and 4 decimals") from None
-
-
 _money.fast = Decimal  # type: ignore[attr-defined]
-
-
-def _metric(convert: Converter, zero: Any) -> Converter:
-    """A metric Amazon leaves null when nothing happened (no clicks, no conversions): stored as ``zero``, since
-    the metric columns are NOT NULL (their default is 0 too)."""
-
-    def metric(value: Any) -> Any:
-        return zero if value is None else convert(value)
-
-    metric.fast = convert.fast | None  # type: ignore[attr-defined]
-    metric.null_text = str(zero)  # type: ignore[attr-defined]
-    return metric
-
-
-def _optional(convert: Converter) -> Converter:
-    def optional(value: Any) -> Any:
-        return None if value is None else convert(value)
-
-    if hasattr(convert, "fast"):
-        optional.fast = convert.fast | None  # type: ignore[attr-defined]
-    return optional
+_optional_money.fast = Decimal | None  # type: ignore[attr-defined]
+_count_metric.fast, _count_metric.null_text = _count.fast | None, "0"  # type: ignore[attr-defined]
+_big_count_metric.fast, _big_count_metric.null_text = _big_count.fast | None, "0"  # type: ignore[attr-defined]
+_money_metric.fast, _money_metric.null_text = Decimal | None, "0"  # type: ignore[attr-defined]
 
 
 def _text(max_length: int | None = None, *, required: bool = False) -> Converter:
@@ -385,12 +383,12 @@ class Part:
 
 def _metrics(days: int, money_name: str = "cost") -> list[Field]:
     return [
-        Field("impressions", "impressions", _metric(_big_count, 0)),
-        Field("clicks", "clicks", _metric(_big_count, 0)),
-        Field("cost", money_name, _metric(_money, Decimal(0))),
-        Field("orders", f"purchases{days}d", _metric(_count, 0)),
-        Field("units", f"unitsSoldClicks{days}d", _metric(_count, 0)),
-        Field("sales", f"sales{days}d", _metric(_money, Decimal(0))),
+        Field("impressions", "impressions", _big_count_metric),
+        Field("clicks", "clicks", _big_count_metric),
+        Field("cost", money_name, _money_metric),
+        Field("orders", f"purchases{days}d", _count_metric),
+        Field("units", f"unitsSoldClicks{days}d", _count_metric),
+        Field("sales", f"sales{days}d", _money_metric),
     ]
 
 
@@ -404,7 +402,7 @@ def _ads_fields(report_type: str, days: int, start: dt.date, end: dt.date, curre
                Field("campaign_status", "campaignStatus", _text(16), required=False)]  # fmt: skip
     elif report_type == "spTargeting":
         own = [Field("target_id", "keywordId", _id), *ids,
-               Field("keyword_bid", "keywordBid", _optional(_money), required=False),
+               Field("keyword_bid", "keywordBid", _optional_money, required=False),
                Field("match_type", "matchType", _text(32), required=False)]  # fmt: skip
     elif report_type == "spSearchTerm":
         own = [Field("target_id", "keywordId", _id), Field("search_term", "searchTerm", _text(required=True)), *ids]

@@ -7,6 +7,8 @@ import multiprocessing
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from marketing.amazon import Hosts, Region, SpClient, Throttled, Transport
 from marketing.amazon.ads import AdsClient
@@ -99,7 +101,8 @@ def test_buckets_expire_once_full_again(url):
 
 
 def test_without_redis_calls_go_unpaced():
-    limiter = RedisRateLimiter(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2), Limit(0.01, 1))
+    gone = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    limiter = RedisRateLimiter(gone, Limit(0.01, 1))
     assert [limiter.reserve("k", 0), limiter.reserve("k", 0)] == [0.0, 0.0]
 
 
