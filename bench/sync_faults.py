@@ -109,12 +109,26 @@ class Bench:
         return run.id
 
     def ended(self, run_id: int) -> bool:
-        from marketing.extensions import db
         from marketing.models import SyncRun
         from marketing.models.sync import ACTIVE_RUN
 
-        db.session.expire_all()
-        return db.session.get(SyncRun, run_id).status not in ACTIVE_RUN
+        return self.read(lambda db: db.session.get(SyncRun, run_id).status not in ACTIVE_RUN)
+
+    @staticmethod
+    def read(query):
+        """A fresh look at the database from this process, through any connection loss (terminated backends):
+        the session gives its connection back first, and the pool pings the next one."""
+        from sqlalchemy.exc import OperationalError
+
+        from marketing.extensions import db
+
+        for _ in range(10):
+            db.session.remove()
+            try:
+                return query(db)
+            except OperationalError:
+                time.sleep(0.5)
+        return query(db)
 
     def drain(self, run_id: int, timeout: float = 300) -> None:
         from marketing.jobs.worker import work_until
@@ -221,7 +235,6 @@ class Bench:
     def redis_restart(self, restart, log) -> dict:
         """Redis restarted empty mid-run: jobs, scheduled checks and the tick are gone; the workers' keep-alive
         revives the tick and resumes the run (no worker restarted)."""
-        from marketing.extensions import db
         from marketing.models import SyncReport
 
         worker = self.worker(log)
@@ -229,10 +242,9 @@ class Bench:
             time.sleep(3)
             t = time.monotonic()
             run_id = self.start()
-            while not db.session.scalar(select(func.count()).where(SyncReport.run_id == run_id,
-                                                                   SyncReport.status == "requested")):
+            while not self.read(lambda db: db.session.scalar(select(func.count()).where(
+                    SyncReport.run_id == run_id, SyncReport.status == "requested"))):
                 time.sleep(0.1)
-                db.session.expire_all()
             restart()
             lost = time.monotonic()
             self.wait(run_id, timeout=240)
@@ -244,7 +256,6 @@ class Bench:
 
     def postgres_restart(self, log) -> dict:
         """Every connection of the database terminated mid-run (pg_terminate_backend), three times."""
-        from marketing.extensions import db
         from marketing.models import SyncReport
 
         url = make_url(self.database_url)
@@ -254,10 +265,9 @@ class Bench:
             time.sleep(3)
             t = time.monotonic()
             run_id = self.start()
-            while not db.session.scalar(select(func.count()).where(SyncReport.run_id == run_id,
-                                                                   SyncReport.status != "new")):
+            while not self.read(lambda db: db.session.scalar(select(func.count()).where(
+                    SyncReport.run_id == run_id, SyncReport.status != "new"))):
                 time.sleep(0.1)
-                db.session.expire_all()
             terminated = 0
             with psycopg.connect(admin, autocommit=True) as conn:
                 for _ in range(3):
@@ -266,6 +276,7 @@ class Bench:
                         "AND pid <> pg_backend_pid()", (url.database,)).fetchone()[0]
                     time.sleep(1.5)
             self.wait(run_id, timeout=240)
+            self.read(lambda db: None)  # this process's own connections were terminated too
         finally:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(30)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import redis
 from flask import Flask
 from rq import Queue, SimpleWorker, Worker
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers
 
 from marketing import jobs
@@ -40,7 +41,10 @@ class _AppContextMixin:
         try:
             return super().perform_job(job, queue, *args, **kwargs)
         finally:
-            db.session.remove()
+            try:
+                db.session.remove()
+            except SQLAlchemyError as exc:  # PostgreSQL restarted: the pool drops the dead connection
+                log.warning("database connection lost after job %s: %s", job.id, type(exc).__name__)
 
 
 class AppWorker(_AppContextMixin, Worker):
@@ -102,8 +106,8 @@ def run(app: Flask, queue_names: tuple[str, ...] = jobs.QUEUES, burst: bool = Fa
                 stop.set()
             if burst or worker.signalled:
                 return worked
-            # RQ quits on a Redis error outside its dequeue (a Redis restart): work again once Redis answers.
-            log.warning("the worker stopped on a Redis error; working again once Redis answers")
+            # RQ quits on an error outside a job, e.g. Redis restarting outside its dequeue: work again.
+            log.warning("the worker stopped on an error (see above); working again once Redis answers")
             if not _wait_for_redis(conn):
                 return worked
 
