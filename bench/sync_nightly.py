@@ -217,6 +217,15 @@ def main() -> int:
             throttled = httpx.get(limits, headers=admin).json()["throttled"]
             t = time.monotonic()
             base_reports = base_rows = 0
+            if not args.baseline_sellers:  # --baseline-sellers 0: this sync's figures only
+                print(f"\nnightly sync, {len(seller_ids)} sandbox sellers, report delay {args.report_delay:g}s, "
+                      f"Amazon's rate limits enforced, {args.workers} worker processes, PostgreSQL + Redis")
+                print(f"wall time {wall:.1f}s, reports ingested {result['reports']}, rows {result['rows']}, runs "
+                      f"succeeded/partial/failed {result['succeeded']}/{result['partial']}/{result['failed']}, "
+                      f"429s answered by Amazon {throttled}")
+                print(f"target: all done within {TARGET_SECONDS}s -> "
+                      f"{'met' if wall <= TARGET_SECONDS and not result['active'] else 'MISSED'}")
+                return 0 if wall <= TARGET_SECONDS and not (result["failed"] or result["partial"]) else 1
             for seller_id in seller_ids[: args.baseline_sellers]:
                 reports, rows = blocking_sync(seller_id)
                 base_reports, base_rows = base_reports + reports, base_rows + rows
