@@ -123,11 +123,14 @@ class Bench:
         from marketing.extensions import db
 
         for _ in range(10):
-            db.session.remove()
             try:
+                db.session.remove()
                 return query(db)
-            except OperationalError:
+            except OperationalError:  # AdminShutdown is not seen as a disconnect: drop every pooled connection
+                db.session.registry.clear()
+                db.engine.dispose()
                 time.sleep(0.5)
+        db.session.remove()
         return query(db)
 
     def drain(self, run_id: int, timeout: float = 300) -> None:
