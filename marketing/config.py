@@ -44,6 +44,14 @@ def normalise_database_url(value: str) -> str:
     return value
 
 
+def _flag(name: str, value: str | None) -> bool:
+    if value in (None, "", "0"):
+        return False
+    if value == "1":
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, got {value!r}")
+
+
 def _int(name: str, value: str | None, default: int, low: int = 0, high: int = 65535) -> int:
     if value in (None, ""):
         return default
@@ -71,6 +79,7 @@ class Settings:
     amazon_sp_client_id: str | None = None
     amazon_sp_client_secret: str | None = None
     amazon_sp_app_id: str | None = None
+    amazon_sp_app_draft: bool = False
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -113,6 +122,7 @@ class Settings:
             amazon_sp_client_id=get("AMAZON_SP_CLIENT_ID"),
             amazon_sp_client_secret=get("AMAZON_SP_CLIENT_SECRET"),
             amazon_sp_app_id=get("AMAZON_SP_APP_ID"),
+            amazon_sp_app_draft=_flag("AMAZON_SP_APP_DRAFT", get("AMAZON_SP_APP_DRAFT")),
             smtp_host=get("SMTP_HOST"),
             smtp_port=_int("SMTP_PORT", get("SMTP_PORT"), 465 if smtp_security == "ssl" else 587, 1),
             smtp_username=get("SMTP_USERNAME"),
@@ -162,6 +172,7 @@ class Settings:
             "AMAZON_SP_CLIENT_ID": self.amazon_sp_client_id,
             "AMAZON_SP_CLIENT_SECRET": self.amazon_sp_client_secret,
             "AMAZON_SP_APP_ID": self.amazon_sp_app_id,
+            "AMAZON_SP_APP_DRAFT": self.amazon_sp_app_draft,
             "SMTP_HOST": self.smtp_host,
             "SMTP_PORT": self.smtp_port,
             "SMTP_USERNAME": self.smtp_username,

@@ -84,10 +84,6 @@ _AD_PRODUCTS = {"sp": "SPONSORED_PRODUCTS", "sb": "SPONSORED_BRANDS", "sd": "SPO
 _DUPLICATE_REPORT = re.compile(r"duplicate of\s*:?\s*([A-Za-z0-9-]+)", re.IGNORECASE)
 
 
-# Sponsored Products can be managed for seller and vendor profiles only (an agency profile is DSP).
-MANAGEABLE_ACCOUNT_TYPES = ("seller", "vendor")
-
-
 @dataclass(frozen=True)
 class Profile:
     profile_id: int
@@ -98,10 +94,6 @@ class Profile:
     account_type: str  # seller | vendor | agency
     account_id: str | None
     account_name: str | None
-
-    @property
-    def manageable(self) -> bool:
-        return self.account_type in MANAGEABLE_ACCOUNT_TYPES
 
 
 @dataclass(frozen=True)
@@ -203,7 +195,8 @@ class AdsClient:
             headers["Content-Type"] = headers["Accept"] = media_type
         elif content_type:
             headers["Content-Type"] = content_type
-        key = f"ads:{profile_id}" if profile_id is not None else None
+        # Amazon limits an app per profile: one bucket per (client id, profile), whatever process calls.
+        key = f"ads:{self._client_id}:{profile_id}" if profile_id is not None else None
         try:
             return self._transport.request(
                 method,

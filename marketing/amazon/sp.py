@@ -12,12 +12,19 @@ import httpx
 from .errors import MalformedResponse, ReportFailed
 from .hosts import Hosts, Region
 from .streams import decoded_body, iter_object_items
-from .transport import TokenProvider, Transport, as_transport, json_body
+from .transport import Limit, TokenProvider, Transport, as_transport, json_body
 
 REPORTS = "/reports/2021-06-30"
 INVENTORY_SUMMARIES = "/fba/inventory/v1/summaries"
 # SP-API rejects calls without a user-agent naming the app and the language (SP_API.md §3.2).
 DEFAULT_USER_AGENT = "marketing-dashboard/0.1 (Language=Python)"
+# Amazon's default usage plans, per application + selling partner and operation (SP_API.md §3.3, §4.1, §5.4).
+RATE_LIMITS = {
+    "createReport": Limit(1 / 60, 15),
+    "getReport": Limit(2.0, 15),
+    "getReportDocument": Limit(1 / 60, 15),
+    "getInventorySummaries": Limit(2.0, 2),
+}
 
 
 @dataclass(frozen=True)
@@ -74,17 +81,23 @@ class SpClient:
         token_source: TokenProvider,
         *,
         user_agent: str = DEFAULT_USER_AGENT,
+        rate_scope: str | None = None,
     ):
+        """``rate_scope`` names the application + selling partner (e.g. "<LwA client id>:<selling partner id>");
+        with it, each call is paced through the transport's limiter under `RATE_LIMITS` of its operation."""
         self._transport = as_transport(http_client)
         self._hosts = hosts
         self._region = Region(region)
         self._token = token_source
         self._user_agent = user_agent
+        self._rate_scope = rate_scope
 
-    def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
+    def _call(self, method: str, path: str, operation: str, **kw: Any) -> httpx.Response:
         headers = {"user-agent": self._user_agent, "Accept": "application/json"}
         if "json" in kw:
             headers["Content-Type"] = "application/json"
+        if self._rate_scope is not None:
+            kw.update(rate_key=f"sp:{self._rate_scope}:{self._region}:{operation}", rate_limit=RATE_LIMITS[operation])
         return self._transport.request(
             method,
             self._hosts.sp_api(self._region, path),
@@ -110,12 +123,12 @@ class SpClient:
             body["dataEndTime"] = _timestamp(end)
         if options:
             body["reportOptions"] = dict(options)
-        response = self._call("POST", f"{REPORTS}/reports", json=body)
+        response = self._call("POST", f"{REPORTS}/reports", "createReport", json=body)
         return str(_require(json_body(response), "reportId", what="createReport")["reportId"])
 
     def get_report(self, report_id: str) -> SpReport:
         body = _require(
-            json_body(self._call("GET", f"{REPORTS}/reports/{report_id}")),
+            json_body(self._call("GET", f"{REPORTS}/reports/{report_id}", "getReport")),
             "reportId",
             "processingStatus",
             what="getReport",
@@ -129,7 +142,7 @@ class SpClient:
 
     def get_report_document(self, document_id: str) -> SpReportDocument:
         body = _require(
-            json_body(self._call("GET", f"{REPORTS}/documents/{document_id}")),
+            json_body(self._call("GET", f"{REPORTS}/documents/{document_id}", "getReportDocument")),
             "reportDocumentId",
             "url",
             what="getReportDocument",
@@ -160,7 +173,7 @@ class SpClient:
         if seller_skus:
             params["sellerSkus"] = ",".join(seller_skus)
         while True:
-            body = json_body(self._call("GET", INVENTORY_SUMMARIES, params=params))
+            body = json_body(self._call("GET", INVENTORY_SUMMARIES, "getInventorySummaries", params=params))
             payload = body.get("payload") if isinstance(body, dict) else None
             if not isinstance(payload, dict) or not isinstance(payload.get("inventorySummaries"), list):
                 raise MalformedResponse("getInventorySummaries returned no payload.inventorySummaries")

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import orjson
+from redis.exceptions import RedisError
 
 from .errors import (
     AmazonError,
@@ -80,31 +81,136 @@ class RetryPolicy:
         return nominal * (0.5 + 0.5 * rand())
 
 
-class RateLimiter:
-    """Token bucket per caller-chosen key (e.g. a profile id), shared across threads.
+@dataclass(frozen=True)
+class Limit:
+    """A token bucket: ``rate`` tokens added per second, at most ``burst`` held (Amazon's usage plans)."""
 
-    Amazon's limits are per app + seller/profile; pacing ourselves keeps 429s rare.
+    rate: float
+    burst: int
+
+    def __post_init__(self):
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+
+
+LOCAL_LIMIT_MESSAGE = "Local rate limit reached for this account"
+
+
+class RateLimiter:
+    """Token bucket per caller-chosen key (e.g. a profile id), shared across the threads of one process.
+
+    Amazon's limits are per app + seller/profile; pacing ourselves keeps 429s rare. ``reserve`` takes a token
+    and says how long to wait for it, or — past ``max_wait`` — takes nothing and raises `Throttled` with
+    ``retry_after``: with ``max_wait=0`` a caller learns "wait N seconds" without sleeping. ``hold`` empties a
+    bucket for as long as Amazon asked (a 429), so every caller of the key backs off, not only the one that
+    was refused. `RedisRateLimiter` is the same across processes.
     """
 
     def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be > 0 and burst >= 1")
-        self.rate, self.burst, self._clock = rate, burst, clock
+        self.limit = Limit(rate, burst)
+        self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def reserve(self, key: str, max_wait: float) -> float:
-        """Take one token; return how long to wait for it, or raise Throttled if over ``max_wait``."""
+    def reserve(self, key: str, max_wait: float, limit: Limit | None = None) -> float:
+        """Take one token of ``key``'s bucket (``limit``, else the limiter's); return how long to wait for it,
+        or raise Throttled if over ``max_wait``."""
+        limit = limit or self.limit
+        rate, burst = limit.rate, limit.burst
         with self._lock:
             now = self._clock()
-            level, last = self._buckets.get(key, (float(self.burst), now))
-            level = min(float(self.burst), level + (now - last) * self.rate)
-            wait = 0.0 if level >= 1 else (1 - level) / self.rate
+            level, last = self._buckets.get(key, (float(burst), now))
+            level = min(float(burst), level + (now - last) * rate)
+            wait = 0.0 if level >= 1 else (1 - level) / rate
             if wait > max_wait:
                 self._buckets[key] = (level, now)
-                raise Throttled("Local rate limit reached for this account", retry_after=wait)
+                raise Throttled(LOCAL_LIMIT_MESSAGE, retry_after=wait)
             self._buckets[key] = (level - 1, now)
             return wait
+
+    def hold(self, key: str, seconds: float, limit: Limit | None = None) -> None:
+        """Amazon said 429: no token for ``key`` for ``seconds`` (whoever asks next waits too)."""
+        limit = limit or self.limit
+        with self._lock:
+            now = self._clock()
+            level, last = self._buckets.get(key, (float(limit.burst), now))
+            level = min(float(limit.burst), level + (now - last) * limit.rate)
+            self._buckets[key] = (min(level, 1 - seconds * limit.rate), now)
+
+
+# KEYS[1]: the bucket (a hash: level, at). ARGV: rate, burst, max_wait, now ("" = the Redis server's clock, one
+# clock for every process), hold (> 0: take nothing, leave no token for that many seconds). Returns {taken (0/1),
+# wait as text} (Lua numbers would come back truncated).
+_BUCKET_SCRIPT = """
+local rate, burst, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, hold = tonumber(ARGV[4]), tonumber(ARGV[5])
+if now == nil then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local state = redis.call('HMGET', KEYS[1], 'level', 'at')
+local level, at = tonumber(state[1]), tonumber(state[2])
+if level == nil or at == nil then level, at = burst, now end
+if now > at then
+  level = math.min(burst, level + (now - at) * rate)
+  at = now
+end
+local wait, taken = 0, 1
+if hold > 0 then
+  level, taken = math.min(level, 1 - hold * rate), 0
+else
+  if level < 1 then wait = (1 - level) / rate end
+  if wait > max_wait then return {0, tostring(wait)} end
+  level = level - 1
+end
+redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(at))
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - level) / rate * 1000) + 1000)
+return {taken, tostring(wait)}
+"""
+
+
+class RedisRateLimiter:
+    """`RateLimiter` with its buckets in Redis, shared by every worker process (one atomic Lua script per call).
+
+    Amazon counts a limit per app and seller/profile, not per process: ten workers pacing themselves separately
+    would send ten times the rate. A bucket idle long enough to be full again expires. If Redis does not answer,
+    calls go unpaced (logged): Amazon's own 429s still slow them, and a Redis restart stops no sync.
+    """
+
+    def __init__(
+        self,
+        redis: Any,
+        limit: Limit,
+        *,
+        prefix: str = "marketing:amazon:rate:",
+        clock: Callable[[], float] | None = None,
+    ):
+        self.limit = limit
+        self._prefix = prefix
+        self._clock = clock  # None: the Redis server's clock
+        self._script = redis.register_script(_BUCKET_SCRIPT)
+
+    def reserve(self, key: str, max_wait: float, limit: Limit | None = None) -> float:
+        """As `RateLimiter.reserve`."""
+        taken, wait = self._run(key, limit, max_wait, 0.0)
+        if not taken:
+            raise Throttled(LOCAL_LIMIT_MESSAGE, retry_after=wait)
+        return wait
+
+    def hold(self, key: str, seconds: float, limit: Limit | None = None) -> None:
+        """As `RateLimiter.hold`: every process waits out Amazon's 429."""
+        self._run(key, limit, 0.0, seconds)
+
+    def _run(self, key: str, limit: Limit | None, max_wait: float, hold: float) -> tuple[bool, float]:
+        limit = limit or self.limit
+        now = "" if self._clock is None else repr(self._clock())
+        args = [repr(limit.rate), limit.burst, repr(max(0.0, max_wait)), now, repr(hold)]
+        try:
+            taken, wait = self._script(keys=[self._prefix + key], args=args)
+        except RedisError as exc:
+            log.warning("rate limiter unavailable, calling Amazon unpaced: %s", type(exc).__name__)
+            return True, 0.0
+        return bool(int(taken)), float(wait)
 
 
 class TokenProvider(Protocol):
@@ -229,7 +335,7 @@ class Transport:
         client: httpx.Client,
         *,
         policy: RetryPolicy | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | RedisRateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
     ):
@@ -265,6 +371,7 @@ class Transport:
         token: TokenProvider | None = None,
         bearer: bool = True,
         rate_key: str | None = None,
+        rate_limit: Limit | None = None,
         idempotent: bool | None = None,
         error_parser: Callable[[httpx.Response], AmazonError] = parse_error,
         strip_auth: bool = False,
@@ -274,7 +381,8 @@ class Transport:
         token / bearer: attach an access token as ``Authorization: Bearer`` (Ads, LwA) or as
             ``x-amz-access-token`` (SP-API); a rejected token is invalidated and the request retried
             exactly once with a fresh one.
-        rate_key: pace through ``self.limiter`` under this key.
+        rate_key / rate_limit: pace through ``self.limiter`` under this key, with this limit (default: the
+            limiter's own).
         idempotent: whether a request that may have reached Amazon can be resent after a network
             error; defaults by method (GET/PUT/DELETE yes, POST no).
         error_parser: maps a non-2xx response to an exception (LwA has its own).
@@ -290,7 +398,7 @@ class Transport:
         while True:
             attempt += 1
             if self.limiter is not None and rate_key is not None:
-                pause = self.limiter.reserve(rate_key, self.policy.max_total_wait - waited)
+                pause = self.limiter.reserve(rate_key, self.policy.max_total_wait - waited, rate_limit)
                 if pause:
                     self.sleep(pause)
                     waited += pause
@@ -340,6 +448,8 @@ class Transport:
             delay = error.retry_after
             if retryable and delay is None:
                 delay = self.policy.backoff(attempt, self.rand)
+            if isinstance(error, Throttled) and self.limiter is not None and rate_key is not None:
+                self.limiter.hold(rate_key, delay, rate_limit)  # Amazon is busy for every caller of this key
             if not retryable or attempt >= self.policy.max_attempts or waited + delay > self.policy.max_total_wait:
                 error.retry_after = delay
                 if token is not None:

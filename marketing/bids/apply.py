@@ -1,8 +1,9 @@
 """Sending approved bids (and undos) to Amazon: read back, stale-check, write in batches, record each outcome.
 
 Safe to run twice: only `approved` and `undoing` suggestions are picked up and each is committed as soon as
-Amazon has answered for its batch, so a re-run never re-sends an applied bid. Before writing, the live bid is
-read back from Amazon; if it is not what the suggestion was based on (someone changed it in the console
+Amazon has answered for its batch (one PUT of up to `BATCH`), so a re-run never re-sends an applied bid, and a
+token revoked half-way leaves the batches Amazon accepted `applied` with their audit rows. Before writing, the
+live bid is read back from Amazon; if it is not what the suggestion was based on (someone changed it in the console
 meanwhile), the suggestion becomes `stale` and nothing is sent for it. A keyword that inherited its ad
 group's default bid is compared against that default and gets an explicit bid of its own.
 
@@ -22,7 +23,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from marketing import audit
-from marketing.amazon.ads import AdsClient, BidResult
+from marketing.amazon.ads import MAX_UPDATE_BATCH, AdsClient, BidResult
 from marketing.amazon.errors import AmazonError, AmazonUnavailable, InvalidClient, InvalidGrant, Throttled
 from marketing.bids import rules
 from marketing.bids.queue import enqueue_once
@@ -38,6 +39,7 @@ log = logging.getLogger("marketing.bids")
 API_KIND = {"keyword": "keywords", "target": "targets"}
 _ID_FIELD = {"keyword": "keywordId", "target": "targetId"}
 TOLERANCE = Decimal("0.005")
+BATCH = MAX_UPDATE_BATCH  # suggestions per PUT, each batch committed once Amazon has answered for it
 
 
 @dataclass
@@ -96,14 +98,21 @@ def apply_approved(seller_id: int) -> Outcome:
     groups: dict[tuple[int, str], list[Suggestion]] = defaultdict(list)
     for suggestion in work:
         groups[(suggestion.profile_id, suggestion.entity_kind)].append(suggestion)
+    gone = {p.profile_id for p in connection.profiles if not p.accessible}
     with clients.http_client() as http:
         ads = clients.ads_client(connection, http)
         for (profile_id, kind), items in groups.items():
+            if profile_id in gone:
+                for suggestion in items:
+                    _fail(suggestion, outcome, "NOT_ACCESSIBLE", f"Amazon no longer lists profile {profile_id} "
+                          "for this seller's authorization (no longer accessible); nothing was sent.")
+                db.session.commit()
+                continue
             try:
                 _apply_group(ads, profile_id, kind, items, outcome)
             except InvalidGrant as exc:  # the observer has marked the connection revoked
                 message = ("Amazon no longer accepts this seller's Ads authorization (revoked or expired); "
-                           f"reconnect it, then approve again. Amazon said: {exc.message}")
+                           f"nothing more was sent. Reconnect it, then approve again. Amazon said: {exc.message}")
                 for suggestion in _still_open(work):
                     _fail(suggestion, outcome, exc.code or "invalid_grant", message)
                 db.session.commit()
@@ -150,11 +159,14 @@ def _apply_group(ads: AdsClient, profile_id: int, kind: str, items: list[Suggest
             to_send.append(suggestion)
     if not to_send:
         return
-    values = [(s.previous_value if s.status == UNDOING else s.value_to_apply) for s in to_send]
-    results = ads.update_bids(profile_id, API_KIND[kind],
-                              [(s.entity_id, float(v)) for s, v in zip(to_send, values, strict=True)])
-    for suggestion, value, result in zip(to_send, values, results, strict=True):
-        _record(suggestion, value, result, outcome)
+    for start in range(0, len(to_send), BATCH):
+        batch = to_send[start:start + BATCH]
+        values = [(s.previous_value if s.status == UNDOING else s.value_to_apply) for s in batch]
+        results = ads.update_bids(profile_id, API_KIND[kind],
+                                  [(s.entity_id, float(v)) for s, v in zip(batch, values, strict=True)])
+        for suggestion, value, result in zip(batch, values, results, strict=True):
+            _record(suggestion, value, result, outcome)
+        db.session.commit()  # what Amazon accepted is recorded before the next batch can be refused
 
 
 def _one_per_target(items: list[Suggestion]) -> dict[int, Suggestion]:

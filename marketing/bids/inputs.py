@@ -32,8 +32,11 @@ from marketing.models import (
     SpTarget,
     SpTargetDaily,
     Suggestion,
+    SyncReport,
+    SyncRun,
 )
 from marketing.models.suggestions import Kind
+from marketing.models.sync import ACTIVE_RUN, ReportStatus
 from marketing.optimize.settings import lookback_window
 from marketing.suggestions.lifecycle import APPLIED, UNDONE
 
@@ -41,6 +44,17 @@ ATTRIBUTION_LAG_DAYS = 3
 HISTORY_DAYS = 90  # conversion evidence; the sync keeps ~93 days
 PRICE_DAYS = 30  # observed selling prices, and the sales that weigh an ad group's products
 _LIVE = "ENABLED"
+
+
+def incomplete_profiles(seller_id: int, lookback_days: int, day: dt.date | None = None) -> dict[int, str]:
+    """Profiles whose targeting data for the window has a hole, with why: the seller's last ended sync failed
+    an spTargeting report that overlaps it (the next sync asks for exactly those reports again)."""
+    start, end = lookback_window(day or today(), lookback_days, ATTRIBUTION_LAG_DAYS)
+    last = select(func.max(SyncRun.id)).where(SyncRun.seller_id == seller_id, SyncRun.status.not_in(ACTIVE_RUN))
+    failed = db.session.scalars(select(SyncReport).where(
+        SyncReport.run_id == last.scalar_subquery(), SyncReport.status == ReportStatus.FAILED,
+        SyncReport.report_type == "spTargeting", SyncReport.start_date <= end, SyncReport.end_date >= start))
+    return {r.profile_id: f"its targeting data from {r.start_date} to {r.end_date} did not sync" for r in failed}
 
 
 def load(seller_id: int, lookback_days: int, day: dt.date | None = None) -> pd.DataFrame:

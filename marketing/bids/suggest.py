@@ -74,6 +74,11 @@ def _compute(run: SuggestionRun) -> None:
     overrides = campaign_acos(run.seller_id)
     frame = inputs.load(run.seller_id, guard["bid_lookback_days"])
     busy = lifecycle.busy_entities(run.seller_id, KIND)
+    incomplete = inputs.incomplete_profiles(run.seller_id, guard["bid_lookback_days"])
+    if incomplete:  # a bid judged on a window with missing days would read them as days without clicks
+        run.notice = " ".join(f"Profile {pid} skipped: {why}." for pid, why in sorted(incomplete.items()))[:2000]
+        log.info("bid suggestions for seller %s: %s", run.seller_id, run.notice)
+    frame = frame[~frame["profile_id"].isin(list(incomplete))]
     run.targets = len(frame)
     for profile_id, targets in frame.groupby("profile_id"):
         market = rules.profile_marketplace(run.seller_id, int(profile_id))
@@ -171,6 +176,6 @@ def _auto_approve(run: SuggestionRun, below_pct: Decimal) -> int:
 
 
 def after_sync(seller_id: int, sync_run_id: int) -> None:
-    """Run after each successful sync (`marketing.sync.outcome.AFTER_SYNC`): queue this seller's run under its
+    """Run after each sync that stored data (`marketing.sync.outcome.AFTER_SYNC`): queue this seller's run under its
     own unique id, so a sync never starts a second run beside one already queued or running."""
     enqueue(seller_id, trigger=Trigger.SYNC)

@@ -45,7 +45,7 @@ class _Reporter:
         filled = self.WIDTH * p["reports_done"] // max(1, p["reports_total"])
         line = (f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] run {p['id']} {p['status']}: "
                 f"{p['reports_done']}/{p['reports_total']} reports, {p['reports_waiting']} waiting for Amazon, "
-                f"{p['rows']} rows")
+                f"{p['rows']} rows" + (f"; {p['waiting']}" if p["waiting"] else ""))
         if line == self.last:
             return
         self.last = line
@@ -81,7 +81,9 @@ def sync(seller: str, days: int | None, wait: bool) -> None:
         result = work_until_done(run.id, reporter)
     finally:
         reporter.close()
-    if result["status"] != RunStatus.SUCCEEDED:
-        raise Failed(f"sync run {result['id']} failed: {result['error']}")
+    if result["notice"]:
+        click.echo(f"Notice: {result['notice']}", err=True)
+    if result["status"] != RunStatus.SUCCEEDED:  # partial: "S stored, F failed: why"
+        raise Failed(f"sync run {result['id']} {result['status']}: {result['error']}")
     click.echo(f"sync run {result['id']} succeeded: {result['reports_done']} reports, {result['rows']} rows "
                f"in {result['duration_seconds']}s")

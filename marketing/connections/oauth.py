@@ -50,7 +50,10 @@ def consent_url(seller: Seller, api: str, user_id: int) -> str:
     app_id = current_app.config.get("AMAZON_SP_APP_ID")
     if not app_id:
         raise clients.NotConfigured("AMAZON_SP_APP_ID must be set to connect Seller Central")
-    return lwa.sp_consent_url(clients.hosts(), region, app_id, state, redirect_uri("sp"))
+    # The seller's own Seller Central host (AU and SG have theirs); a Draft app needs version=beta.
+    market = next(iter(sorted(seller.marketplaces or [])), None)
+    return lwa.sp_consent_url(clients.hosts(), region, app_id, state, redirect_uri("sp"), marketplace_id=market,
+                              beta=bool(current_app.config.get("AMAZON_SP_APP_DRAFT")))
 
 
 def take_state(api: str, state: str | None, user_id: int) -> Pending:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from marketing import audit, settings_registry
 from marketing.amazon import lwa
-from marketing.amazon.ads import MANAGEABLE_ACCOUNT_TYPES, Profile
+from marketing.amazon.ads import Profile
 from marketing.amazon.auth import cache_key
 from marketing.amazon.errors import AmazonError, AmazonUnavailable, InvalidClient, InvalidGrant, Throttled
 from marketing.amazon.hosts import Region
@@ -23,7 +23,7 @@ from marketing.clock import now
 from marketing.connections import alerts, clients, status
 from marketing.extensions import db
 from marketing.models import AdsProfile, Connection, ConnectionEvent, Seller, User
-from marketing.models.connections import EventKind
+from marketing.models.connections import MANAGEABLE_ACCOUNT_TYPES, EventKind
 from marketing.security.crypto import SecretUnreadable
 
 SP_AUTHORIZATION_DAYS = 365
@@ -185,15 +185,20 @@ def check(connection: Connection) -> status.TokenStatus:
 
 
 def refresh_profiles(connection: Connection, *, manage_new: bool) -> list[AdsProfile]:
-    """Fetch the advertiser's profiles from Amazon and upsert them; agency/DSP profiles are never managed."""
+    """Fetch the advertiser's profiles from Amazon and upsert them; agency/DSP profiles are never managed, and
+    one Amazon no longer lists becomes "no longer accessible" (kept with its history, unmanaged)."""
     with clients.http_client() as http:
         profiles: list[Profile] = clients.ads_client(connection, http).list_profiles()
     existing = {p.profile_id: p for p in connection.profiles}
+    listed = {p.profile_id for p in profiles}
+    for row in existing.values():
+        row.accessible = row.profile_id in listed
+        row.managed = row.managed and row.accessible
     for profile in profiles:
         row = existing.get(profile.profile_id)
         if row is None:
-            row = AdsProfile(profile_id=profile.profile_id, managed=manage_new and profile.account_type in (
-                "seller", "vendor"))
+            row = AdsProfile(profile_id=profile.profile_id,
+                             managed=manage_new and profile.account_type in MANAGEABLE_ACCOUNT_TYPES)
             connection.profiles.append(row)
         row.country_code = profile.country_code
         row.currency_code = profile.currency_code
@@ -201,7 +206,7 @@ def refresh_profiles(connection: Connection, *, manage_new: bool) -> list[AdsPro
         row.marketplace_id = profile.marketplace_id
         row.account_type = profile.account_type
         row.account_name = profile.account_name
-        if row.account_type not in MANAGEABLE_ACCOUNT_TYPES:
+        if not row.manageable:
             row.managed = False
     _merge_marketplaces(connection.seller, [p.marketplace_id for p in profiles if p.account_type != "agency"])
     return connection.profiles
@@ -216,7 +221,7 @@ def _merge_marketplaces(seller: Seller, marketplace_ids: list[str]) -> None:
 def set_managed_profiles(connection: Connection, profile_ids: set[int], *, actor: User | None) -> None:
     before = sorted(p.profile_id for p in connection.profiles if p.managed)
     for profile in connection.profiles:
-        profile.managed = profile.account_type in MANAGEABLE_ACCOUNT_TYPES and profile.profile_id in profile_ids
+        profile.managed = profile.manageable and profile.profile_id in profile_ids
     after = sorted(p.profile_id for p in connection.profiles if p.managed)
     if before != after:
         audit.record("connection.profiles_changed", actor=actor, target_type="connection",

@@ -47,6 +47,11 @@ PERIODIC = [
 ]
 
 
+# Run at once when the tick chain is found lost (`revive`): unfinished sync runs lost their jobs with it.
+REVIVE = ("sync-resume",)
+REVIVE_SECONDS = 30
+
+
 def slot_key(slot: dt.datetime) -> str:
     return slot.strftime("%Y%m%d%H%M")
 
@@ -70,6 +75,20 @@ def ensure_scheduled(after: dt.datetime | None = None) -> str:
             result_ttl=3600, failure_ttl=24 * 3600, job_timeout=60,
         )
     return job_id
+
+
+def revive() -> list[str]:
+    """If no tick is parked or queued (Redis restarted empty, or lost the chain), park the next one and queue
+    the `REVIVE` tasks now rather than at their next due slot; returns those queued. Workers call this every
+    `REVIVE_SECONDS`, so periodic work comes back by itself without restarting them."""
+    if status().next_slot is not None:
+        return []
+    ensure_scheduled()
+    stamp = now().strftime("%Y%m%d%H%M%S")
+    for task in PERIODIC:
+        if task.name in REVIVE:
+            jobs.enqueue(task.queue, task.func, job_id=f"{task.name}-revived-{stamp}", unique=True)
+    return list(REVIVE)
 
 
 def tick(slot_iso: str) -> list[str]:

@@ -83,6 +83,10 @@ class Connection(Base):
         return API_LABELS[self.api]
 
 
+# Sponsored Products can be managed for seller and vendor profiles only (an agency profile is DSP).
+MANAGEABLE_ACCOUNT_TYPES = ("seller", "vendor")
+
+
 class AdsProfile(Base):
     """An advertising profile (one marketplace of an advertiser) visible through an Ads connection."""
 
@@ -99,8 +103,15 @@ class AdsProfile(Base):
     account_type: Mapped[str] = mapped_column(String(16))
     account_name: Mapped[str | None] = mapped_column(String(255))
     managed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False once Amazon no longer lists the profile for this authorization: its history stays, it is neither
+    # synced nor written to (a renewal may have brought another advertiser).
+    accessible: Mapped[bool] = mapped_column(Boolean, default=True)
 
     connection: Mapped[Connection] = relationship(back_populates="profiles")
+
+    @property
+    def manageable(self) -> bool:
+        return self.account_type in MANAGEABLE_ACCOUNT_TYPES and self.accessible is not False
 
 
 class ConnectionEvent(Base):

@@ -66,6 +66,7 @@ class SuggestionRun(Base):
     superseded: Mapped[int] = mapped_column(Integer, default=0)
     auto_approved: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    notice: Mapped[str | None] = mapped_column(Text)  # what the run left out and why (incomplete data)
 
 
 class Suggestion(Base):

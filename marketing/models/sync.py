@@ -16,7 +16,8 @@ class RunStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    PARTIAL = "partial"  # some reports stored, some failed (`SyncRun.error` says which and why)
+    FAILED = "failed"  # nothing stored
 
 
 # A run in one of these has not ended: a seller has at most one, and its steps may still act.
@@ -24,12 +25,20 @@ ACTIVE_RUN = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 class ReportStatus(StrEnum):
-    """Where one report of a run stands: asked for (`requested`), made by Amazon (`ready`), stored (`ingested`)."""
+    """Where one report of a run stands: asked for (`requested`), made by Amazon (`ready`), stored (`ingested`);
+    or given up on (`failed`, re-planned by the next run), or optional data Amazon withholds for a role the
+    app lacks (`refused`: a notice, not a failure)."""
 
     NEW = "new"
     REQUESTED = "requested"
     READY = "ready"
     INGESTED = "ingested"
+    FAILED = "failed"
+    REFUSED = "refused"
+
+
+# A report in one of these is finished: its run ends when all of its reports are.
+ENDED_REPORT = (ReportStatus.INGESTED, ReportStatus.FAILED, ReportStatus.REFUSED)
 
 
 class SyncRun(Base):
@@ -46,7 +55,8 @@ class SyncRun(Base):
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     rows: Mapped[int] = mapped_column(BigInteger, default=0)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # why reports failed (a failed or partial run)
+    notice: Mapped[str | None] = mapped_column(Text)  # what Amazon withheld without failing the run
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     reports: Mapped[list[SyncReport]] = relationship(back_populates="run", cascade="all, delete-orphan",
@@ -73,5 +83,7 @@ class SyncReport(Base):
     finished_at: Mapped[dt.datetime | None]
     rows: Mapped[int] = mapped_column(BigInteger, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # Since when Amazon has been throttling (or unavailable for) this report's step; cleared once it answers.
+    waiting_since: Mapped[dt.datetime | None]
 
     run: Mapped[SyncRun] = relationship(back_populates="reports")

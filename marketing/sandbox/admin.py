@@ -7,7 +7,11 @@ Every call needs the header `X-Sandbox-Key: <admin key>` (printed at start-up); 
   (never back). Recent days' attributed sales grow as it moves — that is how restatement happens.
 * `GET /_sandbox/faults`: the active faults.
 * `POST /_sandbox/faults` with `{"kind", "rate", "path_prefix", "status", "retry_after", "seconds",
-  "count", "field"}`: add a fault (kinds: see `faults.py`). `DELETE /_sandbox/faults` clears them all.
+  "count", "field", "method", "hours", "hold_hours", "report_type"}`: add a fault (kinds: see `faults.py`).
+  `DELETE /_sandbox/faults` clears them all.
+* `GET /_sandbox/rate-limits` → `{"enabled", "ads_rate", "ads_burst", "sp", "throttled", "time_scale"}`: Amazon's
+  token buckets, the 429s answered so far and how fast Amazon's clock runs. `PUT` with `{"enabled",
+  "ads_rate", "ads_burst"}` switches them on or off (buckets start full).
 * `POST /_sandbox/tokens/revoke` with `{"refresh_token"}`: that token now gets `invalid_grant`.
 * `POST /_sandbox/tokens/unrevoke` with `{"refresh_token"}`: a revoked token works again, as after a
   spurious `invalid_grant` from Amazon.
@@ -92,6 +96,21 @@ def add_fault():
 def clear_faults():
     current().faults.clear()
     return jsonify([])
+
+
+@blueprint.get("/rate-limits")
+def rate_limits():
+    sb = current()
+    return jsonify({**sb.faults.limits.view(), "throttled": sb.faults.throttled, "time_scale": sb.time_scale})
+
+
+@blueprint.put("/rate-limits")
+def set_rate_limits():
+    try:
+        current().faults.limits.configure(_body())
+    except (TypeError, ValueError) as exc:
+        return _fail(400, str(exc))
+    return rate_limits()
 
 
 @blueprint.post("/tokens/revoke")

@@ -21,13 +21,15 @@ def create_app(
     today: date | None = None,
     redirect_uris: Mapping[str, Sequence[str]] | None = None,
     wall_clock: Callable[[], float] = time.time,
+    time_scale: float = 1.0,
 ) -> Flask:
     """A fake Amazon (LWA, consent pages, Ads API, reporting v3, SP-API, S3 downloads) on one origin.
 
     `wall_clock` (seconds since the epoch) governs token lifetimes, code expiry and report delays; tests
     inject a fake one. The market's own day is `today` (default: today's UTC date) and only moves
     through the admin API. `redirect_uris` maps "ads"/"sp" to that app's Allowed Return URLs; an app
-    left out keeps `accounts.DEFAULT_REDIRECT_URIS`.
+    left out keeps `accounts.DEFAULT_REDIRECT_URIS`. `time_scale` speeds up Amazon's clock (`Sandbox.now`,
+    derived from `wall_clock`): report delays (Amazon seconds), held reports, throttling streaks, rate limits.
     """
     sb = Sandbox(
         seed=seed,
@@ -38,6 +40,7 @@ def create_app(
         today=today,
         redirect_uris=redirect_uris or {},
         wall_clock=wall_clock,
+        time_scale=time_scale,
     )
     app = Flask("marketing.sandbox", static_folder=None)
     app.extensions["sandbox"] = sb

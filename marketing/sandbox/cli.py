@@ -60,6 +60,8 @@ def _return_urls(ctx: click.Context, param: click.Parameter, value: tuple[str, .
 @click.option("--size", type=click.Choice(["demo", "large"]), default="demo", show_default=True)
 @click.option("--sellers", type=click.IntRange(min=1), default=None, help="Number of sellers (demo-size each).")
 @click.option("--report-delay", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Seconds.")
+@click.option("--time-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Amazon's clock speed: 60 makes an hour of report delays, holds and throttling a minute.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Market day (YYYY-MM-DD).")
 @click.option(
     "--ads-redirect-uri",
@@ -85,6 +87,7 @@ def sandbox_command(
     size: str,
     sellers: int | None,
     report_delay: float,
+    time_scale: float,
     today: datetime | None,
     ads_redirect_uris: tuple[str, ...],
     sp_redirect_uris: tuple[str, ...],
@@ -97,6 +100,7 @@ def sandbox_command(
         size=size,
         sellers=sellers,
         report_delay=report_delay,
+        time_scale=time_scale,
         today=today.date() if today else None,
         redirect_uris=redirect_uris,
     )

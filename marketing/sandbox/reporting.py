@@ -1,7 +1,8 @@
 """Amazon Ads reporting v3: create, poll and (through the S3 look-alike) download reports.
 
 A report snapshots the market day it was requested on, then moves PENDING → PROCESSING → COMPLETED
-as wall-clock time passes (`report_delay` seconds) and its file is built in a background thread.
+as Amazon's clock (`Sandbox.now`) passes `report_delay` seconds — after a `report_pending` fault's hold, if one
+fired — and its file is built in a background thread.
 An identical request made while the first is still pending is refused with 425 naming the original,
 as Amazon does. Completed reports carry a fresh pre-signed `url` (valid 3600 s) on every poll.
 """
@@ -56,14 +57,17 @@ def create():
             if other["fingerprint"] == fingerprint and _status(sb, other) in ("PENDING", "PROCESSING"):
                 return error("reporting", 425, "425", f"The Request is a duplicate of : {other['reportId']}")
         fired = sb.faults.report_faults(request.path)
+        created = sb.now()
+        flags, begins = held_until(fired, created)
         report = {
             "reportId": str(uuid.uuid4()),
             "profileId": profile.profile_id,
             "request": req,
             "fingerprint": fingerprint,
-            "created": sb.now(),
+            "created": created,
+            "held_until": begins,
             "today": sb.market.today_ordinal,
-            "flags": {f.kind for f in fired},
+            "flags": flags,
             "row_faults": [f for f in fired if f.kind in faults.ROW_KINDS],
             "done": threading.Event(),
             "blob": None,
@@ -97,8 +101,19 @@ def _generate(sb: Sandbox, report: dict) -> None:
         report["done"].set()
 
 
+def held_until(fired: list[faults.Fault], created: float) -> tuple[set[str], float]:
+    """A new report's fault kinds and when it starts processing: a `report_pending` fault with `hold_hours`
+    holds it that long (the longest, if several fired), one without holds it forever (kind kept)."""
+    holds = [f.hold_hours for f in fired if f.kind == "report_pending"]
+    flags = {f.kind for f in fired}
+    if holds and None not in holds:
+        flags.discard("report_pending")
+        return flags, created + max(holds) * faults.HOUR
+    return flags, created
+
+
 def _status(sb: Sandbox, report: dict) -> str:
-    elapsed = sb.now() - report["created"]
+    elapsed = sb.now() - report["held_until"]
     if "report_pending" in report["flags"] or elapsed < sb.report_delay / 2:
         return "PENDING"
     if "report_fail" in report["flags"]:

@@ -1,7 +1,8 @@
 """Selling Partner API: Reports 2021-06-30 and FBA Inventory v1 for the sandbox's sellers.
 
 Every response carries `x-amzn-RequestId`; errors use SP-API's `{"errors": [{code, message, details}]}`.
-Reports go IN_QUEUE → IN_PROGRESS → DONE after `report_delay` seconds; a promotion or coupon report
+Calls spend Amazon's per-operation rate limits once they are switched on (`faults.RateLimits`). Reports go
+IN_QUEUE → IN_PROGRESS → DONE after `report_delay` seconds of Amazon's clock; a promotion or coupon report
 whose window holds nothing ends CANCELLED, as Amazon does when there is no data. Documents are gzip
 JSON behind a pre-signed URL valid for 5 minutes.
 """
@@ -17,9 +18,10 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
-from . import spdocs
+from . import faults, spdocs
 from .accounts import Profile, Seller, derive
-from .reporting import iso
+from .faults import RateLimits
+from .reporting import held_until, iso
 from .state import Sandbox, current
 
 blueprint = Blueprint("spapi", __name__)
@@ -33,7 +35,6 @@ BUCKET = {"NA": "tortuga-prod-na", "EU": "tortuga-prod-eu", "FE": "tortuga-prod-
 S3_REGION = {"NA": "us-east-1", "EU": "eu-west-1", "FE": "us-west-2"}
 DOC_TTL = 300
 PAGE = 50
-RATE_LIMITS = {"createReport": "0.0167", "getReport": "2.0", "getReportDocument": "0.0167", "inventory": "2.0"}
 
 
 def fail(status: int, code: str, message: str, details: str | None = None) -> Response:
@@ -51,7 +52,9 @@ def _request_id(resp: Response) -> Response:
     return resp
 
 
-def _seller() -> Seller | Response:
+def _seller(operation: str) -> Seller | Response:
+    """The seller behind the access token, or Amazon's 403; then the operation's rate limit for this app and
+    seller, or Amazon's 429 (no Retry-After, no rate header)."""
     sb = current()
     token = request.headers.get("x-amz-access-token", "")
     grant, problem = sb.tokens.check_access(token, "sp")
@@ -64,11 +67,15 @@ def _seller() -> Seller | Response:
         resp = fail(403, "Unauthorized", "Access to requested resource is denied.", details)
         resp.headers["x-amzn-ErrorType"] = "AccessDeniedException"
         return resp
-    return sb.accounts.sellers[grant.seller]
+    seller = sb.accounts.sellers[grant.seller]
+    key = ("sp", sb.accounts.sp.client_id, seller.index, seller.region, operation)
+    if sb.faults.limits.take(key, RateLimits.SP[operation]):
+        return sb.faults.answered(faults.error_response(request.path, 429))
+    return seller
 
 
 def _limited(resp: Response, operation: str) -> Response:
-    resp.headers["x-amzn-RateLimit-Limit"] = RATE_LIMITS[operation]
+    resp.headers["x-amzn-RateLimit-Limit"] = f"{RateLimits.SP[operation][0]:.4f}".rstrip("0").rstrip(".")
     return resp
 
 
@@ -87,10 +94,12 @@ def _marketplace(seller: Seller, marketplace_id: str) -> Profile | None:
 @blueprint.post("/reports/2021-06-30/reports")
 def create_report():
     sb = current()
-    seller = _seller()
+    seller = _seller("createReport")
     if isinstance(seller, Response):
         return seller
     body = request.get_json(silent=True)
+    if isinstance(body, dict) and sb.faults.role_denied(request.path, str(body.get("reportType"))):
+        return _role_denied()
     try:
         spec = _validate(sb, seller, body)
     except ValueError as exc:
@@ -101,12 +110,12 @@ def create_report():
         "reportId": report_id,
         "seller": seller.index,
         "created": sb.now(),
-        "flags": sb.faults.report_flags(request.path),
         "done": threading.Event(),
         "documentId": None,
         "cancelled": False,
         "finished": None,
     }
+    report["flags"], report["held_until"] = held_until(sb.faults.report_faults(request.path), report["created"])
     with sb.lock:
         sb.sp_reports[report_id] = report
     if not report["flags"] & {"report_fail", "report_pending"}:
@@ -114,6 +123,16 @@ def create_report():
     resp = jsonify({"reportId": report_id})
     resp.status_code = 202
     return _limited(resp, "createReport")
+
+
+def _role_denied() -> Response:
+    """What Amazon answers when the app lacks a report type's role (e.g. Brand Analytics): the body of a bad
+    token, with empty details — a client can tell them apart only by retrying with a fresh token."""
+    resp = jsonify({"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied.",
+                                "details": ""}]})  # fmt: skip
+    resp.status_code = 403
+    resp.headers["x-amzn-ErrorType"] = "AccessDeniedException"
+    return resp
 
 
 def _validate(sb: Sandbox, seller: Seller, body: object) -> dict:
@@ -167,7 +186,7 @@ def _generate(sb: Sandbox, report: dict) -> None:
         if doc is None:
             report["cancelled"] = True
             return
-        data = json.dumps(doc).encode()
+        data = json.dumps(faults.noisy(doc) if "float_noise" in report["flags"] else doc).encode()
         if "invalid_json" in report["flags"]:
             data = data[: max(1, len(data) // 2)] + b',"'
         blob = gzip.compress(data, compresslevel=6, mtime=0)
@@ -208,7 +227,7 @@ def _document(sb: Sandbox, seller: Seller, report: dict) -> dict | None:
 
 
 def _status(sb: Sandbox, report: dict) -> str:
-    elapsed = sb.now() - report["created"]
+    elapsed = sb.now() - report["held_until"]
     if "report_pending" in report["flags"] or elapsed < sb.report_delay / 2:
         return "IN_QUEUE"
     if "report_fail" in report["flags"]:
@@ -223,7 +242,7 @@ def _status(sb: Sandbox, report: dict) -> str:
 @blueprint.get("/reports/2021-06-30/reports/<report_id>")
 def get_report(report_id: str):
     sb = current()
-    seller = _seller()
+    seller = _seller("getReport")
     if isinstance(seller, Response):
         return seller
     report = sb.sp_reports.get(report_id)
@@ -241,9 +260,9 @@ def get_report(report_id: str):
         if report[key]:
             view[key] = report[key]
     if status != "IN_QUEUE":
-        view["processingStartTime"] = iso(report["created"] + sb.report_delay / 2)
+        view["processingStartTime"] = iso(report["held_until"] + sb.report_delay / 2)
     if status in ("DONE", "CANCELLED", "FATAL"):
-        view["processingEndTime"] = iso(max(report["finished"] or 0, report["created"] + sb.report_delay))
+        view["processingEndTime"] = iso(max(report["finished"] or 0, report["held_until"] + sb.report_delay))
     if status == "DONE":
         view["reportDocumentId"] = report["documentId"]
     return _limited(jsonify(view), "getReport")
@@ -252,7 +271,7 @@ def get_report(report_id: str):
 @blueprint.get("/reports/2021-06-30/documents/<path:document_id>")
 def get_document(document_id: str):
     sb = current()
-    seller = _seller()
+    seller = _seller("getReportDocument")
     if isinstance(seller, Response):
         return seller
     doc = sb.sp_documents.get(document_id)
@@ -267,7 +286,7 @@ def get_document(document_id: str):
 @blueprint.get("/fba/inventory/v1/summaries")
 def inventory():
     sb = current()
-    seller = _seller()
+    seller = _seller("inventory")
     if isinstance(seller, Response):
         return seller
     args = request.args

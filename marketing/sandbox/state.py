@@ -32,12 +32,17 @@ class Sandbox:
         today: date | None,
         redirect_uris: Mapping[str, Sequence[str]],
         wall_clock: Callable[[], float],
+        time_scale: float = 1.0,
     ):
         if report_delay < 0:
             raise ValueError("report_delay must be >= 0")
+        if time_scale <= 0:
+            raise ValueError("time_scale must be > 0")
         self.seed = seed
         self.size = size
         self.wall_clock = wall_clock
+        self.time_scale = float(time_scale)
+        self._started = wall_clock()
         self.report_delay = float(report_delay)
         self.accounts = Accounts(seed, size, sellers)
         self.admin_key = admin_key or "sbx-" + derive(seed, "admin").hex()[:32]
@@ -48,7 +53,7 @@ class Sandbox:
             self.accounts.set_redirect_uris(kind, uris)
         self.tokens = Tokens(seed, self.accounts, wall_clock)
         self.market = Market(seed, self.accounts, today)
-        self.faults = Faults(seed)
+        self.faults = Faults(seed, self.now)
         self.blobs = Blobs(seed, wall_clock)
         self.lock = threading.RLock()
         self.ads_reports: dict[str, dict] = {}
@@ -57,7 +62,10 @@ class Sandbox:
         self.workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sandbox-report")
 
     def now(self) -> float:
-        return self.wall_clock()
+        """Amazon's clock: wall time since start-up runs `time_scale` times faster (60: an hour is a minute).
+        Report delays and holds, throttling streaks and rate-limit refills run on it; token and URL lifetimes
+        stay on the wall clock, which is the product's."""
+        return self._started + (self.wall_clock() - self._started) * self.time_scale
 
 
 def current() -> Sandbox:

@@ -66,6 +66,10 @@ class Admin:
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
+    def rate_limits(self, **spec) -> dict:
+        """Amazon's rate limits and the 429s so far; ``enabled=True`` (ads_rate, ads_burst) switches them on."""
+        return self._call("PUT", "/rate-limits", json=spec) if spec else self._call("GET", "/rate-limits")
+
     def revoke(self, refresh_token: str) -> None:
         self._call("POST", "/tokens/revoke", json={"refresh_token": refresh_token})
 

@@ -9,8 +9,9 @@ restated rows change and rows Amazon no longer reports disappear.
 
 Bulk path: an Ads report read straight from its download (`AdsClient.iter_report_rows`, an `ArrayStream`) on
 PostgreSQL skips the staging table. The slice is deleted first, then slices of a few MB of the JSON array are
-decoded by msgspec into structs of the needed fields, checked per slice and COPY'd straight into the fact table
-as text blocks, in one COPY; a slice the bulk path cannot take whole is mapped row by row. Every check still
+decoded by msgspec into structs of the needed fields, checked per slice (money with more decimals than its column
+rounded per slice, as the row mapper does) and COPY'd straight into the fact table as text blocks, in one COPY; a
+slice the bulk path cannot take whole is mapped row by row. Every check still
 runs before a row is sent, error messages are the row-by-row ones, and a bad row anywhere still outranks a
 duplicate key. The same transaction rule holds (the deleted rows hold their row locks until the commit).
 """
@@ -71,8 +72,10 @@ def ingest_report(
     (Amazon sums them over the whole range), dated that day; with ``asin_only`` only those (the daily totals
     belong to the run's range report).
 
-    Raises `IngestError` (report type, row number, field) for a missing or garbled field, a date outside
-    [start, end], another currency, or two rows with the same key (duplicates are refused, not merged).
+    Numbers are rounded half-even to their column's scale and null metrics stored as 0 (`rows`). Raises
+    `IngestError` (report type, row number, field, value) for a missing field or id, text in a number, a
+    non-finite value, a negative count, an overflow, a date outside [start, end], another currency, or two rows
+    with the same key (duplicates are refused, not merged).
     Download errors (`MalformedResponse`, `AmazonUnavailable`) propagate unchanged. On any exception the
     transaction is rolled back; otherwise the caller commits, e.g. together with its `SyncReport` status.
     """

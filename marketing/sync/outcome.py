@@ -1,8 +1,12 @@
 """How a sync run ends, and the jobs that follow it.
 
-`AFTER_SYNC` is the one list of work that needs fresh data; the worker learns it from here, not from whichever
-feature package happens to be imported. Each entry is a dotted path called with (seller_id, run_id) on the
-`default` queue, so reading the list imports nothing heavy.
+A run is the sum of its reports: each one is stored or given up on by itself (`give_up`), and when none is
+left `conclude` ends the run `succeeded`, `partial` (some stored; `SyncRun.error` says what failed and why) or
+`failed` (nothing stored). Work that needs fresh data (`AFTER_SYNC`) follows any run that stored something.
+
+`AFTER_SYNC` is the one list of that work; the worker learns it from here, not from whichever feature package
+happens to be imported. Each entry is a dotted path called with (seller_id, run_id) on the `default` queue, so
+reading the list imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import redis
 from marketing import jobs
 from marketing.clock import now
 from marketing.extensions import db
-from marketing.models.sync import ACTIVE_RUN, ReportStatus, RunStatus, SyncRun
+from marketing.models.sync import ACTIVE_RUN, ENDED_REPORT, ReportStatus, RunStatus, SyncReport, SyncRun
 from marketing.sync import plan
 
 log = logging.getLogger("marketing.sync")
@@ -23,9 +27,7 @@ AFTER_SYNC: dict[str, str] = {
     "dashboard-rollups": "marketing.dashboard.rollups.after_sync",
     "bid-suggestions": "marketing.bids.suggest.after_sync",
 }
-# Of those, the ones that also follow a failed run that stored some reports: the dashboard's rollup must agree
-# with the fact tables those reports already replaced; bid suggestions wait for complete data.
-AFTER_FAILED_SYNC = ("dashboard-rollups",)
+REASONS_SHOWN = 3  # distinct failure reasons quoted in `SyncRun.error`; the rest are counted
 
 
 def enqueue_after(run: SyncRun, names) -> None:
@@ -35,24 +37,52 @@ def enqueue_after(run: SyncRun, names) -> None:
                      unique=True, job_timeout=jobs.DEFAULTS["default"].job_timeout)
 
 
-def succeed(run: SyncRun) -> None:
-    """End a run whose reports are all in (committed here), then queue what depends on fresh data."""
-    run.status, run.stage, run.finished_at = RunStatus.SUCCEEDED, "done", now()
-    run.rows = sum(r.rows for r in run.reports)
+def give_up(report: SyncReport, message: str, status: ReportStatus = ReportStatus.FAILED) -> None:
+    """End one report without its data (the caller commits); the rest of the run goes on."""
+    if report.status in ENDED_REPORT:
+        return
+    log.warning("sync run %s: report %s %s: %s", report.run_id, report.id, status, message)
+    report.status, report.error, report.finished_at = status, message[:2000], now()
+
+
+def stored(run: SyncRun) -> bool:
+    """Whether the run stored any performance data (a structure sync alone is not data)."""
+    return any(r.status == ReportStatus.INGESTED and r.report_type != plan.STRUCTURE for r in run.reports)
+
+
+def _reasons(reports: list[SyncReport]) -> str:
+    reasons = list(dict.fromkeys(r.error or "no reason recorded" for r in reports))
+    more = len(reasons) - REASONS_SHOWN
+    return " ".join(reasons[:REASONS_SHOWN]) + (f" (and {more} other reasons)" if more > 0 else "")
+
+
+def conclude(run: SyncRun) -> None:
+    """End a run none of whose reports is still under way (committed here), then queue the follow-up work."""
+    if run.status not in ACTIVE_RUN:
+        return
+    failed = [r for r in run.reports if r.status == ReportStatus.FAILED]
+    refused = [r for r in run.reports if r.status == ReportStatus.REFUSED]
+    if not failed:
+        run.status = RunStatus.SUCCEEDED
+    else:
+        run.status = RunStatus.PARTIAL if stored(run) else RunStatus.FAILED
+        run.error = _reasons(failed)[:2000]
+        log.warning("sync run %s of seller %s %s: %s", run.id, run.seller_id, run.status, run.error)
+    run.notice = _reasons(refused)[:2000] if refused else None
+    run.stage, run.finished_at = "done", now()
+    run.rows = sum(r.rows for r in run.reports if r.status == ReportStatus.INGESTED)
     db.session.commit()
-    enqueue_after(run, AFTER_SYNC)
+    if stored(run):
+        try:
+            enqueue_after(run, AFTER_SYNC)
+        except redis.RedisError:  # the run's end is recorded regardless; the next run refreshes what follows
+            log.exception("could not queue the follow-up jobs of sync run %s", run.id)
 
 
 def fail(run: SyncRun, message: str) -> None:
-    """End the run with one clear sentence (the caller commits). A run ends once: later failures are dropped."""
+    """End the run now: every report still under way fails with `message`, those stored stay (committed here)."""
     if run.status not in ACTIVE_RUN:
         return
-    log.warning("sync run %s of seller %s failed: %s", run.id, run.seller_id, message)
-    run.status, run.stage = RunStatus.FAILED, "failed"
-    run.error = message[:2000]
-    run.finished_at = now()
-    if any(r.status == ReportStatus.INGESTED and r.report_type != plan.STRUCTURE for r in run.reports):
-        try:
-            enqueue_after(run, AFTER_FAILED_SYNC)
-        except redis.RedisError:  # the run's end is recorded regardless; the next run refreshes the rollup
-            log.exception("could not queue the follow-up jobs of failed sync run %s", run.id)
+    for report in run.reports:
+        give_up(report, message)
+    conclude(run)

@@ -1,4 +1,9 @@
-"""Report rows → fact-table values: strict, exact and cheap per row.
+"""Report rows → fact-table values: tolerant of what Amazon really sends, exact, and cheap per row.
+
+Every finite number is rounded half-even to its column's scale (money 4 places, counts whole), so float noise
+(`83.22999999999999`) is stored as 83.2300; ids come as numbers or strings; a metric left null (no clicks, no
+conversions) is stored as 0. A report is refused only for text in a number, a non-finite value, a missing id,
+a negative count or an overflow — and the refusal names the report, the row, the field and the value.
 
 Each report type maps to one or more `Part`s (a fact table, the constants that scope it, and a row mapper).
 Mappers run on every row of reports with a million rows, so the happy path is a list comprehension of small
@@ -13,7 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from operator import attrgetter
 from typing import Annotated, Any
 
@@ -36,7 +41,7 @@ SALES_TRAFFIC_PREFIXES = ("salesAndTrafficByDate.item", "salesAndTrafficByAsin.i
 ATTRIBUTION_DAYS = {"seller": 7, "vendor": 14}  # Sponsored Products windows by account type (ADS_API.md §4.4)
 _WINDOWS = (1, 7, 14, 30)
 _SCALE = Decimal("0.0001")  # Numeric(14, 4)
-_NUMERIC_14_4 = Context(prec=14, traps=[InvalidOperation])
+_NUMERIC_14_4 = Context(prec=14, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation])
 _INT32 = 2**31
 _INT64 = 2**63
 
@@ -54,61 +59,103 @@ class _Bad(ValueError):
 # -- converters: return the column value or raise ---------------------------------------------------------
 
 
-def _int_below(limit: int, low: int) -> Converter:
+def _finite(value: Any) -> Decimal:
+    """A JSON number (int, float, Decimal) or numeric text as a finite Decimal; floats by their shortest repr
+    (what the JSON text said), so `83.22999999999999` stays that and rounds to 83.2300, never 83.2299...9 of
+    the binary value."""
+    if type(value) is Decimal:
+        number = value
+    elif type(value) is int:
+        return Decimal(value)
+    elif type(value) is float:
+        number = Decimal(repr(value))
+    elif type(value) is str:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ValueError from None  # text in a number
+    else:
+        raise ValueError
+    if not number.is_finite():
+        raise _Bad(f"{value} is not a finite number")
+    return number
+
+
+_REFUSED = object()  # a converter's ``null`` when a JSON null is refused
+
+
+def _int_below(limit: int, low: int, what: str, null: Any = _REFUSED) -> Converter:
+    """Integers in [low, limit): a JSON integer as is; any other finite number rounded half-even to a whole;
+    a JSON null as ``null`` unless refused."""
+
     def convert(value: Any) -> int:
         if type(value) is int and low <= value < limit:
             return value
+        if value is None and null is not _REFUSED:
+            return null
         if type(value) is str and value.isdigit():  # ids are integers in reports, strings elsewhere
             return convert(int(value))
-        raise ValueError
+        number = value if type(value) is int else int(_finite(value).to_integral_value(ROUND_HALF_EVEN))
+        if number < 0 <= low:
+            raise _Bad(f"{value} is a negative {what}")
+        if not low <= number < limit:
+            raise _Bad(f"{value} is outside the {what} range {low}..{limit - 1}")
+        return number
 
     return convert
 
 
-_id = _int_below(_INT64, 1)
-_count = _int_below(_INT32, 0)
-_big_count = _int_below(_INT64, 0)
+_id_range = _int_below(_INT64, 1, "id")
+
+
+def _id(value: Any) -> int:
+    """Ids as JSON integers or digit strings; a number with a fraction is no id, nor a float past 2**53 (inexact)."""
+    if type(value) is str and not value.isdigit():
+        raise ValueError
+    if type(value) in (float, Decimal):
+        number = _finite(value)
+        if number != number.to_integral_value() or (type(value) is float and abs(value) >= 2**53):
+            raise _Bad(f"{value} is not an exact id")
+    return _id_range(value)
+
+
+def _money_or(null: Any = _REFUSED) -> Converter:
+    """Money: any finite number, rounded half-even to the column's 4 places; refused only past its 10 whole
+    digits. One quantize in a 14-digit context both rounds and checks the range. Float noise from a
+    float-backed service (`83.22999999999999`) is normal in Amazon's JSON and becomes 83.2300."""
+
+    def money(value: Any) -> Decimal:
+        if value is None and null is not _REFUSED:
+            return null
+        number = value if type(value) is Decimal and value.is_finite() else _finite(value)
+        try:
+            return number.quantize(_SCALE, context=_NUMERIC_14_4)
+        except InvalidOperation:
+            raise _Bad(f"{value} does not fit 10 digits and 4 decimals") from None
+
+    return money
+
+
+_count = _int_below(_INT32, 0, "count")
+_big_count = _int_below(_INT64, 0, "count")
+_money = _money_or()
+# Metrics Amazon leaves null when nothing happened (no clicks, no conversions): stored as 0, since the metric
+# columns are NOT NULL (their default is 0 too).
+_count_metric = _int_below(_INT32, 0, "count", null=0)
+_big_count_metric = _int_below(_INT64, 0, "count", null=0)
+_money_metric = _money_or(null=Decimal(0))
+_optional_money = _money_or(null=None)  # e.g. a bid: NULL when Amazon has none
 # What `FastMapper` decodes a converter's field as: the JSON values the converter accepts unchanged (others —
-# ids as strings, say — fail the bulk decode and take the row-by-row path). Money is checked by the database.
+# ids as strings, counts as floats, say — fail the bulk decode and take the row-by-row path). Money is checked
+# (and rounded when it must be) per batch, as text. A metric's JSON null is written as its `null_text`.
 _id.fast = Annotated[int, msgspec.Meta(ge=1, le=_INT64 - 1)]  # type: ignore[attr-defined]
 _count.fast = Annotated[int, msgspec.Meta(ge=0, le=_INT32 - 1)]  # type: ignore[attr-defined]
 _big_count.fast = Annotated[int, msgspec.Meta(ge=0, le=_INT64 - 1)]  # type: ignore[attr-defined]
-
-
-def _money(value: Any) -> Decimal:
-    """Exact: a JSON decimal (ijson/`parse_float=Decimal`), an integer or a decimal string — never a float.
-
-    One quantize in a 14-digit context checks both the column's scale (4 places) and its range (10 digits).
-    """
-    if type(value) is Decimal:
-        try:
-            if value.quantize(_SCALE, context=_NUMERIC_14_4) == value:
-                return value
-        except InvalidOperation:
-            pass
-        raise _Bad(f"{value} does not fit 10 digits and 4 decimals")
-    if type(value) is int:
-        return _money(Decimal(value))
-    if type(value) is str:
-        try:
-            return _money(Decimal(value))
-        except InvalidOperation:
-            raise ValueError from None
-    if type(value) is float:
-        raise _Bad("is a float; money must come as exact JSON text (parse with Decimal)")
-    raise ValueError
-
-
 _money.fast = Decimal  # type: ignore[attr-defined]
-
-
-def _optional(convert: Converter) -> Converter:
-    def optional(value: Any) -> Any:
-        return None if value is None else convert(value)
-
-    if hasattr(convert, "fast"):
-        optional.fast = convert.fast | None  # type: ignore[attr-defined]
-    return optional
+_optional_money.fast = Decimal | None  # type: ignore[attr-defined]
+_count_metric.fast, _count_metric.null_text = _count.fast | None, "0"  # type: ignore[attr-defined]
+_big_count_metric.fast, _big_count_metric.null_text = _big_count.fast | None, "0"  # type: ignore[attr-defined]
+_money_metric.fast, _money_metric.null_text = Decimal | None, "0"  # type: ignore[attr-defined]
 
 
 def _text(max_length: int | None = None, *, required: bool = False) -> Converter:
@@ -248,7 +295,7 @@ class RowMapper:
 
 COPY_SPECIAL = re.compile(r"[\\\t\n\r]")  # characters COPY's text format would need escaped
 _NULL = "\\N"
-# Money as `str(Decimal)` that the row mapper's `_money` surely accepts unchanged: ≤ 10 digits, ≤ 4 decimals.
+# Money as `str(Decimal)` that the row mapper's `_money` stores unchanged: ≤ 10 digits, ≤ 4 decimals.
 _MONEY_TEXT = re.compile(r"(?:(?:-?\d{1,10}(?:\.\d{1,4})?|\\N)\n)*")
 
 
@@ -271,27 +318,35 @@ class FastMapper:
         self._decoder = msgspec.json.Decoder(list[struct])
         self._distinct = [(attrgetter(a), f.convert) for a, f in attrs if getattr(f.convert, "distinct", False)]
         self._texts = [attrgetter(a) for a, f in attrs[: len(stored)] if getattr(f.convert, "text", False)]
-        money, cells = [], []
+        money, cells, nulls = [], [], {}
         for a, f in attrs[: len(stored)]:
             nullable = not f.required or (f.convert.fast | None) == f.convert.fast
+            null = f"_null_{a}"  # a name for the text a JSON null is stored as (no backslash in an f-string)
+            nulls[null] = getattr(f.convert, "null_text", _NULL)
             if f.convert.fast in (Decimal, Decimal | None):  # formatted (and checked) first, as a column
-                money.append((f"m{len(money)}", a, nullable))
+                money.append((f"m{len(money)}", a, nullable, null))
                 cells.append(f"{{{money[-1][0]}}}")
             else:
-                cells.append(f"{{_NULL if r.{a} is None else r.{a}}}" if nullable else f"{{r.{a}}}")
+                cells.append(f"{{{null} if r.{a} is None else r.{a}}}" if nullable else f"{{r.{a}}}")
         lines = ["def copy_block(rows, prefix):"]
-        for name, a, nullable in money:
-            value = f"_NULL if r.{a} is None else str(r.{a})" if nullable else f"str(r.{a})"
+        for name, a, nullable, null in money:
+            value = f"{null} if r.{a} is None else str(r.{a})" if nullable else f"str(r.{a})"
             lines.append(f"    {name} = [{value} for r in rows]")
-        if money:
-            joined = " + ".join(name for name, _, _ in money)
+        if money:  # money as sent, if it surely fits; else rounded to the column's scale like `_money` does
+            joined = " + ".join(name for name, *_ in money)
             lines.append(f"    if not _MONEY_TEXT.fullmatch('\\n'.join({joined}) + '\\n'):")
-            lines.append("        return None")
+            lines.append("        try:")
+            for name, a, nullable, null in money:
+                value = f"str(_money(r.{a}))"
+                value = f"{null} if r.{a} is None else {value}" if nullable else value
+                lines.append(f"            {name} = [{value} for r in rows]")
+            lines.append("        except (ValueError, ArithmeticError):  # the row-by-row mapper names it")
+            lines.append("            return None")
         line = "{prefix}" + "\\t".join(cells) + "\\n"  # the generated f-string's own escapes
-        names = [name for name, _, _ in money]
+        names = [name for name, *_ in money]
         loop = f"{', '.join(['r', *names])} in zip(rows, {', '.join(names)})" if money else "r in rows"
         lines.append(f'    return "".join([f"{line}" for {loop}])')
-        namespace: dict[str, Any] = {"_NULL": _NULL, "_MONEY_TEXT": _MONEY_TEXT}
+        namespace: dict[str, Any] = {"_MONEY_TEXT": _MONEY_TEXT, "_money": _money, **nulls}
         exec("\n".join(lines), namespace)  # noqa: S102 (generated from our own field list)
         self._format: Callable[[list[Any], str], str | None] = namespace["copy_block"]
 
@@ -301,7 +356,8 @@ class FastMapper:
 
     def copy_block(self, rows: list[Any], prefix: str = "") -> str | None:
         """The rows as COPY text lines (each after ``prefix``), or None if a batch-wide check fails: a distinct
-        date or currency the row mapper refuses, money it might refuse, text COPY would need escaped."""
+        date or currency the row mapper refuses, money it refuses (non-finite, too large), text COPY would need
+        escaped."""
         for get, convert in self._distinct:
             for value in set(map(get, rows)):
                 try:
@@ -327,12 +383,12 @@ class Part:
 
 def _metrics(days: int, money_name: str = "cost") -> list[Field]:
     return [
-        Field("impressions", "impressions", _big_count),
-        Field("clicks", "clicks", _big_count),
-        Field("cost", money_name, _money),
-        Field("orders", f"purchases{days}d", _count),
-        Field("units", f"unitsSoldClicks{days}d", _count),
-        Field("sales", f"sales{days}d", _money),
+        Field("impressions", "impressions", _big_count_metric),
+        Field("clicks", "clicks", _big_count_metric),
+        Field("cost", money_name, _money_metric),
+        Field("orders", f"purchases{days}d", _count_metric),
+        Field("units", f"unitsSoldClicks{days}d", _count_metric),
+        Field("sales", f"sales{days}d", _money_metric),
     ]
 
 
@@ -346,7 +402,7 @@ def _ads_fields(report_type: str, days: int, start: dt.date, end: dt.date, curre
                Field("campaign_status", "campaignStatus", _text(16), required=False)]  # fmt: skip
     elif report_type == "spTargeting":
         own = [Field("target_id", "keywordId", _id), *ids,
-               Field("keyword_bid", "keywordBid", _optional(_money), required=False),
+               Field("keyword_bid", "keywordBid", _optional_money, required=False),
                Field("match_type", "matchType", _text(32), required=False)]  # fmt: skip
     elif report_type == "spSearchTerm":
         own = [Field("target_id", "keywordId", _id), Field("search_term", "searchTerm", _text(required=True)), *ids]

@@ -15,15 +15,15 @@ from sqlalchemy import func, select
 from marketing.clock import now, today
 from marketing.extensions import db
 from marketing.models import AdsProfile, SalesTrafficAsinDaily, Seller, SyncReport, SyncRun
-from marketing.models.sync import ACTIVE_RUN, ReportStatus, RunStatus
+from marketing.models.sync import ACTIVE_RUN, ENDED_REPORT, ReportStatus, RunStatus
 from marketing.sync import plan, steps
 from marketing.sync.outcome import fail
 
 log = logging.getLogger("marketing.sync")
 
 KINDS = ("backfill", "nightly", "manual")
-# A run this old that has not ended is abandoned (its jobs were lost); a new run may start.
-STALE_AFTER = dt.timedelta(hours=8)
+# Past its reports' horizon, a run that has not ended is abandoned (its jobs were lost); a new run may start.
+STALE_MARGIN = dt.timedelta(hours=1)
 
 class SyncRefused(Exception):
     """Why a run cannot start (nothing connected to sync, bad input)."""
@@ -47,20 +47,45 @@ def latest_run(seller_id: int) -> SyncRun | None:
                              .order_by(SyncRun.id.desc()).limit(1))
 
 
+def stale_after() -> dt.timedelta:
+    """How long a run may go on: its reports' horizon plus a margin for the last download and ingest."""
+    return dt.timedelta(seconds=steps.setting("SYNC_REPORT_HORIZON_SECONDS")) + STALE_MARGIN
+
+
 def _expire_stale(seller_id: int) -> None:
+    limit = stale_after()
     for run in db.session.scalars(select(SyncRun).where(SyncRun.seller_id == seller_id,
                                                         SyncRun.status.in_(ACTIVE_RUN))):
-        if now() - run.created_at > STALE_AFTER:
-            fail(run, f"Abandoned: the run did not finish within {STALE_AFTER.total_seconds() / 3600:g} hours.")
+        if now() - run.created_at > limit:
+            fail(run, f"Abandoned: the run did not finish within {limit.total_seconds() / 3600:g} hours.")
 
 
 def _synced_profiles(profile_ids: list[int]) -> set[int]:
-    """Profiles with a complete history from an earlier run (so they need no back-fill). Only a run that
-    succeeded counts: a back-fill that failed half-way must be asked for again, or its older days stay holes."""
+    """Profiles with a history from an earlier run (so they need no back-fill). A run that succeeded or ended
+    partial counts: the slices a partial run failed are re-planned one by one (`_failed_slices`); a back-fill
+    that failed outright is asked for again, or its older days stay holes."""
     return set(db.session.scalars(select(SyncReport.profile_id).distinct().join(SyncRun).where(
         SyncReport.profile_id.in_(profile_ids), SyncReport.status == ReportStatus.INGESTED,
-        SyncRun.status == RunStatus.SUCCEEDED,
+        SyncRun.status.in_((RunStatus.SUCCEEDED, RunStatus.PARTIAL)),
         SyncReport.report_type.in_(plan.ADS_REPORT_TYPES))))
+
+
+def _failed_slices(seller_id: int, profile_ids: set[int], sales_traffic: bool) -> list[plan.PlannedReport]:
+    """The reports the seller's last ended run failed, to be asked for again (still ours to sync)."""
+    last = db.session.scalar(select(SyncRun).where(SyncRun.seller_id == seller_id, SyncRun.status.not_in(ACTIVE_RUN))
+                             .order_by(SyncRun.id.desc()).limit(1))
+    if last is None:
+        return []
+    return [plan.PlannedReport(r.source, r.report_type, r.profile_id, r.marketplace_id, r.start_date, r.end_date)
+            for r in last.reports if r.status == ReportStatus.FAILED and r.report_type != plan.STRUCTURE
+            and r.profile_id in profile_ids
+            and (r.source == "ads" or sales_traffic)]
+
+
+def _covered(slice_: plan.PlannedReport, planned: list[plan.PlannedReport]) -> bool:
+    return any(p.source == slice_.source and p.report_type == slice_.report_type
+               and p.profile_id == slice_.profile_id and p.marketplace_id == slice_.marketplace_id
+               and p.start <= slice_.start and slice_.end <= p.end for p in planned)
 
 
 def _asin_days(seller_id: int) -> set[tuple[str, dt.date]]:
@@ -101,8 +126,10 @@ def start_run(seller_id: int, kind: str = "manual", *, days: int | None = None,
     else:
         days_for = lambda p: days  # noqa: E731
     sp = seller.connection("sp")
-    planned = plan.plan(profiles, days_for, sales_traffic=bool(sp and sp.connected and sp.revoked_at is None),
-                        asin_stored=_asin_days(seller.id))
+    sales_traffic = bool(sp and sp.connected and sp.revoked_at is None)
+    planned = plan.plan(profiles, days_for, sales_traffic=sales_traffic, asin_stored=_asin_days(seller.id))
+    planned += [s for s in _failed_slices(seller.id, {p.profile_id for p in profiles}, sales_traffic)
+                if not _covered(s, planned)]
     run = SyncRun(seller_id=seller.id, kind=kind, status=RunStatus.QUEUED, stage="queued",
                   requested_by_id=requested_by_id,
                   start_date=min(p.start for p in planned), end_date=max(p.end for p in planned), rows=0)
@@ -164,10 +191,16 @@ def progress(run: SyncRun) -> dict:
     counts = dict(db.session.execute(select(SyncReport.status, func.count()).where(SyncReport.run_id == run.id)
                                      .group_by(SyncReport.status)).all())
     total = sum(counts.values())
-    done = counts.get(ReportStatus.INGESTED, 0)
-    rows = run.rows if run.status == RunStatus.SUCCEEDED else db.session.scalar(
+    done = sum(counts.get(status, 0) for status in ENDED_REPORT)
+    stored, failed = counts.get(ReportStatus.INGESTED, 0), counts.get(ReportStatus.FAILED, 0)
+    rows = run.rows if run.status not in ACTIVE_RUN else db.session.scalar(
         select(func.coalesce(func.sum(SyncReport.rows), 0)).where(SyncReport.run_id == run.id))
     end = run.finished_at or now()
+    waiting_since = db.session.scalar(select(func.min(SyncReport.waiting_since)).where(
+        SyncReport.run_id == run.id, SyncReport.status.not_in(ENDED_REPORT))) if run.status in ACTIVE_RUN else None
+    error = run.error
+    if run.status == RunStatus.PARTIAL:
+        error = f"{stored} stored, {failed} failed: {run.error}"
     return {
         "id": run.id,
         "seller_id": run.seller_id,
@@ -181,9 +214,14 @@ def progress(run: SyncRun) -> dict:
         "reports_done": done,
         "reports_waiting": counts.get(ReportStatus.REQUESTED, 0),
         "reports_pending": total - done,
+        "reports_stored": stored,
+        "reports_failed": failed,
         "rows": int(rows or 0),
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "duration_seconds": round((end - run.started_at).total_seconds(), 1) if run.started_at else None,
-        "error": run.error,
+        "error": error,
+        "notice": run.notice,
+        "waiting": f"waiting for Amazon (throttled) since {waiting_since:%Y-%m-%d %H:%M} UTC"
+                   if waiting_since else None,
     }

@@ -10,8 +10,11 @@ and commits; the next job's id carries it (`sync-check-<report id>-<n>`), so a j
 to do, a duplicate enqueue collides on the id, and `resume_run` can tell whether a report's next job still
 exists. A running step holds a lease (a Redis key with a short TTL, renewed by a thread), so a step whose
 worker was killed counts as gone within `LEASE_SECONDS`, not when RQ's heartbeat for it (its whole job timeout)
-runs out. Throttled/AmazonUnavailable re-schedule the same step after Retry-After (or exponential backoff
-with jitter) instead of sleeping; any other Amazon error ends the run with one clear sentence.
+runs out. Throttled/AmazonUnavailable re-schedule the same step after Retry-After (or capped exponential backoff with
+jitter) instead of sleeping, until the report's horizon (`SYNC_REPORT_HORIZON_SECONDS` after the run was
+created). Whatever stops one report (Amazon's FAILED, the horizon, a 4xx on its type, a file we cannot store)
+fails that report only (`outcome.give_up`); a refused token fails the reports still to come through it. When
+no report is under way, `finish` concludes the run: succeeded, partial or failed.
 """
 
 from __future__ import annotations
@@ -35,12 +38,12 @@ from sqlalchemy import func, select
 
 from marketing import jobs
 from marketing.amazon import errors
-from marketing.amazon.transport import RateLimiter, RetryPolicy, Transport
+from marketing.amazon.transport import Limit, RedisRateLimiter, RetryPolicy, Transport
 from marketing.clock import now
 from marketing.connections import alerts, clients
 from marketing.extensions import db
 from marketing.models import API_LABELS, AdsProfile, Connection, Seller, SyncReport, SyncRun
-from marketing.models.sync import ACTIVE_RUN, ReportStatus, RunStatus
+from marketing.models.sync import ACTIVE_RUN, ENDED_REPORT, ReportStatus, RunStatus
 from marketing.sync import ingest, outcome, sources
 from marketing.sync.plan import SALES_TRAFFIC, STRUCTURE
 from marketing.sync.structure import sync_profile
@@ -56,15 +59,16 @@ LEASE_SECONDS = 15  # a running step renews its lease every third of this
 SETTING_DEFAULTS = {
     "SYNC_POLL_SECONDS": 15.0,  # first status check after a request; then x1.5 per check
     "SYNC_POLL_CAP_SECONDS": 300.0,
-    "SYNC_PENDING_LIMIT_SECONDS": 4 * 3600.0,  # Amazon: "can take up to three hours"
+    # How long after its run was created a report may keep waiting on Amazon (throttled, unavailable or still
+    # PENDING) before it fails alone; Amazon: reports "can take up to three hours", 429 streaks last hours.
+    "SYNC_REPORT_HORIZON_SECONDS": 12 * 3600.0,
     "SYNC_RETRY_SECONDS": 10.0,  # backoff base when Amazon throttles or fails without Retry-After
     "SYNC_RETRY_CAP_SECONDS": 900.0,
     "SYNC_CALL_WAIT_SECONDS": 5.0,  # how long one call may wait in-process before the job re-schedules
-    "SYNC_RATE_PER_SECOND": 5.0,  # per profile, per worker process
+    "SYNC_RATE_PER_SECOND": 5.0,  # Ads, per client id + profile, shared by every worker (Redis)
     "SYNC_RATE_BURST": 10,
-    "SYNC_MAX_ATTEMPTS": 8,  # consecutive throttled/unavailable answers to one step before the run gives up
 }
-_limiter: RateLimiter | None = None
+_limiter: RedisRateLimiter | None = None
 _http: httpx.Client | None = None
 # Built once per process at import (~0.2 s): the worker preloads this module.
 _TLS = httpx.create_ssl_context()
@@ -172,7 +176,7 @@ def resume_run(run_id: int) -> int:
     for report, step in due:
         _enqueue(job_id(step, report), step, report.id, 0)
     enqueued = len(due)
-    if all(r.status == ReportStatus.INGESTED for r in run.reports) and not _alive(f"sync-finish-{run.id}"):
+    if all(r.status in ENDED_REPORT for r in run.reports) and not _alive(f"sync-finish-{run.id}"):
         _enqueue(f"sync-finish-{run.id}", "finish", run.id)
         enqueued += 1
     return enqueued
@@ -184,8 +188,21 @@ def _poll_delay(report: SyncReport) -> float:
 
 def _retry_delay(exc: errors.AmazonError, attempt: int) -> float:
     """At least Amazon's Retry-After; else exponential backoff with jitter, capped."""
-    backoff = min(setting("SYNC_RETRY_CAP_SECONDS"), setting("SYNC_RETRY_SECONDS") * 2 ** attempt)
+    backoff = min(setting("SYNC_RETRY_CAP_SECONDS"), setting("SYNC_RETRY_SECONDS") * 2 ** min(attempt, 30))
     return max(exc.retry_after or 0.0, backoff * (0.5 + random.random() / 2))
+
+
+def horizon(report: SyncReport) -> dt.datetime:
+    """Until when the report may wait on Amazon; past it, the report fails alone."""
+    return report.run.created_at + dt.timedelta(seconds=setting("SYNC_REPORT_HORIZON_SECONDS"))
+
+
+def _hours(seconds: float) -> str:
+    """A duration in words: "12 hours", "5 minutes", "2 seconds"."""
+    for unit, size in (("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} seconds"
 
 
 # -- Amazon clients ---------------------------------------------------------------------------------------
@@ -196,7 +213,8 @@ def _transport() -> Transport:
     then the job re-schedules."""
     global _limiter, _http
     if _limiter is None:
-        _limiter = RateLimiter(setting("SYNC_RATE_PER_SECOND"), int(setting("SYNC_RATE_BURST")))
+        limit = Limit(setting("SYNC_RATE_PER_SECOND"), int(setting("SYNC_RATE_BURST")))
+        _limiter = RedisRateLimiter(jobs.connection(), limit)
     if _http is None:
         _http = httpx.Client(timeout=clients.TIMEOUT, follow_redirects=False, verify=_TLS)
     return Transport(_http, policy=RetryPolicy(max_total_wait=setting("SYNC_CALL_WAIT_SECONDS")), limiter=_limiter)
@@ -209,7 +227,7 @@ def forget_connections() -> None:
 
 
 class _Stop(Exception):
-    """The run cannot go on; the message says why."""
+    """The reports still to come through this connection cannot go on; the message says why."""
 
 
 def _connection(report: SyncReport) -> Connection:
@@ -250,7 +268,8 @@ def _explain(report: SyncReport, exc: errors.AmazonError) -> str:
     if isinstance(exc, errors.MalformedResponse):
         return f"Amazon sent an unreadable answer for {what} ({exc.message}); nothing from it was stored."
     if isinstance(exc, errors.Throttled | errors.AmazonUnavailable):
-        return f"Amazon kept refusing {what} ({exc.message}) after {setting('SYNC_MAX_ATTEMPTS')} attempts."
+        waited = _hours(setting("SYNC_REPORT_HORIZON_SECONDS"))
+        return f"Amazon kept refusing {what} ({exc.message}) for {waited}; the next run asks again."
     return f"Amazon refused {what}: {exc}"
 
 
@@ -268,40 +287,73 @@ def _begin(report_id: int, step: str) -> SyncReport | None:
     return report
 
 
+# Amazon's answers that say nothing through this connection will work until someone acts.
+_CONNECTION_REFUSED = (errors.InvalidGrant, errors.InvalidClient)
+
+
 @contextmanager
 def _handled(report: SyncReport, step: str, attempt: int) -> Iterator[None]:
-    """Turn what Amazon answered into the run's state; half-done writes are rolled back first."""
-    report_id, run_id = report.id, report.run_id
+    """Turn what Amazon answered into the report's state; half-done writes are rolled back first."""
+    report_id = report.id
     try:
         yield
     except _Stop as exc:
         db.session.rollback()
-        outcome.fail(db.session.get(SyncRun, run_id), str(exc))
-        db.session.commit()
+        _give_up_source(db.session.get(SyncReport, report_id), str(exc))
     except ingest.IngestError as exc:
         db.session.rollback()
         report = db.session.get(SyncReport, report_id)
-        outcome.fail(report.run, f"Amazon's file for {_label(report)} has a row we cannot store ({exc}); "
-                              "nothing from it was stored.")
-        db.session.commit()
+        _give_up(report, f"Amazon's file for {_label(report)} has a row we cannot store ({exc}); nothing from "
+                         "it was stored, the data stored before stays, and the next run asks again.")
     except errors.AmazonError as exc:
         db.session.rollback()
         report = db.session.get(SyncReport, report_id)
-        if not isinstance(exc, errors.MalformedResponse | errors.ReportFailed):
+        waiting = isinstance(exc, errors.Throttled | errors.AmazonUnavailable)
+        if waiting or isinstance(exc, _CONNECTION_REFUSED):
             _record(report, exc)  # the observer's note was rolled back with the rest
-        if isinstance(exc, errors.Throttled | errors.AmazonUnavailable) and attempt + 1 < setting("SYNC_MAX_ATTEMPTS"):
-            log.info("%s: %s; again in %.0fs", job_id(step, report), exc, _retry_delay(exc, attempt))
-            schedule(report, step, delay=_retry_delay(exc, attempt), attempt=attempt + 1)
-            return
-        outcome.fail(report.run, _explain(report, exc))
-        db.session.commit()
+        if waiting:
+            delay = _retry_delay(exc, attempt)
+            if now() + dt.timedelta(seconds=delay) < horizon(report):
+                log.info("%s: %s; again in %.0fs", job_id(step, report), exc, delay)
+                report.waiting_since = report.waiting_since or now()
+                schedule(report, step, delay=delay, attempt=attempt + 1)
+                return
+        if isinstance(exc, _CONNECTION_REFUSED):
+            _give_up_source(report, _explain(report, exc))
+        elif (notice := sources.for_report(report).refusal(report, exc)) is not None:
+            _give_up(report, notice, ReportStatus.REFUSED)
+        else:
+            _give_up(report, _explain(report, exc))
     except Exception as exc:
         db.session.rollback()
         job = get_current_job()
         if job is None or not job.retries_left:
-            outcome.fail(db.session.get(SyncRun, run_id), f"Internal error during {step}: {type(exc).__name__}: {exc}")
-            db.session.commit()
+            _give_up(db.session.get(SyncReport, report_id),
+                     f"Internal error during {step}: {type(exc).__name__}: {exc}")
         raise
+
+
+def _give_up(report: SyncReport, message: str, status: ReportStatus = ReportStatus.FAILED) -> None:
+    """Fail this report only (committed); the run ends once none is under way."""
+    outcome.give_up(report, message, status)
+    db.session.commit()
+    _finish_if_ended(report.run_id)
+
+
+def _give_up_source(report: SyncReport, message: str) -> None:
+    """Fail every report of the run still to come through this report's connection (committed)."""
+    for other in report.run.reports:
+        if other.source == report.source:
+            outcome.give_up(other, message)
+    db.session.commit()
+    _finish_if_ended(report.run_id)
+
+
+def _finish_if_ended(run_id: int) -> None:
+    left = db.session.scalar(select(func.count()).where(SyncReport.run_id == run_id,
+                                                        SyncReport.status.not_in(ENDED_REPORT)))
+    if left == 0:  # every report is committed before this count, so the last one to end sees 0
+        _enqueue(f"sync-finish-{run_id}", "finish", run_id)
 
 
 def _record(report: SyncReport, exc: errors.AmazonError) -> None:
@@ -313,11 +365,9 @@ def _record(report: SyncReport, exc: errors.AmazonError) -> None:
 
 def _done(report: SyncReport, rows: int) -> None:
     report.status, report.rows, report.finished_at = ReportStatus.INGESTED, rows, now()
+    report.waiting_since = None
     db.session.commit()
-    left = db.session.scalar(select(func.count()).where(SyncReport.run_id == report.run_id,
-                                                        SyncReport.status != ReportStatus.INGESTED))
-    if left == 0:  # every report is committed before this count, so the last one to finish sees 0
-        _enqueue(f"sync-finish-{report.run_id}", "finish", report.run_id)
+    _finish_if_ended(report.run_id)
 
 
 @_leased
@@ -349,31 +399,32 @@ def request(report_id: int, attempt: int = 0) -> None:
         connection = _connection(report)
         report.amazon_report_id = sources.for_report(report).create(_transport(), connection, report,
                                                                     _report_name(report))
-        report.status, report.requested_at = ReportStatus.REQUESTED, now()
+        report.status, report.requested_at, report.waiting_since = ReportStatus.REQUESTED, now(), None
         schedule(report, "check", delay=setting("SYNC_POLL_SECONDS"))
 
 
 @_leased
 def check(report_id: int, attempt: int = 0) -> None:
-    """One look at the report's status: ready → download; still working → look again later, up to a limit."""
+    """One look at the report's status: ready → download; still working → look again later, until the horizon."""
     report = _begin(report_id, "check")
     if report is None:
         return
     with _handled(report, "check", attempt):
         connection = _connection(report)
         status = sources.for_report(report).status(_transport(), connection, report)
+        report.waiting_since = None
         if status.empty:
             _done(report, 0)
         elif status.ready:
             report.status = ReportStatus.READY
             schedule(report, "download")
-        elif (now() - report.requested_at).total_seconds() > setting("SYNC_PENDING_LIMIT_SECONDS"):
-            minutes = setting("SYNC_PENDING_LIMIT_SECONDS") / 60
-            outcome.fail(report.run, f"Amazon had not finished {_label(report)} after {minutes:g} minutes "
-                                  f"(still {status.state}); the next run asks again.")
-            db.session.commit()
+        elif now() >= horizon(report):
+            waited = _hours((now() - report.requested_at).total_seconds())
+            _give_up(report, f"Amazon had not finished {_label(report)} after {waited} (still {status.state}); "
+                             "the next run asks again.")
         else:
-            schedule(report, "check", delay=_poll_delay(report))
+            remaining = (horizon(report) - now()).total_seconds()
+            schedule(report, "check", delay=min(_poll_delay(report), max(remaining, 0.0)))
 
 
 @_leased
@@ -404,8 +455,8 @@ def _by_asin_only(report: SyncReport) -> bool:
 
 @_leased
 def finish(run_id: int) -> None:
-    """End a run whose reports are all in, then enqueue what depends on fresh data."""
+    """End a run none of whose reports is under way, then enqueue what depends on fresh data."""
     run = db.session.get(SyncRun, run_id)
-    if run is None or run.status not in ACTIVE_RUN or any(r.status != ReportStatus.INGESTED for r in run.reports):
+    if run is None or run.status not in ACTIVE_RUN or any(r.status not in ENDED_REPORT for r in run.reports):
         return
-    outcome.succeed(run)
+    outcome.conclude(run)

@@ -16,6 +16,7 @@ from marketing.amazon import (
     ReportFailed,
 )
 from marketing.amazon.ads import SP_CAMPAIGNS_COLUMNS, SP_SEARCH_TERM_COLUMNS, SP_TARGETING_COLUMNS
+from marketing.models.connections import MANAGEABLE_ACCOUNT_TYPES
 
 from .conftest import CLIENT_ID, TOKEN_PATH, gzipped, json_response
 
@@ -48,7 +49,7 @@ def test_list_profiles(fake, ads):
         "US", "USD", "America/Los_Angeles", "ATVPDKIKX0DER"
     )  # fmt: skip
     assert (seller.account_type, agency.account_type, agency.account_name) == ("seller", "agency", "Big Agency")
-    assert seller.manageable and not agency.manageable
+    assert seller.account_type in MANAGEABLE_ACCOUNT_TYPES and agency.account_type not in MANAGEABLE_ACCOUNT_TYPES
     (request,) = fake.calls("GET", "/v2/profiles")
     assert request.url.host == "advertising-api.amazon.com"
     assert request.headers["Amazon-Advertising-API-ClientId"] == CLIENT_ID

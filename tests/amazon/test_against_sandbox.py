@@ -30,6 +30,7 @@ from marketing.amazon import (
     sp_consent_url,
 )
 from marketing.amazon.ads import REPORT_COLUMNS, REPORT_GROUP_BY
+from marketing.models.connections import MANAGEABLE_ACCOUNT_TYPES
 
 testing = pytest.importorskip("marketing.sandbox.testing")
 
@@ -87,7 +88,7 @@ def wiring(sbx):
 
 
 def manageable_profile(ads: AdsClient):
-    return next(p for p in ads.list_profiles() if p.manageable)
+    return next(p for p in ads.list_profiles() if p.account_type in MANAGEABLE_ACCOUNT_TYPES)
 
 
 def click_allow(consent_url: str, seller: int) -> dict[str, str]:
@@ -137,7 +138,7 @@ def test_profiles_and_agency_refusal(sbx, wiring):
     ads = wiring.ads(0)
     profiles = ads.list_profiles()
     assert {p.profile_id for p in profiles} == {p["profileId"] for p in sbx.sellers[0].profiles}
-    agency = [p for p in profiles if not p.manageable]
+    agency = [p for p in profiles if p.account_type not in MANAGEABLE_ACCOUNT_TYPES]
     assert [p.account_type for p in agency] == ["agency"]
     for p in profiles:
         assert marketplace(p.marketplace_id).country_code == p.country_code

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
 from marketing.bids import apply
 from marketing.bids.apply import live_bids
@@ -239,3 +239,46 @@ def test_an_undo_beside_a_newer_approved_change_sends_only_the_undo(db, seller, 
     assert applied.status == "undone" and newer.status == "stale"
     assert newer.error_message.startswith(f"Replaced by the undo of #{applied.id}")
     assert _live(ads, seller, [applied]) == [applied.previous_value]
+
+
+def test_a_token_revoked_between_batches_keeps_what_amazon_accepted(db, sbx, seller, ads, marketer, token,
+                                                                    make_suggestions, monkeypatch):
+    """The first PUT is accepted, then the seller revokes the authorization: that batch is `applied` with its
+    audit rows, only the unsent ones fail, with the reason."""
+    from marketing.amazon.ads import AdsClient
+
+    rows = make_suggestions(3)
+    _approve(db, rows, marketer)
+    monkeypatch.setattr(apply, "BATCH", 1)
+    real = AdsClient.update_bids
+
+    def then_revoke(self, *args, **kwargs):
+        results = real(self, *args, **kwargs)
+        sbx.admin.revoke(token)
+        self._token.invalidate()  # the cached access token goes too: the next call refreshes and is refused
+        return results
+
+    monkeypatch.setattr(AdsClient, "update_bids", then_revoke)
+    outcome = apply.apply_approved(seller.id)
+    assert (outcome.applied, outcome.failed) == (1, 2)
+    first, *rest = sorted(_fresh(db, rows), key=lambda r: r.id)
+    assert first.status == "applied"
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "bid.applied")) == 1
+    for row in rest:
+        assert row.status == "failed" and "nothing more was sent" in row.error_message
+    assert apply.apply_approved(seller.id).applied == 0  # nothing sent twice
+
+
+def test_bids_for_a_profile_no_longer_accessible_are_not_sent(db, sbx, seller, ads, marketer, make_suggestions):
+    rows = make_suggestions(2)
+    before = _live(ads, seller, rows)
+    _approve(db, rows, marketer)
+    for profile in seller.connection("ads").profiles:
+        profile.accessible = False  # Amazon stopped listing it (another advertiser's authorization)
+    db.session.commit()
+    outcome = apply.apply_approved(seller.id)
+    assert (outcome.applied, outcome.failed) == (0, 2)
+    for row in _fresh(db, rows):
+        assert row.status == "failed" and "no longer accessible" in row.error_message
+    assert _live(ads, seller, rows) == before

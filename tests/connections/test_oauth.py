@@ -48,6 +48,19 @@ def test_sp_consent_url_uses_the_app_id(client, admin, seller_like, sbx):
     assert url.path == "/apps/authorize/consent"
     assert query["application_id"] == sbx.sp_app_id
     assert query["redirect_uri"] == f"{PUBLIC_URL}/connections/sp/callback"
+    assert "version" not in query  # a published app
+
+
+def test_sp_consent_url_of_a_draft_app_on_the_sellers_seller_central(app, client, admin, seller_like, db):
+    app.config["AMAZON_SP_APP_DRAFT"] = True
+    seller = seller_like(0)
+    seller.region, seller.marketplaces = "FE", ["A39IBJ37TRP1C6"]  # Australia
+    db.session.commit()
+    url = urlsplit(client.post(f"/sellers/{seller.id}/connections/sp/authorize").location)
+    assert parse_qs(url.query)["version"] == ["beta"]
+    app.config["AMAZON_BASE_URL"] = None  # where Amazon itself sends the seller
+    url = urlsplit(client.post(f"/sellers/{seller.id}/connections/sp/authorize").location)
+    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://sellercentral.amazon.com.au/apps/authorize/consent"
 
 
 def test_allow_connects_ads_and_offers_the_profile_picker(client, admin, seller_like, sbx, db):

@@ -120,3 +120,28 @@ def test_unknown_api_is_404(client, admin, seller_like):
     seller = seller_like(0)
     assert client.post(f"/sellers/{seller.id}/connections/mws/authorize").status_code == 404
     assert client.get("/connections/mws/callback?state=x").status_code == 404
+
+
+def test_a_profile_amazon_no_longer_lists_is_kept_but_no_longer_accessible(client, admin, seller_like, sbx, db):
+    from marketing.connections import service
+    from marketing.models import AdsProfile
+    from marketing.sync import runs
+
+    seller = seller_like(0)
+    _connect_ads(client, seller.id, sbx.sellers[0].ads_refresh_token)
+    connection = seller.connection("ads")
+    own = next(p for p in connection.profiles if p.account_type == "seller")
+    gone = AdsProfile(profile_id=999000111, country_code=own.country_code, currency_code=own.currency_code,
+                      timezone=own.timezone, marketplace_id=own.marketplace_id, account_type="seller", managed=True)
+    connection.profiles.append(gone)  # managed under an earlier authorization; this one does not list it
+    own.managed = True
+    db.session.commit()
+    service.refresh_profiles(connection, manage_new=False)
+    db.session.commit()
+    db.session.expire_all()
+    gone = db.session.scalar(select(AdsProfile).where(AdsProfile.profile_id == 999000111))
+    assert gone is not None and not gone.accessible and not gone.managed and not gone.manageable
+    assert 999000111 not in {p.profile_id for p in runs.managed_profiles(seller)}  # never synced
+    assert own.profile_id in {p.profile_id for p in runs.managed_profiles(seller)}
+    page = client.get(f"/sellers/{seller.id}/connections/ads/profiles").get_data(as_text=True)
+    assert re.search(r'value="999000111"[^>]*\bdisabled\b', page) and "no longer accessible" in page

@@ -65,6 +65,7 @@ def test_blank_required_variable_counts_as_missing(blank):
     ("TOKEN_ENCRYPTION_KEYS", "not-a-fernet-key"),
     ("TOKEN_ENCRYPTION_KEYS", f"{FERNET_KEY},short"),
     ("MARKETING_ENV", "staging"),
+    ("AMAZON_SP_APP_DRAFT", "yes"),
 ])
 def test_bad_value_names_the_variable_in_one_line(name, value):
     with pytest.raises(ConfigError) as error:

@@ -19,13 +19,12 @@ from tests.conftest import sandbox_app
 SYNC_CONFIG = {
     "SYNC_POLL_SECONDS": 0.05,
     "SYNC_POLL_CAP_SECONDS": 0.2,
-    "SYNC_PENDING_LIMIT_SECONDS": 60.0,
+    "SYNC_REPORT_HORIZON_SECONDS": 60.0,
     "SYNC_RETRY_SECONDS": 0.1,
     "SYNC_RETRY_CAP_SECONDS": 0.5,
     "SYNC_CALL_WAIT_SECONDS": 0.3,
     "SYNC_RATE_PER_SECOND": 1000.0,
     "SYNC_RATE_BURST": 1000,
-    "SYNC_MAX_ATTEMPTS": 4,
 }
 
 
@@ -69,7 +68,7 @@ def connect(sbx, index: int = 0, *, sp: bool = True, countries: tuple[str, ...] 
     service.refresh_profiles(connection, manage_new=True)
     if countries is not None:  # one profile keeps most tests quick
         for profile in connection.profiles:
-            profile.managed = profile.account_type in MANAGEABLE_ACCOUNT_TYPES and profile.country_code in countries
+            profile.managed = profile.manageable and profile.country_code in countries
     db.session.commit()
     if sp:
         service.prove_refresh_token(seller, "sp", info.sp_refresh_token)

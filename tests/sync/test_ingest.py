@@ -108,9 +108,13 @@ def test_a_bad_row_late_in_the_stream_leaves_the_previous_data(db):
     [
         ({"keywordId": None}, "row 2: field 'keywordId': unexpected value null"),
         ({"keywordId": "abc"}, "field 'keywordId': unexpected value 'abc'"),
-        ({"clicks": -1}, "field 'clicks': unexpected value -1"),
-        ({"cost": 1.25}, "field 'cost': is a float"),
-        ({"cost": Decimal("0.00001")}, "field 'cost': 0.00001 does not fit"),
+        ({"keywordId": 12.5}, "field 'keywordId': 12.5 is not an exact id"),
+        ({"clicks": -1}, "field 'clicks': -1 is a negative count"),
+        ({"clicks": "12 clicks"}, "field 'clicks': unexpected value '12 clicks'"),
+        ({"purchases7d": 2**31}, "field 'purchases7d': 2147483648 is outside the count range"),
+        ({"cost": float("inf")}, "field 'cost': inf is not a finite number"),
+        ({"sales7d": "NaN"}, "field 'sales7d': NaN is not a finite number"),
+        ({"cost": Decimal("12345678901.5")}, "field 'cost': 12345678901.5 does not fit 10 digits"),
         ({"date": "2025-05-31"}, "field 'date': 2025-05-31 is outside the report window 2025-06-01..2025-06-07"),
         ({"date": "June 1"}, "field 'date': unexpected value 'June 1'"),
         ({"campaignBudgetCurrencyCode": "EUR"}, "'EUR' differs from the profile's currency USD"),
@@ -122,6 +126,20 @@ def test_bad_values_are_named(db, change, message):
     with pytest.raises(IngestError, match="^spTargeting row 2: field") as caught:
         ingest(db, rows)
     assert message in str(caught.value)
+
+
+def test_what_amazon_really_sends_is_rounded_to_the_column(db):
+    """Float noise, money as text or exponent, ids as strings or exact floats, null metrics: stored, not refused."""
+    row = target_row(START, 1, cost=83.22999999999999, sales7d=Decimal("12.34565"), keywordBid="0.7500000001",
+                     campaignId=7_000_000_000.0, adGroupId="8000000000001", clicks=12.0, impressions=Decimal("3E+2"),
+                     purchases7d=None, unitsSoldClicks7d=2.5)  # fmt: skip
+    other = target_row(START, 2, cost=None, sales7d=0.1 + 0.2, clicks=None, keywordBid=None)
+    assert ingest(db, [row, other]) == 2
+    one, two = (db.session.get(SpTargetDaily, (PROFILE, START, target)) for target in (1, 2))
+    assert (one.cost, one.sales, one.keyword_bid) == (Decimal("83.2300"), Decimal("12.3456"), Decimal("0.7500"))
+    assert (one.campaign_id, one.ad_group_id) == (7_000_000_000, 8_000_000_000_001)
+    assert (one.clicks, one.impressions, one.orders, one.units) == (12, 300, 0, 2)  # half-even: 2.5 → 2
+    assert (two.cost, two.clicks, two.sales, two.keyword_bid) == (Decimal(0), 0, Decimal("0.3000"), None)
 
 
 def test_missing_fields_and_non_objects_are_named(db):

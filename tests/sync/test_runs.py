@@ -231,17 +231,48 @@ def test_one_sellers_trouble_never_stops_the_others_nightly(app, sbx, monkeypatc
     assert db.session.get(SyncRun, started).seller_id == second_id
 
 
-@pytest.mark.sqlite
-def test_a_failed_run_that_stored_reports_still_refreshes_the_rollup(app, sbx, seller, queue):
-    """The dashboard's rollup must agree with the facts the stored reports replaced; suggestions wait."""
-    run, _ = runs.start_run(seller.id, "manual", days=1)
-    report = next(r for r in run.reports if r.report_type == "spCampaigns")
-    report.status = "ingested"
-    outcome.fail(run, "Amazon could not generate the spTargeting report")
-    db.session.commit()
-    assert queue.connection.exists(f"rq:job:after-sync-dashboard-rollups-{run.id}")
-    assert not queue.connection.exists(f"rq:job:after-sync-bid-suggestions-{run.id}")
+def test_a_partial_run_is_followed_by_rollups_and_by_suggestions_that_skip_the_incomplete_profile(
+        app, sbx, seller, queue):
+    """Rollups run on what was stored; the engine leaves out a profile whose targeting window has a hole."""
+    from marketing.bids import inputs, suggest
+
+    run, _ = runs.start_run(seller.id, "manual", days=14)
+    stored = next(r for r in run.reports if r.report_type == "spCampaigns")
+    stored.status = "ingested"
+    outcome.fail(run, "Amazon could not generate the spTargeting report.")
+    assert run.status == "partial" and run.error == "Amazon could not generate the spTargeting report."
+    progress = runs.progress(run)
+    assert progress["error"] == (f"1 stored, {len(run.reports) - 1} failed: "
+                                 "Amazon could not generate the spTargeting report.")
+    for name in outcome.AFTER_SYNC:
+        assert queue.connection.exists(f"rq:job:after-sync-{name}-{run.id}")
+    pid = stored.profile_id
+    assert list(inputs.incomplete_profiles(seller.id, 14)) == [pid]
+    suggestions = suggest.run_suggestions(seller.id)
+    assert suggestions.status == "succeeded" and suggestions.suggestions == 0
+    assert suggestions.notice.startswith(f"Profile {pid} skipped: its targeting data from ")
     nothing, _ = runs.start_run(seller.id, "manual", days=1)
     outcome.fail(nothing, "refused before anything was stored")
-    db.session.commit()
+    assert nothing.status == "failed"
     assert not queue.connection.exists(f"rq:job:after-sync-dashboard-rollups-{nothing.id}")
+
+
+def test_after_redis_loses_everything_the_tick_and_the_run_come_back(app, sbx, seller):
+    """Redis restarted empty mid-run: the tick chain, the run's step jobs and scheduled checks are gone. The
+    workers' keep-alive (`tick.revive`, every 30 s) parks the tick again and resumes the run at once."""
+    from marketing import jobs as rq_jobs
+    from marketing.jobs import tick
+
+    seller_id = seller.id
+    tick.ensure_scheduled()
+    run, _ = runs.start_run(seller.id, "manual", days=1)
+    run_id = run.id
+    assert tick.revive() == []  # the chain is there: nothing to do
+    rq_jobs.connection().flushdb()
+    assert tick.status().next_slot is None
+    assert tick.revive() == ["sync-resume"]
+    assert tick.status().next_slot is not None
+    assert any(j.startswith("sync-resume-revived-") for j in rq_jobs.queue("sync").job_ids)
+    result = drain(run_id)
+    assert result["status"] == "succeeded", result["error"]
+    assert runs.latest_run(seller_id).id == run_id

@@ -12,7 +12,7 @@
       var node = panel.querySelector('[data-field="' + key + '"]');
       if (!node) { return; }
       var value = run[key];
-      if (key === "error") {
+      if (key === "error" || key === "notice" || key === "waiting") {
         node.hidden = !value;
       }
       node.textContent = value === null || value === undefined ? "–" : String(value);

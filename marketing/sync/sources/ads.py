@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from marketing.amazon.ads import REPORT_COLUMNS, REPORT_GROUP_BY, AdsClient
-from marketing.amazon.errors import MalformedResponse
+from marketing.amazon.errors import AmazonError, MalformedResponse
 from marketing.amazon.hosts import Region
 from marketing.amazon.transport import Transport
 from marketing.connections import clients
@@ -44,6 +44,9 @@ class AdsReports:
         if not status.url:
             raise MalformedResponse(f"report {report.amazon_report_id} is {status.status} without a URL")
         return ads.iter_report_rows(status.url)
+
+    def refusal(self, report: SyncReport, exc: AmazonError) -> None:
+        return None  # every Ads report is the product's core data: a refusal is a failure
 
 
 SOURCE = AdsReports()

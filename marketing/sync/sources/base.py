@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from marketing.amazon.errors import AmazonError
 from marketing.amazon.transport import Transport
 from marketing.models import Connection, SyncReport
 
@@ -31,3 +32,7 @@ class Source(Protocol):
 
     def rows(self, transport: Transport, connection: Connection, report: SyncReport) -> Iterator[dict[str, Any]]:
         """Stream the finished report's rows (fetching a fresh download URL first)."""
+
+    def refusal(self, report: SyncReport, exc: AmazonError) -> str | None:
+        """The notice to show when `exc` withholds optional data for a role the app lacks; None when it is a
+        failure of the report."""
