@@ -19,7 +19,10 @@ market with the oracle's noise-free expected daily figures (profit, sales, ACoS;
 * cumulative profit (7 × expected daily profit, summed over the weeks) against static and naive;
 * the engine's highest weekly ACoS from week 3;
 * changes paid: the share of the engine's applied bid changes that raised expected profit (each change undone
-  alone, the other bids as applied).
+  alone, the other bids as applied);
+* diagnostics seen from the market: the engine's bids against the oracle's, the share of changes that moved toward
+  the oracle's bid, raises in budget-bound campaigns (≥ 95 % of budget spent on 4 of the last 7 days), and where
+  the true duds' bids (CVR ≤ 0.1 %) ended.
 
 Targets from the issue, on every shape and seed: cumulative profit above static and above naive, ACoS ≤ target
 + 2 points from week 3; capture ≥ 70 % on each shape's mean (capture of the seeds' mean profits).
@@ -181,7 +184,7 @@ def run_case(shape: str, seed: int, weeks: int, today: date, costs: bool) -> dic
     logging.basicConfig(level=logging.ERROR)
     series: dict[str, list[dict]] = {p: [] for p in POLICIES}
     paid = total = 0
-    activity = []
+    activity, diagnostics = [], {}
     with (
         running_sandbox(seed=seed, sellers=1, report_delay=0.0, today=today, market=shape) as sbx,
         tempfile.TemporaryDirectory(prefix="bids-markets-") as folder,
@@ -201,17 +204,41 @@ def run_case(shape: str, seed: int, weeks: int, today: date, costs: bool) -> dic
                 after = book.bids(day)
                 p, t = changes_paid(book, before, after)
                 paid, total = paid + p, total + t
+                best = oracle.optimal_bids(book, TARGET_ACOS, "profit")
+                diagnose(diagnostics, book, before, after, best, static)
                 series["engine"].append(_figures(oracle.summary(book, after)))
                 series["naive"].append(_figures(oracle.summary(naive.book, naive.book.bids(day))))
                 series["static"].append(_figures(oracle.summary(book, static)))
-                best = oracle.optimal_bids(book, TARGET_ACOS, "profit")
                 series["oracle"].append(_figures(oracle.summary(book, best)))
                 sbx.admin.advance(7)
                 naive.market.advance(7)
         finally:
             product.close()
     return {"shape": shape, "seed": seed, "series": series, "changes_paid": paid, "changes": total,
-            "activity": activity, "seconds": time.monotonic() - started}
+            "diagnostics": diagnostics, "activity": activity, "seconds": time.monotonic() - started}
+
+
+def budget_bound(book, day: int) -> np.ndarray:
+    """Campaigns that spent ≥ 95 % of their daily budget on at least 4 of the 7 days before `day`."""
+    c = book.cat
+    hits = np.zeros(len(c.c_id))
+    for d in range(day - 7, day):
+        hits += np.bincount(c.t_campaign, weights=book.day(d).cost, minlength=len(c.c_id)) >= 0.95 * c.c_budget
+    return hits >= 4
+
+
+def diagnose(diag: dict, book, before, after, best, static) -> None:
+    """Where the engine's bids go, seen from the market (adds to `diag`; the last week's figures overwrite)."""
+    day = book.market.today_ordinal
+    moved, up = np.abs(after - before) >= 0.005, after >= before + 0.005
+    diag["changes"] = diag.get("changes", 0) + int(moved.sum())
+    diag["toward"] = diag.get("toward", 0) + int((moved & (np.abs(after - best) < np.abs(before - best))).sum())
+    diag["raises"] = diag.get("raises", 0) + int(up.sum())
+    diag["raises_bound"] = diag.get("raises_bound", 0) + int((up & budget_bound(book, day)[book.cat.t_campaign]).sum())
+    live = book.serving(day) & (best > book.min_bid)
+    diag["bid_vs_oracle"] = float(np.median(after[live] / best[live])) if live.any() else float("nan")
+    dud = book.serving(day) & (book.cat.t_cvr <= 0.001)
+    diag["dud_bids"] = float(np.mean(after[dud] / static[dud])) if dud.sum() >= 5 else None
 
 
 # -- verdicts ------------------------------------------------------------------------------------------------
@@ -271,6 +298,15 @@ def shape_table(shape: str, cases: list[dict]) -> dict:
     mean = {p: statistics.fmean(_last_two(c["series"][p]) for c in cases) for p in POLICIES}
     shape_capture = capture(mean["engine"], mean["static"], mean["oracle"])
     paid = sum(c["changes_paid"] for c in cases) / max(1, sum(c["changes"] for c in cases))
+    d = [c["diagnostics"] for c in cases]
+    toward = sum(x["toward"] for x in d) / max(1, sum(x["changes"] for x in d))
+    line = (f"engine bid / oracle bid in the last week (median) {statistics.fmean(x['bid_vs_oracle'] for x in d):.2f}; "
+            f"changes toward the oracle's bid {toward:.0%}; "
+            f"raises in budget-bound campaigns {sum(x['raises_bound'] for x in d)} of {sum(x['raises'] for x in d)}")
+    duds = [x["dud_bids"] for x in d if x["dud_bids"] is not None]
+    if duds:
+        line += f"; true duds' bids at the end {statistics.fmean(duds):.2f}x their start (oracle: the minimum)"
+    print(f"{'':>6} {line}")
     print(f"{'mean':>6} capture of the mean, weeks {max(1, weeks - 1)}–{weeks}: {shape_capture:.0%} "
           f"({'PASS' if shape_capture >= CAPTURE_TARGET else 'FAIL'}: target ≥ {CAPTURE_TARGET:.0%}); "
           f"engine changes that paid off: {paid:.0%}")
