@@ -92,7 +92,7 @@ def optimal_bids(book: Book, target_acos: float, objective: str = "profit") -> n
     c = book.cat
     n = book.n
     hi = np.minimum(book.max_bid, np.maximum(book.min_bid * 2, np.exp(c.t_mu + 2.5 * c.t_sigma)))
-    if c.t_share is not None:  # shapes whose going rate is not log-normal: search up to 3x the starting bids too
+    if not book.shape.classic:  # the going rate may not be log-normal: search up to 3x the starting bids too
         start = np.where(np.isnan(c.t_bid), c.g_bid[c.t_group], c.t_bid)
         hi = np.minimum(book.max_bid, np.maximum(hi, 3 * start))
     steps = np.linspace(0.0, 1.0, GRID)
