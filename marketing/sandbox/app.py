@@ -9,6 +9,7 @@ from datetime import date
 from flask import Flask, request
 
 from . import admin, ads, consent, lwa, reporting, s3, spapi
+from .shapes import DEFAULT
 from .state import Sandbox
 
 
@@ -22,6 +23,7 @@ def create_app(
     redirect_uris: Mapping[str, Sequence[str]] | None = None,
     wall_clock: Callable[[], float] = time.time,
     time_scale: float = 1.0,
+    market: str = DEFAULT,
 ) -> Flask:
     """A fake Amazon (LWA, consent pages, Ads API, reporting v3, SP-API, S3 downloads) on one origin.
 
@@ -30,6 +32,7 @@ def create_app(
     through the admin API. `redirect_uris` maps "ads"/"sp" to that app's Allowed Return URLs; an app
     left out keeps `accounts.DEFAULT_REDIRECT_URIS`. `time_scale` speeds up Amazon's clock (`Sandbox.now`,
     derived from `wall_clock`): report delays (Amazon seconds), held reports, throttling streaks, rate limits.
+    `market` names the market's shape (`shapes.SHAPES`).
     """
     sb = Sandbox(
         seed=seed,
@@ -41,6 +44,7 @@ def create_app(
         redirect_uris=redirect_uris or {},
         wall_clock=wall_clock,
         time_scale=time_scale,
+        market=market,
     )
     app = Flask("marketing.sandbox", static_folder=None)
     app.extensions["sandbox"] = sb

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from .accounts import return_urls
 from .app import create_app
+from .shapes import DEFAULT, SHAPES
 from .testing import environment, seller_infos
 
 
@@ -62,6 +63,13 @@ def _return_urls(ctx: click.Context, param: click.Parameter, value: tuple[str, .
 @click.option("--report-delay", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Seconds.")
 @click.option("--time-scale", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Amazon's clock speed: 60 makes an hour of report delays, holds and throttling a minute.")
+@click.option(
+    "--market",
+    type=click.Choice(list(SHAPES)),
+    default=DEFAULT,
+    show_default=True,
+    help="The ad market's shape (hidden from the product; see marketing/sandbox/shapes.py).",
+)
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Market day (YYYY-MM-DD).")
 @click.option(
     "--ads-redirect-uri",
@@ -88,6 +96,7 @@ def sandbox_command(
     sellers: int | None,
     report_delay: float,
     time_scale: float,
+    market: str,
     today: datetime | None,
     ads_redirect_uris: tuple[str, ...],
     sp_redirect_uris: tuple[str, ...],
@@ -103,6 +112,7 @@ def sandbox_command(
         time_scale=time_scale,
         today=today.date() if today else None,
         redirect_uris=redirect_uris,
+        market=market,
     )
     try:
         server = make_server(host, port, app, threaded=True)
