@@ -20,6 +20,7 @@ from marketing.dashboard.metrics import Comparison, Metrics
 from marketing.dashboard.periods import Period
 from marketing.extensions import db
 from marketing.models import AdsProfile, Seller, SettingValue, SyncRun
+from marketing.models.sync import RunStatus
 
 PER_PAGE = 25
 # ACoS this many times the seller's target ACoS or more counts as a problem.
@@ -113,8 +114,8 @@ def _problems(summary: SellerSummary) -> list[tuple[int, str]]:
             problems.append((2, f"{label} authorization expires in {status.days_left} d"))
         elif status.degraded:
             problems.append((2, f"{label} calls failing ({status.last_error_code})"))
-    if summary.last_sync is not None and summary.last_sync.status == "failed":
-        problems.append((1, "Last sync failed"))
+    if summary.last_sync is not None and summary.last_sync.status in (RunStatus.FAILED, RunStatus.PARTIAL):
+        problems.append((1, f"Last sync {summary.last_sync.status}"))
     if summary.target_acos:
         target = summary.target_acos / 100
         for currency, metrics in summary.current.items():

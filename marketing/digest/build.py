@@ -210,7 +210,7 @@ def _tokens(sellers: list[Seller]) -> list[TokenLine]:
 
 
 def _syncs(sellers: list[Seller]) -> list[SyncLine]:
-    """The latest run failed (partial when it stored some reports first), or no sync succeeded for 48 h."""
+    """The latest run failed or was partial (some reports failed), or no sync succeeded for 48 h."""
     ids = [s.id for s in sellers]
     latest = queries.latest_sync_runs(ids)
     succeeded = dict(db.session.execute(
@@ -221,9 +221,8 @@ def _syncs(sellers: list[Seller]) -> list[SyncLine]:
         run, url = latest.get(seller.id), link("sellers.show", seller_id=seller.id)
         if run is None:
             continue
-        if run.status == RunStatus.FAILED:
-            problem = "partial" if run.rows else "failed"
-            lines.append(SyncLine(seller.name, problem, run.error or "no reason recorded", url))
+        if run.status in (RunStatus.FAILED, RunStatus.PARTIAL):
+            lines.append(SyncLine(seller.name, run.status, run.error or "no reason recorded", url))
             continue
         last = succeeded.get(seller.id)
         if last is not None and now() - last > STALE_SYNC:
