@@ -1,7 +1,9 @@
 """Sending approved bids (and undos) to Amazon: read back, stale-check, write in batches, record each outcome.
 
-Safe to run twice: only `approved` and `undoing` suggestions are picked up and each is committed as soon as
-Amazon has answered for its batch, so a re-run never re-sends an applied bid. Before writing, the live bid is
+Work goes in batches of 1,000 targets (Amazon's most per PUT): read back, one PUT, commit, and the job's meta
+says how many have had their answer (the review page shows it). Safe to run twice: only `approved` and `undoing`
+suggestions are picked up and each batch is committed as soon as Amazon has answered, so a re-run never
+re-sends an applied bid. Before writing, the live bid is
 read back from Amazon; if it is not what the suggestion was based on (someone changed it in the console
 meanwhile), the suggestion becomes `stale` and nothing is sent for it. A keyword that inherited its ad
 group's default bid is compared against that default and gets an explicit bid of its own.
@@ -19,10 +21,11 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
+from rq import get_current_job
 from sqlalchemy import select
 
 from marketing import audit
-from marketing.amazon.ads import AdsClient, BidResult
+from marketing.amazon.ads import MAX_UPDATE_BATCH, AdsClient, BidResult
 from marketing.amazon.errors import AmazonError, AmazonUnavailable, InvalidClient, InvalidGrant, Throttled
 from marketing.bids import rules
 from marketing.bids.queue import enqueue_once
@@ -96,29 +99,65 @@ def apply_approved(seller_id: int) -> Outcome:
     groups: dict[tuple[int, str], list[Suggestion]] = defaultdict(list)
     for suggestion in work:
         groups[(suggestion.profile_id, suggestion.entity_kind)].append(suggestion)
+    progress = _Progress(len(work))
     with clients.http_client() as http:
         ads = clients.ads_client(connection, http)
         for (profile_id, kind), items in groups.items():
-            try:
-                _apply_group(ads, profile_id, kind, items, outcome)
-            except InvalidGrant as exc:  # the observer has marked the connection revoked
-                message = ("Amazon no longer accepts this seller's Ads authorization (revoked or expired); "
-                           f"reconnect it, then approve again. Amazon said: {exc.message}")
-                for suggestion in _still_open(work):
-                    _fail(suggestion, outcome, exc.code or "invalid_grant", message)
+            for batch in _batches(items):
+                try:
+                    _apply_group(ads, profile_id, kind, batch, outcome)
+                except InvalidGrant as exc:  # the observer has marked the connection revoked
+                    message = ("Amazon no longer accepts this seller's Ads authorization (revoked or expired); "
+                               f"reconnect it, then approve again. Amazon said: {exc.message}")
+                    for suggestion in _still_open(work):
+                        _fail(suggestion, outcome, exc.code or "invalid_grant", message)
+                    db.session.commit()
+                    return outcome
+                except InvalidClient as exc:
+                    for suggestion in _still_open(work):
+                        _fail(suggestion, outcome, exc.code or "invalid_client", alerts.invalid_client("ads"))
+                    db.session.commit()
+                    return outcome
+                except AmazonError as exc:  # throttled, down or refused before any per-item answer
+                    retry = " Try again later." if isinstance(exc, Throttled | AmazonUnavailable) else ""
+                    for suggestion in _still_open(batch):
+                        _fail(suggestion, outcome, exc.code or type(exc).__name__,
+                              f"Amazon: {exc.message}.{retry}")
                 db.session.commit()
-                return outcome
-            except InvalidClient as exc:
-                for suggestion in _still_open(work):
-                    _fail(suggestion, outcome, exc.code or "invalid_client", alerts.invalid_client("ads"))
-                db.session.commit()
-                return outcome
-            except AmazonError as exc:  # throttled, down or refused before any per-item answer
-                retry = " Try again later." if isinstance(exc, Throttled | AmazonUnavailable) else ""
-                for suggestion in _still_open(items):
-                    _fail(suggestion, outcome, exc.code or type(exc).__name__, f"Amazon: {exc.message}.{retry}")
-            db.session.commit()
+                progress.advance(len(batch))
     return outcome
+
+
+class _Progress:
+    """How many of the job's changes have had their answer, in the RQ job's meta (`done`, `total`) for the
+    review page; nothing outside a job."""
+
+    def __init__(self, total: int):
+        self.job, self.done, self.total = get_current_job(), 0, total
+        self.advance(0)
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.job is not None:
+            self.job.meta.update(done=self.done, total=self.total)
+            self.job.save_meta()
+
+
+def _batches(items: list[Suggestion]) -> list[list[Suggestion]]:
+    """Items in batches of at most `MAX_UPDATE_BATCH` targets (one PUT each, committed one by one), keeping all
+    changes of one target in the same batch so `_one_per_target` sees them together."""
+    by_target: dict[int, list[Suggestion]] = defaultdict(list)
+    for suggestion in items:
+        by_target[suggestion.entity_id].append(suggestion)
+    batches: list[list[Suggestion]] = [[]]
+    targets = 0
+    for changes in by_target.values():
+        if targets == MAX_UPDATE_BATCH:
+            batches.append([])
+            targets = 0
+        batches[-1].extend(changes)
+        targets += 1
+    return batches
 
 
 def _still_open(work: list[Suggestion]) -> list[Suggestion]:
@@ -153,8 +192,10 @@ def _apply_group(ads: AdsClient, profile_id: int, kind: str, items: list[Suggest
     values = [(s.previous_value if s.status == UNDOING else s.value_to_apply) for s in to_send]
     results = ads.update_bids(profile_id, API_KIND[kind],
                               [(s.entity_id, float(v)) for s, v in zip(to_send, values, strict=True)])
+    targets = {t.target_id: t for t in db.session.scalars(select(SpTarget).where(
+        SpTarget.profile_id == profile_id, SpTarget.target_id.in_([s.entity_id for s in to_send])))}
     for suggestion, value, result in zip(to_send, values, results, strict=True):
-        _record(suggestion, value, result, outcome)
+        _record(suggestion, value, result, outcome, targets.get(suggestion.entity_id))
 
 
 def _one_per_target(items: list[Suggestion]) -> dict[int, Suggestion]:
@@ -185,7 +226,8 @@ def live_bids(ads: AdsClient, profile_id: int, kind: str, ids: list[int]) -> dic
     return live
 
 
-def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: Outcome) -> None:
+def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: Outcome,
+            target: SpTarget | None) -> None:
     undo = suggestion.status == UNDOING
     suggestion.amazon_response = {"ok": result.ok, "code": result.error_code, "message": result.error_message,
                                   "retryable": result.retryable}
@@ -200,8 +242,6 @@ def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: 
         else:
             _fail(suggestion, outcome, result.error_code or "UNKNOWN", message)
         return
-    target = db.session.scalar(select(SpTarget).where(SpTarget.profile_id == suggestion.profile_id,
-                                                      SpTarget.target_id == suggestion.entity_id))
     if target is not None:
         target.bid = value
     old = suggestion.value_to_apply if undo else suggestion.previous_value
@@ -215,7 +255,8 @@ def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: 
         suggestion.applied_at = now()
         suggestion.error_code = suggestion.error_message = None
         outcome.applied += 1
-    actor = db.session.get(User, suggestion.decided_by_id) if suggestion.decided_by_id else None
+    actor = _undoer(suggestion.undo_requested_by) if undo else (
+        db.session.get(User, suggestion.decided_by_id) if suggestion.decided_by_id else None)
     audit.record(
         "bid.undone" if undo else "bid.applied", actor=actor, target_type="target", target_id=suggestion.entity_id,
         seller_id=suggestion.seller_id, suggestion_id=suggestion.id, profile_id=str(suggestion.profile_id),
@@ -224,6 +265,11 @@ def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: 
         approved_by=suggestion.decided_by, approved_at=suggestion.decided_at.isoformat(),
         undone_by=suggestion.undo_requested_by if undo else None, amazon=suggestion.amazon_response,
     )
+
+
+def _undoer(email: str | None) -> User | None:
+    """The person who asked for the undo: the undo is recorded as theirs, not as the approver's."""
+    return db.session.scalar(select(User).where(User.email == email)) if email else None
 
 
 def _fail(suggestion: Suggestion, outcome: Outcome, code: str, message: str) -> None:

@@ -6,7 +6,7 @@ Amazon's range is per marketplace (`amazon.hosts`); the seller's min/max bid set
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from marketing import settings_registry
 from marketing.amazon.hosts import Marketplace, marketplace
 from marketing.extensions import db
 from marketing.models import AdsProfile, Connection
+from marketing.numbers import BadNumber, parse_decimal
 from marketing.settings_registry import Group
 
 
@@ -55,19 +56,38 @@ def tick(market: Marketplace | None) -> Decimal:
     return Decimal(1) if market is not None and market.min_bid >= 1 else Decimal("0.01")
 
 
-def parse_bid(raw: str, market: Marketplace | None) -> Decimal:
-    """A typed bid, checked against the marketplace's range; raises BadBid with a message for the reviewer."""
-    text = (raw or "").strip().lstrip("$€£¥").strip().replace(",", ".")
+def seller_range(seller_id: int, market: Marketplace | None) -> tuple[Decimal | None, Decimal | None]:
+    """The seller's own min/max bid where it applies in this marketplace: one amount for every profile, each in
+    its own currency, so an amount outside the marketplace's legal range is left to Amazon's limit there (as the
+    engine does)."""
+    limits = []
+    for key in ("bid_min", "bid_max"):
+        value = settings_registry.get(key, seller_id)
+        if value is not None and market is not None and not market.min_bid <= value <= market.max_bid:
+            value = None
+        limits.append(value)
+    return limits[0], limits[1]
+
+
+def parse_bid(raw: str, market: Marketplace | None, seller_id: int | None = None) -> Decimal:
+    """A typed bid, checked against the marketplace's range and the seller's min/max bid settings; raises
+    BadBid with a message for the reviewer."""
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise BadBid(f"“{raw.strip()[:20]}” is not a bid; enter a number such as 0.75.") from None
-    if not value.is_finite():
-        raise BadBid(f"“{raw.strip()[:20]}” is not a bid; enter a number such as 0.75.")
+        value = parse_decimal(raw, places=0 if tick(market) == 1 else 2, example="0.75", label="The bid",
+                              affixes="$€£¥")
+    except BadNumber as exc:
+        raise BadBid(str(exc)) from None
+    if value is None:
+        raise BadBid("Enter a bid, such as 0.75.")
     if market is not None and value < market.min_bid:
         raise BadBid(f"{value} is below Amazon's minimum bid in {market.country_code} ({market.min_bid}).")
     if market is not None and value > market.max_bid:
         raise BadBid(f"{value} is above Amazon's maximum bid in {market.country_code} ({market.max_bid}).")
     if value <= 0:
         raise BadBid("A bid must be above zero.")
-    return value.quantize(tick(market), rounding=ROUND_HALF_UP)
+    low, high = seller_range(seller_id, market) if seller_id is not None else (None, None)
+    if low is not None and value < low:
+        raise BadBid(f"{value} is below this seller's minimum bid ({low}); change the bid settings to go lower.")
+    if high is not None and value > high:
+        raise BadBid(f"{value} is above this seller's maximum bid ({high}); change the bid settings to go higher.")
+    return value
