@@ -117,6 +117,12 @@ def bulk_status(seller_id: int, job_id: str | None) -> JobView | None:
     meta = job.get_meta(refresh=True)
     progress = Progress(meta.get("action", "approve"), meta.get("total", 0), meta.get("done", 0),
                         meta.get("skipped", 0))
-    state = job.get_status(refresh=False)
+    state = job_state(job)
     summary = progress.summary if state != JobStatus.FAILED else "The job failed; see the jobs page."
     return JobView(job.id, state, progress.done + progress.skipped, progress.total, summary)
+
+
+def job_state(job: Job) -> str:
+    """The job's status as its plain value ("finished"), for pages and comparisons."""
+    status = job.get_status(refresh=False)
+    return getattr(status, "value", status) or "unknown"

@@ -20,7 +20,7 @@ from marketing.bids import apply
 from marketing.extensions import db
 from marketing.models import SpCampaign, Suggestion, SuggestionRun
 from marketing.models.suggestions import Kind
-from marketing.suggestions.bulk import JobView
+from marketing.suggestions.bulk import JobView, job_state
 from marketing.suggestions.lifecycle import PENDING, REJECTED, SUPERSEDED, Status
 
 PER_PAGE = 50
@@ -211,5 +211,5 @@ def apply_progress(seller_id: int) -> JobView | None:
     if job is None:
         return None
     meta = job.get_meta(refresh=False)
-    view = JobView(job.id, job.get_status(refresh=False), meta.get("done", 0), meta.get("total", 0), "")
+    view = JobView(job.id, job_state(job), meta.get("done", 0), meta.get("total", 0), "")
     return view if view.running else None
