@@ -12,14 +12,14 @@ from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 
 from rq.job import JobStatus
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal_column, select
 
 from marketing import jobs
 from marketing.amazon.hosts import marketplace
 from marketing.bids import apply
 from marketing.extensions import db
 from marketing.models import SpCampaign, Suggestion, SuggestionRun
-from marketing.models.suggestions import Kind
+from marketing.models.suggestions import CHANGE_RANK, SPEND_RANK, Kind
 from marketing.suggestions.bulk import JobView, job_state
 from marketing.suggestions.lifecycle import PENDING, REJECTED, SUPERSEDED, Status
 
@@ -27,14 +27,14 @@ PER_PAGE = 50
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 
 _VALUE = func.coalesce(Suggestion.approved_value, Suggestion.proposed_value)
-_CHANGE = func.abs(_VALUE - Suggestion.current_value) / func.nullif(Suggestion.current_value, 0)
 
-# Each sort is an ORDER BY; the id breaks ties so paging never shows a row twice or skips one.
+# Each sort is an ORDER BY; the id breaks ties so paging never shows a row twice or skips one. "change", "spend"
+# and "campaign" are read in index order (`ix_suggestions_review_*`), the others sorted.
 SORTS = {
-    "change": ("largest change", (_CHANGE.desc().nulls_last(),)),
-    "spend": ("spend effect", (func.abs(Suggestion.expected_spend_delta).desc().nulls_last(),)),
-    "sales": ("sales effect", (func.abs(Suggestion.expected_sales_delta).desc().nulls_last(),)),
-    "campaign": ("campaign", (Suggestion.campaign_id, Suggestion.label)),
+    "change": ("largest change", (literal_column(CHANGE_RANK).desc(),)),
+    "spend": ("spend effect", (literal_column(SPEND_RANK).desc(),)),
+    "sales": ("sales effect", (func.coalesce(func.abs(Suggestion.expected_sales_delta), -1).desc(),)),
+    "campaign": ("campaign", (Suggestion.campaign_id,)),
     "bid": ("current bid", (Suggestion.current_value.desc(),)),
 }
 
@@ -59,7 +59,7 @@ class Filters:
                 if v is not None and v != default[k]}
 
 
-def _where(query: Select, seller_id: int, filters: Filters, *, skip: tuple[str, ...] = ()) -> Select:
+def _where(query: Select, filters: Filters, seller_id: int, *, skip: tuple[str, ...] = ()) -> Select:
     query = query.where(Suggestion.seller_id == seller_id)
     if filters.kind:
         query = query.where(Suggestion.kind == filters.kind)
@@ -77,16 +77,18 @@ def _where(query: Select, seller_id: int, filters: Filters, *, skip: tuple[str, 
     return query
 
 
-def review_page(seller_id: int, filters: Filters):
+def review_page(seller_id: int, filters: Filters, total: int):
     """One page of the seller's suggestions matching `filters`, in the chosen order (`db.paginate`: items,
-    total, pages); a page number past the end shows nothing rather than failing."""
-    query = _where(select(Suggestion), seller_id, filters).order_by(*SORTS[filters.sort][1], Suggestion.id)
-    return db.paginate(query, page=filters.page, per_page=filters.per_page, error_out=False)
+    total, pages; `total` comes from `summary`, so no second count); a page past the end shows nothing."""
+    query = _where(select(Suggestion), filters, seller_id).order_by(*SORTS[filters.sort][1], Suggestion.id)
+    page = db.paginate(query, page=filters.page, per_page=filters.per_page, error_out=False, count=False)
+    page.total = total
+    return page
 
 
 def matching_ids(seller_id: int, filters: Filters) -> list[int]:
     """Every id matching `filters` now: what "all N matching" acts on."""
-    return list(db.session.scalars(_where(select(Suggestion.id), seller_id, filters).order_by(Suggestion.id)))
+    return list(db.session.scalars(_where(select(Suggestion.id), filters, seller_id).order_by(Suggestion.id)))
 
 
 @dataclass(frozen=True)
@@ -99,19 +101,47 @@ class Totals:
     rows: int
 
 
-def totals(seller_id: int, filters: Filters) -> list[Totals]:
-    """The expected change in spend and sales per day of everything matching `filters`, per currency (sums
-    across currencies would mean nothing)."""
-    by_currency: dict[str, list] = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
-    query = _where(select(Suggestion.marketplace, func.sum(Suggestion.expected_spend_delta),
-                          func.sum(Suggestion.expected_sales_delta), func.count()), seller_id, filters)
-    for market, spend, sales, count in db.session.execute(query.group_by(Suggestion.marketplace)):
-        entry = by_currency[_currency(market)]
+@dataclass(frozen=True)
+class Summary:
+    """What the filter bar and the totals line show, from one grouped query over the seller's suggestions."""
+
+    counts: dict[str, int]  # per status, with the filters other than status and reason
+    reasons: list[tuple[str, int]]  # per reason, within the chosen status
+    kinds: list[str]  # the kinds the seller has
+    totals: list[Totals]  # per currency, of everything matching
+    matched: int
+
+
+def summary(seller_id: int, filters: Filters) -> Summary:
+    """Counts per status and reason, the kinds present and the expected change per day per currency (sums across
+    currencies would mean nothing) of what matches `filters`: one scan, grouped by kind, status, reason and
+    marketplace, then folded here."""
+    query = _where(select(Suggestion.kind, Suggestion.status, Suggestion.reason, Suggestion.marketplace,
+                          func.count(), func.sum(Suggestion.expected_spend_delta),
+                          func.sum(Suggestion.expected_sales_delta)),
+                   replace(filters, kind=None), seller_id, skip=("status", "reason"))
+    counts: dict[str, int] = defaultdict(int)
+    reasons: dict[str, int] = defaultdict(int)
+    money: dict[str, list] = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
+    kinds = set()
+    for kind, status, reason, market, n, spend, sales in db.session.execute(
+            query.group_by(Suggestion.kind, Suggestion.status, Suggestion.reason, Suggestion.marketplace)):
+        kinds.add(kind)
+        if filters.kind and kind != filters.kind:
+            continue
+        counts[status] += n
+        if status != filters.status:
+            continue
+        reasons[reason] += n
+        if filters.reason and reason != filters.reason:
+            continue
+        entry = money[_currency(market)]
         entry[0] += Decimal(spend or 0)
         entry[1] += Decimal(sales or 0)
-        entry[2] += count
-    return [Totals(c, spend.quantize(Decimal("0.01")), sales.quantize(Decimal("0.01")), n)
-            for c, (spend, sales, n) in sorted(by_currency.items())]
+        entry[2] += n
+    totals = [Totals(c, spend.quantize(Decimal("0.01")), sales.quantize(Decimal("0.01")), n)
+              for c, (spend, sales, n) in sorted(money.items())]
+    return Summary(dict(counts), sorted(reasons.items()), sorted(kinds), totals, sum(t.rows for t in totals))
 
 
 def _currency(marketplace_id: str | None) -> str:
@@ -119,21 +149,6 @@ def _currency(marketplace_id: str | None) -> str:
         return marketplace(marketplace_id).currency if marketplace_id else "?"
     except KeyError:
         return "?"
-
-
-def facets(seller_id: int, filters: Filters) -> dict:
-    """Counts for the filter controls: per status (with the other filters applied) and per reason (within the
-    chosen status and the other filters), and the kinds present."""
-    statuses = dict(db.session.execute(
-        _where(select(Suggestion.status, func.count()), seller_id, filters, skip=("status", "reason"))
-        .group_by(Suggestion.status)
-    ).all())
-    reasons = db.session.execute(
-        _where(select(Suggestion.reason, func.count()), seller_id, filters, skip=("reason",))
-        .group_by(Suggestion.reason).order_by(Suggestion.reason)
-    ).all()
-    kinds = db.session.scalars(select(Suggestion.kind).distinct().where(Suggestion.seller_id == seller_id)).all()
-    return {"counts": statuses, "reasons": [(r, n) for r, n in reasons], "kinds": sorted(kinds)}
 
 
 def campaign_names(seller_id: int, campaign_ids) -> dict[int, str]:
@@ -161,7 +176,7 @@ def campaign_groups(seller_id: int, filters: Filters) -> tuple[list[CampaignGrou
     and how many campaigns there are."""
     base = _where(select(Suggestion.campaign_id, func.count().label("n"),
                          func.sum(Suggestion.expected_spend_delta), func.sum(Suggestion.expected_sales_delta)),
-                  seller_id, filters).group_by(Suggestion.campaign_id)
+                  filters, seller_id).group_by(Suggestion.campaign_id)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     rows = db.session.execute(base.order_by(func.count().desc(), Suggestion.campaign_id)
                               .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()

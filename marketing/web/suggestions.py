@@ -71,15 +71,16 @@ def _render(seller: Seller, status: int = 200, edits: dict | None = None, select
     values = {k: d.dump(settings_registry.get(k, seller.id)) for k, d in settings.items()}
     by_campaign = request.args.get("view") == "campaigns"
     groups, group_total = queries.campaign_groups(seller.id, filters) if by_campaign else ([], 0)
-    page = None if by_campaign else queries.review_page(seller.id, filters)
+    summary = queries.summary(seller.id, filters)
+    page = None if by_campaign else queries.review_page(seller.id, filters, summary.matched)
     bulk_job = bulk.bulk_status(seller.id, request.args.get("bulk"))
     sending = queries.apply_progress(seller.id)
     html = render_template(
-        "suggestions/index.html", seller=seller, filters=filters, facets=queries.facets(seller.id, filters),
+        "suggestions/index.html", seller=seller, filters=filters, facets=summary,
         page=page, groups=groups, group_total=group_total, by_campaign=by_campaign,
         campaign_names=queries.campaign_names(seller.id, [s.campaign_id for s in page.items] if page else
                                               [filters.campaign_id]),
-        totals=queries.totals(seller.id, filters), run=queries.latest_run(seller.id, KIND),
+        totals=summary.totals, run=queries.latest_run(seller.id, KIND),
         approved_bids=queries.count(seller.id, KIND, lifecycle.APPROVED),
         bulk_job=bulk_job, sending=sending, sorts=queries.SORTS, per_page_choices=queries.PER_PAGE_CHOICES,
         paused=rules.writes_paused(seller.id), edits=edits or {}, selected=selected or set(),
