@@ -170,12 +170,12 @@ def _decide_many(seller_id: int, ids: Iterable[int], allowed: Iterable[Status], 
                    Suggestion.proposed_value, Suggestion.approved_value)
         .execution_options(synchronize_session=False)
     ).all()
-    for row in changed:
-        extra = ({"current": str(row.current_value), "proposed": str(row.proposed_value),
-                  "approved": str(row.approved_value), "by": actor.email if actor else SYSTEM}
-                 if status == APPROVED else {})
-        audit.record(action, actor=actor, target_type="suggestion", target_id=row.id, seller_id=seller_id,
-                     kind=row.kind, entity_id=row.entity_ref, **extra)
+    by = actor.email if actor else SYSTEM
+    audit.record_many(action, [
+        (row.id, {"kind": row.kind, "entity_id": row.entity_ref, **(
+            {"current": str(row.current_value), "proposed": str(row.proposed_value),
+             "approved": str(row.approved_value), "by": by} if status == APPROVED else {})})
+        for row in changed], actor=actor, target_type="suggestion", seller_id=seller_id)
     return [row.id for row in changed]
 
 
