@@ -6,7 +6,8 @@ suggestions are picked up and each batch is committed as soon as Amazon has answ
 re-sends an applied bid. Before writing, the live bid is
 read back from Amazon; if it is not what the suggestion was based on (someone changed it in the console
 meanwhile), the suggestion becomes `stale` and nothing is sent for it. A keyword that inherited its ad
-group's default bid is compared against that default and gets an explicit bid of its own.
+group's default bid is compared against that default and gets an explicit bid of its own; its undo sends a null
+bid, so it inherits the default again.
 
 One write per target per batch: if a target has several open changes (a re-approved failed suggestion beside
 a newer one, an approval racing a new run, an undo requested beside a newer approval), only one is sent — a
@@ -171,7 +172,7 @@ def _apply_group(ads: AdsClient, profile_id: int, kind: str, items: list[Suggest
     for suggestion in items:
         undo = suggestion.status == UNDOING
         expected = suggestion.value_to_apply if undo else suggestion.current_value
-        state, bid = live.get(suggestion.entity_id, (None, None))
+        state, bid, inherited = live.get(suggestion.entity_id, (None, None, False))
         winner = chosen[suggestion.entity_id]
         if winner is not suggestion:
             instead = f"the undo of #{winner.id}" if winner.status == UNDOING else f"the newer #{winner.id}"
@@ -185,17 +186,21 @@ def _apply_group(ads: AdsClient, profile_id: int, kind: str, items: list[Suggest
                                         f"{'applied' if undo else 'suggested'} (changed in the console?); "
                                         "nothing was sent.", bid)
         else:
-            suggestion.previous_value = bid if not undo else suggestion.previous_value
+            if not undo:
+                suggestion.previous_value = bid
+                # An undo must give the ad group's default back, not a bid of the same amount of its own.
+                suggestion.payload = {**(suggestion.payload or {}), "previous_inherited": inherited}
             to_send.append(suggestion)
     if not to_send:
         return
     values = [(s.previous_value if s.status == UNDOING else s.value_to_apply) for s in to_send]
-    results = ads.update_bids(profile_id, API_KIND[kind],
-                              [(s.entity_id, float(v)) for s, v in zip(to_send, values, strict=True)])
+    inherit = [s.status == UNDOING and bool((s.payload or {}).get("previous_inherited")) for s in to_send]
+    results = ads.update_bids(profile_id, API_KIND[kind], [
+        (s.entity_id, None if back else float(v)) for s, v, back in zip(to_send, values, inherit, strict=True)])
     targets = {t.target_id: t for t in db.session.scalars(select(SpTarget).where(
         SpTarget.profile_id == profile_id, SpTarget.target_id.in_([s.entity_id for s in to_send])))}
-    for suggestion, value, result in zip(to_send, values, results, strict=True):
-        _record(suggestion, value, result, outcome, targets.get(suggestion.entity_id))
+    for suggestion, value, back, result in zip(to_send, values, inherit, results, strict=True):
+        _record(suggestion, value, result, outcome, targets.get(suggestion.entity_id), inherit=back)
 
 
 def _one_per_target(items: list[Suggestion]) -> dict[int, Suggestion]:
@@ -209,8 +214,10 @@ def _one_per_target(items: list[Suggestion]) -> dict[int, Suggestion]:
     return chosen
 
 
-def live_bids(ads: AdsClient, profile_id: int, kind: str, ids: list[int]) -> dict[int, tuple[str, Decimal | None]]:
-    """(state, effective bid) per id as Amazon has them now; an inherited bid is the ad group's default."""
+def live_bids(ads: AdsClient, profile_id: int, kind: str,
+              ids: list[int]) -> dict[int, tuple[str, Decimal | None, bool]]:
+    """(state, effective bid, inherited) per id as Amazon has them now; an inherited bid is the ad group's
+    default."""
     entities = list(ads.iter_entities(profile_id, API_KIND[kind], id_filter=[str(i) for i in ids]))
     inherit = {str(e["adGroupId"]) for e in entities if e.get("bid") is None and e.get("adGroupId")}
     defaults = {}
@@ -222,12 +229,14 @@ def live_bids(ads: AdsClient, profile_id: int, kind: str, ids: list[int]) -> dic
         bid = entity.get("bid")
         if bid is None:
             bid = defaults.get(str(entity.get("adGroupId")))
-        live[int(entity[_ID_FIELD[kind]])] = (entity.get("state"), None if bid is None else Decimal(str(bid)))
+        live[int(entity[_ID_FIELD[kind]])] = (entity.get("state"), None if bid is None else Decimal(str(bid)),
+                                              entity.get("bid") is None)
     return live
 
 
 def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: Outcome,
-            target: SpTarget | None) -> None:
+            target: SpTarget | None, *, inherit: bool = False) -> None:
+    """`inherit`: an undo that gave the target its ad group's default back (`value` is that default)."""
     undo = suggestion.status == UNDOING
     suggestion.amazon_response = {"ok": result.ok, "code": result.error_code, "message": result.error_message,
                                   "retryable": result.retryable}
@@ -243,7 +252,7 @@ def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: 
             _fail(suggestion, outcome, result.error_code or "UNKNOWN", message)
         return
     if target is not None:
-        target.bid = value
+        target.bid = None if inherit else value
     old = suggestion.value_to_apply if undo else suggestion.previous_value
     suggestion.changed_on = today()
     if undo:

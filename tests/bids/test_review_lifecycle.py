@@ -49,3 +49,26 @@ def test_rejecting_a_failed_suggestion_from_the_page(client, db, seller, markete
     answer = client.post(f"/sellers/{seller.id}/suggestions/decide", data={"action": "reject", "ids": [row.id]})
     assert answer.status_code == 303
     assert db.session.scalar(select(func.count()).where(Suggestion.status == lifecycle.REJECTED)) == 1
+
+
+def test_undoing_a_change_to_an_inherited_bid_restores_inheritance(db, seller, ads, marketer, make_suggestions):
+    from marketing.models import SpTarget
+
+    inherited = set(db.session.scalars(select(SpTarget.target_id).where(
+        SpTarget.seller_id == seller.id, SpTarget.kind == "keyword", SpTarget.bid.is_(None),
+        SpTarget.state == "ENABLED")))
+    rows = [r for r in make_suggestions(60) if r.entity_id in inherited][:1]
+    assert rows, "this sandbox seed has an inheriting keyword among the first 60"
+    row_id, target_id, profile_id = rows[0].id, rows[0].entity_id, seller.profile_id
+    lifecycle.approve(rows[0], actor=marketer)
+    db.session.commit()
+    assert apply.apply_approved(seller.id).applied == 1
+    entity = next(ads.iter_entities(profile_id, "keywords", id_filter=[str(target_id)]))
+    assert entity.get("bid") is not None  # its own bid now
+    lifecycle.request_undo(db.session.get(Suggestion, row_id), actor=marketer)
+    db.session.commit()
+    assert apply.apply_approved(seller.id).undone == 1
+    entity = next(ads.iter_entities(profile_id, "keywords", id_filter=[str(target_id)]))
+    assert entity.get("bid") is None  # inherits the ad group's default again
+    db.session.expire_all()
+    assert db.session.scalar(select(SpTarget.bid).where(SpTarget.target_id == target_id)) is None
