@@ -235,9 +235,10 @@ def send_bench(count: int = BULK) -> tuple[float, str, float]:
                 info["sellers"] = info["sellers"][:1]
                 seller_id = nightly.connect_all(info)[0]
                 connection = db.session.get(Seller, seller_id).connection("ads")
-                profile = next(p for p in connection.profiles if p.managed)
                 with httpx.Client(timeout=60) as http:
                     ads = clients.ads_client(connection, http)
+                    profile = max((p for p in connection.profiles if p.managed),  # the large home profile
+                                  key=lambda p: sum(1 for _ in ads.iter_entities(p.profile_id, "campaigns")))
                     structure.sync_profile(db.session, ads, profile_id=profile.profile_id, seller_id=seller_id)
                     db.session.commit()
                     rows = db.session.execute(
@@ -272,7 +273,13 @@ def send_bench(count: int = BULK) -> tuple[float, str, float]:
                 while job.get_status(refresh=True) not in ("finished", "failed"):
                     time.sleep(0.5)
                 elapsed = time.perf_counter() - started
-                summary = (job.return_value() or {}).get("summary", job.get_status())
+                result = job.return_value() or {}
+                summary = result.get("summary", job.get_status()) + (
+                    f"; first error: {result['errors'][0]}" if result.get("errors") else "")
+                stale = db.session.scalar(select(Suggestion.error_message).where(Suggestion.status == "stale")
+                                          .limit(1))
+                if stale:
+                    summary += f"; stale: {stale}"
                 db.session.remove()
                 db.engine.dispose()
             return elapsed, summary, baseline

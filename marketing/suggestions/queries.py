@@ -2,7 +2,8 @@
 
 The review page's URL is a contract (the weekly email links to it): `/sellers/<id>/suggestions` with the query
 parameters `kind`, `status`, `campaign`, `reason`, `direction`, `min_change` (percent), `sort`, `page` and
-`per_page`; the page reads them into `Filters` and `Filters.args` writes them back.
+`per_page` (25, 50, 100 or 200); the page reads them into `Filters` and `Filters.args` writes them back. Two more
+belong to the page only: `view=campaigns` (the group view) and `bulk=<job id>` (a bulk decision's progress).
 """
 
 from __future__ import annotations
