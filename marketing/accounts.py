@@ -131,3 +131,15 @@ def external_url(endpoint: str, **values) -> str:
         return url_for(endpoint, _external=True, **values)
     with current_app.test_request_context(base_url=(base or "http://127.0.0.1:5000") + "/"):
         return url_for(endpoint, _external=True, **values)
+
+
+def set_sellers(user: User, sellers, *, actor: User | None = None) -> bool:
+    """Give `user` exactly these sellers (the admin page's and `marketing users assign/unassign`'s one way to
+    change access), audited as `user.sellers_changed`; False when nothing changed."""
+    before = sorted(s.id for s in user.sellers)
+    user.sellers = sorted(set(sellers), key=lambda s: s.id)
+    after = sorted(s.id for s in user.sellers)
+    if before == after:
+        return False
+    audit.record("user.sellers_changed", actor=actor, target_type="user", target_id=user.id, old=before, new=after)
+    return True

@@ -270,8 +270,10 @@ class AdsClient:
                     break
                 body = {**body, "nextToken": next_token}
 
-    def update_bids(self, profile_id: int, kind: str, items: Sequence[tuple[str | int, float]]) -> list[BidResult]:
-        """Set bids on keywords or targets; one result per item, in input order.
+    def update_bids(self, profile_id: int, kind: str,
+                    items: Sequence[tuple[str | int, float | None]]) -> list[BidResult]:
+        """Set bids on keywords or targets; one result per item, in input order. A bid of None is sent as null:
+        the keyword or target drops its own bid and inherits its ad group's default again.
 
         Sent in batches of 1000. Amazon's 207 answer is read per item; a batch Amazon refuses as a
         whole (4xx, or throttled/unavailable past our wait budget) yields an error for each item.
@@ -280,7 +282,7 @@ class AdsClient:
             raise ValueError("kind must be 'keywords' or 'targets'")
         media_type, key, _, id_field = ENTITY_KINDS[kind]
         results: list[BidResult] = []
-        for batch in _chunks([(str(i), float(b)) for i, b in items], MAX_UPDATE_BATCH):
+        for batch in _chunks([(str(i), None if b is None else float(b)) for i, b in items], MAX_UPDATE_BATCH):
             payload = {key: [{id_field: entity_id, "bid": bid} for entity_id, bid in batch]}
             try:
                 response = self._call("PUT", f"/sp/{kind}", profile_id=profile_id, media_type=media_type, json=payload)

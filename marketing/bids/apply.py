@@ -1,11 +1,13 @@
 """Sending approved bids (and undos) to Amazon: read back, stale-check, write in batches, record each outcome.
 
-Safe to run twice: only `approved` and `undoing` suggestions are picked up and each is committed as soon as
-Amazon has answered for its batch (one PUT of up to `BATCH`), so a re-run never re-sends an applied bid, and a
-token revoked half-way leaves the batches Amazon accepted `applied` with their audit rows. Before writing, the
-live bid is read back from Amazon; if it is not what the suggestion was based on (someone changed it in the console
+Work goes in batches of 1,000 targets (Amazon's most per PUT): read back, one PUT, commit, and the job's meta
+says how many have had their answer (the review page shows it). Safe to run twice: only `approved` and `undoing`
+suggestions are picked up and each batch is committed as soon as Amazon has answered, so a re-run never
+re-sends an applied bid, and a token revoked half-way leaves the batches Amazon accepted `applied` with their
+audit rows. Before writing, the live bid is
 meanwhile), the suggestion becomes `stale` and nothing is sent for it. A keyword that inherited its ad
-group's default bid is compared against that default and gets an explicit bid of its own.
+group's default bid is compared against that default and gets an explicit bid of its own; its undo sends a null
+bid, so it inherits the default again.
 
 One write per target per batch: if a target has several open changes (a re-approved failed suggestion beside
 a newer one, an approval racing a new run, an undo requested beside a newer approval), only one is sent — a
@@ -20,6 +22,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
+from rq import get_current_job
 from sqlalchemy import select
 
 from marketing import audit
@@ -39,7 +42,6 @@ log = logging.getLogger("marketing.bids")
 API_KIND = {"keyword": "keywords", "target": "targets"}
 _ID_FIELD = {"keyword": "keywordId", "target": "targetId"}
 TOLERANCE = Decimal("0.005")
-BATCH = MAX_UPDATE_BATCH  # suggestions per PUT, each batch committed once Amazon has answered for it
 
 
 @dataclass
@@ -99,6 +101,7 @@ def apply_approved(seller_id: int) -> Outcome:
     for suggestion in work:
         groups[(suggestion.profile_id, suggestion.entity_kind)].append(suggestion)
     gone = {p.profile_id for p in connection.profiles if not p.accessible}
+    progress = _Progress(len(work))
     with clients.http_client() as http:
         ads = clients.ads_client(connection, http)
         for (profile_id, kind), items in groups.items():
@@ -107,27 +110,63 @@ def apply_approved(seller_id: int) -> Outcome:
                     _fail(suggestion, outcome, "NOT_ACCESSIBLE", f"Amazon no longer lists profile {profile_id} "
                           "for this seller's authorization (no longer accessible); nothing was sent.")
                 db.session.commit()
+                progress.advance(len(items))
                 continue
-            try:
-                _apply_group(ads, profile_id, kind, items, outcome)
-            except InvalidGrant as exc:  # the observer has marked the connection revoked
-                message = ("Amazon no longer accepts this seller's Ads authorization (revoked or expired); "
-                           f"nothing more was sent. Reconnect it, then approve again. Amazon said: {exc.message}")
-                for suggestion in _still_open(work):
-                    _fail(suggestion, outcome, exc.code or "invalid_grant", message)
+            for batch in _batches(items):
+                try:
+                    _apply_group(ads, profile_id, kind, batch, outcome)
+                except InvalidGrant as exc:  # the observer has marked the connection revoked
+                    message = ("Amazon no longer accepts this seller's Ads authorization (revoked or expired); "
+                               f"nothing more was sent. Reconnect it, then approve again. Amazon said: {exc.message}")
+                    for suggestion in _still_open(work):
+                        _fail(suggestion, outcome, exc.code or "invalid_grant", message)
+                    db.session.commit()
+                    return outcome
+                except InvalidClient as exc:
+                    for suggestion in _still_open(work):
+                        _fail(suggestion, outcome, exc.code or "invalid_client", alerts.invalid_client("ads"))
+                    db.session.commit()
+                    return outcome
+                except AmazonError as exc:  # throttled, down or refused before any per-item answer
+                    retry = " Try again later." if isinstance(exc, Throttled | AmazonUnavailable) else ""
+                    for suggestion in _still_open(batch):
+                        _fail(suggestion, outcome, exc.code or type(exc).__name__,
+                              f"Amazon: {exc.message}.{retry}")
                 db.session.commit()
-                return outcome
-            except InvalidClient as exc:
-                for suggestion in _still_open(work):
-                    _fail(suggestion, outcome, exc.code or "invalid_client", alerts.invalid_client("ads"))
-                db.session.commit()
-                return outcome
-            except AmazonError as exc:  # throttled, down or refused before any per-item answer
-                retry = " Try again later." if isinstance(exc, Throttled | AmazonUnavailable) else ""
-                for suggestion in _still_open(items):
-                    _fail(suggestion, outcome, exc.code or type(exc).__name__, f"Amazon: {exc.message}.{retry}")
-            db.session.commit()
+                progress.advance(len(batch))
     return outcome
+
+
+class _Progress:
+    """How many of the job's changes have had their answer, in the RQ job's meta (`done`, `total`) for the
+    review page; nothing outside a job."""
+
+    def __init__(self, total: int):
+        self.job, self.done, self.total = get_current_job(), 0, total
+        self.advance(0)
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.job is not None:
+            self.job.meta.update(done=self.done, total=self.total)
+            self.job.save_meta()
+
+
+def _batches(items: list[Suggestion]) -> list[list[Suggestion]]:
+    """Items in batches of at most `MAX_UPDATE_BATCH` targets (one PUT each, committed one by one), keeping all
+    changes of one target in the same batch so `_one_per_target` sees them together."""
+    by_target: dict[int, list[Suggestion]] = defaultdict(list)
+    for suggestion in items:
+        by_target[suggestion.entity_id].append(suggestion)
+    batches: list[list[Suggestion]] = [[]]
+    targets = 0
+    for changes in by_target.values():
+        if targets == MAX_UPDATE_BATCH:
+            batches.append([])
+            targets = 0
+        batches[-1].extend(changes)
+        targets += 1
+    return batches
 
 
 def _still_open(work: list[Suggestion]) -> list[Suggestion]:
@@ -141,7 +180,7 @@ def _apply_group(ads: AdsClient, profile_id: int, kind: str, items: list[Suggest
     for suggestion in items:
         undo = suggestion.status == UNDOING
         expected = suggestion.value_to_apply if undo else suggestion.current_value
-        state, bid = live.get(suggestion.entity_id, (None, None))
+        state, bid, inherited = live.get(suggestion.entity_id, (None, None, False))
         winner = chosen[suggestion.entity_id]
         if winner is not suggestion:
             instead = f"the undo of #{winner.id}" if winner.status == UNDOING else f"the newer #{winner.id}"
@@ -155,18 +194,21 @@ def _apply_group(ads: AdsClient, profile_id: int, kind: str, items: list[Suggest
                                         f"{'applied' if undo else 'suggested'} (changed in the console?); "
                                         "nothing was sent.", bid)
         else:
-            suggestion.previous_value = bid if not undo else suggestion.previous_value
+            if not undo:
+                suggestion.previous_value = bid
+                # An undo must give the ad group's default back, not a bid of the same amount of its own.
+                suggestion.payload = {**(suggestion.payload or {}), "previous_inherited": inherited}
             to_send.append(suggestion)
     if not to_send:
         return
-    for start in range(0, len(to_send), BATCH):
-        batch = to_send[start:start + BATCH]
-        values = [(s.previous_value if s.status == UNDOING else s.value_to_apply) for s in batch]
-        results = ads.update_bids(profile_id, API_KIND[kind],
-                                  [(s.entity_id, float(v)) for s, v in zip(batch, values, strict=True)])
-        for suggestion, value, result in zip(batch, values, results, strict=True):
-            _record(suggestion, value, result, outcome)
-        db.session.commit()  # what Amazon accepted is recorded before the next batch can be refused
+    values = [(s.previous_value if s.status == UNDOING else s.value_to_apply) for s in to_send]
+    inherit = [s.status == UNDOING and bool((s.payload or {}).get("previous_inherited")) for s in to_send]
+    results = ads.update_bids(profile_id, API_KIND[kind], [
+        (s.entity_id, None if back else float(v)) for s, v, back in zip(to_send, values, inherit, strict=True)])
+    targets = {t.target_id: t for t in db.session.scalars(select(SpTarget).where(
+        SpTarget.profile_id == profile_id, SpTarget.target_id.in_([s.entity_id for s in to_send])))}
+    for suggestion, value, back, result in zip(to_send, values, inherit, results, strict=True):
+        _record(suggestion, value, result, outcome, targets.get(suggestion.entity_id), inherit=back)
 
 
 def _one_per_target(items: list[Suggestion]) -> dict[int, Suggestion]:
@@ -180,8 +222,10 @@ def _one_per_target(items: list[Suggestion]) -> dict[int, Suggestion]:
     return chosen
 
 
-def live_bids(ads: AdsClient, profile_id: int, kind: str, ids: list[int]) -> dict[int, tuple[str, Decimal | None]]:
-    """(state, effective bid) per id as Amazon has them now; an inherited bid is the ad group's default."""
+def live_bids(ads: AdsClient, profile_id: int, kind: str,
+              ids: list[int]) -> dict[int, tuple[str, Decimal | None, bool]]:
+    """(state, effective bid, inherited) per id as Amazon has them now; an inherited bid is the ad group's
+    default."""
     entities = list(ads.iter_entities(profile_id, API_KIND[kind], id_filter=[str(i) for i in ids]))
     inherit = {str(e["adGroupId"]) for e in entities if e.get("bid") is None and e.get("adGroupId")}
     defaults = {}
@@ -193,11 +237,14 @@ def live_bids(ads: AdsClient, profile_id: int, kind: str, ids: list[int]) -> dic
         bid = entity.get("bid")
         if bid is None:
             bid = defaults.get(str(entity.get("adGroupId")))
-        live[int(entity[_ID_FIELD[kind]])] = (entity.get("state"), None if bid is None else Decimal(str(bid)))
+        live[int(entity[_ID_FIELD[kind]])] = (entity.get("state"), None if bid is None else Decimal(str(bid)),
+                                              entity.get("bid") is None)
     return live
 
 
-def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: Outcome) -> None:
+def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: Outcome,
+            target: SpTarget | None, *, inherit: bool = False) -> None:
+    """`inherit`: an undo that gave the target its ad group's default back (`value` is that default)."""
     undo = suggestion.status == UNDOING
     suggestion.amazon_response = {"ok": result.ok, "code": result.error_code, "message": result.error_message,
                                   "retryable": result.retryable}
@@ -212,10 +259,8 @@ def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: 
         else:
             _fail(suggestion, outcome, result.error_code or "UNKNOWN", message)
         return
-    target = db.session.scalar(select(SpTarget).where(SpTarget.profile_id == suggestion.profile_id,
-                                                      SpTarget.target_id == suggestion.entity_id))
     if target is not None:
-        target.bid = value
+        target.bid = None if inherit else value
     old = suggestion.value_to_apply if undo else suggestion.previous_value
     suggestion.changed_on = today()
     if undo:
@@ -227,7 +272,8 @@ def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: 
         suggestion.applied_at = now()
         suggestion.error_code = suggestion.error_message = None
         outcome.applied += 1
-    actor = db.session.get(User, suggestion.decided_by_id) if suggestion.decided_by_id else None
+    actor = _undoer(suggestion.undo_requested_by) if undo else (
+        db.session.get(User, suggestion.decided_by_id) if suggestion.decided_by_id else None)
     audit.record(
         "bid.undone" if undo else "bid.applied", actor=actor, target_type="target", target_id=suggestion.entity_id,
         seller_id=suggestion.seller_id, suggestion_id=suggestion.id, profile_id=str(suggestion.profile_id),
@@ -236,6 +282,11 @@ def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: 
         approved_by=suggestion.decided_by, approved_at=suggestion.decided_at.isoformat(),
         undone_by=suggestion.undo_requested_by if undo else None, amazon=suggestion.amazon_response,
     )
+
+
+def _undoer(email: str | None) -> User | None:
+    """The person who asked for the undo: the undo is recorded as theirs, not as the approver's."""
+    return db.session.scalar(select(User).where(User.email == email)) if email else None
 
 
 def _fail(suggestion: Suggestion, outcome: Outcome, code: str, message: str) -> None:

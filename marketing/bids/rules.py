@@ -58,14 +58,29 @@ def tick(market: Marketplace | None) -> Decimal:
     return Decimal(1) if market is not None and market.min_bid >= 1 else Decimal("0.01")
 
 
-def parse_bid(raw: str, market: Marketplace | None) -> Decimal:
-    """A typed bid, checked against the marketplace's range; raises BadBid with a message for the reviewer.
+def seller_range(seller_id: int, market: Marketplace | None) -> tuple[Decimal | None, Decimal | None]:
+    """The seller's own min/max bid where it applies in this marketplace: one amount for every profile, each in
+    its own currency, so an amount outside the marketplace's legal range is left to Amazon's limit there (as the
+    engine does)."""
+    limits = []
+    for key in ("bid_min", "bid_max"):
+        value = settings_registry.get(key, seller_id)
+        if value is not None and market is not None and not market.min_bid <= value <= market.max_bid:
+            value = None
+        limits.append(value)
+    return limits[0], limits[1]
+
+
+def parse_bid(raw: str, market: Marketplace | None, seller_id: int | None = None) -> Decimal:
+    """A typed bid, checked against the marketplace's range and the seller's min/max bid settings; raises
+    BadBid with a message for the reviewer.
 
     Read by `marketing.numbers` (a currency symbol either side is fine, a comma gets "use a dot"); a bid may
     have no more decimals than the marketplace's tick (0.755 in dollars is refused, not rounded)."""
     step = tick(market)
     try:
-        value = parse_decimal(raw, places=-step.as_tuple().exponent, example="0.75", affixes=CURRENCY_SYMBOLS)
+        value = parse_decimal(raw, places=-step.as_tuple().exponent, example="0.75", label="The bid",
+                              affixes=CURRENCY_SYMBOLS)
     except BadNumber as exc:
         raise BadBid(str(exc)) from None
     if value is None:
@@ -76,4 +91,9 @@ def parse_bid(raw: str, market: Marketplace | None) -> Decimal:
         raise BadBid(f"{value} is above Amazon's maximum bid in {market.country_code} ({market.max_bid}).")
     if value <= 0:
         raise BadBid("A bid must be above zero.")
+    low, high = seller_range(seller_id, market) if seller_id is not None else (None, None)
+    if low is not None and value < low:
+        raise BadBid(f"{value} is below this seller's minimum bid ({low}); change the bid settings to go lower.")
+    if high is not None and value > high:
+        raise BadBid(f"{value} is above this seller's maximum bid ({high}); change the bid settings to go higher.")
     return value.quantize(step)

@@ -15,7 +15,7 @@ import math
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from marketing import settings_registry
 from marketing.amazon.hosts import Marketplace
@@ -84,9 +84,13 @@ def _compute(run: SuggestionRun) -> None:
         market = rules.profile_marketplace(run.seller_id, int(profile_id))
         result = suggest_bids(targets.reset_index(drop=True), engine_settings(guard, market), today=today(),
                               campaign_acos=overrides.get(int(profile_id)), include_holds=False)
-        for row in result.itertuples(index=False):
-            if (int(row.profile_id), int(row.target_id)) not in busy:
-                _save(run, row, market)
+        rows = [_row(run, row, market) for row in result.itertuples(index=False)
+                if (int(row.profile_id), int(row.target_id)) not in busy]
+        for start in range(0, len(rows), _INSERT_CHUNK):  # one multi-row INSERT per chunk, no ORM objects
+            db.session.execute(insert(Suggestion), rows[start:start + _INSERT_CHUNK])
+        run.suggestions += len(rows)
+        run.up += sum(r["direction"] == Direction.UP for r in rows)
+        run.down += sum(r["direction"] == Direction.DOWN for r in rows)
     db.session.flush()
     run.superseded = lifecycle.supersede(run.seller_id, KIND, run.id)
     if guard["bid_auto_apply_below"] is not None and rules.writes_paused(run.seller_id) is None:
@@ -130,22 +134,22 @@ def _money(value) -> Decimal | None:
     return None if value is None or pd.isna(value) else Decimal(str(value)).quantize(MONEY_SCALE)
 
 
-def _save(run: SuggestionRun, row, market: Marketplace | None) -> None:
-    inputs_snapshot = {k: _plain(getattr(row, k)) for k in row._fields if k not in _STORED}
-    suggestion = Suggestion(
-        seller_id=run.seller_id, run_id=run.id, kind=KIND, profile_id=int(row.profile_id),
-        entity_kind=row.kind, entity_id=int(row.target_id), entity_ref=str(int(row.target_id)),
-        marketplace=market.marketplace_id if market is not None else None, campaign_id=int(row.campaign_id),
-        ad_group_id=int(row.ad_group_id), label=row.text, current_value=_money(row.current_bid),
-        proposed_value=Decimal(row.suggested_bid), direction=row.direction, status=lifecycle.PENDING,
-        reason=str(row.reason), explanation=row.explanation, inputs=inputs_snapshot,
-        expected_spend_delta=_money(row.expected_spend_delta_per_day),
-        expected_sales_delta=_money(row.expected_sales_delta_per_day),
-    )
-    db.session.add(suggestion)
-    run.suggestions += 1
-    run.up += row.direction == Direction.UP
-    run.down += row.direction == Direction.DOWN
+_INSERT_CHUNK = 5_000
+
+
+def _row(run: SuggestionRun, row, market: Marketplace | None) -> dict:
+    """One engine row as a suggestions row (a large seller's run writes 100,000 of them)."""
+    return {
+        "seller_id": run.seller_id, "run_id": run.id, "kind": KIND, "profile_id": int(row.profile_id),
+        "entity_kind": row.kind, "entity_id": int(row.target_id), "entity_ref": str(int(row.target_id)),
+        "marketplace": market.marketplace_id if market is not None else None, "campaign_id": int(row.campaign_id),
+        "ad_group_id": int(row.ad_group_id), "label": row.text, "current_value": _money(row.current_bid),
+        "proposed_value": Decimal(row.suggested_bid), "direction": row.direction, "status": lifecycle.PENDING,
+        "reason": str(row.reason), "explanation": row.explanation, "payload": {},
+        "inputs": {k: _plain(getattr(row, k)) for k in row._fields if k not in _STORED},
+        "expected_spend_delta": _money(row.expected_spend_delta_per_day),
+        "expected_sales_delta": _money(row.expected_sales_delta_per_day),
+    }
 
 
 _STORED = {"profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid", "suggested_bid",

@@ -1,12 +1,15 @@
-"""`marketing bids suggest|approve|apply SELLER`: the review loop from a terminal or a script.
+"""`marketing bids suggest|list|approve|apply SELLER`: the review loop from a terminal or a script.
 
 Approvals are recorded as the named user's, and only if that user may act on the seller's suggestions.
 """
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask.cli import with_appcontext
+from rq.job import JobStatus
 from sqlalchemy import select
 
 from marketing import accounts
@@ -19,7 +22,7 @@ from marketing.jobs.worker import work_until
 from marketing.models import Suggestion
 from marketing.models.suggestions import Kind, Trigger
 from marketing.security import permissions as P
-from marketing.suggestions import lifecycle
+from marketing.suggestions import lifecycle, queries
 
 
 @click.group()
@@ -31,15 +34,52 @@ def bids() -> None:
 @click.argument("seller_ref", metavar="SELLER")
 @with_appcontext
 def suggest(seller_ref: str) -> None:
-    """Compute bid suggestions now (inline); prints `N suggestions: U up, D down`."""
-    from marketing.bids import suggest as suggestions  # why: loads pandas (~1 s); other commands start without it
+    """Compute bid suggestions now; prints `N suggestions: U up, D down`.
+
+    The run goes through the seller's one queued-run id, the lock the post-sync and page runs take: while one is
+    waiting or running this waits for it instead of starting a second (worked here when no worker runs)."""
+    from marketing.bids import suggest as suggestions  # why: the job's module loads pandas (~1 s); others skip it
 
     seller = _seller(seller_ref)
-    try:
-        run = suggestions.run_suggestions(seller.id, trigger=Trigger.CLI)
-    except ValueError as exc:  # the engine refuses settings it cannot work with
-        raise Failed(f"suggestions for {seller.name} failed: {exc}") from None
-    click.echo(f"{run.suggestions} suggestions: {run.up} up, {run.down} down")
+    job = suggestions.enqueue(seller.id, trigger=Trigger.CLI)
+
+    def ended() -> bool:
+        return job.get_status(refresh=True) in _RUN_ENDED
+
+    work_until("default", ended, with_scheduler=False)
+    if job.get_status(refresh=False) != JobStatus.FINISHED:
+        job.cancel()  # a retry would only repeat the same refusal; the run row says why
+        run = queries.latest_run(seller.id, Kind.BID)
+        raise Failed(f"suggestions for {seller.name} failed: {run.error if run else 'see the worker log'}")
+    click.echo(job.return_value())
+
+
+_RUN_ENDED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.SCHEDULED}
+
+
+@bids.command("list")
+@click.argument("seller_ref", metavar="SELLER")
+@click.option("--status", type=click.Choice([str(s) for s in lifecycle.Status]), help="Only this status.")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def list_(seller_ref: str, status: str | None, as_json: bool) -> None:
+    """List the seller's bid suggestions (id, target, campaign, current, suggested, reason, status), oldest first."""
+    seller = _seller(seller_ref)
+    query = select(Suggestion).where(Suggestion.seller_id == seller.id, Suggestion.kind == Kind.BID)
+    if status:
+        query = query.where(Suggestion.status == status)
+    rows = db.session.scalars(query.order_by(Suggestion.id).execution_options(yield_per=2000)).all()
+    names = queries.campaign_names(seller.id, {s.campaign_id for s in rows})
+    data = [{"id": s.id, "target": s.label or s.entity_ref, "target_id": s.entity_ref,
+             "campaign": names.get(s.campaign_id) or (str(s.campaign_id) if s.campaign_id else None),
+             "campaign_id": str(s.campaign_id) if s.campaign_id else None, "current": str(s.current_value),
+             "suggested": str(s.value_to_apply), "reason": s.reason, "status": s.status} for s in rows]
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    for row in data:
+        click.echo("\t".join(str(row[k]) for k in ("id", "target", "campaign", "current", "suggested", "reason",
+                                                   "status")))
 
 
 @bids.command("approve")

@@ -1,4 +1,4 @@
-"""`marketing users`: create, list, and issue password links."""
+"""`marketing users`: create, list, give or take sellers, and issue password links."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from marketing import accounts
-from marketing.cli.common import BadInput
+from marketing.cli.common import BadInput, seller_argument
 from marketing.extensions import db
 from marketing.models import ROLES, User
 
@@ -64,11 +64,44 @@ def list_users(as_json: bool) -> None:
 @with_appcontext
 def reset_link(email: str) -> None:
     """Print a one-time link (valid 24 hours) for EMAIL to set a password."""
-    user = accounts.find_user(email)
-    if user is None:
-        raise BadInput(f"no user with email {email.strip()}")
+    user = _user(email)
     if not user.active:
         raise BadInput(f"{user.email} is deactivated")
     link = accounts.issue_reset_link(user)
     db.session.commit()
     click.echo(link)
+
+
+def _user(email: str) -> User:
+    user = accounts.find_user(email)
+    if user is None:
+        raise BadInput(f"no user with email {email.strip()}")
+    return user
+
+
+@users.command("assign")
+@click.argument("email")
+@click.argument("seller_refs", metavar="SELLER...", nargs=-1, required=True)
+@with_appcontext
+def assign(email: str, seller_refs: tuple[str, ...]) -> None:
+    """Let EMAIL see and work on these sellers (each an id or name), besides those they have."""
+    user = _user(email)
+    wanted = [seller_argument(ref) for ref in seller_refs]
+    changed = accounts.set_sellers(user, [*user.sellers, *wanted])
+    db.session.commit()
+    click.echo(f"{user.email}: {', '.join(sorted(s.name for s in user.sellers))}" + ("" if changed else
+                                                                                        " (unchanged)"))
+
+
+@users.command("unassign")
+@click.argument("email")
+@click.argument("seller_refs", metavar="SELLER...", nargs=-1, required=True)
+@with_appcontext
+def unassign(email: str, seller_refs: tuple[str, ...]) -> None:
+    """Take these sellers (each an id or name) away from EMAIL."""
+    user = _user(email)
+    dropped = {seller_argument(ref).id for ref in seller_refs}
+    changed = accounts.set_sellers(user, [s for s in user.sellers if s.id not in dropped])
+    db.session.commit()
+    names = ", ".join(sorted(s.name for s in user.sellers)) or "no sellers"
+    click.echo(f"{user.email}: {names}" + ("" if changed else " (unchanged)"))

@@ -412,6 +412,9 @@ def _update(entity_name: str, items_key: str, entity_type: str, item_key: str):
         if item.get("bid") is not None:
             bid_idx.append(pos)
             bid_val.append(round(float(item["bid"]), 0 if profile.fx >= 100 else 2))
+        elif "bid" in item:  # an explicit null (the spec's bid is nullable): inherit the ad group's default again
+            bid_idx.append(pos)
+            bid_val.append(float("nan"))
         if item.get("state") is not None:
             state_idx.append(pos)
             state_val.append(ENABLED if item["state"] == "ENABLED" else PAUSED)

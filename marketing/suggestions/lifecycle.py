@@ -2,7 +2,7 @@
 
     pending  → approved | rejected | superseded (a newer run replaced it)
     approved → applied | failed | stale (the bid changed meanwhile, or a newer change replaced it)
-    failed   → approved (Amazon refused or was unavailable: a person tries again)
+    failed   → approved | rejected (Amazon refused or was unavailable: a person tries again, or gives up)
     applied  → undoing
     undoing  → undone | applied (undo refused or stale: the change stays)
 
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from marketing import audit
 from marketing.clock import now
@@ -53,12 +53,12 @@ SYSTEM = "system"  # `decided_by` of the seller's opt-in auto-approvals
 TRANSITIONS: dict[Status, set[Status]] = {
     PENDING: {APPROVED, REJECTED, SUPERSEDED},
     APPROVED: {APPLIED, FAILED, STALE},
-    FAILED: {APPROVED},  # Amazon refused or was unavailable: a person may try again
+    FAILED: {APPROVED, REJECTED},  # Amazon refused or was unavailable: a person tries again or gives up
     APPLIED: {UNDOING},
     UNDOING: {UNDONE, APPLIED},
 }
 APPROVABLE = tuple(s for s in Status if APPROVED in TRANSITIONS.get(s, ()))  # pending, failed
-REJECTABLE = tuple(s for s in Status if REJECTED in TRANSITIONS.get(s, ()))  # pending
+REJECTABLE = tuple(s for s in Status if REJECTED in TRANSITIONS.get(s, ()))  # pending, failed
 UNDOABLE = tuple(s for s in Status if UNDOING in TRANSITIONS.get(s, ()))  # applied
 IN_FLIGHT = (APPROVED, UNDOING)
 
@@ -114,7 +114,7 @@ def approve(suggestion: Suggestion, *, actor: User | None, value: Decimal | None
 
 
 def reject(suggestion: Suggestion, *, actor: User | None) -> bool:
-    """Reject a pending suggestion; False when it was already rejected."""
+    """Reject a pending (or failed) suggestion; False when it was already rejected."""
     if suggestion.status == REJECTED:
         return False
     if not can_reject(suggestion.status):
@@ -139,6 +139,44 @@ def request_undo(suggestion: Suggestion, *, actor: User | None) -> bool:
             return False
         raise NotAllowed(f"Suggestion #{suggestion.id} is {suggestion.status}; only applied changes can be undone.")
     return True
+
+
+def approve_many(seller_id: int, ids: Iterable[int], *, actor: User | None) -> list[int]:
+    """Approve the seller's suggestions among `ids` at their proposals (an earlier edit of a failed one stays)
+    in one conditional UPDATE; the ids this call changed (the others were no longer approvable)."""
+    return _decide_many(seller_id, ids, APPROVABLE, APPROVED, actor, "suggestion.approved",
+                        approved_value=func.coalesce(Suggestion.approved_value, Suggestion.proposed_value),
+                        error_code=None, error_message=None)
+
+
+def reject_many(seller_id: int, ids: Iterable[int], *, actor: User | None) -> list[int]:
+    """Reject the seller's suggestions among `ids` that are still rejectable; the ids this call changed."""
+    return _decide_many(seller_id, ids, REJECTABLE, REJECTED, actor, "suggestion.rejected")
+
+
+def _decide_many(seller_id: int, ids: Iterable[int], allowed: Iterable[Status], status: Status,
+                 actor: User | None, action: str, **values) -> list[int]:
+    """One statement for many rows, with the same condition and the same audit event per row as `_decide`
+    (RETURNING: PostgreSQL, and SQLite since 3.35)."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return []
+    changed = db.session.execute(
+        update(Suggestion)
+        .where(Suggestion.seller_id == seller_id, Suggestion.id.in_(wanted), Suggestion.status.in_(tuple(allowed)))
+        .values(status=status, decided_at=now(), decided_by_id=actor.id if actor else None,
+                decided_by=actor.email if actor else SYSTEM, **values)
+        .returning(Suggestion.id, Suggestion.kind, Suggestion.entity_ref, Suggestion.current_value,
+                   Suggestion.proposed_value, Suggestion.approved_value)
+        .execution_options(synchronize_session=False)
+    ).all()
+    by = actor.email if actor else SYSTEM
+    audit.record_many(action, [
+        (row.id, {"kind": row.kind, "entity_id": row.entity_ref, **(
+            {"current": str(row.current_value), "proposed": str(row.proposed_value),
+             "approved": str(row.approved_value), "by": by} if status == APPROVED else {})})
+        for row in changed], actor=actor, target_type="suggestion", seller_id=seller_id)
+    return [row.id for row in changed]
 
 
 def supersede(seller_id: int, kind: str, keep_run_id: int) -> int:

@@ -1,77 +1,189 @@
-"""What pages ask about suggestions, already filtered and sorted (templates do no arithmetic)."""
+"""What pages ask about suggestions, filtered, sorted and paged in SQL (templates do no arithmetic).
+
+The review page's URL is a contract (the weekly email links to it): `/sellers/<id>/suggestions` with the query
+parameters `kind`, `status`, `campaign`, `reason`, `direction`, `min_change` (percent), `sort`, `page` and
+`per_page` (25, 50, 100 or 200); the page reads them into `Filters` and `Filters.args` writes them back. Two more
+belong to the page only: `view=campaigns` (the group view) and `bulk=<job id>` (a bulk decision's progress).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 
 from rq.job import JobStatus
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, literal_column, select
 
 from marketing import jobs
+from marketing.amazon.hosts import marketplace
 from marketing.bids import apply
 from marketing.extensions import db
 from marketing.models import SpCampaign, Suggestion, SuggestionRun
-from marketing.models.suggestions import Kind
+from marketing.models.suggestions import CHANGE_RANK, SPEND_RANK, Kind
+from marketing.suggestions.bulk import JobView, job_state
 from marketing.suggestions.lifecycle import PENDING, REJECTED, SUPERSEDED, Status
 
+PER_PAGE = 50
+PER_PAGE_CHOICES = (25, 50, 100, 200)
+
+_VALUE = func.coalesce(Suggestion.approved_value, Suggestion.proposed_value)
+
+# Each sort is an ORDER BY; the id breaks ties so paging never shows a row twice or skips one. "change", "spend"
+# and "campaign" are read in index order (`ix_suggestions_review_*`), the others sorted.
 SORTS = {
-    "change": lambda s: -abs(s.change_pct or 0),
-    "spend": lambda s: -abs(s.expected_spend_delta or 0),
-    "sales": lambda s: -abs(s.expected_sales_delta or 0),
-    "campaign": lambda s: (s.campaign_id or 0, s.label or ""),
-    "bid": lambda s: -s.current_value,
+    "change": ("largest change", (literal_column(CHANGE_RANK).desc(),)),
+    "spend": ("spend effect", (literal_column(SPEND_RANK).desc(),)),
+    "sales": ("sales effect", (func.coalesce(func.abs(Suggestion.expected_sales_delta), -1).desc(),)),
+    "campaign": ("campaign", (Suggestion.campaign_id,)),
+    "bid": ("current bid", (Suggestion.current_value.desc(),)),
 }
 
 
 @dataclass(frozen=True)
 class Filters:
+    kind: str | None = None  # None: every kind
     status: str = PENDING
     campaign_id: int | None = None
     reason: str | None = None
     direction: str | None = None  # up | down
     min_change_pct: Decimal | None = None  # |change| at least this many percent
     sort: str = "change"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    def args(self, **changes) -> dict[str, str]:
+        """These filters (with `changes`) as query parameters, leaving out the defaults: for links and forms."""
+        names = {"campaign_id": "campaign", "min_change_pct": "min_change"}
+        default = asdict(Filters())
+        return {names.get(k, k): str(v) for k, v in asdict(replace(self, **changes)).items()
+                if v is not None and v != default[k]}
 
 
-def review_rows(seller_id: int, kind: str, filters: Filters) -> list[Suggestion]:
-    """The seller's suggestions of `kind` matching `filters`, in the chosen order."""
-    query = select(Suggestion).where(Suggestion.seller_id == seller_id, Suggestion.kind == kind)
-    if filters.status:
+def _where(query: Select, filters: Filters, seller_id: int, *, skip: tuple[str, ...] = ()) -> Select:
+    query = query.where(Suggestion.seller_id == seller_id)
+    if filters.kind:
+        query = query.where(Suggestion.kind == filters.kind)
+    if filters.status and "status" not in skip:
         query = query.where(Suggestion.status == filters.status)
     if filters.campaign_id is not None:
         query = query.where(Suggestion.campaign_id == filters.campaign_id)
-    if filters.reason:
+    if filters.reason and "reason" not in skip:
         query = query.where(Suggestion.reason == filters.reason)
     if filters.direction:
         query = query.where(Suggestion.direction == filters.direction)
     if filters.min_change_pct is not None:
-        value = func.coalesce(Suggestion.approved_value, Suggestion.proposed_value)
-        change = func.abs(value - Suggestion.current_value)
+        change = func.abs(_VALUE - Suggestion.current_value)
         query = query.where(change * 100 >= Suggestion.current_value * filters.min_change_pct)
-    rows = list(db.session.scalars(query.order_by(Suggestion.id).limit(5000)))
-    return sorted(rows, key=SORTS.get(filters.sort, SORTS["change"]))
+    return query
 
 
-def facets(seller_id: int, kind: str) -> dict:
-    """Choices for the filter controls: statuses with counts, reasons and campaigns present."""
-    counts = dict(db.session.execute(
-        select(Suggestion.status, func.count()).where(Suggestion.seller_id == seller_id, Suggestion.kind == kind)
-        .group_by(Suggestion.status)
+def review_page(seller_id: int, filters: Filters, total: int):
+    """One page of the seller's suggestions matching `filters`, in the chosen order (`db.paginate`: items,
+    total, pages; `total` comes from `summary`, so no second count); a page past the end shows nothing."""
+    query = _where(select(Suggestion), filters, seller_id).order_by(*SORTS[filters.sort][1], Suggestion.id)
+    page = db.paginate(query, page=filters.page, per_page=filters.per_page, error_out=False, count=False)
+    page.total = total
+    return page
+
+
+def matching_ids(seller_id: int, filters: Filters) -> list[int]:
+    """Every id matching `filters` now: what "all N matching" acts on."""
+    return list(db.session.scalars(_where(select(Suggestion.id), filters, seller_id).order_by(Suggestion.id)))
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Expected change per day of what is filtered, in one currency."""
+
+    currency: str
+    spend: Decimal
+    sales: Decimal
+    rows: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the filter bar and the totals line show, from one grouped query over the seller's suggestions."""
+
+    counts: dict[str, int]  # per status, with the filters other than status and reason
+    reasons: list[tuple[str, int]]  # per reason, within the chosen status
+    kinds: list[str]  # the kinds the seller has
+    totals: list[Totals]  # per currency, of everything matching
+    matched: int
+
+
+def summary(seller_id: int, filters: Filters) -> Summary:
+    """Counts per status and reason, the kinds present and the expected change per day per currency (sums across
+    currencies would mean nothing) of what matches `filters`: one scan, grouped by kind, status, reason and
+    marketplace, then folded here."""
+    query = _where(select(Suggestion.kind, Suggestion.status, Suggestion.reason, Suggestion.marketplace,
+                          func.count(), func.sum(Suggestion.expected_spend_delta),
+                          func.sum(Suggestion.expected_sales_delta)),
+                   replace(filters, kind=None), seller_id, skip=("status", "reason"))
+    counts: dict[str, int] = defaultdict(int)
+    reasons: dict[str, int] = defaultdict(int)
+    money: dict[str, list] = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
+    kinds = set()
+    for kind, status, reason, market, n, spend, sales in db.session.execute(
+            query.group_by(Suggestion.kind, Suggestion.status, Suggestion.reason, Suggestion.marketplace)):
+        kinds.add(kind)
+        if filters.kind and kind != filters.kind:
+            continue
+        counts[status] += n
+        if status != filters.status:
+            continue
+        reasons[reason] += n
+        if filters.reason and reason != filters.reason:
+            continue
+        entry = money[_currency(market)]
+        entry[0] += Decimal(spend or 0)
+        entry[1] += Decimal(sales or 0)
+        entry[2] += n
+    totals = [Totals(c, spend.quantize(Decimal("0.01")), sales.quantize(Decimal("0.01")), n)
+              for c, (spend, sales, n) in sorted(money.items())]
+    return Summary(dict(counts), sorted(reasons.items()), sorted(kinds), totals, sum(t.rows for t in totals))
+
+
+def _currency(marketplace_id: str | None) -> str:
+    try:
+        return marketplace(marketplace_id).currency if marketplace_id else "?"
+    except KeyError:
+        return "?"
+
+
+def campaign_names(seller_id: int, campaign_ids) -> dict[int, str]:
+    """Names of the campaigns on one page (a seller may have thousands; only those shown are looked up)."""
+    wanted = sorted({c for c in campaign_ids if c is not None})
+    if not wanted:
+        return {}
+    return dict(db.session.execute(
+        select(SpCampaign.campaign_id, SpCampaign.name)
+        .where(SpCampaign.seller_id == seller_id, SpCampaign.campaign_id.in_(wanted))
     ).all())
-    reasons = db.session.scalars(
-        select(Suggestion.reason).distinct().where(Suggestion.seller_id == seller_id, Suggestion.kind == kind)
-        .order_by(Suggestion.reason)
-    ).all()
-    campaigns = db.session.execute(
-        select(Suggestion.campaign_id, func.max(SpCampaign.name))
-        .outerjoin(SpCampaign, (SpCampaign.campaign_id == Suggestion.campaign_id)
-                   & (SpCampaign.profile_id == Suggestion.profile_id))
-        .where(Suggestion.seller_id == seller_id, Suggestion.kind == kind)
-        .group_by(Suggestion.campaign_id).order_by(func.max(SpCampaign.name))
-    ).all()
-    return {"counts": counts, "reasons": reasons,
-            "campaigns": [(cid, name or str(cid)) for cid, name in campaigns if cid is not None]}
+
+
+@dataclass(frozen=True)
+class CampaignGroup:
+    campaign_id: int | None
+    name: str
+    count: int
+    spend: Decimal
+    sales: Decimal
+
+
+def campaign_groups(seller_id: int, filters: Filters) -> tuple[list[CampaignGroup], int]:
+    """The suggestions matching `filters` grouped by campaign, most suggestions first, one page of groups;
+    and how many campaigns there are."""
+    base = _where(select(Suggestion.campaign_id, func.count().label("n"),
+                         func.sum(Suggestion.expected_spend_delta), func.sum(Suggestion.expected_sales_delta)),
+                  filters, seller_id).group_by(Suggestion.campaign_id)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = db.session.execute(base.order_by(func.count().desc(), Suggestion.campaign_id)
+                              .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
+    names = campaign_names(seller_id, [r[0] for r in rows])
+    return [CampaignGroup(cid, names.get(cid) or str(cid), n, Decimal(spend or 0), Decimal(sales or 0))
+            for cid, n, spend, sales in rows], total
 
 
 def is_sellers_campaign(seller_id: int, campaign_id: int) -> bool:
@@ -87,6 +199,11 @@ def latest_run(seller_id: int, kind: str) -> SuggestionRun | None:
     return db.session.scalar(select(SuggestionRun).where(SuggestionRun.seller_id == seller_id,
                                                          SuggestionRun.kind == kind)
                              .order_by(SuggestionRun.id.desc()).limit(1))
+
+
+def count(seller_id: int, kind: str, status: str) -> int:
+    return db.session.scalar(select(func.count()).where(Suggestion.seller_id == seller_id, Suggestion.kind == kind,
+                                                        Suggestion.status == status)) or 0
 
 
 # What the campaign page shows per target: rejected and superseded suggestions are decisions already made or
@@ -112,3 +229,12 @@ def apply_queued(seller_id: int) -> bool:
     job = jobs.queue("default").fetch_job(apply.job_id(seller_id))
     return job is not None and job.get_status(refresh=False) in _UNDER_WAY
 
+
+def apply_progress(seller_id: int) -> JobView | None:
+    """The seller's "send approved bids" job while it is under way, with how many have had Amazon's answer."""
+    job = jobs.queue("default").fetch_job(apply.job_id(seller_id))
+    if job is None:
+        return None
+    meta = job.get_meta(refresh=False)
+    view = JobView(job.id, job_state(job), meta.get("done", 0), meta.get("total", 0), "")
+    return view if view.running else None

@@ -1,11 +1,15 @@
-"""The bid suggestions review page: filter, edit, approve or reject, send to Amazon, undo.
+"""The suggestions review page: filter, sort and page in SQL, edit, approve or reject (the ticked rows, or all
+that match the filters: a job beyond `bulk.INLINE`), group by campaign, send to Amazon, undo.
 
+The URL and its query parameters are a contract (the weekly email links here): see `suggestions.queries`.
 Everyone who may see the seller sees the page; only ACT_ON_SUGGESTIONS gets controls, and every POST checks
 it again (403 otherwise). A decision on a form that was loaded before a newer run (or another reviewer)
 changed the suggestion is refused with a message instead of acting on what the reviewer did not see.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,13 +18,12 @@ from marketing import settings_registry
 from marketing.bids import apply, rules, suggest
 from marketing.extensions import db
 from marketing.models import Seller
-from marketing.models.base import MONEY_PLACES
 from marketing.models.suggestions import Direction, Kind, RunStatus, Trigger
 from marketing.numbers import BadNumber, parse_decimal
 from marketing.security import permissions as P
 from marketing.settings_registry import Group
-from marketing.suggestions import lifecycle, queries
-from marketing.web.http import MAX_AMAZON_ID, parse_id
+from marketing.suggestions import bulk, lifecycle, queries
+from marketing.web.http import MAX_AMAZON_ID, MAX_PAGE, parse_id
 from marketing.web.redirects import safe_next
 
 bp = Blueprint("suggestions", __name__)
@@ -35,37 +38,59 @@ def _lifecycle() -> dict:
 
 
 
-def _filters() -> queries.Filters:
-    args = request.args
-    status = args.get("status", lifecycle.PENDING)
-    campaign = args.get("campaign", "")
+def _filters(args=None) -> tuple[queries.Filters, str | None]:
+    """The filters in the query string (or in a form repeating them, `args`), and a message for a mistyped
+    number, which is then left out (the page still shows)."""
+    args = request.args if args is None else args
+    problem = None
     try:
-        min_change = parse_decimal(args.get("min_change"), places=MONEY_PLACES, affixes="%")
-    except BadNumber:  # a filter that cannot be read is ignored, like an unknown status
-        min_change = None
+        min_change = parse_decimal(args.get("min_change"), places=2, example="20", minimum=Decimal(0),
+                                   label="Change at least", affixes="%")
+    except BadNumber as exc:
+        min_change, problem = None, str(exc)
+    per_page = parse_id(args.get("per_page"))
     return queries.Filters(
-        status=status if status in set(lifecycle.Status) else lifecycle.PENDING,
-        campaign_id=parse_id(campaign, MAX_AMAZON_ID),
-        reason=args.get("reason") or None,
+        kind=args.get("kind") if args.get("kind") in set(Kind) else None,
+        status=args.get("status") if args.get("status") in set(lifecycle.Status) else lifecycle.PENDING,
+        campaign_id=parse_id(args.get("campaign"), MAX_AMAZON_ID),
+        reason=(args.get("reason") or "").strip()[:48] or None,
         direction=args.get("direction") if args.get("direction") in set(Direction) else None,
         min_change_pct=min_change,
         sort=args.get("sort") if args.get("sort") in queries.SORTS else "change",
-    )
+        page=min(parse_id(args.get("page")) or 1, MAX_PAGE) or 1,
+        per_page=per_page if per_page in queries.PER_PAGE_CHOICES else queries.PER_PAGE,
+    ), problem
 
 
 def _render(seller: Seller, status: int = 200, edits: dict | None = None, selected: set[int] | None = None,
             typed: dict | None = None):
-    filters = _filters()
+    filters, problem = _filters()
+    if problem:
+        flash(problem, "error")
     settings = settings_registry.group(Group.BIDS)
     values = {k: d.dump(settings_registry.get(k, seller.id)) for k, d in settings.items()}
-    return render_template(
-        "suggestions/index.html", seller=seller, filters=filters, facets=queries.facets(seller.id, KIND),
-        rows=queries.review_rows(seller.id, KIND, filters), run=queries.latest_run(seller.id, KIND),
+    by_campaign = request.args.get("view") == "campaigns"
+    groups, group_total = queries.campaign_groups(seller.id, filters) if by_campaign else ([], 0)
+    summary = queries.summary(seller.id, filters)
+    page = None if by_campaign else queries.review_page(seller.id, filters, summary.matched)
+    bulk_job = bulk.bulk_status(seller.id, request.args.get("bulk"))
+    sending = queries.apply_progress(seller.id)
+    html = render_template(
+        "suggestions/index.html", seller=seller, filters=filters, facets=summary,
+        page=page, groups=groups, group_total=group_total, by_campaign=by_campaign,
+        campaign_names=queries.campaign_names(seller.id, [s.campaign_id for s in page.items] if page else
+                                              [filters.campaign_id]),
+        totals=summary.totals, run=queries.latest_run(seller.id, KIND),
+        approved_bids=queries.count(seller.id, KIND, lifecycle.APPROVED),
+        bulk_job=bulk_job, sending=sending, sorts=queries.SORTS, per_page_choices=queries.PER_PAGE_CHOICES,
         paused=rules.writes_paused(seller.id), edits=edits or {}, selected=selected or set(),
         can_act=P.can(current_user, P.ACT_ON_SUGGESTIONS, seller),
         can_configure=P.can(current_user, P.SELLER_SETTINGS, seller),
         settings=settings, values={**values, **(typed or {})},
-    ), status
+    )
+    # While a bulk decision or a send is under way the page reloads itself to show progress (no script needed).
+    running = (bulk_job is not None and bulk_job.running) or sending is not None
+    return html, status, {"Refresh": "2"} if running else {}
 
 
 def _back(seller: Seller):
@@ -88,6 +113,8 @@ def decide(seller_id: int):
     seller = P.seller_or_404(seller_id)
     P.require(P.ACT_ON_SUGGESTIONS, seller)
     action = request.form.get("action")
+    if request.form.get("scope") == "matching" and action in bulk.ACTIONS:
+        return _decide_matching(seller, action)
     ids = [n for i in request.form.getlist("ids") if (n := parse_id(i)) is not None]
     edits = {n: v for k, v in request.form.items() if k.startswith("bid-") and (n := parse_id(k[4:])) is not None}
     if action not in ("approve", "reject") or not ids:
@@ -104,7 +131,7 @@ def decide(seller_id: int):
                 raw = edits.get(suggestion.id, "").strip()
                 if raw and raw != str(suggestion.proposed_value):
                     market = rules.profile_marketplace(seller.id, suggestion.profile_id)
-                    value = rules.parse_bid(raw, market)
+                    value = rules.parse_bid(raw, market, seller.id)
                 changed = lifecycle.approve(suggestion, actor=current_user, value=value)
         except (lifecycle.NotAllowed, rules.BadBid) as exc:
             errors.append(f"{suggestion.label or suggestion.entity_id}: {exc}")
@@ -135,6 +162,23 @@ def decide(seller_id: int):
         message += " Send them to Amazon with “Send approved bids”."
     flash(message, "success")
     return _back(seller)
+
+
+def _decide_matching(seller: Seller, action: str):
+    """"All N matching": the ids matching the form's filters now; up to `bulk.INLINE` decided at once, more by a
+    job whose progress the page shows (`bulk=<job id>`)."""
+    filters, _ = _filters(request.form)
+    ids = queries.matching_ids(seller.id, filters)
+    if not ids:
+        flash("No suggestions match these filters any more; nothing was changed.", "error")
+        return _back(seller)
+    if len(ids) <= bulk.INLINE:
+        flash(bulk.decide(seller.id, ids, action, current_user).summary, "success")
+        return _back(seller)
+    job = bulk.enqueue(seller.id, ids, action, current_user._get_current_object())
+    flash(f"{'Approving' if action == 'approve' else 'Rejecting'} {len(ids):,} suggestions in the background.",
+          "success")
+    return redirect(url_for("suggestions.index", seller_id=seller.id, **filters.args(page=1), bulk=job.id), 303)
 
 
 def _send(seller: Seller, sent: str, not_sent) -> None:

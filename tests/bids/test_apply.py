@@ -249,7 +249,7 @@ def test_a_token_revoked_between_batches_keeps_what_amazon_accepted(db, sbx, sel
 
     rows = make_suggestions(3)
     _approve(db, rows, marketer)
-    monkeypatch.setattr(apply, "BATCH", 1)
+    monkeypatch.setattr(apply, "MAX_UPDATE_BATCH", 1)
     real = AdsClient.update_bids
 
     def then_revoke(self, *args, **kwargs):

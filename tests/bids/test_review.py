@@ -64,7 +64,7 @@ def test_page_lists_pending_suggestions_with_explanation_and_token_strip(client,
     assert all(f'name="bid-{s.id}"' in html for s in rows)
     assert "Approve selected" in html
     name = db.session.scalar(select(SpCampaign.name).where(SpCampaign.campaign_id == rows[0].campaign_id))
-    assert f"<td>{name}</td>" in html  # the campaign's name, not its id
+    assert f">{name}</a></td>" in html  # the campaign's name (a link filtering by it), not its id
 
 
 def test_filters_by_direction_and_change(client, marketer, seller, make_suggestions):
@@ -119,10 +119,12 @@ def test_approving_from_a_stale_page_is_refused_clearly(client, db, marketer, se
 
 
 @pytest.mark.parametrize("typed, message", [
-    ("abc", "“abc” is not a number"),
+    ("abc", "“abc” is not a number; write it like 0.75."),
     ("0.01", "below Amazon's minimum bid in US (0.02)"),
     ("5000", "above Amazon's maximum bid in US (1000)"),
-    ("NaN", "is not a number"),
+    ("NaN", "“NaN” is not a number"),
+    ("1,5", "use a dot for decimals"),
+    ("0.555", "more than 2 decimals"),
 ])
 def test_bad_edited_bids_are_refused_and_nothing_is_lost(client, db, marketer, seller, make_suggestions, typed,
                                                          message):

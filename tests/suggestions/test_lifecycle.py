@@ -26,7 +26,7 @@ def test_status_strings_are_the_stored_ones():
 
 @pytest.mark.parametrize("status, approve, reject, undo, flight", [
     ("pending", True, True, False, False),
-    ("failed", True, False, False, False),
+    ("failed", True, True, False, False),  # a failed change may be retried or given up
     ("approved", False, False, False, True),
     ("applied", False, False, True, False),
     ("undoing", False, False, False, True),
