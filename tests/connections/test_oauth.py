@@ -56,10 +56,10 @@ def test_sp_consent_url_of_a_draft_app_on_the_sellers_seller_central(app, client
     seller = seller_like(0)
     seller.region, seller.marketplaces = "FE", ["A39IBJ37TRP1C6"]  # Australia
     db.session.commit()
-    url = urlsplit(client.post(f"/sellers/{seller.id}/connections/sp/authorize").location)
+    url = urlsplit(consent_start(client, seller.id, "sp"))
     assert parse_qs(url.query)["version"] == ["beta"]
     app.config["AMAZON_BASE_URL"] = None  # where Amazon itself sends the seller
-    url = urlsplit(client.post(f"/sellers/{seller.id}/connections/sp/authorize").location)
+    url = urlsplit(consent_start(client, seller.id, "sp"))
     assert f"{url.scheme}://{url.netloc}{url.path}" == "https://sellercentral.amazon.com.au/apps/authorize/consent"
 
 
