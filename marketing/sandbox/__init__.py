@@ -5,7 +5,8 @@ Login with Amazon (`/auth/o2/token`, consent pages `/ap/oa` and `/apps/authorize
 API (`/v2/profiles`, Sponsored Products v3 `/sp/...`), reporting v3 (`/reporting/reports`, files on an
 S3-looking pre-signed URL) and the SP-API (`/reports/2021-06-30/...`, `/fba/inventory/v1/summaries`).
 Benchmarks and tests drive it through `/_sandbox/` (see `admin.py`): clock, faults, revocation,
-secret rotation and the oracle. It imports nothing from the rest of `marketing`.
+secret rotation, the market's shape (chosen per run, `shapes.py`) and the oracle. It imports nothing
+from the rest of `marketing`.
 
 Entry points: `create_app(...)` (a WSGI app), `testing.running_sandbox(...)` and `cli.sandbox_command`.
 """

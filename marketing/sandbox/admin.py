@@ -16,8 +16,11 @@ Every call needs the header `X-Sandbox-Key: <admin key>` (printed at start-up); 
 * `PUT /_sandbox/apps/<ads|sp>/redirect-uris` with `{"redirect_uris": [...]}`: replace that app's
   Allowed Return URLs — for a product whose address is known only once it runs (an ephemeral port).
 * `GET /_sandbox/accounts`: apps (with their return URLs), sellers, their refresh tokens and profiles.
-* `GET /_sandbox/oracle?profileId=&targetAcos=`: the best bid per target id under the ACoS cap, with
-  expected daily totals for those bids and for today's bids (definitions in `oracle.py`).
+* `GET /_sandbox/market` → `{"name", "summary", "markets"}`: this run's market shape (`shapes.py`), which
+  the product never sees, and the shapes there are.
+* `GET /_sandbox/oracle?profileId=&targetAcos=&objective=profit|growth`: the best bid per target id under
+  the ACoS cap for that objective (default profit), with expected daily totals for those bids and for
+  today's bids (definitions in `oracle.py`).
 * `POST /_sandbox/oracle/evaluate` with `{"profileId", "bids": {targetId: bid}}`: expected daily totals
   of a bid vector; target ids left out keep today's bids.
 """
@@ -31,6 +34,7 @@ import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
 from . import oracle
+from .shapes import SHAPES
 from .state import current
 
 blueprint = Blueprint("admin", __name__, url_prefix="/_sandbox")
@@ -179,6 +183,13 @@ def _book(raw: object):
     return sb.market.book(profile.profile_id)
 
 
+@blueprint.get("/market")
+def market():
+    shape = current().market.shape
+    shapes = {s.name: s.summary for s in SHAPES.values()}
+    return jsonify({"name": shape.name, "summary": shape.summary, "markets": shapes})
+
+
 @blueprint.get("/oracle")
 def best_bids():
     book = _book(request.args.get("profileId"))
@@ -190,12 +201,17 @@ def best_bids():
         return _fail(400, "targetAcos must be a number")
     if not 0 < target <= 10:
         return _fail(400, "targetAcos must be in (0, 10]")
-    bids = oracle.optimal_bids(book, target)
+    objective = request.args.get("objective", "profit")
+    if objective not in oracle.OBJECTIVES:
+        return _fail(400, f"objective must be one of {', '.join(oracle.OBJECTIVES)}")
+    bids = oracle.optimal_bids(book, target, objective)
     today = book.market.today_ordinal
     return jsonify(
         {
             "profileId": book.profile.profile_id,
+            "market": book.shape.name,
             "targetAcos": target,
+            "objective": objective,
             "definition": oracle.__doc__,
             "bids": {str(i): float(b) for i, b in zip(book.cat.t_id.tolist(), bids.tolist(), strict=True)},
             "expected": oracle.summary(book, bids),
@@ -221,4 +237,6 @@ def evaluate():
         return _fail(400, "unknown target ids in bids")
     values = np.array([float(given[str(i)]) for i in ids.tolist()])
     bids[pos] = np.clip(values, book.min_bid, book.max_bid)
-    return jsonify({"profileId": book.profile.profile_id, "expected": oracle.summary(book, bids)})
+    return jsonify(
+        {"profileId": book.profile.profile_id, "market": book.shape.name, "expected": oracle.summary(book, bids)}
+    )

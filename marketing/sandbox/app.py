@@ -9,6 +9,7 @@ from datetime import date
 from flask import Flask, request
 
 from . import admin, ads, consent, lwa, reporting, s3, spapi
+from .shapes import DEFAULT
 from .state import Sandbox
 
 
@@ -21,13 +22,14 @@ def create_app(
     today: date | None = None,
     redirect_uris: Mapping[str, Sequence[str]] | None = None,
     wall_clock: Callable[[], float] = time.time,
+    market: str = DEFAULT,
 ) -> Flask:
     """A fake Amazon (LWA, consent pages, Ads API, reporting v3, SP-API, S3 downloads) on one origin.
 
     `wall_clock` (seconds since the epoch) governs token lifetimes, code expiry and report delays; tests
     inject a fake one. The market's own day is `today` (default: today's UTC date) and only moves
     through the admin API. `redirect_uris` maps "ads"/"sp" to that app's Allowed Return URLs; an app
-    left out keeps `accounts.DEFAULT_REDIRECT_URIS`.
+    left out keeps `accounts.DEFAULT_REDIRECT_URIS`. `market` names the market's shape (`shapes.SHAPES`).
     """
     sb = Sandbox(
         seed=seed,
@@ -38,6 +40,7 @@ def create_app(
         today=today,
         redirect_uris=redirect_uris or {},
         wall_clock=wall_clock,
+        market=market,
     )
     app = Flask("marketing.sandbox", static_folder=None)
     app.extensions["sandbox"] = sb

@@ -16,6 +16,7 @@ import numpy as np
 
 from .accounts import Profile, derive_int
 from .auction import cost_per_click, ctr_at, win_rate
+from .shapes import Shape
 
 ENABLED, PAUSED, ARCHIVED = 0, 1, 2
 STATES = ("ENABLED", "PAUSED", "ARCHIVED")
@@ -167,6 +168,10 @@ class Catalog:
     t_sigma: np.ndarray
     t_ctr: np.ndarray
     t_cvr: np.ndarray
+    # hidden truth of market shapes other than second-price (`shapes.Shape.hide`)
+    t_share: np.ndarray | None = None  # bid-share: CPC / bid
+    t_steep: np.ndarray | None = None  # logistic: slope of the win curve around the going rate
+    t_top: np.ndarray | None = None  # logistic: the most impression share a target can win
 
     @property
     def t_campaign(self) -> np.ndarray:
@@ -185,7 +190,8 @@ class Catalog:
         return date.fromordinal(ordinal)
 
 
-def build(seed: int, profile: Profile, size_class: str, origin: date, today: date) -> Catalog:
+def build(seed: int, profile: Profile, size_class: str, origin: date, today: date, shape: Shape) -> Catalog:
+    """The profile's catalog; a market shape other than second-price redraws its hidden truth on top."""
     rng = np.random.default_rng(derive_int(seed, "catalog", profile.profile_id))
     size = SIZES[(size_class, profile.home)]
     min_bid, max_bid = profile.bid_range
@@ -280,7 +286,7 @@ def build(seed: int, profile: Profile, size_class: str, origin: date, today: dat
     floor = 1.0 * fx
     c_budget = np.maximum(floor, np.round(c_spend * factor, 0 if fx >= 100 else 2))
 
-    return Catalog(
+    cat = Catalog(
         profile=profile,
         origin=origin,
         asin=asin,
@@ -328,6 +334,8 @@ def build(seed: int, profile: Profile, size_class: str, origin: date, today: dat
         t_ctr=t_ctr,
         t_cvr=t_cvr,
     )
+    shape.hide(cat, np.random.default_rng(derive_int(seed, "shape", shape.name, profile.profile_id)), min_bid, fx)
+    return cat
 
 
 def _round_price(x: np.ndarray, fx: float) -> np.ndarray:

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from .accounts import return_urls
 from .app import create_app
+from .shapes import DEFAULT, SHAPES
 from .testing import environment, seller_infos
 
 
@@ -60,6 +61,13 @@ def _return_urls(ctx: click.Context, param: click.Parameter, value: tuple[str, .
 @click.option("--size", type=click.Choice(["demo", "large"]), default="demo", show_default=True)
 @click.option("--sellers", type=click.IntRange(min=1), default=None, help="Number of sellers (demo-size each).")
 @click.option("--report-delay", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Seconds.")
+@click.option(
+    "--market",
+    type=click.Choice(list(SHAPES)),
+    default=DEFAULT,
+    show_default=True,
+    help="The ad market's shape (hidden from the product; see marketing/sandbox/shapes.py).",
+)
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Market day (YYYY-MM-DD).")
 @click.option(
     "--ads-redirect-uri",
@@ -85,6 +93,7 @@ def sandbox_command(
     size: str,
     sellers: int | None,
     report_delay: float,
+    market: str,
     today: datetime | None,
     ads_redirect_uris: tuple[str, ...],
     sp_redirect_uris: tuple[str, ...],
@@ -99,6 +108,7 @@ def sandbox_command(
         report_delay=report_delay,
         today=today.date() if today else None,
         redirect_uris=redirect_uris,
+        market=market,
     )
     try:
         server = make_server(host, port, app, threaded=True)

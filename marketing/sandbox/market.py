@@ -12,6 +12,9 @@ shows, for click day d, the orders whose purchase day d + lag is before t and wi
 
 Bid and state changes made through the API are stored with the market day they take effect (today);
 days already simulated (all before today) are never recomputed, so history stays as it was.
+
+The market's shape (`shapes.py`, one per run) decides the auction, the conversion spread, the
+click-to-purchase lag and how a budget stops traffic; `second-price` is the original market, unchanged.
 """
 
 from __future__ import annotations
@@ -23,13 +26,12 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from .accounts import Accounts, Profile, derive_int
-from .auction import cost_per_click, ctr_at, win_rate
+from .auction import ctr_at
 from .catalog import ARCHIVED, ENABLED, Catalog, build
 from .retail import Retail, season
+from .shapes import DEFAULT, Shape, shape
 
 HISTORY_DAYS = 120
-LAG_P = np.array([0.52, 0.14, 0.08, 0.05, 0.04, 0.03, 0.02] + [0.012] * 7 + [0.002] * 16, dtype=np.float64)
-LAG_P /= LAG_P.sum()
 WINDOWS = (1, 7, 14, 30)
 
 
@@ -70,7 +72,8 @@ class Book:
     def __init__(self, market: Market, profile: Profile, size_class: str):
         self.market = market
         self.profile = profile
-        self.cat: Catalog = build(market.seed, profile, size_class, market.origin, market.start)
+        self.shape: Shape = market.shape
+        self.cat: Catalog = build(market.seed, profile, size_class, market.origin, market.start, market.shape)
         self.retail = Retail(market.seed, self.cat, self._expected_ad_units())
         self.n = len(self.cat.t_id)
         self._bid_events: list[tuple[int, np.ndarray, np.ndarray]] = []
@@ -155,23 +158,27 @@ class Book:
         price_factor, cvr_lift = self.retail.promo_effect(d)
         t_prod = c.t_product
 
-        w = win_rate(bids, c.t_mu, c.t_sigma)
+        w = self.shape.win(c, bids)
         lam = c.t_demand * w * (season(d) * market_noise) * noise[0]
         impressions = np.floor(lam + u[0]) * live
         ctr = ctr_at(c.t_ctr, w)
         clicks = np.minimum(impressions, np.floor(impressions * ctr * noise[1] + u[1]))
-        cpc = cost_per_click(bids, c.t_mu, c.t_sigma, self.min_bid, self.tick) * (0.9 + 0.1 * u[2])
+        cpc = self.shape.cpc(c, bids, self.min_bid, self.tick) * (0.9 + 0.1 * u[2])
         cost = self._money_floor(clicks * cpc)
 
         # campaign daily budgets: traffic stops once the budget is spent
         camp = c.t_campaign
         spent = np.bincount(camp, weights=cost, minlength=len(c.c_id))
-        scale = np.minimum(1.0, c.c_budget / np.maximum(spent, 1e-9))[camp]
-        capped = scale < 1.0
-        if capped.any():
-            impressions = np.where(capped, np.floor(impressions * scale), impressions)
-            clicks = np.where(capped, np.minimum(impressions, np.floor(clicks * scale)), clicks)
-            cost = np.where(capped, self._money_floor(clicks * cpc), cost)
+        if self.shape.classic:
+            scale = np.minimum(1.0, c.c_budget / np.maximum(spent, 1e-9))[camp]
+            capped = scale < 1.0
+            if capped.any():
+                impressions = np.where(capped, np.floor(impressions * scale), impressions)
+                clicks = np.where(capped, np.minimum(impressions, np.floor(clicks * scale)), clicks)
+                cost = np.where(capped, self._money_floor(clicks * cpc), cost)
+        elif (spent > c.c_budget).any():
+            impressions, clicks = self._stop_at_budget(d, impressions, clicks, cpc)
+            cost = self._money_floor(clicks * cpc)
 
         cvr = np.minimum(0.95, c.t_cvr * cvr_lift[t_prod])
         orders = np.minimum(clicks, np.floor(clicks * cvr * noise[2] + u[3])).astype(np.int64)
@@ -179,7 +186,7 @@ class Book:
         ev_target = np.repeat(np.arange(n, dtype=np.int32), orders)
         m = len(ev_target)
         erng = np.random.default_rng(derive_int(self.market.seed, "orders", self.profile.profile_id, d))
-        ev_lag = erng.choice(len(LAG_P), size=m, p=LAG_P).astype(np.int16)
+        ev_lag = erng.choice(len(self.shape.lag), size=m, p=self.shape.lag).astype(np.int16)
         ev_units = (1 + erng.poisson(0.15, m)).astype(np.int16)
         ev_same = erng.random(m) < 0.88
         other = erng.integers(0, len(c.price), m)
@@ -197,6 +204,32 @@ class Book:
             ev_same=ev_same,
         )
 
+    def _stop_at_budget(self, d: int, impressions: np.ndarray, clicks: np.ndarray, cpc: np.ndarray):
+        """Cut each over-budget campaign's day at the moment its budget is spent.
+
+        Traffic runs through the day at the same pace for all of a campaign's targets; the day ends at the
+        smallest share s of it whose clicks (each target's clicks × s, stochastically rounded) cost at least
+        the budget, so the click that crosses the budget is the last one charged."""
+        c = self.cat
+        camp, n_c = c.t_campaign, len(c.c_id)
+        rng = np.random.default_rng(derive_int(self.market.seed, "budget", self.profile.profile_id, d))
+        u = rng.random((2, self.n))
+
+        def clicks_at(share: np.ndarray) -> np.ndarray:
+            return np.minimum(clicks, np.floor(clicks * share[camp] + u[0]))
+
+        over = np.bincount(camp, weights=clicks * cpc, minlength=n_c) > c.c_budget
+        lo, hi = np.zeros(n_c), np.ones(n_c)
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            enough = np.bincount(camp, weights=clicks_at(mid) * cpc, minlength=n_c) >= c.c_budget
+            hi, lo = np.where(enough, mid, hi), np.where(enough, lo, mid)
+        share = np.where(over, hi, 1.0)
+        cut = clicks_at(share)
+        seen = np.maximum(np.floor(impressions * share[camp] + u[1]), cut)
+        capped = over[camp]
+        return np.where(capped, np.minimum(seen, impressions), impressions), np.where(capped, cut, clicks)
+
     def _money_floor(self, x: np.ndarray) -> np.ndarray:
         q = 1.0 if self.profile.fx >= 100 else 100.0
         return np.floor(x * q + 1e-9) / q
@@ -208,7 +241,7 @@ class Book:
         """Expected daily ad-driven units per product at the catalog's bids (drives stock run-down)."""
         c = self.cat
         bids = np.where(np.isnan(c.t_bid), c.g_bid[c.t_group], c.t_bid)
-        w = win_rate(bids, c.t_mu, c.t_sigma)
+        w = self.shape.win(c, bids)
         orders = c.t_demand * w * ctr_at(c.t_ctr, w) * c.t_cvr * (c.t_state == ENABLED)
         return np.bincount(c.t_product, weights=orders * 1.15, minlength=len(c.price))
 
@@ -216,7 +249,7 @@ class Book:
         """Units per product bought on day d through ads (clicks up to 29 days earlier)."""
         c = self.cat
         units = np.zeros(len(c.price))
-        first = max(self.market.origin_ordinal, d - len(LAG_P) + 1)
+        first = max(self.market.origin_ordinal, d - len(self.shape.lag) + 1)
         for click_day in range(first, d + 1):
             day = self.day(click_day)
             hit = day.ev_lag == d - click_day
@@ -228,9 +261,10 @@ class Book:
 class Market:
     """The clock and the books. `today` is the day in progress: data exists for days before it."""
 
-    def __init__(self, seed: int, accounts: Accounts, today: date | None):
+    def __init__(self, seed: int, accounts: Accounts, today: date | None, market: str = DEFAULT):
         self.seed = seed
         self.accounts = accounts
+        self.shape = shape(market)
         self.today = today or datetime.now(UTC).date()
         self.start = self.today  # catalogs are laid out relative to the first day, whenever built
         self.origin = self.today - timedelta(days=HISTORY_DAYS)

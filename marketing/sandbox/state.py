@@ -16,6 +16,7 @@ from flask import current_app
 from .accounts import DEFAULT_REDIRECT_URIS, Accounts, derive
 from .faults import Faults
 from .market import Market
+from .shapes import DEFAULT
 from .storage import Blobs
 from .tokens import Tokens
 
@@ -32,6 +33,7 @@ class Sandbox:
         today: date | None,
         redirect_uris: Mapping[str, Sequence[str]],
         wall_clock: Callable[[], float],
+        market: str = DEFAULT,
     ):
         if report_delay < 0:
             raise ValueError("report_delay must be >= 0")
@@ -47,7 +49,7 @@ class Sandbox:
         for kind, uris in {**DEFAULT_REDIRECT_URIS, **redirect_uris}.items():
             self.accounts.set_redirect_uris(kind, uris)
         self.tokens = Tokens(seed, self.accounts, wall_clock)
-        self.market = Market(seed, self.accounts, today)
+        self.market = Market(seed, self.accounts, today, market)
         self.faults = Faults(seed)
         self.blobs = Blobs(seed, wall_clock)
         self.lock = threading.RLock()

@@ -81,8 +81,12 @@ class Admin:
     def accounts(self) -> dict:
         return self._call("GET", "/accounts")
 
-    def oracle(self, profile_id: int, target_acos: float) -> dict:
-        return self._call("GET", "/oracle", params={"profileId": profile_id, "targetAcos": target_acos})
+    def oracle(self, profile_id: int, target_acos: float, objective: str = "profit") -> dict:
+        params = {"profileId": profile_id, "targetAcos": target_acos, "objective": objective}
+        return self._call("GET", "/oracle", params=params)
+
+    def market(self) -> dict:
+        return self._call("GET", "/market")
 
     def evaluate(self, profile_id: int, bids: dict[str, float]) -> dict:
         return self._call("POST", "/oracle/evaluate", json={"profileId": profile_id, "bids": bids})["expected"]
@@ -162,7 +166,8 @@ def running_sandbox(
 ) -> Iterator[SandboxHandle]:
     """Serve a sandbox on 127.0.0.1:<free port> in a background thread for the `with` block.
 
-    `redirect_uris` ("ads"/"sp" -> Allowed Return URLs) defaults to TEST_REDIRECT_URI on both apps.
+    `redirect_uris` ("ads"/"sp" -> Allowed Return URLs) defaults to TEST_REDIRECT_URI on both apps; other
+    keywords go to `create_app` (`today`, `market=` a shape name from `shapes.SHAPES`, `admin_key`, …).
     """
     if redirect_uris is None:
         redirect_uris = {"ads": [TEST_REDIRECT_URI], "sp": [TEST_REDIRECT_URI]}

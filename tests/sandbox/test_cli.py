@@ -91,6 +91,19 @@ def test_redirect_uri_options_set_each_apps_return_urls():
         proc.wait(timeout=10)
 
 
+def test_market_option_chooses_the_shape():
+    proc = _start("--json", "--market", "duds", "--sellers", "1")
+    try:
+        info = json.loads(proc.stdout.readline())
+        market = httpx.get(
+            f"{info['AMAZON_BASE_URL']}/_sandbox/market", headers={"X-Sandbox-Key": info["AMAZON_SANDBOX_ADMIN_KEY"]}
+        ).json()
+        assert market["name"] == "duds"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -100,6 +113,7 @@ def test_redirect_uri_options_set_each_apps_return_urls():
         ["--sellers", "0"],
         ["--bogus"],
         ["--ads-redirect-uri", "/no/host"],
+        ["--market", "auction-house"],
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args):
