@@ -3,6 +3,7 @@
 from marketing.models.ads import Product, SpAdGroup, SpCampaign, SpProductAd, SpTarget
 from marketing.models.audit import AuditEvent
 from marketing.models.base import Base
+from marketing.models.bid_history import BidHistory, BidSource
 from marketing.models.campaign_settings import CampaignTargetAcos
 from marketing.models.connections import API_LABELS, APIS, AdsProfile, AppAlert, Connection, ConnectionEvent, Notice
 from marketing.models.facts import (
@@ -32,6 +33,8 @@ __all__ = [
     "ROLES",
     "AuditEvent",
     "Base",
+    "BidHistory",
+    "BidSource",
     "CampaignTargetAcos",
     "PasswordResetToken",
     "Product",
