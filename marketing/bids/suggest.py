@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from marketing import settings_registry
 from marketing.amazon.hosts import Marketplace
-from marketing.bids import apply, inputs, rules
+from marketing.bids import apply, history, inputs, rules
 from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.extensions import db
@@ -72,14 +72,16 @@ def _compute(run: SuggestionRun) -> None:
 
     guard = rules.guardrails(run.seller_id)
     overrides = campaign_acos(run.seller_id)
-    frame = inputs.load(run.seller_id, guard["bid_lookback_days"])
+    frame = inputs.load(run.seller_id, guard["bid_lookback_days"],
+                        budget_share=BidSettings().budget_bound_share)
     busy = lifecycle.busy_entities(run.seller_id, KIND)
     run.targets = len(frame)
     for profile_id, targets in frame.groupby("profile_id"):
         market = rules.profile_marketplace(run.seller_id, int(profile_id))
         result = suggest_bids(targets.reset_index(drop=True), engine_settings(guard, market), today=today(),
-                              campaign_acos=overrides.get(int(profile_id)), include_holds=False)
-        for row in result.itertuples(index=False):
+                              campaign_acos=overrides.get(int(profile_id)))
+        history.store_measurements(run.seller_id, int(profile_id), result[result["measured"]])
+        for row in result[result["direction"] != "hold"].itertuples(index=False):
             if (int(row.profile_id), int(row.target_id)) not in busy:
                 _save(run, row, market)
     db.session.flush()
@@ -134,6 +136,7 @@ def _save(run: SuggestionRun, row, market: Marketplace | None) -> None:
         ad_group_id=int(row.ad_group_id), label=row.text, current_value=_money(row.current_bid),
         proposed_value=Decimal(row.suggested_bid), direction=row.direction, status=lifecycle.PENDING,
         reason=str(row.reason), explanation=row.explanation, inputs=inputs_snapshot,
+        payload={"objective": row.objective, "budget_bound": bool(row.budget_bound)},
         expected_spend_delta=_money(row.expected_spend_delta_per_day),
         expected_sales_delta=_money(row.expected_sales_delta_per_day),
     )
