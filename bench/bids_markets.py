@@ -94,9 +94,9 @@ class Product:
         self.seller_id, self.profile_id, self.user_id = self.quality.connect(sbx)
 
     def enter_costs(self, book) -> None:
-        """What a seller types on the products page: each ASIN's price and its all-in cost per unit before ads
-        (unit cost + referral and FBA fees, which today's product has no fields for), so the engine knows the
-        margins the oracle knows."""
+        """What a seller types on the products page: each ASIN's price, unit cost and fees per unit (entered as
+        the FBA fee, with a 0 % referral fee since the sandbox's fee is one amount per unit), so the engine knows
+        the margins the oracle knows."""
         from decimal import Decimal
 
         from marketing.extensions import db
@@ -105,7 +105,8 @@ class Product:
         c = book.cat
         for p, asin in enumerate(c.asin):
             db.session.add(Product(seller_id=self.seller_id, asin=asin, price=Decimal(str(round(c.price[p], 2))),
-                                   unit_cost=Decimal(str(round(c.unit_cost[p] + c.fees[p], 2))),
+                                   unit_cost=Decimal(str(round(c.unit_cost[p], 2))), referral_fee_pct=Decimal(0),
+                                   fba_fee=Decimal(str(round(c.fees[p], 2))),
                                    currency_code=book.profile.currency, archived=False))
         db.session.commit()
 
