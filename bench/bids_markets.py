@@ -40,6 +40,8 @@ import argparse
 import importlib.util
 import json
 import logging
+import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -216,7 +218,13 @@ def run_case(shape: str, seed: int, weeks: int, today: date, costs: bool) -> dic
         finally:
             product.close()
     return {"shape": shape, "seed": seed, "series": series, "changes_paid": paid, "changes": total,
-            "diagnostics": diagnostics, "activity": activity, "seconds": time.monotonic() - started}
+            "diagnostics": diagnostics, "activity": activity, "seconds": time.monotonic() - started, "cpu": _cpu()}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process so far (the product, the sandbox's threads, the twin market)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def budget_bound(book, day: int) -> np.ndarray:
@@ -362,11 +370,13 @@ def main() -> int:
             case = future.result()
             done[key] = case
             e = case["series"]["engine"][-1]
-            print(f"  {key[0]} seed {key[1]}: {case['seconds']:.0f}s, engine week {args.weeks} profit {e['profit']:.1f}"
-                  f" ACoS {e['acos']:.1%}", flush=True)
+            print(f"  {key[0]} seed {key[1]}: {case['seconds']:.0f}s ({case['cpu']:.0f} CPU s), "
+                  f"engine week {args.weeks} profit {e['profit']:.1f} ACoS {e['acos']:.1%}", flush=True)
     results = {shape: shape_table(shape, [done[(shape, seed)] for seed in args.seeds]) for shape in args.shapes}
     summary(results)
-    print(f"\n{len(cases)} cases in {time.monotonic() - started:.0f}s")
+    cpu = sum(case["cpu"] for case in done.values())
+    print(f"\n{len(cases)} cases in {time.monotonic() - started:.0f}s wall, {cpu:.0f} CPU s in the cases "
+          f"(machine load average at the end: {os.getloadavg()[0]:.1f})")
     if args.json:
         args.json.write_text(json.dumps({"cases": list(done.values()), "verdicts": results}, default=str, indent=1))
     return 0
