@@ -59,6 +59,7 @@ ACOS_SLACK = 0.02
 CAPTURE_TARGET = 0.70
 TODAY = date(2025, 6, 2)  # a fixed market day: the same run gives the same figures whatever the date
 POLICIES = ("static", "naive", "engine", "oracle")
+MEASURE_NOTE = "difference-in-differences 14 days after each applied change, against untouched targets"
 # The sandbox answers at once and has no rate limits: poll and pace the sync for that (as tests/sync does), or
 # most of a run is spent sleeping between report checks. Unknown keys are ignored, so a renamed one only slows.
 FAST_SYNC = {"SYNC_POLL_SECONDS": 0.05, "SYNC_POLL_CAP_SECONDS": 0.2, "SYNC_RETRY_SECONDS": 0.1,
@@ -96,9 +97,9 @@ class Product:
         self.seller_id, self.profile_id, self.user_id = self.quality.connect(sbx)
 
     def enter_costs(self, book) -> None:
-        """What a seller types on the products page: each ASIN's price and its all-in cost per unit before ads
-        (unit cost + referral and FBA fees, which today's product has no fields for), so the engine knows the
-        margins the oracle knows."""
+        """What a seller types on the products page: each ASIN's price, unit cost and fees per unit (entered as
+        the FBA fee, with a 0 % referral fee since the sandbox's fee is one amount per unit), so the engine knows
+        the margins the oracle knows."""
         from decimal import Decimal
 
         from marketing.extensions import db
@@ -107,13 +108,26 @@ class Product:
         c = book.cat
         for p, asin in enumerate(c.asin):
             db.session.add(Product(seller_id=self.seller_id, asin=asin, price=Decimal(str(round(c.price[p], 2))),
-                                   unit_cost=Decimal(str(round(c.unit_cost[p] + c.fees[p], 2))),
+                                   unit_cost=Decimal(str(round(c.unit_cost[p], 2))), referral_fee_pct=Decimal(0),
+                                   fba_fee=Decimal(str(round(c.fees[p], 2))),
                                    currency_code=book.profile.currency, archived=False))
         db.session.commit()
 
     def week(self, today: date) -> dict:
         self.clock.set_today(today)
         return self.quality.engine_week(self.seller_id, self.user_id)
+
+    def measured(self) -> tuple[int, int]:
+        """(applied changes the product itself measured as paid, applied changes it measured): its own
+        difference-in-differences verdicts, stored on each applied suggestion (`payload["measured"]`)."""
+        from sqlalchemy import select
+
+        from marketing.extensions import db
+        from marketing.models import Suggestion
+
+        verdicts = [p["measured"]["change_paid"] for p in db.session.scalars(
+            select(Suggestion.payload).where(Suggestion.seller_id == self.seller_id)) if p and "measured" in p]
+        return sum(bool(v) for v in verdicts), len(verdicts)
 
     def close(self) -> None:
         from marketing.extensions import db
@@ -214,9 +228,11 @@ def run_case(shape: str, seed: int, weeks: int, today: date, costs: bool) -> dic
                 series["oracle"].append(_figures(oracle.summary(book, best)))
                 sbx.admin.advance(7)
                 naive.market.advance(7)
+            own_paid, own_measured = product.measured()
         finally:
             product.close()
     return {"shape": shape, "seed": seed, "series": series, "changes_paid": paid, "changes": total,
+            "measured_paid": own_paid, "measured": own_measured,
             "diagnostics": diagnostics, "activity": activity, "seconds": time.monotonic() - started, "cpu": _cpu()}
 
 
@@ -318,6 +334,9 @@ def shape_table(shape: str, cases: list[dict]) -> dict:
     print(f"{'mean':>6} capture of the mean, weeks {max(1, weeks - 1)}–{weeks}: {shape_capture:.0%} "
           f"({'PASS' if shape_capture >= CAPTURE_TARGET else 'FAIL'}: target ≥ {CAPTURE_TARGET:.0%}); "
           f"engine changes that paid off: {paid:.0%}")
+    own_paid, own = sum(c["measured_paid"] for c in cases), sum(c["measured"] for c in cases)
+    print(f"{'':>6} the product's own measurement ({MEASURE_NOTE}): {own_paid} of {own} measured changes paid off"
+          f"{f' ({own_paid / own:.0%})' if own else ''}")
     return {"capture": shape_capture, "paid": paid, "seeds": verdicts}
 
 

@@ -41,7 +41,7 @@ class SettingError(ValueError):
 class Definition:
     key: str
     label: str
-    kind: str  # "int" | "percent" | "date" | "money" | "bool"
+    kind: str  # "int" | "percent" | "date" | "money" | "bool" | "choice" (one of `choices`)
     default: object
     help: str
     minimum: Decimal | None = None
@@ -54,6 +54,7 @@ class Definition:
     # What else follows a changed value, in the same transaction: "module:function", called with
     # (value, seller_id).
     on_change: str | None = None
+    choices: tuple[str, ...] = ()
 
     def parse(self, raw: str) -> object:
         raw = (raw or "").strip()
@@ -63,6 +64,10 @@ class Definition:
             if raw.lower() in _TRUE | _FALSE:
                 return raw.lower() in _TRUE
             raise SettingError(f"{self.label}: enter yes or no.")
+        if self.kind == "choice":
+            if raw.lower() in self.choices:
+                return raw.lower()
+            raise SettingError(f"{self.label}: enter {' or '.join(self.choices)}.")
         if self.kind == "date":
             try:
                 return dt.date.fromisoformat(raw)
@@ -165,6 +170,12 @@ def _step_above_band(value: object, seller_id: int | None) -> None:
 
 # The bid engine's guardrails (`marketing.bids.rules.guardrails` reads them together), seller-scoped so one
 # seller can be run more cautiously than the rest.
+define(Definition(
+    "bid_objective", "Objective", "choice", "profit",
+    "profit: the most profit with ACoS at or below the target (needs unit costs on the products page; a product "
+    "without one is bid for growth, and the suggestion says so). growth: the most sales with ACoS at or below "
+    "the target.", seller_scoped=True, group=Group.BIDS, engine_field="objective", choices=("profit", "growth"),
+))
 define(Definition(
     "bid_min", "Minimum bid", "money", None,
     "No suggestion goes below this (each profile's currency; a marketplace whose legal range excludes it "

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from marketing import audit
 from marketing.amazon.ads import MAX_UPDATE_BATCH, AdsClient, BidResult
 from marketing.amazon.errors import AmazonError, AmazonUnavailable, InvalidClient, InvalidGrant, Throttled
-from marketing.bids import rules
+from marketing.bids import history, rules
 from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.connections import alerts, clients
@@ -261,6 +261,8 @@ def _record(suggestion: Suggestion, value: Decimal, result: BidResult, outcome: 
         return
     if target is not None:
         target.bid = None if inherit else value
+    history.record_applied(db.session, seller_id=suggestion.seller_id, profile_id=suggestion.profile_id,
+                           target_id=suggestion.entity_id, bid=value)
     old = suggestion.value_to_apply if undo else suggestion.previous_value
     suggestion.changed_on = today()
     if undo:

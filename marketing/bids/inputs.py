@@ -6,6 +6,11 @@ judging a bid on them would read every recent click as a click without a sale.
 Clicks, orders and sales are also summed over a longer history (`HISTORY_DAYS`, what the sync backfills)
 as `history_*`: a keyword's conversion rate and order value don't depend on its bid, so older data still
 counts as evidence for them, while cost, impressions and ACoS describe the bids of the look-back window.
+
+The bid each day's clicks were bought at comes from the bid history (`models.BidHistory`), never from the
+reports' `keywordBid` (the bid at report time): `bid_clicks` = Σ clicks × bid in force, so the engine's CPC/bid
+ratio compares each click's cost with the bid it was bought at. The last change (ours or the console's) and its
+size come from the same history; a campaign's budget status from its daily spend against its budget.
 """
 
 from __future__ import annotations
@@ -16,17 +21,19 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from marketing.clock import today
 from marketing.extensions import db
 from marketing.models import (
     AdsProfile,
+    BidHistory,
     Connection,
     Product,
     SalesTrafficAsinDaily,
     SpAdGroup,
     SpCampaign,
+    SpCampaignDaily,
     SpProductAd,
     SpProductDaily,
     SpTarget,
@@ -38,11 +45,13 @@ from marketing.models import (
 from marketing.models.suggestions import Kind
 from marketing.models.sync import ACTIVE_RUN, ReportStatus
 from marketing.optimize.settings import lookback_window
+from marketing.products.margin import fees_per_unit
 from marketing.suggestions.lifecycle import APPLIED, UNDONE
 
 ATTRIBUTION_LAG_DAYS = 3
 HISTORY_DAYS = 90  # conversion evidence; the sync keeps ~93 days
 PRICE_DAYS = 30  # observed selling prices, and the sales that weigh an ad group's products
+BUDGET_DAYS = 7  # the days a campaign's budget status is judged on
 _LIVE = "ENABLED"
 
 
@@ -57,7 +66,8 @@ def incomplete_profiles(seller_id: int, lookback_days: int, day: dt.date | None 
     return {r.profile_id: f"its targeting data from {r.start_date} to {r.end_date} did not sync" for r in failed}
 
 
-def load(seller_id: int, lookback_days: int, day: dt.date | None = None) -> pd.DataFrame:
+def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budget_share: float = 0.95
+         ) -> pd.DataFrame:
     """Per-target sums over the window (one grouped query) in the engine's input columns
     (`marketing.optimize.bids`), plus product prices and our last change dates.
 
@@ -99,7 +109,48 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None) -> pd.D
     for column in ("current_bid", "ad_group_default_bid", "cost", "sales", "history_sales"):
         frame[column] = frame[column].astype(float)
     frame = frame.merge(_economics(seller_id, day or today()), on=["profile_id", "ad_group_id"], how="left")
-    return frame.merge(_last_changes(seller_id), on=["profile_id", "target_id"], how="left")
+    frame = frame.merge(_bid_clicks(seller_id, start, end), on=["profile_id", "target_id"], how="left")
+    frame = frame.merge(_budget_days(seller_id, end, budget_share), on=["profile_id", "campaign_id"], how="left")
+    return frame.merge(_last_changes(seller_id, end), on=["profile_id", "target_id"], how="left")
+
+
+def _bid_clicks(seller_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Per target, Σ clicks × the bid in force that day over the window (NaN where the history has no bid):
+    the bids the window's clicks were bought at. A target's first recorded bid counts for the days before it."""
+    h = BidHistory
+    spans = select(
+        h.profile_id, h.target_id, h.bid, h.valid_from,
+        func.lead(h.valid_from).over(partition_by=(h.profile_id, h.target_id), order_by=h.valid_from).label("until"),
+        func.row_number().over(partition_by=(h.profile_id, h.target_id), order_by=h.valid_from).label("n"),
+    ).where(h.seller_id == seller_id).subquery()
+    d = SpTargetDaily
+    query = (
+        select(spans.c.profile_id, spans.c.target_id, func.sum(d.clicks * spans.c.bid))
+        .join(d, and_(d.profile_id == spans.c.profile_id, d.target_id == spans.c.target_id,
+                      d.date >= start, d.date <= end, or_(spans.c.n == 1, d.date >= spans.c.valid_from),
+                      or_(spans.c.until.is_(None), d.date < spans.c.until)))
+        .group_by(spans.c.profile_id, spans.c.target_id)
+    )
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=["profile_id", "target_id", "bid_clicks"])
+    return frame.astype({"profile_id": "int64", "target_id": "int64", "bid_clicks": float})
+
+
+def _budget_days(seller_id: int, end: dt.date, share: float) -> pd.DataFrame:
+    """Per campaign with a budget, over the last `BUDGET_DAYS` days to the window's end (cost is final by then):
+    the days with data (`budget_days`) and those on which it spent at least `share` of its budget
+    (`budget_capped_days`). Budgets are today's (the structure sync keeps no budget history)."""
+    c, d = SpCampaign, SpCampaignDaily
+    start = end - dt.timedelta(days=BUDGET_DAYS - 1)
+    capped = case((d.cost >= c.budget * share, 1), else_=0)
+    rows = db.session.execute(
+        select(d.profile_id, d.campaign_id, func.count(), func.sum(capped))
+        .join(c, and_(c.profile_id == d.profile_id, c.campaign_id == d.campaign_id))
+        .where(c.seller_id == seller_id, c.budget > 0, d.date >= start, d.date <= end)
+        .group_by(d.profile_id, d.campaign_id)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["profile_id", "campaign_id", "budget_days", "budget_capped_days"])
+    return frame.astype({"profile_id": "int64", "campaign_id": "int64", "budget_days": float,
+                         "budget_capped_days": float})
 
 
 class Sold(NamedTuple):
@@ -147,7 +198,8 @@ def product_sales(seller_id: int, day: dt.date | None = None) -> list[Sold]:
 
 
 def _economics(seller_id: int, day: dt.date) -> pd.DataFrame:
-    """Price and unit cost per ad group, from the ASINs it advertises.
+    """Price, unit cost and fees (referral + FBA, `products.margin.fees_per_unit`) per ad group, from the ASINs
+    it advertises.
 
     An ASIN's price is the one the seller entered, else what it sold for (`product_sales`: the price the
     engine falls back on for order value); its unit cost is the seller's. A price or cost entered in another
@@ -162,7 +214,7 @@ def _economics(seller_id: int, day: dt.date) -> pd.DataFrame:
         select(SpProductAd.profile_id, SpProductAd.ad_group_id, SpProductAd.asin).distinct()
         .where(SpProductAd.seller_id == seller_id, SpProductAd.asin.is_not(None), SpProductAd.state != "ARCHIVED")
     ).all()
-    groups: dict[tuple[int, int], list[tuple[float, float, float]]] = {}
+    groups: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
     for pid, ad_group_id, asin in ads:
         seen, product = sold[(pid, asin)], products.get(asin)
         if product is not None and product.currency_code not in (None, seen.currency):
@@ -172,23 +224,105 @@ def _economics(seller_id: int, day: dt.date) -> pd.DataFrame:
             price = seen.sales / seen.units
         if price:
             cost = np.nan if product is None or product.unit_cost is None else float(product.unit_cost)
-            groups.setdefault((pid, ad_group_id), []).append((float(price), cost, float(seen.sales)))
+            fees = 0.0 if product is None else fees_per_unit(price, product.referral_fee_pct, product.fba_fee)
+            groups.setdefault((pid, ad_group_id), []).append((float(price), cost, float(seen.sales), fees))
     rows = []
     for (pid, ad_group_id), items in groups.items():
-        prices, costs, weights = (np.array(column) for column in zip(*items, strict=True))
+        prices, costs, weights, fees = (np.array(column) for column in zip(*items, strict=True))
         weights = weights if weights.sum() > 0 else np.ones(len(items))
-        rows.append((pid, ad_group_id, np.average(prices, weights=weights), np.average(costs, weights=weights)))
-    frame = pd.DataFrame(rows, columns=["profile_id", "ad_group_id", "price", "unit_cost"])
-    return frame.astype({"profile_id": "int64", "ad_group_id": "int64", "price": float, "unit_cost": float})
+        rows.append((pid, ad_group_id, np.average(prices, weights=weights), np.average(costs, weights=weights),
+                     np.average(fees, weights=weights)))
+    frame = pd.DataFrame(rows, columns=["profile_id", "ad_group_id", "price", "unit_cost", "fees"])
+    return frame.astype({"profile_id": "int64", "ad_group_id": "int64", "price": float, "unit_cost": float,
+                         "fees": float})
 
 
-def _last_changes(seller_id: int) -> pd.DataFrame:
-    """When we last changed each bid (for the cooldown); changes made in Amazon's console are not known."""
-    rows = db.session.execute(
+def _last_changes(seller_id: int, end: dt.date) -> pd.DataFrame:
+    """Each target's last bid change (ours or the console's, from the bid history; applies recorded before the
+    history existed count by their date) and its evidence: the bid before and after, and clicks, cost, orders
+    and sales per day over up to `CHANGE_DAYS` days before the change and from it to the window's end."""
+    h = BidHistory
+    ranked = select(
+        h.profile_id, h.target_id, h.valid_from, h.bid,
+        func.lag(h.bid).over(partition_by=(h.profile_id, h.target_id), order_by=h.valid_from).label("previous"),
+        func.row_number().over(partition_by=(h.profile_id, h.target_id), order_by=h.valid_from.desc()).label("k"),
+    ).where(h.seller_id == seller_id).subquery()
+    last = (select(ranked.c.profile_id, ranked.c.target_id, ranked.c.valid_from, ranked.c.previous, ranked.c.bid)
+            .where(ranked.c.k == 1, ranked.c.previous.is_not(None)))
+    changes = pd.DataFrame(db.session.execute(last).all(),
+                           columns=["profile_id", "target_id", "last_change_date", "bid_before", "bid_after"])
+    applied = pd.DataFrame(db.session.execute(
         select(Suggestion.profile_id, Suggestion.entity_id, func.max(Suggestion.changed_on))
         .where(Suggestion.seller_id == seller_id, Suggestion.kind == Kind.BID,
                Suggestion.status.in_((APPLIED, UNDONE)))
         .group_by(Suggestion.profile_id, Suggestion.entity_id)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["profile_id", "target_id", "last_change_date"])
-    return frame
+    ).all(), columns=["profile_id", "target_id", "applied_date"])
+    changes = changes.merge(applied, on=["profile_id", "target_id"], how="outer")
+    changes["last_change_date"] = pd.to_datetime(changes["last_change_date"]).fillna(
+        pd.to_datetime(changes.pop("applied_date")))
+    for column in ("bid_before", "bid_after"):
+        changes[column] = changes[column].astype(float)
+    return changes.astype({"profile_id": "int64", "target_id": "int64"}).merge(
+        _around_changes(seller_id, changes, end), on=["profile_id", "target_id"], how="left")
+
+
+CHANGE_DAYS = 14  # days before a change its effect is measured against (and most days after it that count)
+
+
+def _around_changes(seller_id: int, changes: pd.DataFrame, end: dt.date) -> pd.DataFrame:
+    """Per target with a change in the last `HISTORY_DAYS` days: clicks, cost, orders and sales summed over the
+    `CHANGE_DAYS` days before it and from it to `end` (`before_*`, `after_*`), with the days counted."""
+    columns = ["profile_id", "target_id"] + [f"{w}_{m}" for w in ("before", "after")
+                                             for m in ("days", "clicks", "cost", "orders", "sales")]
+    recent = changes[changes["last_change_date"] >= pd.Timestamp(end - dt.timedelta(days=HISTORY_DAYS))]
+    if recent.empty:
+        return pd.DataFrame(columns=columns).astype({"profile_id": "int64", "target_id": "int64"})
+    d = SpTargetDaily
+    first = recent["last_change_date"].min().date() - dt.timedelta(days=CHANGE_DAYS)
+    daily = pd.DataFrame(db.session.execute(
+        select(d.profile_id, d.target_id, d.date, d.clicks, d.cost, d.orders, d.sales)
+        .where(d.profile_id.in_(recent["profile_id"].unique().tolist()), d.date >= first, d.date <= end,
+               d.target_id.in_(recent["target_id"].unique().tolist()))
+    ).all(), columns=["profile_id", "target_id", "date", "clicks", "cost", "orders", "sales"])
+    daily = daily.astype({"cost": float, "sales": float, "clicks": float, "orders": float})
+    daily["date"] = pd.to_datetime(daily["date"])
+    daily = daily.merge(recent[["profile_id", "target_id", "last_change_date"]], on=["profile_id", "target_id"])
+    lag = (daily["date"] - daily["last_change_date"]).dt.days
+    out = recent[["profile_id", "target_id", "last_change_date"]].copy()
+    span_end = pd.Timestamp(end)
+    out["before_days"] = float(CHANGE_DAYS)
+    out["after_days"] = ((span_end - out["last_change_date"]).dt.days + 1).clip(lower=0).astype(float)
+    for window, rows in (("before", daily[(lag < 0) & (lag >= -CHANGE_DAYS)]), ("after", daily[lag >= 0])):
+        sums = rows.groupby(["profile_id", "target_id"])[["clicks", "cost", "orders", "sales"]].sum()
+        sums.columns = [f"{window}_{m}" for m in sums.columns]
+        out = out.merge(sums.reset_index(), on=["profile_id", "target_id"], how="left")
+    out = out.merge(_controls(recent, end), on=["profile_id", "last_change_date"], how="left")
+    out = out.drop(columns="last_change_date").fillna({c: 0.0 for c in columns[2:]})
+    return out[columns + [c for c in out.columns if c.startswith("control_")]]
+
+
+def _controls(recent: pd.DataFrame, end: dt.date) -> pd.DataFrame:
+    """Per profile and change date L, the untouched targets' (no bid change from L − `CHANGE_DAYS` on) clicks,
+    cost and sales per day after L ÷ per day before it: the market's own drift over the same days, for a
+    difference-in-differences (`control_clicks`, `control_cost`, `control_sales`)."""
+    d, h = SpTargetDaily, BidHistory
+    rows = []
+    for (profile_id, day), _ in recent.groupby(["profile_id", "last_change_date"]):
+        first = (day - pd.Timedelta(days=CHANGE_DAYS)).date()
+        ranked = select(h.target_id, h.valid_from, func.row_number().over(
+            partition_by=h.target_id, order_by=h.valid_from).label("n")).where(h.profile_id == profile_id).subquery()
+        touched = select(ranked.c.target_id).where(ranked.c.n > 1, ranked.c.valid_from >= first)
+        after = d.date >= day.date()
+        metrics = (d.clicks, d.cost, d.sales)
+        sums = db.session.execute(
+            select(*(func.coalesce(func.sum(case((after, column), else_=0)), 0) for column in metrics),
+                   *(func.coalesce(func.sum(case((after, 0), else_=column)), 0) for column in metrics))
+            .where(d.profile_id == int(profile_id), d.date >= first, d.date <= end, d.target_id.not_in(touched))
+        ).one()
+        days_after, days_before = max((end - day.date()).days + 1, 1), CHANGE_DAYS
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = [(float(a) / days_after) / (float(b) / days_before) if float(b) > 0 else np.nan
+                      for a, b in zip(sums[:3], sums[3:], strict=True)]
+        rows.append((int(profile_id), day, *ratios))
+    return pd.DataFrame(rows, columns=["profile_id", "last_change_date", "control_clicks", "control_cost",
+                                       "control_sales"]).astype({"profile_id": "int64"})

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 
 from marketing import settings_registry
 from marketing.amazon.hosts import Marketplace
-from marketing.bids import apply, inputs, rules
+from marketing.bids import apply, history, inputs, rules
 from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.extensions import db
@@ -72,7 +72,8 @@ def _compute(run: SuggestionRun) -> None:
 
     guard = rules.guardrails(run.seller_id)
     overrides = campaign_acos(run.seller_id)
-    frame = inputs.load(run.seller_id, guard["bid_lookback_days"])
+    frame = inputs.load(run.seller_id, guard["bid_lookback_days"],
+                        budget_share=BidSettings().budget_bound_share)
     busy = lifecycle.busy_entities(run.seller_id, KIND)
     incomplete = inputs.incomplete_profiles(run.seller_id, guard["bid_lookback_days"])
     if incomplete:  # a bid judged on a window with missing days would read them as days without clicks
@@ -83,8 +84,9 @@ def _compute(run: SuggestionRun) -> None:
     for profile_id, targets in frame.groupby("profile_id"):
         market = rules.profile_marketplace(run.seller_id, int(profile_id))
         result = suggest_bids(targets.reset_index(drop=True), engine_settings(guard, market), today=today(),
-                              campaign_acos=overrides.get(int(profile_id)), include_holds=False)
-        rows = [_row(run, row, market) for row in result.itertuples(index=False)
+                              campaign_acos=overrides.get(int(profile_id)))
+        history.store_measurements(run.seller_id, int(profile_id), result[result["measured"]])
+        rows = [_row(run, row, market) for row in result[result["direction"] != "hold"].itertuples(index=False)
                 if (int(row.profile_id), int(row.target_id)) not in busy]
         for start in range(0, len(rows), _INSERT_CHUNK):  # one multi-row INSERT per chunk, no ORM objects
             db.session.execute(insert(Suggestion), rows[start:start + _INSERT_CHUNK])
@@ -145,7 +147,8 @@ def _row(run: SuggestionRun, row, market: Marketplace | None) -> dict:
         "marketplace": market.marketplace_id if market is not None else None, "campaign_id": int(row.campaign_id),
         "ad_group_id": int(row.ad_group_id), "label": row.text, "current_value": _money(row.current_bid),
         "proposed_value": Decimal(row.suggested_bid), "direction": row.direction, "status": lifecycle.PENDING,
-        "reason": str(row.reason), "explanation": row.explanation, "payload": {},
+        "reason": str(row.reason), "explanation": row.explanation,
+        "payload": {"objective": row.objective, "budget_bound": bool(row.budget_bound)},
         "inputs": {k: _plain(getattr(row, k)) for k in row._fields if k not in _STORED},
         "expected_spend_delta": _money(row.expected_spend_delta_per_day),
         "expected_sales_delta": _money(row.expected_sales_delta_per_day),

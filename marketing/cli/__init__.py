@@ -12,7 +12,7 @@ import click
 from flask.cli import ScriptInfo
 
 from marketing import create_app
-from marketing.cli import bids, db_commands, demo, email, export, sellers, sync, tokens, users, worker
+from marketing.cli import bids, db_commands, demo, email, export, products, sellers, sync, tokens, users, worker
 from marketing.config import ConfigError
 from marketing.sandbox.cli import sandbox_command
 
@@ -40,9 +40,11 @@ COMMANDS = (
     sync.sync,
     sandbox_command,
     bids.bids,
+    products.products,
     export.export,
     email.email,
 )
+
 
 def main(argv: list[str] | None = None) -> None:
     try:

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from marketing import sellers as seller_service
+from marketing import settings_registry
 from marketing.cli.common import BadInput, Failed
 from marketing.cli.common import seller_argument as _seller
 from marketing.cli.params import AMAZON_ID
@@ -134,3 +135,26 @@ def disconnect(seller_ref: str, api: str) -> None:
         raise BadInput(f"{seller.name} has no {api} connection")
     db.session.commit()
     click.echo(f"disconnected {seller.name} {api}")
+
+
+@sellers.command("set")
+@click.argument("seller_ref", metavar="SELLER")
+@click.option("--objective", type=click.Choice(("profit", "growth")), help="What the bid engine optimizes.")
+@click.option("--target-acos", "target_acos", metavar="PCT", help="Target ACoS in percent (a cap), e.g. 25.")
+@with_appcontext
+def set_settings(seller_ref: str, objective: str | None, target_acos: str | None) -> None:
+    """Set the seller's bid objective and target ACoS (audited, as on the suggestions page)."""
+    seller = _seller(seller_ref)
+    changes = {"bid_objective": objective, "target_acos": target_acos}
+    if not any(v is not None for v in changes.values()):
+        raise BadInput("nothing to set: give --objective and/or --target-acos")
+    try:
+        for key, raw in changes.items():
+            if raw is not None:
+                settings_registry.set_value(key, raw, actor=None, seller_id=seller.id)
+    except settings_registry.SettingError as exc:
+        db.session.rollback()
+        raise BadInput(str(exc)) from None
+    db.session.commit()
+    click.echo(f"{seller.name}: objective {settings_registry.get('bid_objective', seller.id)}, "
+               f"target ACoS {settings_registry.get('target_acos', seller.id)}%")

@@ -3,6 +3,7 @@
 from marketing.models.ads import Product, SpAdGroup, SpCampaign, SpProductAd, SpTarget
 from marketing.models.audit import AuditEvent
 from marketing.models.base import Base
+from marketing.models.bid_history import BidHistory, BidSource
 from marketing.models.campaign_settings import CampaignTargetAcos
 from marketing.models.connections import API_LABELS, APIS, AdsProfile, AppAlert, Connection, ConnectionEvent, Notice
 from marketing.models.email import EmailAlertMark, EmailPreference, EmailSellerWeek, EmailSend
@@ -37,6 +38,8 @@ __all__ = [
     "EmailSellerWeek",
     "EmailSend",
     "Base",
+    "BidHistory",
+    "BidSource",
     "CampaignTargetAcos",
     "PasswordResetToken",
     "Product",

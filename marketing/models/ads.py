@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketing.clock import now
@@ -76,7 +76,8 @@ class SpProductAd(_Entity, Base):
 
 
 class Product(Base):
-    """What the seller tells us about an ASIN that Amazon does not: unit cost (for break-even ACoS)."""
+    """What the seller tells us about an ASIN that Amazon does not: unit cost and fees (for break-even ACoS and
+    profit). A fee not entered counts as 0 (the unit cost may include it)."""
 
     __tablename__ = "products"
 
@@ -84,5 +85,7 @@ class Product(Base):
     asin: Mapped[str] = mapped_column(String(16), primary_key=True)
     unit_cost: Mapped[Decimal | None]
     price: Mapped[Decimal | None]
+    referral_fee_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))  # percent of the price
+    fba_fee: Mapped[Decimal | None]  # per unit, in the product's currency
     currency_code: Mapped[str | None] = mapped_column(String(3))
     archived: Mapped[bool] = mapped_column(Boolean, default=False)

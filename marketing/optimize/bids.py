@@ -84,10 +84,12 @@ from marketing.optimize.explain import decimal_text, explain
 from marketing.optimize.margin import break_even_acos
 from marketing.optimize.reasons import REASONS, Reason
 from marketing.optimize.settings import BidSettings, lookback_window, validate_target_acos
+from marketing.optimize.special import beta_quantile
 
 _CODE = {reason: np.int8(i) for i, reason in enumerate(REASONS)}
 _HOLDS = np.array([reason.is_hold for reason in REASONS])
 _VALUE_MOVES = (Reason.RAISE_PROFITABLE, Reason.LOWER_UNPROFITABLE, Reason.LOWER_NO_ORDERS)
+_RAISES = (Reason.RAISE_PROFITABLE, Reason.RAISE_VISIBILITY)
 _EPS = 1e-9
 
 
@@ -118,17 +120,23 @@ def suggest_bids(
         max_strength=settings.max_prior_strength,
         confidence=settings.confidence,
     )
+    dud = _unlike_parent(post, ev_clicks, ev_orders, settings)
     price = col.num("price", np.nan)
     aov = _order_value(ev_sales, ev_orders, ad_group, campaign, price, settings.aov_prior_orders)
     tacos = _target_acos(targets, col, settings, campaign_acos)
 
     current = col.num("current_bid")
     bid = np.where(np.isnan(current), col.num("ad_group_default_bid", np.nan), current)
-    ratio = _cpc_ratio(col.num("cost"), clicks, bid, ad_group, campaign, settings)
+    ratio = _cpc_ratio(col.num("cost"), clicks, bid, col.num("bid_clicks", np.nan), ad_group, campaign, settings)
     margin = break_even_acos(price, col.num("unit_cost", np.nan), col.num("fees", 0.0))
     margin = np.where(margin > 0, margin, np.nan)  # loses money before ads: a launch? the ACoS target decides
+    if settings.objective == "growth":
+        margin = np.full(margin.size, np.nan)
+    budget_bound = (col.num("budget_days", 0.0) >= 3) & (2 * col.num("budget_capped_days", 0.0) > col.num(
+        "budget_days", 0.0))
     live = (targets["state"].to_numpy() == "enabled") & targets["manual"].to_numpy(bool) & (bid > 0)
     at = np.flatnonzero(live)
+    change = _last_change(col, today, at)
 
     r = {
         "target_id": targets["target_id"].to_numpy()[at],
@@ -159,6 +167,10 @@ def suggest_bids(
         "ceiling": np.minimum(col.num("max_bid", settings.marketplace_max_bid)[at], settings.max_bid or np.inf),
         "increment": col.num("bid_increment", settings.bid_increment)[at],
         "last_change_date": col.dates("last_change_date")[at],
+        "dud": dud[at],
+        "marginal_factor": _marginal_factor(change, ratio[at], settings),
+        "budget_bound": budget_bound[at],
+        **change,
     }
     passthrough = [name for name in targets.columns if name not in _INPUTS and name not in _OUTPUT]
     r |= {name: targets[name].to_numpy()[at] for name in passthrough}
@@ -169,14 +181,21 @@ def suggest_bids(
         r["value_per_click"] = r["cvr"] * r["aov"]
         # Bid per $ of value per click: the ACoS cap on the expected CPC, or the pre-ad margin if lower.
         by_acos = r["target_acos"] / r["cpc_ratio"]
-        r["margin_limited"] = r["break_even_acos"] < by_acos
-        r["bid_share"] = np.where(r["margin_limited"], np.maximum(r["break_even_acos"], 0.0), by_acos)
+        # Profit peaks where the next click's cost (CPC × the marginal factor: clicks get dearer as the bid
+        # rises) equals what it earns before ads (value × margin).
+        by_margin = r["break_even_acos"] / (r["cpc_ratio"] * r["marginal_factor"])
+        r["margin_limited"] = by_margin < by_acos
+        r["bid_share"] = np.where(r["margin_limited"], np.maximum(by_margin, 0.0), by_acos)
+        r["objective"] = np.where(np.isnan(r["break_even_acos"]), "growth", "profit").astype(object)
+        r["objective_reason"] = np.where(
+            settings.objective == "growth", "growth", np.where(r["objective"] == "profit", "profit", "growth_no_costs"))
         r["ideal_bid"] = r["value_per_click"] * r["bid_share"]
         r["break_even_cvr"] = r["current_bid"] / (r["aov"] * r["bid_share"])
         # The ACoS the ideal bid is expected to run at: the target, or lower where the margin limits the bid.
-        r["acos_ceiling"] = r["bid_share"] * r["cpc_ratio"]
+        r["acos_ceiling"] = np.minimum(r["bid_share"] * r["cpc_ratio"], r["target_acos"])
     r["decimals"] = np.maximum(0, np.ceil(-np.log10(r["increment"]) - _EPS)).astype(np.int64)
 
+    _measure(r, settings)
     _decide(r, settings, np.datetime64(today, "D"))
     _expected_change(r, settings)
     r["explanation"] = explain(
@@ -212,11 +231,24 @@ def _decide(r, settings: BidSettings, today: np.datetime64) -> None:
         ]
         reason = np.select([c for _, c in rules], [_CODE[x] for x, _ in rules], _CODE[Reason.LOWER_UNPROFITABLE])
     reason = reason.astype(np.int8)
+    # A campaign that runs out of budget buys dearer clicks, not more, with a higher bid: no raises; a cheaper
+    # click stretches the budget over more of the day.
+    bound = r["budget_bound"]
+    reason[bound & np.isin(reason, [_CODE[x] for x in _RAISES])] = _CODE[Reason.HOLD_BUDGET_BOUND]
+    reason[bound & (reason == _CODE[Reason.HOLD_PROFITABLE])] = _CODE[Reason.LOWER_BUDGET_BOUND]
     proposal = np.select(
-        [reason == _CODE[Reason.RAISE_VISIBILITY], np.isin(reason, [_CODE[x] for x in _VALUE_MOVES])],
-        [visible_bid, r["ideal_bid"]],
+        [reason == _CODE[Reason.RAISE_VISIBILITY], np.isin(reason, [_CODE[x] for x in _VALUE_MOVES]),
+         reason == _CODE[Reason.LOWER_BUDGET_BOUND]],
+        [visible_bid, r["ideal_bid"], bid * (1 - settings.budget_step)],
         bid,
     )
+    # A measured change that did not pay is not repeated: where the engine would go on the same way (or hold),
+    # it steps back toward the bid before the change.
+    clamped_or_dud = np.isin(reason, [_CODE[Reason.CLAMPED_MIN], _CODE[Reason.CLAMPED_MAX]]) | r["dud"]
+    onward = np.sign(proposal - bid) != -r["change_sign"]
+    back = r["measured"] & ~r["change_paid"] & onward & ~clamped_or_dud & ~bound & (bid == r["change_bid_after"])
+    reason[back] = _CODE[Reason.BACK_OFF]
+    proposal = np.where(back, r["change_bid_before"], proposal)
 
     # Guardrails, in ticks of the bid increment so that the cap and the range hold after rounding.
     inc = r["increment"]
@@ -238,6 +270,13 @@ def _decide(r, settings: BidSettings, today: np.datetime64) -> None:
     moves = ~_HOLDS[reason] & ~clamped
     small = np.abs(proposed - bid) < np.maximum(settings.dead_band * bid, inc / 2)
     reason[moves & small] = _CODE[Reason.HOLD_DEAD_BAND]
+
+    # No double steps: the same way again only once the last step has had its days of data (duds excepted:
+    # their evidence, clicks without orders, doesn't depend on the bid).
+    moves = ~_HOLDS[reason] & ~clamped
+    again = np.sign(proposed - bid) == r["change_sign"]  # NaN (a change before the history) never matches
+    early = r["days_since_change"] < settings.min_days_after_change
+    reason[moves & again & early & ~r["dud"] & (reason != _CODE[Reason.BACK_OFF])] = _CODE[Reason.HOLD_SAME_STEP]
 
     hold = _HOLDS[reason]
     r["reason"], r["proposed_bid"], r["ticks"] = reason, proposed, ticks
@@ -276,15 +315,17 @@ def _order_value(sales, orders, ad_group, campaign, price, prior_orders):
     return np.where(aov > 0, aov, np.nan)
 
 
-def _cpc_ratio(cost, clicks, bid, ad_group, campaign, settings):
+def _cpc_ratio(cost, clicks, bid, bid_clicks, ad_group, campaign, settings):
     """Cost per click as a share of the bid (second-price auctions charge less than the bid), per target.
 
-    Click-weighted cost / (clicks × current bid), shrunk seller → campaign → ad group → target with
-    `cpc_ratio_strength` pseudo-clicks at each level, starting from `prior_cpc_ratio`; bounded to
-    [`min_cpc_ratio`, 1]. The ratio is measured against today's bid, so right after a change it lags."""
+    Click-weighted cost / Σ(clicks × the bid in force when they were bought) — `bid_clicks` from the bid
+    history, else clicks × today's bid — shrunk seller → campaign → ad group → target with `cpc_ratio_strength`
+    pseudo-clicks at each level, starting from `prior_cpc_ratio`; bounded to [`min_cpc_ratio`, 1]. Measured
+    against the bid in force, a raise does not make the older, cheaper clicks look like a discount (no ratchet)."""
     k, prior = settings.cpc_ratio_strength, settings.prior_cpc_ratio
     has = (clicks > 0) & (bid > 0)
-    c, b = np.where(has, cost, 0.0), np.where(has, clicks * bid, 0.0)
+    paid = np.where(np.isfinite(bid_clicks) & (bid_clicks > 0), bid_clicks, clicks * bid)
+    c, b = np.where(has, cost, 0.0), np.where(has, paid, 0.0)
     mean_bid = b.sum() / max(float((clicks * has).sum()), 1.0) or 1.0
     ratio = np.full(cost.size, (c.sum() + k * mean_bid * prior) / (b.sum() + k * mean_bid))
     for group in (campaign, ad_group):
@@ -297,6 +338,115 @@ def _cpc_ratio(cost, clicks, bid, ad_group, campaign, settings):
         ratio = (c + k * bid * ratio) / (b + k * bid)
     ratio = np.where(np.isfinite(ratio), ratio, prior)
     return np.clip(ratio, settings.min_cpc_ratio, 1.0)
+
+
+def _unlike_parent(post, clicks, orders, settings) -> np.ndarray:
+    """Duds: no orders in more clicks than the ad group's rate makes believable (P(0 orders) below 1 −
+    confidence). Their posterior is refitted on a weak prior (`min_prior_strength`), so clicks piling up
+    without orders cut the bid now instead of shrinking toward the ad group for weeks. Changes `post` in place."""
+    kappa = post.prior_alpha + post.prior_beta
+    parent = post.prior_alpha / kappa
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unlikely = clicks * np.log1p(-parent) < np.log(1 - settings.confidence)
+    dud = (orders == 0) & (clicks >= settings.min_clicks_for_no_order_cut) & unlikely
+    if dud.any():
+        a = settings.min_prior_strength * parent[dud]
+        b = settings.min_prior_strength - a + clicks[dud]
+        post.prior_alpha[dud], post.prior_beta[dud] = a, settings.min_prior_strength - a
+        post.mean[dud] = a / (a + b)
+        post.low[dud] = beta_quantile(1 - settings.confidence, a, b)
+        post.high[dud] = beta_quantile(settings.confidence, a, b)
+    return dud
+
+
+def _last_change(col, today, at) -> dict[str, np.ndarray]:
+    """The last bid change of the targets `at` (from the bid history): its direction, the days since (clicks and
+    cost show at once; only orders lag), and the daily clicks, spend and sales before and after it (NaN where
+    unknown)."""
+    last = col.dates("last_change_date")[at]
+    days = (np.datetime64(today, "D") - last).astype("timedelta64[D]").astype(float)
+    days = np.where(np.isnat(last), np.inf, np.maximum(days, 0.0))
+    if "bid_before" not in col or "bid_after" not in col:  # no change history: one shared NaN column (memory)
+        unknown = np.full(at.size, np.nan)
+        unknown.setflags(write=False)
+        names = [f"{w}_{m}_per_day" for w in ("before", "after") for m in ("clicks", "cost", "orders", "sales")]
+        return {"days_since_change": days, "change_sign": unknown, "change_bid_before": unknown,
+                "change_bid_after": unknown, **dict.fromkeys(names, unknown),
+                **{f"control_{m}": np.ones(at.size) for m in ("clicks", "cost", "sales")}}
+    before, after = col.num("bid_before", np.nan, at), col.num("bid_after", np.nan, at)
+    out = {"days_since_change": days, "change_sign": np.sign(after - before), "change_bid_before": before,
+           "change_bid_after": after}
+    for window in ("before", "after"):
+        n = col.num(f"{window}_days", np.nan, at)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for m in ("clicks", "cost", "orders", "sales"):
+                out[f"{window}_{m}_per_day"] = np.where(n > 0, col.num(f"{window}_{m}", np.nan, at) / n, np.nan)
+    for m in ("clicks", "cost", "sales"):  # the untouched targets' drift over the same days (1: none known)
+        drift = col.num(f"control_{m}", np.nan, at)
+        out[f"control_{m}"] = np.where(np.isfinite(drift) & (drift > 0), drift, 1.0)
+    return out
+
+
+def _measure(r, settings: BidSettings) -> None:
+    """What each target's last change did, `measure_days` after it: clicks, CPC, spend and sales per day after
+    vs before, as a difference-in-differences against the profile's untouched targets over the same days; the
+    marginal ACoS (extra spend ÷ extra sales) and the profit per day it added (at the margin where known, else
+    at the target ACoS). `change_paid`: a raise paid if its extra sales came at a marginal ACoS within the
+    objective's allowance; a cut paid if it saved more than the sales it lost were worth."""
+    b0, b1 = r["change_bid_before"], r["change_bid_after"]
+    if not b0.flags.writeable:  # no change history (see _last_change): nothing to measure
+        names = ("change_pct_last", "measured_clicks_pct", "measured_cpc_pct", "measured_spend_delta",
+                 "measured_sales_delta", "measured_marginal_acos", "measured_profit_delta")
+        r.update(dict.fromkeys(names, b0))
+        r["measured"] = r["change_paid"] = np.zeros(b0.size, dtype=bool)
+        return
+    c0, c1 = r["before_clicks_per_day"], r["after_clicks_per_day"]
+    s0, s1 = r["before_cost_per_day"], r["after_cost_per_day"]
+    v0, v1 = r["before_sales_per_day"], r["after_sales_per_day"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r["change_pct_last"] = b1 / b0 - 1
+        r["measured_clicks_pct"] = c1 / (c0 * r["control_clicks"]) - 1
+        r["measured_cpc_pct"] = (s1 / c1) / ((s0 / c0) * r["control_cost"] / r["control_clicks"]) - 1
+        r["measured_spend_delta"] = s1 - s0 * r["control_cost"]
+        r["measured_sales_delta"] = v1 - v0 * r["control_sales"]
+        r["measured_marginal_acos"] = r["measured_spend_delta"] / r["measured_sales_delta"]
+        allowance = np.where(np.isnan(r["break_even_acos"]), r["target_acos"], r["break_even_acos"])
+        r["measured_profit_delta"] = r["measured_sales_delta"] * allowance - r["measured_spend_delta"]
+    r["measured"] = (
+        (r["days_since_change"] >= settings.measure_days) & np.isfinite(r["change_pct_last"])
+        & (c0 * settings.measure_days >= settings.min_clicks_for_no_order_cut) & np.isfinite(r["measured_spend_delta"])
+        & np.isfinite(r["measured_sales_delta"])
+    )
+    r["change_paid"] = r["measured"] & (r["measured_profit_delta"] >= 0)
+
+
+def _marginal_factor(change, ratio, settings) -> np.ndarray:
+    """Cost of the next click ÷ the average CPC: 1 + (CPC elasticity ÷ click elasticity) to the bid.
+
+    Estimated, pooled over the profile's bid changes (each a natural experiment), as the instrumental-variable
+    slope of log spend on log clicks with the log bid change as instrument: Σ w·Δs·Δb ÷ Σ w·Δc·Δb, w = the
+    smaller click count, each change needing ≥ 3 days after it. Before there is enough evidence it is 1 ÷ CPC
+    ratio (a second-price auction: the last click costs about the bid), blended in with
+    `marginal_prior_changes` pseudo-changes. At least 1."""
+    prior = 1.0 / ratio
+    b0, b1 = change["change_bid_before"], change["change_bid_after"]
+    c0, c1 = change["before_clicks_per_day"], change["after_clicks_per_day"]
+    s0, s1 = change["before_cost_per_day"], change["after_cost_per_day"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        db, dc, ds = np.log(b1 / b0), np.log(c1 / c0), np.log(s1 / s0)
+        weight = np.minimum(c0, c1) * np.minimum(change["days_since_change"], 14.0)
+    use = np.isfinite(db) & np.isfinite(dc) & np.isfinite(ds) & (np.abs(db) > 0.02) & (weight > 0) & (
+        change["days_since_change"] >= 3)
+    if use.sum() < 3:
+        return prior
+    w, db, dc, ds = weight[use], db[use], dc[use], ds[use]
+    num, den = float((w * ds * db).sum()), float((w * dc * db).sum())
+    if den <= 0:  # clicks did not follow the bid: no evidence about the slope
+        return prior
+    per_change = den / use.sum()
+    strength = settings.marginal_prior_changes * per_change
+    pooled = (num + strength * float(np.median(prior))) / (den + strength)
+    return np.full_like(prior, max(pooled, 1.0))
 
 
 def _target_acos(targets, col, settings, campaign_acos):
@@ -318,10 +468,15 @@ class _Columns:
     def __init__(self, frame: pd.DataFrame):
         self._frame = frame
 
-    def num(self, name, default=None) -> np.ndarray:
+    def __contains__(self, name) -> bool:
+        return name in self._frame
+
+    def num(self, name, default=None, at=None) -> np.ndarray:
+        """The column as floats (the rows `at` only, if given); `default` where the frame has no such column."""
         if name not in self._frame and default is not None:
-            return np.full(len(self._frame), default, dtype=float)
-        return self._frame[name].to_numpy(dtype=float, na_value=np.nan)
+            return np.full(len(self._frame) if at is None else at.size, default, dtype=float)
+        values = self._frame[name].to_numpy(dtype=float, na_value=np.nan)
+        return values if at is None else values[at]
 
     def text(self, name, default) -> np.ndarray:
         if name not in self._frame:
@@ -341,7 +496,9 @@ _INPUTS = {
     *("target_id", "kind", "campaign_id", "ad_group_id", "current_bid", "ad_group_default_bid", "impressions"),
     *("clicks", "orders", "cost", "sales", "state", "manual", "price", "target_acos", "min_bid", "max_bid"),
     *("bid_increment", "last_change_date", "unit_cost", "fees", "history_clicks", "history_orders"),
-    "history_sales",
+    *("history_sales", "bid_clicks", "control_clicks", "control_cost", "control_sales", "budget_days"),
+    *("budget_capped_days", "bid_before", "bid_after"),
+    *(f"{w}_{m}" for w in ("before", "after") for m in ("days", "clicks", "cost", "orders", "sales")),
 }
 _OUTPUT = [
     "target_id",
@@ -380,6 +537,19 @@ _OUTPUT = [
     "break_even_cvr",
     "expected_spend_delta_per_day",
     "expected_sales_delta_per_day",
+    "objective",
+    "budget_bound",
+    "marginal_factor",
+    "last_change_date",
+    "change_pct_last",
+    "measured",
+    "change_paid",
+    "measured_clicks_pct",
+    "measured_cpc_pct",
+    "measured_spend_delta",
+    "measured_sales_delta",
+    "measured_marginal_acos",
+    "measured_profit_delta",
 ]
 
 

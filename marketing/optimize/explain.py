@@ -22,8 +22,9 @@ _VALUE = (
 )
 _BY_ACOS = " and clicks cost ~{cpc_ratio} of the bid, so {target_acos} ACoS allows {ideal_bid}"
 _BY_MARGIN = (
-    "; at a {break_even_acos} margin before ads the most profitable bid is {ideal_bid} (the {target_acos} ACoS "
-    "cap would allow more)"
+    "; at a {break_even_acos} margin before ads, with clicks costing ~{cpc_ratio} of the bid and the next click "
+    "{marginal_factor}× the average, the most profitable bid is {ideal_bid} (the {target_acos} ACoS cap would "
+    "allow more)"
 )
 _TEMPLATES = {
     Reason.RAISE_PROFITABLE: _VALUE + _BY_ACOS + "; raise {current_bid} → {proposed_bid} ({change}).",
@@ -44,8 +45,23 @@ _TEMPLATES = {
     "be up to {cvr_high} (break-even {break_even_cvr}); keep {current_bid}.",
     Reason.HOLD_NO_VALUE: "No orders in its ad group or campaign and no product price, so a click can't be valued "
     "yet; keep {current_bid}.",
+    Reason.LOWER_BUDGET_BOUND: "Budget-bound: the campaign spent its daily budget on most recent days, so clicks "
+    "at ACoS {acos} stop early in the day; lower {current_bid} → {proposed_bid} ({change}) for cheaper clicks over "
+    "more of the day.",
+    Reason.HOLD_BUDGET_BOUND: "Budget-bound: the campaign spent its daily budget on most recent days, so a higher "
+    "bid would buy dearer clicks, not more of them; keep {current_bid} (the engine would raise toward "
+    "{ideal_bid}).",
+    Reason.BACK_OFF: "The last change ({last_change} on {last_change_date}) did not pay: {measured_clicks} clicks "
+    "and CPC {measured_cpc} against untouched targets, extra spend at a {measured_marginal_acos} marginal ACoS; "
+    "step back {current_bid} → {proposed_bid} ({change}).",
+    Reason.HOLD_SAME_STEP: "The bid changed on {last_change_date} the same way; waiting for a week of data after "
+    "it before another step; keep {current_bid}.",
 }
 _INHERITED = " Sets an explicit {kind} bid instead of the ad group default."
+_MEASURED = (" Last change {last_change} on {last_change_date}: {measured_clicks} clicks, CPC {measured_cpc}, "
+             "marginal ACoS {measured_marginal_acos} (against untouched targets).")
+_OBJECTIVE = {"profit": " Objective: profit.", "growth": " Objective: growth.",
+              "growth_no_costs": " Objective: growth (no unit cost known)."}
 # Where the product's margin, not the ACoS target, sets the bid (see bids.py).
 _MARGIN_TEMPLATES = {
     reason: _TEMPLATES[reason].replace(_BY_ACOS, _BY_MARGIN)
@@ -59,23 +75,32 @@ _MONEY = ("current_bid", "proposed_bid", "ideal_bid", "value_per_click", "aov", 
 _PERCENT = ("cvr", "cvr_high", "break_even_cvr", "target_acos", "break_even_acos")
 
 
+_OBJECTIVES = tuple(sorted(_OBJECTIVE))  # sorted: looked up by np.searchsorted
+
+
 def explain(rows: dict[str, np.ndarray], *, days: int, dead_band: float, cooldown_days: int, currency: str):
-    """Explanation per row (object array of str) from the engine's working columns (see bids.py)."""
+    """Explanation per row (object array of str) from the engine's working columns (see bids.py).
+
+    Rows are grouped by everything that picks their sentence (reason, margin- or ACoS-limited, inherited bid,
+    measured last change, objective), so each row's string is built once, by one template."""
     constants = {"days": str(days), "dead_band": f"{dead_band:.0%}", "cooldown_days": str(cooldown_days)}
     out = np.empty(rows["reason"].size, dtype=object)
-    for code, reason in enumerate(REASONS):
-        of_reason = rows["reason"] == code
-        by_margin = of_reason & rows["margin_limited"] if reason in _MARGIN_TEMPLATES else np.zeros_like(of_reason)
-        for template, rows_of in (
-            (_TEMPLATES[reason], of_reason & ~by_margin),
-            (_MARGIN_TEMPLATES.get(reason), by_margin),
-        ):
-            at = np.flatnonzero(rows_of)
-            if at.size:
-                out[at] = _render(template, _Fields(rows, at, currency), constants)
-    at = np.flatnonzero(rows["inherited_bid"] & (rows["direction"] != "hold"))
-    suffixes = _render(_INHERITED, _Fields(rows, at, currency), constants)
-    out[at] = [sentence + suffix for sentence, suffix in zip(out[at], suffixes, strict=True)]
+    reason = rows["reason"].astype(np.int64)
+    margin = np.isin(reason, [REASONS.index(r) for r in _MARGIN_TEMPLATES]) & rows["margin_limited"]
+    inherited = rows["inherited_bid"] & (rows["direction"] != "hold")
+    measured = rows["measured"] & (reason != REASONS.index(Reason.BACK_OFF))
+    objective = np.searchsorted(np.array(_OBJECTIVES), rows["objective_reason"].astype(str))
+    key = (((reason * 2 + margin) * 2 + inherited) * 2 + measured) * len(_OBJECTIVES) + objective
+    order = np.argsort(key, kind="stable")
+    keys, starts = np.unique(key[order], return_index=True)
+    for k, at in zip(keys.tolist(), np.split(order, starts[1:]), strict=True):
+        rest, obj = divmod(k, len(_OBJECTIVES))
+        rest, meas = divmod(rest, 2)
+        rest, inh = divmod(rest, 2)
+        code, by_margin = divmod(rest, 2)
+        template = (_MARGIN_TEMPLATES if by_margin else _TEMPLATES)[REASONS[code]]
+        template += (_INHERITED if inh else "") + (_MEASURED if meas else "") + _OBJECTIVE[_OBJECTIVES[obj]]
+        out[at] = _render(template, _Fields(rows, at, currency), constants)
     return out
 
 
@@ -113,6 +138,14 @@ class _Fields:
             return decimal_text(self._get(name), self._get("decimals"), grouping=",", prefix=self._currency)
         if name in _PERCENT:
             return _each_distinct(_units(self._get(name), 1000.0), _tenths_percent)
+        if name in ("last_change", "measured_clicks", "measured_cpc"):
+            column = {"last_change": "change_pct_last"}.get(name, f"{name}_pct")
+            return _each_distinct(_units(self._get(column), 100.0), _signed_percent)
+        if name == "measured_marginal_acos":
+            value = np.where(self._get("measured_sales_delta") > 0, self._get(name), np.nan)
+            return _each_distinct(_units(np.where(value >= 0, value, np.nan), 100.0), lambda u: f"{u}%")
+        if name == "marginal_factor":
+            return _each_distinct(_units(self._get(name), 100.0), lambda u: f"{u / 100:.2f}")
         if name == "cpc_ratio":
             return _each_distinct(_units(self._get(name), 100.0), lambda u: f"{u}%")
         if name == "history":
@@ -161,6 +194,10 @@ def _units(x, scale):
 def _each_distinct(units: np.ndarray, fmt) -> np.ndarray:
     values, inverse = np.unique(units, return_inverse=True)
     return np.array([("n/a" if v == _NA else fmt(v)) for v in values.tolist()], dtype=object)[inverse]
+
+
+def _signed_percent(u: int) -> str:
+    return f"{'+' if u > 0 else '−' if u < 0 else ''}{abs(u)}%"
 
 
 def _tenths_percent(u: int) -> str:

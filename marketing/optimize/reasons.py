@@ -15,6 +15,10 @@ class Reason(StrEnum):
     HOLD_PROFITABLE = "HOLD_PROFITABLE"  # the model would lower, but observed ACoS already meets target
     HOLD_LEARNING = "HOLD_LEARNING"  # no orders yet, not enough clicks to call it unprofitable
     HOLD_NO_VALUE = "HOLD_NO_VALUE"  # no order value anywhere (no orders up the hierarchy, no price)
+    LOWER_BUDGET_BOUND = "LOWER_BUDGET_BOUND"  # the campaign runs out of budget: cheaper clicks, more of the day
+    HOLD_BUDGET_BOUND = "HOLD_BUDGET_BOUND"  # would raise, but the campaign runs out of budget: a raise buys nothing
+    BACK_OFF = "BACK_OFF"  # the last change, measured, did not pay: step back toward the bid before it
+    HOLD_SAME_STEP = "HOLD_SAME_STEP"  # would step the same way again before the last step's effect shows
 
     @property
     def is_hold(self) -> bool:

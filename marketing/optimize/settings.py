@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
 
+OBJECTIVES = ("profit", "growth")
+
 
 @dataclass(frozen=True)
 class BidSettings:
@@ -40,15 +42,26 @@ class BidSettings:
     min_cpc_ratio: float = 0.5  # bid at most 2× a click's worth at the target ACoS, whatever the discount
     cpc_ratio_strength: float = 20.0  # pseudo-clicks a target's CPC/bid ratio borrows from its ad group
     currency_symbol: str = "$"
+    objective: str = "profit"  # profit: most profit at ACoS ≤ target (needs unit costs) | growth: most sales
+    budget_bound_share: float = 0.95  # a day at this share of the campaign's budget counts as budget-capped
+    budget_step: float = 0.10  # cut per run on a profitable target of a budget-capped campaign
+    min_days_after_change: int = 7  # days of data after a change before another step the same way
+    measure_days: int = 14  # an applied change is judged on this many days after it
+    marginal_prior_changes: float = 3.0  # bid changes' weight of the prior marginal-cost factor (pseudo-changes)
 
     def __post_init__(self):
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "currency_symbol" or (value is None and f.name in ("min_bid", "max_bid")):
+            if f.name in ("currency_symbol", "objective") or (value is None and f.name in ("min_bid", "max_bid")):
                 continue
             number = _number(f.name.replace("_", " ").capitalize(), value)
             object.__setattr__(self, f.name, int(number) if f.type == "int" else number)
         validate_target_acos(self.target_acos)
+        _require(self.objective in OBJECTIVES, f"The objective must be one of {', '.join(OBJECTIVES)}.")
+        _require(0 < self.budget_bound_share <= 1, "The budget-capped share must be between 0% and 100%.")
+        _require(0 < self.budget_step <= self.max_step, "The budget step must be between 0% and the step cap.")
+        _require(self.min_days_after_change >= 0 and self.marginal_prior_changes > 0 and self.measure_days > 0,
+                 "Counts can't be negative.")
         _require(
             self.lookback_days > self.exclude_recent_days >= 0, "The look-back must be longer than the excluded days."
         )

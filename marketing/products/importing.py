@@ -1,5 +1,5 @@
-"""A file of unit costs (`asin,unit_cost[,price]`): every line is checked first, and one bad line refuses the
-file, with a line-numbered message for each bad one."""
+"""A file of unit costs (`asin,unit_cost[,price][,referral_fee_pct][,fba_fee]`): every line is checked first, and
+one bad line refuses the file, with a line-numbered message for each bad one."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from marketing.numbers import BadNumber
+from marketing.numbers import BadNumber, parse_decimal
 from marketing.products.forms import parse_money
 
 ASIN = re.compile(r"[A-Z0-9]{10}")
@@ -22,14 +22,21 @@ class ImportLine:
     unit_cost: Decimal | None
     price: Decimal | None
     has_price: bool  # the line had a price column (a blank one clears the stored price)
+    referral_fee_pct: Decimal | None = None
+    fba_fee: Decimal | None = None
+    has_fees: bool = False  # the file has fee columns (a blank one clears the stored fee)
+
+
+OPTIONAL = ("price", "referral_fee_pct", "fba_fee")
 
 
 def parse_import(text: str, known: set[str]) -> tuple[list[ImportLine], list[str]]:
     """The file's lines, or line-numbered messages for every bad one (and no lines).
 
-    An optional header line names the columns (`asin`, `unit_cost`, optional `price`; others are ignored, so
-    the page's own CSV download imports back); without one the columns are asin, unit_cost[, price]. `known`
-    are the seller's ASINs: a line for any other is an error."""
+    An optional header line names the columns (`asin`, `unit_cost`, optional `price`, `referral_fee_pct` (percent
+    of the price) and `fba_fee` (per unit); others are ignored, so the page's own CSV download imports back);
+    without one the columns are asin, unit_cost[, price] as before. `known` are the seller's ASINs: a line for
+    any other is an error."""
     lines, errors, seen = [], [], {}
     columns, width = None, 0
     reader = csv.reader(io.StringIO(text))
@@ -45,7 +52,7 @@ def parse_import(text: str, known: set[str]) -> tuple[list[ImportLine], list[str
                 names = [c.lower() for c in cells]
                 if "unit_cost" not in names:
                     return [], [f"Line {number}: the header has no unit_cost column."]
-                columns = {name: names.index(name) for name in ("asin", "unit_cost", "price") if name in names}
+                columns = {name: names.index(name) for name in ("asin", "unit_cost", *OPTIONAL) if name in names}
                 width = len(names)
                 continue
             if columns is None:
@@ -83,4 +90,13 @@ def _import_line(cells: list[str], columns: dict[str, int], width: int,
         price = parse_money(cells[columns["price"]], positive=True) if has_price else None
     except BadNumber as exc:
         return None, f"price {exc}"
-    return ImportLine(asin, cost, price, has_price), None
+    fees = {}
+    for name in ("referral_fee_pct", "fba_fee"):
+        raw = cells[columns[name]] if name in columns and len(cells) > columns[name] else ""
+        try:
+            fees[name] = (parse_decimal(raw, places=4, minimum=Decimal(0), maximum=Decimal(100), affixes="%",
+                                        label=raw[:20]) if name == "referral_fee_pct" else parse_money(raw))
+        except BadNumber as exc:
+            return None, f"{name.replace('_', ' ').replace(' pct', ' %')} {exc}"
+    has_fees = "referral_fee_pct" in columns or "fba_fee" in columns
+    return ImportLine(asin, cost, price, has_price, fees["referral_fee_pct"], fees["fba_fee"], has_fees), None

@@ -14,12 +14,21 @@ from marketing.optimize.margin import break_even_acos as _break_even
 from marketing.optimize.margin import target_acos_from_margin
 
 
-def break_even_acos(price: Decimal | None, unit_cost: Decimal | None) -> Decimal | None:
-    """(price − unit cost) / price to the column's scale; None without a cost or a positive price; negative
-    means the product loses money before any ad spend."""
+def fees_per_unit(price: Decimal | float | None, referral_fee_pct: Decimal | float | None,
+                  fba_fee: Decimal | float | None) -> float:
+    """Referral fee (percent of the price) plus the FBA fee, per unit sold; a fee not entered counts as 0 (the
+    seller's unit cost may already include it)."""
+    return float(price or 0) * float(referral_fee_pct or 0) / 100 + float(fba_fee or 0)
+
+
+def break_even_acos(price: Decimal | None, unit_cost: Decimal | None, referral_fee_pct: Decimal | None = None,
+                    fba_fee: Decimal | None = None) -> Decimal | None:
+    """(price − unit cost − fees) / price to the column's scale; None without a cost or a positive price;
+    negative means the product loses money before any ad spend."""
     if unit_cost is None or not price or price <= 0:
         return None
-    ratio = float(_break_even(float(price), float(unit_cost)))
+    fees = fees_per_unit(price, referral_fee_pct, fba_fee)
+    ratio = float(_break_even(float(price), float(unit_cost), fees))
     return Decimal(repr(ratio)).quantize(MONEY_SCALE)
 
 
@@ -41,6 +50,7 @@ class Economics:
     price: Decimal
     unit_cost: Decimal
     sales: Decimal  # over the window: the ASIN's weight
+    fees: float = 0.0  # per unit (`fees_per_unit`)
 
 
 def derive_target_acos(items: Sequence[Economics], margin_pct: Decimal) -> Derived | None:
@@ -53,7 +63,7 @@ def derive_target_acos(items: Sequence[Economics], margin_pct: Decimal) -> Deriv
     if not items:
         return None
     targets = target_acos_from_margin([float(i.price) for i in items], [float(i.unit_cost) for i in items],
-                                      profit_margin=float(margin_pct) / 100)
+                                      [i.fees for i in items], profit_margin=float(margin_pct) / 100)
     weights = np.array([float(i.sales) for i in items])
     if weights.sum() <= 0:
         weights = np.ones(len(items))

@@ -14,7 +14,7 @@ from marketing.extensions import db
 from marketing.models import Product, Seller, User
 from marketing.products import margin
 from marketing.products.forms import money_text
-from marketing.products.importing import ImportLine
+from marketing.products.importing import ImportLine, parse_import
 
 SOURCES = {"sales_traffic": "Sales & Traffic", "ads": "ad sales"}
 WINDOW_DAYS = PRICE_DAYS  # observed prices and sales weights: the same as the bid engine's
@@ -36,6 +36,8 @@ class Row:
     sales: Decimal = Decimal(0)  # in the observed price's source, over the window: the weight of the ASIN
     stored_price: Decimal | None = None
     unit_cost: Decimal | None = None
+    referral_fee_pct: Decimal | None = None
+    fba_fee: Decimal | None = None
 
     @property
     def price(self) -> Decimal | None:
@@ -44,7 +46,7 @@ class Row:
 
     @property
     def break_even_acos(self) -> Decimal | None:
-        return margin.break_even_acos(self.price, self.unit_cost)
+        return margin.break_even_acos(self.price, self.unit_cost, self.referral_fee_pct, self.fba_fee)
 
 
 def rows_for(seller_id: int) -> list[Row]:
@@ -63,6 +65,7 @@ def rows_for(seller_id: int) -> list[Row]:
                                                             Product.archived.is_(False))):
         row = rows.setdefault(product.asin, Row(asin=product.asin))
         row.stored_price, row.unit_cost = product.price, product.unit_cost
+        row.referral_fee_pct, row.fba_fee = product.referral_fee_pct, product.fba_fee
         row.currency = product.currency_code or row.currency
     for asin, part in parts.items():
         row = rows[asin]
@@ -77,7 +80,9 @@ def rows_for(seller_id: int) -> list[Row]:
 def derive_target_acos(rows: list[Row], margin_pct: Decimal) -> margin.Derived | None:
     """The target ACoS keeping `margin_pct` over the rows with a known cost and price (None if there are none)."""
     return margin.derive_target_acos(
-        [margin.Economics(r.asin, r.price, r.unit_cost, r.sales) for r in rows if r.unit_cost is not None and r.price],
+        [margin.Economics(r.asin, r.price, r.unit_cost, r.sales, margin.fees_per_unit(r.price, r.referral_fee_pct,
+                                                                                      r.fba_fee))
+         for r in rows if r.unit_cost is not None and r.price],
         margin_pct)
 
 
@@ -89,22 +94,27 @@ def export_rows(seller_id: int) -> Iterator[list]:
                SOURCES.get(r.observed_from, ""), "" if r.break_even_acos is None else r.break_even_acos]
 
 
+_ACTIONS = {"unit_cost": "product.cost_changed", "price": "product.price_changed",
+            "referral_fee_pct": "product.fee_changed", "fba_fee": "product.fee_changed"}
+
+
 def _store(seller: Seller, row: Row, actor: User, *, unit_cost: Decimal | None, price: Decimal | None,
-           set_price: bool) -> int:
-    """Save one ASIN's cost (and price, with `set_price`); audits each changed value. Returns the changes."""
+           set_price: bool, fees: dict[str, Decimal | None] | None = None) -> int:
+    """Save one ASIN's cost (and price, with `set_price`; the fees given in `fees`); audits each changed value.
+    Returns the changes."""
     product = db.session.get(Product, (seller.id, row.asin))
-    old = {"unit_cost": product.unit_cost, "price": product.price} if product else {"unit_cost": None, "price": None}
-    new = {"unit_cost": unit_cost, "price": price if set_price else old["price"]}
+    old = {name: getattr(product, name) if product else None for name in _ACTIONS}
+    new = {**old, "unit_cost": unit_cost, "price": price if set_price else old["price"], **(fees or {})}
     changed = [name for name in new if new[name] != old[name]]
     if changed and product is None:
         product = Product(seller_id=seller.id, asin=row.asin, currency_code=row.currency, archived=False)
         db.session.add(product)
     for name in changed:
         setattr(product, name, new[name])
-        action = "product.cost_changed" if name == "unit_cost" else "product.price_changed"
-        audit.record(action, actor=actor, target_type="product", target_id=row.asin, seller_id=seller.id,
+        audit.record(_ACTIONS[name], actor=actor, target_type="product", target_id=row.asin, seller_id=seller.id,
                      old=money_text(old[name]) or None, new=money_text(new[name]) or None,
-                     currency=product.currency_code)
+                     currency=product.currency_code, **({"fee": name} if _ACTIONS[name].endswith("fee_changed")
+                                                          else {}))
     if changed:
         product.currency_code = product.currency_code or row.currency
         product.archived = False  # a cost typed for an ASIN on the page brings back an archived product
@@ -119,11 +129,26 @@ def save_costs(seller: Seller, rows: list[Row], costs: dict[str, Decimal | None]
                for asin, cost in costs.items())
 
 
-def import_lines(seller: Seller, rows: list[Row], lines: list[ImportLine], actor: User) -> int:
+def read_import(data: bytes, rows: list[Row]) -> tuple[list[ImportLine], list[str]]:
+    """An uploaded cost file (the page's import and `marketing products import`): its lines, or the messages
+    that refuse it."""
+    try:
+        lines, errors = parse_import(data.decode("utf-8-sig"), {r.asin for r in rows}) if data else ([], [])
+    except UnicodeDecodeError:
+        lines, errors = [], ["The file is not UTF-8 text; save it as CSV (UTF-8) and upload it again."]
+    if not errors and not lines:
+        errors = ["The file has no lines to import; each line is asin,unit_cost[,price][,referral_fee_pct]"
+                  "[,fba_fee] (with a header for the fees)."]
+    return lines, errors
+
+
+def import_lines(seller: Seller, rows: list[Row], lines: list[ImportLine], actor: User | None) -> int:
     """Store parsed import lines, audited; returns how many values changed. The caller commits."""
     by_asin = {r.asin: r for r in rows}
     return sum(_store(seller, by_asin[line.asin], actor, unit_cost=line.unit_cost, price=line.price,
-                      set_price=line.has_price) for line in lines)
+                      set_price=line.has_price,
+                      fees={"referral_fee_pct": line.referral_fee_pct, "fba_fee": line.fba_fee} if line.has_fees
+                      else None) for line in lines)
 
 
 def set_target_from_margin(seller: Seller, rows: list[Row], margin_pct: Decimal, actor: User) -> margin.Derived:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from marketing.amazon.ads import AdsClient
 from marketing.amazon.errors import MalformedResponse
+from marketing.bids import history
 from marketing.clock import now
 from marketing.models import SpAdGroup, SpCampaign, SpProductAd, SpTarget
 
@@ -145,7 +146,7 @@ def sync_profile(session: Session, client: AdsClient, *, profile_id: int, seller
     """List every entity of the profile and upsert it; returns how many entities were seen.
 
     Nothing is committed here: the caller commits once the whole profile is read, so a listing cut short by
-    Amazon leaves the previous structure as it was.
+    Amazon leaves the previous structure as it was. Bids that differ from the bid history are recorded there.
     """
     seen = 0
     stamp = now()
@@ -159,4 +160,5 @@ def sync_profile(session: Session, client: AdsClient, *, profile_id: int, seller
                 batch = []
         upsert(session, model, batch)
         seen += len(batch)
+    history.record_structure(session, seller_id=seller_id, profile_id=profile_id)  # console changes, first bids
     return seen

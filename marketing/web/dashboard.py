@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from marketing import charts, exports, settings_registry
-from marketing.bids import rules
+from marketing.bids import history, rules
 from marketing.dashboard import campaign_acos, periods, queries
 from marketing.dashboard.metrics import Metrics
 from marketing.dashboard.tables import METRIC_HEADER, metric_cells
@@ -165,6 +165,7 @@ def target(seller_id: int, target_id: str):
     return render_template(
         "dashboard/target.html", seller=seller, profile=chosen, profiles=profiles, target=info, period=when,
         period_message=message, presets=periods.PRESETS, days=days, changes=changes,
+        measured=history.last_measured(seller.id, chosen.profile_id, target_id),
         totals=sum((d.metrics for d in days), Metrics()),
         campaign_name=queries.campaign_names(chosen.profile_id, [info.campaign_id]).get(info.campaign_id),
         chart=charts.to_json(charts.bid_history(days, changes, currency, info.text, chosen.timezone)))

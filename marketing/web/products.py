@@ -16,7 +16,6 @@ from marketing.models import Seller
 from marketing.numbers import BadNumber
 from marketing.products import service
 from marketing.products.forms import money_text, parse_margin, parse_money
-from marketing.products.importing import parse_import
 from marketing.products.service import Row
 from marketing.security import permissions as P
 from marketing.web.downloads import csv_response
@@ -98,16 +97,11 @@ def save_costs(seller_id: int):
 @bp.post("/sellers/<int:seller_id>/products/import")
 @login_required
 def import_costs(seller_id: int):
-    """A CSV of `asin,unit_cost[,price]`: every line is checked first, and one bad line refuses the file."""
+    """A CSV of `asin,unit_cost[,price][,referral_fee_pct][,fba_fee]`: every line is checked first, and one bad line
+    refuses the file."""
     seller, rows = _editable(seller_id)
     upload = request.files.get("file")
-    data = upload.read() if upload else b""
-    try:
-        lines, errors = parse_import(data.decode("utf-8-sig"), {r.asin for r in rows}) if data else ([], [])
-    except UnicodeDecodeError:
-        lines, errors = [], ["The file is not UTF-8 text; save it as CSV (UTF-8) and upload it again."]
-    if not errors and not lines:
-        errors = ["The file has no lines to import; each line is asin,unit_cost[,price]."]
+    lines, errors = service.read_import(upload.read() if upload else b"", rows)
     if errors:
         return _refuse(seller, rows, errors, "Nothing was imported; correct the file and upload it again.")
     changed = service.import_lines(seller, rows, lines, current_user)

@@ -168,7 +168,8 @@ def test_a_seller_bid_limit_outside_a_marketplaces_range_falls_back_to_its_own(a
     guard = {"target_acos": Decimal(30), "bid_min": Decimal("0.10"), "bid_max": Decimal("500"),
              "bid_dead_band": Decimal(5), "bid_step_cap": Decimal(25), "bid_cooldown_days": 3,
              "bid_lookback_days": 30, "bid_auto_apply_below": None, "bid_no_order_clicks": 10,
-             "bid_confidence": Decimal(95), "bid_visibility_impressions": 100, "writes_paused": False}
+             "bid_confidence": Decimal(95), "bid_visibility_impressions": 100, "writes_paused": False,
+             "bid_objective": "profit"}
     us = suggest.engine_settings(guard, marketplace("ATVPDKIKX0DER"))
     jp = suggest.engine_settings(guard, marketplace("A1VC38T7YXB528"))
     assert (us.min_bid, us.max_bid) == (0.10, 500.0)

@@ -70,3 +70,8 @@ def random_account(seed: int, n: int = 3000) -> pd.DataFrame:
             "manual": True,
         }
     )
+
+
+def sentence(explanation: str) -> str:
+    """An explanation without its closing "Objective: …" sentence (tested on its own in test_market_fit)."""
+    return explanation.split(" Objective: ")[0]

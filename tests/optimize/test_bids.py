@@ -10,7 +10,7 @@ import pytest
 
 from marketing.optimize.bids import suggest_bids
 from marketing.optimize.settings import BidSettings
-from tests.optimize.helpers import TODAY, account, random_account, suggest, target
+from tests.optimize.helpers import TODAY, account, random_account, sentence, suggest, target
 
 STEADY = {"clicks": 400, "orders": 40, "impressions": 40000}  # ~10% CVR, $30 AOV → a click is worth ~$3
 # target() charges 80% of the bid per click, so 30% ACoS on the expected CPC allows 30% / 80% = 37.5% of a click's worth
@@ -38,7 +38,7 @@ def test_dead_band_holds_small_changes():
 def test_step_cap_limits_a_change_to_25_percent():
     s = suggest(target("k", bid=0.40, **STEADY)).loc["k"]
     assert (s.reason, s.suggested_bid, s.limited_by) == ("RAISE_PROFITABLE", "0.50", "step_cap")
-    assert s.explanation.endswith("raise $0.40 → $0.50 (+25% cap).")
+    assert sentence(s.explanation).endswith("raise $0.40 → $0.50 (+25% cap).")
 
 
 def test_seller_ceiling_and_floor():
@@ -48,7 +48,7 @@ def test_seller_ceiling_and_floor():
     assert (low.reason, low.suggested_bid) == ("CLAMPED_MIN", "0.30")
     high = suggest(target("k", bid=2.00, **STEADY), settings=BidSettings(max_bid=1.50)).loc["k"]
     assert (high.reason, high.suggested_bid) == ("CLAMPED_MAX", "1.50")
-    assert high.explanation == "$2.00 is above the maximum bid of $1.50; lower it to $1.50."
+    assert sentence(high.explanation) == "$2.00 is above the maximum bid of $1.50; lower it to $1.50."
 
 
 def test_marketplace_range_and_yen_increments_from_columns():
@@ -75,7 +75,7 @@ def test_cooldown_after_an_applied_change():
 def test_inherited_bid_gets_an_explicit_keyword_bid():
     s = suggest(target("k", bid=np.nan, **STEADY)).loc["k"]  # ad group default $0.50
     assert s.current_bid == 0.50 and s.suggested_bid == "0.62" and s.inherited_bid
-    assert s.explanation.endswith("Sets an explicit keyword bid instead of the ad group default.")
+    assert sentence(s.explanation).endswith("Sets an explicit keyword bid instead of the ad group default.")
     held = suggest(target("k", bid=np.nan, ad_group_default_bid=2.0, clicks=4, impressions=900)).loc["k"]
     assert held.direction == "hold" and not held.inherited_bid
 
@@ -83,7 +83,7 @@ def test_inherited_bid_gets_an_explicit_keyword_bid():
 def test_four_clicks_without_orders_is_held_not_cut():
     s = suggest(target("k", bid=1.5, clicks=4, impressions=900)).loc["k"]
     assert s.reason == "HOLD_LEARNING" and s.cvr > 0.05 and s.ideal_bid < 1.5
-    assert s.explanation == (
+    assert sentence(s.explanation) == (
         f"4 clicks and 0 orders in 27 days is not yet evidence: CVR could still be up to {s.cvr_high:.1%} "
         "(break-even 13.3%); keep $1.50."  # $1.50 / ($30 × 30% / 80%)
     )
@@ -115,7 +115,7 @@ def test_no_orders_steps_down_only_with_enough_evidence():
 
 def test_explanation_of_a_no_order_cut_has_the_numbers():
     s = suggest(target("k", bid=1.20, clicks=30, impressions=3000)).loc["k"]
-    assert s.explanation == (
+    assert sentence(s.explanation) == (
         f"30 clicks and 0 orders in 27 days: even optimistically (CVR ≤ {s.cvr_high:.1%}) this keyword can't "
         "reach 30% ACoS at $1.20; lower to $0.90 (−25% cap)."
     )
@@ -124,7 +124,7 @@ def test_explanation_of_a_no_order_cut_has_the_numbers():
 def test_low_impressions_step_up_for_visibility_within_the_cap():
     s = suggest(target("k", bid=0.40, impressions=30, clicks=0)).loc["k"]
     assert (s.reason, s.suggested_bid, s.change_pct) == ("RAISE_VISIBILITY", "0.46", pytest.approx(0.15))
-    assert s.explanation == (
+    assert sentence(s.explanation) == (
         "Only 30 impressions in 27 days, too few to learn from: raise $0.40 → $0.46 (+15%) for visibility."
     )
     wide = suggest(target("k", bid=0.40, impressions=30), settings=BidSettings(visibility_step=0.25)).loc["k"]
@@ -137,7 +137,7 @@ def test_profitable_target_is_held_rather_than_lowered():
     # 3 orders from 10 clicks at 16% ACoS: the ad group says ~10% CVR, the model would lower; ACoS says keep
     s = suggest(target("k", bid=2.00, clicks=10, orders=3, impressions=2000, cost=14.4)).loc["k"]
     assert s.ideal_bid < 2.00 and s.reason == "HOLD_PROFITABLE"
-    assert s.explanation == "ACoS 16% already meets the 30% target; keep $2.00."
+    assert sentence(s.explanation) == "ACoS 16% already meets the 30% target; keep $2.00."
 
 
 def test_lower_unprofitable_explains_the_value_of_a_click():
@@ -147,7 +147,7 @@ def test_lower_unprofitable_explains_the_value_of_a_click():
         r"15 orders from 300 clicks in 27 days \(ACoS 107%\): at an estimated [\d.]+% CVR and \$30\.00 per order "
         r"a click is worth \$[\d.]+ and clicks cost ~80% of the bid, so 30% ACoS allows \$0\.[\d]{2}; "
         r"lower \$2\.00 → \$1\.50 \(−25% cap\)\.",
-        s.explanation,
+        sentence(s.explanation),
     )
     assert s.expected_spend_delta_per_day < 0 and s.expected_sales_delta_per_day < 0
 
@@ -236,12 +236,13 @@ def test_margin_caps_the_bid_below_the_acos_target():
     assert s.ideal_bid == pytest.approx(s.value_per_click * 0.25)
     assert (s.reason, s.suggested_bid) == ("LOWER_UNPROFITABLE", "0.75")
     assert re.search(
-        r"a click is worth \$3\.00; at a 25% margin before ads the most profitable bid is \$0\.75 \(the 30% ACoS "
+        r"a click is worth \$3\.00; at a 25% margin before ads, with clicks costing ~80% of the bid and the next "
+        r"click 1\.25× the average, the most profitable bid is \$0\.75 \(the 30% ACoS "
         r"cap would allow more\); lower \$1\.00 → \$0\.75 \(−25%\)\.$",
-        s.explanation,
+        sentence(s.explanation),
     )
     held = suggest(target("k", bid=2.00, clicks=10, orders=3, impressions=2000, cost=14.4, **known)).loc["k"]
-    assert held.explanation == "ACoS 16% is already profitable at a 25% margin before ads; keep $2.00."
+    assert sentence(held.explanation) == "ACoS 16% is already profitable at a 25% margin before ads; keep $2.00."
     # a wide margin leaves the ACoS target in charge; an unknown or negative one is ignored
     rich = suggest(target("k", bid=1.00, unit_cost=5.0, **STEADY)).loc["k"]
     assert rich.ideal_bid == pytest.approx(rich.value_per_click * 0.30 / 0.8)
