@@ -44,8 +44,8 @@ from marketing.models import (
 )
 from marketing.models.suggestions import Kind
 from marketing.models.sync import ACTIVE_RUN, ReportStatus
+from marketing.optimize.margin import fees_per_unit
 from marketing.optimize.settings import lookback_window
-from marketing.products.margin import fees_per_unit
 from marketing.suggestions.lifecycle import APPLIED, UNDONE
 
 ATTRIBUTION_LAG_DAYS = 3
@@ -198,7 +198,7 @@ def product_sales(seller_id: int, day: dt.date | None = None) -> list[Sold]:
 
 
 def _economics(seller_id: int, day: dt.date) -> pd.DataFrame:
-    """Price, unit cost and fees (referral + FBA, `products.margin.fees_per_unit`) per ad group, from the ASINs
+    """Price, unit cost and fees (referral + FBA, `optimize.margin.fees_per_unit`) per ad group, from the ASINs
     it advertises.
 
     An ASIN's price is the one the seller entered, else what it sold for (`product_sales`: the price the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 
 
@@ -22,3 +24,10 @@ def target_acos_from_margin(price, unit_cost, fees=0.0, profit_margin=0.0) -> np
     falls back to the seller's or campaign's target rather than bidding toward a loss."""
     target = break_even_acos(price, unit_cost, fees) - np.asarray(profit_margin, dtype=float)
     return np.where(target > 0, np.minimum(target, 1.0), np.nan)
+
+
+def fees_per_unit(price: Decimal | float | None, referral_fee_pct: Decimal | float | None,
+                  fba_fee: Decimal | float | None) -> float:
+    """Referral fee (percent of the price) plus the FBA fee, per unit sold; a fee not entered counts as 0 (the
+    seller's unit cost may already include it)."""
+    return float(price or 0) * float(referral_fee_pct or 0) / 100 + float(fba_fee or 0)

@@ -11,14 +11,7 @@ import numpy as np
 
 from marketing.models.base import MONEY_SCALE
 from marketing.optimize.margin import break_even_acos as _break_even
-from marketing.optimize.margin import target_acos_from_margin
-
-
-def fees_per_unit(price: Decimal | float | None, referral_fee_pct: Decimal | float | None,
-                  fba_fee: Decimal | float | None) -> float:
-    """Referral fee (percent of the price) plus the FBA fee, per unit sold; a fee not entered counts as 0 (the
-    seller's unit cost may already include it)."""
-    return float(price or 0) * float(referral_fee_pct or 0) / 100 + float(fba_fee or 0)
+from marketing.optimize.margin import fees_per_unit, target_acos_from_margin
 
 
 def break_even_acos(price: Decimal | None, unit_cost: Decimal | None, referral_fee_pct: Decimal | None = None,
