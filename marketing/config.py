@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from marketing.numbers import BadNumber, parse_whole
 from marketing.security.crypto import InvalidKey, instance_secret, validate_keys
 
 ENVIRONMENTS = ("production", "development", "test")
@@ -52,13 +53,14 @@ def _flag(name: str, value: str | None) -> bool:
     raise ConfigError(f"{name} must be 1 or 0, got {value!r}")
 
 
-def _int(name: str, value: str | None, default: int, low: int = 0, high: int = 65535) -> int:
-    if value in (None, ""):
-        return default
+def _int(name: str, value: str | None, default: int | None, low: int = 0, high: int = 65535) -> int | None:
+    """A whole number read as strictly as a person's (`marketing.numbers`: no "1_0", no "١")."""
     try:
-        number = int(value)
-    except ValueError:
+        number = parse_whole(value)
+    except BadNumber:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if number is None:
+        return default
     if not low <= number <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {number}")
     return number
@@ -88,6 +90,7 @@ class Settings:
     mail_from: str | None = None
     clock_today: str | None = None
     log_level: str = "INFO"
+    sync_report_horizon_seconds: int | None = None  # unset: the sync's own default (`sync.steps`)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -131,6 +134,8 @@ class Settings:
             mail_from=get("MAIL_FROM"),
             clock_today=get("MARKETING_TODAY"),
             log_level=log_level,
+            sync_report_horizon_seconds=_int("SYNC_REPORT_HORIZON_SECONDS", get("SYNC_REPORT_HORIZON_SECONDS"), None,
+                                             60, 7 * 86400),
         )
         settings.validate()
         return settings
@@ -181,6 +186,8 @@ class Settings:
             "MAIL_FROM": self.mail_from,
             "MARKETING_TODAY": self.clock_today,
             "MARKETING_LOG_LEVEL": self.log_level,
+            **({} if self.sync_report_horizon_seconds is None else
+               {"SYNC_REPORT_HORIZON_SECONDS": self.sync_report_horizon_seconds}),
             "SESSION_COOKIE_SECURE": production,
             "REMEMBER_COOKIE_SECURE": production,
             "SESSION_COOKIE_HTTPONLY": True,

@@ -62,6 +62,10 @@ def test_blank_required_variable_counts_as_missing(blank):
     ("PROXY_COUNT", "many"),
     ("PROXY_COUNT", "-1"),
     ("PROXY_COUNT", "11"),
+    ("PROXY_COUNT", "1_0"),
+    ("SMTP_PORT", "５８７"),
+    ("SYNC_REPORT_HORIZON_SECONDS", "12h"),
+    ("SYNC_REPORT_HORIZON_SECONDS", "10"),
     ("TOKEN_ENCRYPTION_KEYS", "not-a-fernet-key"),
     ("TOKEN_ENCRYPTION_KEYS", f"{FERNET_KEY},short"),
     ("MARKETING_ENV", "staging"),
@@ -75,6 +79,13 @@ def test_bad_value_names_the_variable_in_one_line(name, value):
     assert "\n" not in message
     if name == "TOKEN_ENCRYPTION_KEYS":
         assert value.split(",")[-1] not in message  # a key, even a broken one, is never echoed
+
+
+def test_the_report_horizon_is_a_deployment_setting(tmp_path):
+    """Unset, the sync keeps its own default; set, it reaches the app's config (what `sync.steps.setting` reads)."""
+    assert "SYNC_REPORT_HORIZON_SECONDS" not in Settings.from_env(PRODUCTION).flask_config(tmp_path)
+    settings = Settings.from_env({**PRODUCTION, "SYNC_REPORT_HORIZON_SECONDS": "3600"})
+    assert settings.flask_config(tmp_path)["SYNC_REPORT_HORIZON_SECONDS"] == 3600
 
 
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
