@@ -87,10 +87,7 @@ def assign(email: str, seller_refs: tuple[str, ...]) -> None:
     """Let EMAIL see and work on these sellers (each an id or name), besides those they have."""
     user = _user(email)
     wanted = [seller_argument(ref) for ref in seller_refs]
-    changed = accounts.set_sellers(user, [*user.sellers, *wanted])
-    db.session.commit()
-    click.echo(f"{user.email}: {', '.join(sorted(s.name for s in user.sellers))}" + ("" if changed else
-                                                                                        " (unchanged)"))
+    _save_sellers(user, [*user.sellers, *wanted])
 
 
 @users.command("unassign")
@@ -101,7 +98,12 @@ def unassign(email: str, seller_refs: tuple[str, ...]) -> None:
     """Take these sellers (each an id or name) away from EMAIL."""
     user = _user(email)
     dropped = {seller_argument(ref).id for ref in seller_refs}
-    changed = accounts.set_sellers(user, [s for s in user.sellers if s.id not in dropped])
+    _save_sellers(user, [s for s in user.sellers if s.id not in dropped])
+
+
+def _save_sellers(user: User, sellers: list) -> None:
+    """Store the user's sellers (audited) and print them, saying when nothing changed."""
+    changed = accounts.set_sellers(user, sellers)
     db.session.commit()
     names = ", ".join(sorted(s.name for s in user.sellers)) or "no sellers"
     click.echo(f"{user.email}: {names}" + ("" if changed else " (unchanged)"))
