@@ -10,7 +10,6 @@ import pytest
 
 from marketing.sandbox.testing import running_sandbox
 from tests.conftest import PASSWORD, _clean, sandbox_config
-from tests.dashboard.test_browser import chromium  # noqa: F401 - the module's Chromium (skips without one)
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +32,7 @@ def live(make_app):
             thread.join(5)
 
 
-def test_connect_reaches_amazons_consent_page_under_form_action_self(chromium, live, make_user, make_seller):  # noqa: F811
+def test_connect_reaches_amazons_consent_page_under_form_action_self(chromium, live, make_user, make_seller):
     app, url, sbx = live
     seller = make_seller()
     make_user("admin@example.com", "admin")

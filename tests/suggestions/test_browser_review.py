@@ -4,31 +4,17 @@ approve, watch the job's progress, see them approved; no console errors. Screens
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from marketing.models import Suggestion
 from marketing.suggestions import lifecycle
-from tests.conftest import PASSWORD
-from tests.dashboard.test_browser import ARGS, CHROMIUM
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+from tests.conftest import PASSWORD, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
