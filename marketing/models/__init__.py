@@ -15,6 +15,17 @@ from marketing.models.facts import (
     SpSearchTermDaily,
     SpTargetDaily,
 )
+from marketing.models.promotions import (
+    HistoryPull,
+    InventoryDaily,
+    PlanState,
+    Promotion,
+    PromotionAsin,
+    PromotionFee,
+    PromotionPlan,
+    PromotionType,
+    SalesTrafficAsinWeekly,
+)
 from marketing.models.rollups import ProfileDaily
 from marketing.models.sellers import REGIONS, Seller
 from marketing.models.settings import SettingValue
@@ -42,10 +53,19 @@ __all__ = [
     "BidSource",
     "CampaignTargetAcos",
     "PasswordResetToken",
+    "HistoryPull",
+    "InventoryDaily",
+    "PlanState",
     "Product",
+    "Promotion",
+    "PromotionAsin",
+    "PromotionFee",
+    "PromotionPlan",
+    "PromotionType",
     "ProfileDaily",
     "SalesTrafficAsinDaily",
     "SalesTrafficDaily",
+    "SalesTrafficAsinWeekly",
     "SpAdGroup",
     "SpCampaign",
     "SpCampaignDaily",

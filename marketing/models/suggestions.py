@@ -26,6 +26,7 @@ class Kind(StrEnum):
     """What a suggestion changes; each kind's package proposes and applies it (`marketing.bids` for BID)."""
 
     BID = "bid"
+    PROMOTION = "promotion"  # marketing.promotions: an ASIN's coupon or deal, approved into a plan
 
 
 class RunStatus(StrEnum):
