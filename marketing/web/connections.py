@@ -8,8 +8,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from marketing import audit
+from marketing.amazon.errors import AmazonError
 from marketing.clock import now, today
-from marketing.connections import alerts, clients, oauth, service
+from marketing.connections import alerts, clients, oauth, replace, service
 from marketing.extensions import db
 from marketing.models import API_LABELS, APIS, ConnectionEvent, Notice, Seller
 from marketing.models.connections import Method
@@ -70,15 +72,44 @@ def callback(api: str):
         flash("Amazon's response carried no authorization code. Nothing was changed; try again.", "error")
         return back
     partner_id = (request.args.get("selling_partner_id") or "").strip() or None
-    if api == "sp" and seller.selling_partner_id and partner_id and partner_id != seller.selling_partner_id:
-        flash(f"That Seller Central account ({partner_id}) is not this seller's ({seller.selling_partner_id}). "
-              "Nothing was changed.", "error")
-        return back
     try:
         token = service.exchange_code(seller, api, code, oauth.redirect_uri(api))
+        other = replace.difference(seller, api, token, partner_id)
     except service.ConnectError as exc:
         flash(str(exc), "error")
         return back
+    except AmazonError as exc:
+        flash(f"Amazon did not list the new authorization's advertising profiles ({exc.code or 'error'}), so it "
+              "could not be compared with this seller's. Nothing was changed; try again in a minute.", "error")
+        return back
+    if other is not None:
+        return render_template("connections/replace.html", seller=seller, api=api, label=API_LABELS[api],
+                               other=other, hold=replace.hold(seller, api, current_user.id, token, partner_id))
+    return _store_authorization(seller, api, token, partner_id)
+
+
+@bp.post("/sellers/<int:seller_id>/connections/<api>/replace")
+@login_required
+def replace_account(seller_id: int, api: str):
+    """The answer to "this authorization is another Amazon account: replace the current one?"."""
+    seller = _manageable_seller(seller_id)
+    _api_or_404(api)
+    try:
+        held = replace.take(request.form.get("hold"), seller_id=seller.id, api=api, user_id=current_user.id)
+    except replace.HoldExpired as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("sellers.show", seller_id=seller.id))
+    if request.form.get("action") != "replace":
+        flash(f"Kept the current {API_LABELS[api]} account. Nothing was changed.", "info")
+        return redirect(url_for("sellers.show", seller_id=seller.id))
+    audit.record("connection.account_replaced", actor=current_user, target_type="connection",
+                 target_id=f"{seller.id}/{api}", seller_id=seller.id, api=api,
+                 old_selling_partner_id=seller.selling_partner_id if api == "sp" else None,
+                 new_selling_partner_id=held.partner_id if api == "sp" else None)
+    return _store_authorization(seller, api, held.token, held.partner_id)
+
+
+def _store_authorization(seller: Seller, api: str, token: str, partner_id: str | None):
     connection = service.store_token(seller, api, token, authorized_at=now(), actor=current_user, method=Method.OAUTH)
     if api == "sp" and partner_id:
         seller.selling_partner_id = partner_id
@@ -86,7 +117,7 @@ def callback(api: str):
     if api == "ads":
         return _after_ads_connect(seller, connection)
     flash(f"{API_LABELS[api]} is connected.", "success")
-    return back
+    return redirect(url_for("sellers.show", seller_id=seller.id))
 
 
 def _after_ads_connect(seller: Seller, connection):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -94,15 +95,94 @@ def test_allow_connects_sp_with_its_selling_partner_id_and_365_day_expiry(client
     assert connection.expires_at.strftime("%Y-%m-%d") in page
 
 
-def test_sp_callback_for_another_seller_central_account_is_refused(client, admin, seller_like, sbx, db):
+def _hold(page: str) -> str:
+    return re.search(r'name="hold" value="([^"]+)"', page).group(1)
+
+
+def _token_of(connection) -> str:
+    from marketing.connections import clients
+
+    return clients.decrypt_refresh_token(connection)
+
+
+def test_sp_renewal_from_another_seller_central_account_asks_before_replacing(client, admin, seller_like, sbx, db,
+                                                                              app):
     seller = seller_like(0)
     seller.selling_partner_id = sbx.sellers[0].selling_partner_id
     db.session.commit()
     response = client.get(consent(client, seller.id, "sp", sandbox_seller=2))  # signed in as someone else
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "This authorization is another Amazon account" in page
+    assert f"Seller Central account {sbx.sellers[0].selling_partner_id}" in page
+    assert f"Seller Central account {sbx.sellers[2].selling_partner_id}" in page
+    assert _connections(db) == 0  # nothing stored while it waits
+    held = jobs.connection(app).keys("connection-hold:*")
+    assert len(held) == 1 and b"Atzr|" not in jobs.connection(app).get(held[0])  # encrypted while held
+    assert "Atzr|" not in page  # the token never reaches the browser
+    keep = client.post(f"/sellers/{seller.id}/connections/sp/replace", data={"hold": _hold(page), "action": "keep"})
+    assert keep.location == f"/sellers/{seller.id}" and _connections(db) == 0
+    assert "Kept the current Seller Central (SP-API) account" in " ".join(flashes(client.get(keep.location)
+                                                                                  .get_data(as_text=True)))
+    assert jobs.connection(app).keys("connection-hold:*") == []
+    db.session.refresh(seller)
+    assert seller.selling_partner_id == sbx.sellers[0].selling_partner_id
+
+
+def test_replacing_takes_the_new_seller_central_account_once(client, admin, seller_like, sbx, db):
+    seller = seller_like(0)
+    seller.selling_partner_id = sbx.sellers[0].selling_partner_id
+    db.session.commit()
+    page = client.get(consent(client, seller.id, "sp", sandbox_seller=2)).get_data(as_text=True)
+    form = {"hold": _hold(page), "action": "replace"}
+    response = client.post(f"/sellers/{seller.id}/connections/sp/replace", data=form)
     assert response.location == f"/sellers/{seller.id}"
-    assert _connections(db) == 0
-    page = client.get(response.location).get_data(as_text=True)
-    assert "is not this seller's" in " ".join(flashes(page))
+    db.session.refresh(seller)
+    assert seller.selling_partner_id == sbx.sellers[2].selling_partner_id and _connections(db) == 1
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "connection.account_replaced"))
+    assert event.details["old_selling_partner_id"] == sbx.sellers[0].selling_partner_id
+    again = client.post(f"/sellers/{seller.id}/connections/sp/replace", data=form)  # the hold is spent
+    assert "no longer waiting" in " ".join(flashes(client.get(again.location).get_data(as_text=True)))
+
+
+def test_a_held_authorization_answers_only_its_user(app, client, admin, make_user, login, seller_like, sbx, db):
+    seller = seller_like(0)
+    seller.selling_partner_id = sbx.sellers[0].selling_partner_id
+    db.session.commit()
+    hold = _hold(client.get(consent(client, seller.id, "sp", sandbox_seller=2)).get_data(as_text=True))
+    make_user("other-admin@example.com", role="admin")
+    client.post("/logout")
+    login("other-admin@example.com")
+    response = client.post(f"/sellers/{seller.id}/connections/sp/replace", data={"hold": hold, "action": "replace"})
+    assert response.status_code == 302 and _connections(db) == 0
+
+
+def test_the_same_seller_central_account_renews_without_asking(client, admin, seller_like, sbx, db):
+    seller = seller_like(0)
+    seller.selling_partner_id = sbx.sellers[0].selling_partner_id
+    db.session.commit()
+    response = client.get(consent(client, seller.id, "sp", sandbox_seller=0))
+    assert response.status_code == 302 and _connections(db) == 1
+
+
+def test_ads_renewal_that_sees_none_of_the_profiles_asks_and_then_retires_them(client, admin, seller_like, sbx, db):
+    seller = seller_like(0)
+    client.get(consent(client, seller.id, "ads", sandbox_seller=0))
+    old_token = _token_of(seller.connection("ads"))
+    same = client.get(consent(client, seller.id, "ads", sandbox_seller=0))  # same advertiser: renewed at once
+    assert same.status_code == 302
+    page = client.get(consent(client, seller.id, "ads", sandbox_seller=1)).get_data(as_text=True)
+    assert "This authorization is another Amazon account" in page and "the advertiser of" in page
+    db.session.refresh(seller.connection("ads"))
+    assert _token_of(seller.connection("ads")) != old_token  # the same-advertiser renewal was stored …
+    renewed = _token_of(seller.connection("ads"))
+    client.post(f"/sellers/{seller.id}/connections/ads/replace", data={"hold": _hold(page), "action": "replace"})
+    connection = seller.connection("ads")
+    db.session.refresh(connection)
+    assert _token_of(connection) != renewed  # … and now replaced by the other advertiser's
+    old_ids = {p["profileId"] for p in sbx.sellers[0].profiles}
+    new_ids = {p["profileId"] for p in sbx.sellers[1].profiles}
+    assert {p.profile_id for p in connection.profiles if not p.accessible} == old_ids
+    assert {p.profile_id for p in connection.profiles if p.accessible} == new_ids
 
 
 def test_deny_stores_nothing_and_says_so(client, admin, seller_like, db):

@@ -120,6 +120,7 @@ TABLE: dict[tuple[str, str], Route] = {
     ("mail.admin_send", "POST"): Route(ADMINISTER, ok=302),
     # last: these end what later requests would use
     ("connections.disconnect", "POST"): Route(MANAGE_CONNECTIONS, ok=302),
+    ("connections.replace_account", "POST"): Route(MANAGE_CONNECTIONS, ok=302),  # no held authorization: back
     ("auth.logout", "POST"): Route(LOGIN, ok=302),
 }
 
