@@ -1,10 +1,10 @@
-"""The `large` market (1 seller, 1k campaigns, 100k targets) serves a 31-day report in seconds."""
+"""The `large` market (1 seller, 1k campaigns, 100k targets) pages its structure and serves a complete 31-day
+report (how long it takes is for `--durations` and bench/, not an assertion)."""
 
 from __future__ import annotations
 
 import gzip
 import json
-import time
 from datetime import timedelta
 
 import httpx
@@ -17,7 +17,6 @@ from .helpers import CAMPAIGN, CREATE_REPORT, TARGET, ads_client, home_profile, 
 
 def test_large_profile_31_day_targeting_report():
     with running_sandbox(seed=1, size="large", today=TODAY) as sbx, ads_client(sbx, 0, home_profile(sbx)) as c:
-        start = time.monotonic()
         campaigns = post_vendor(c, "/sp/campaigns/list", CAMPAIGN, {"maxResults": 10}).json()
         targets = post_vendor(c, "/sp/targets/list", TARGET, {"maxResults": 1000}).json()
         keywords = post_vendor(c, "/sp/keywords/list", "application/vnd.spKeyword.v3+json", {"maxResults": 1}).json()
@@ -30,8 +29,6 @@ def test_large_profile_31_day_targeting_report():
         body = report_request(TODAY - timedelta(days=31), TODAY - timedelta(days=1), columns=columns)
         rid = post_vendor(c, "/reporting/reports", CREATE_REPORT, body).json()["reportId"]
         done = wait_report(c, rid, timeout=120)
-        elapsed = time.monotonic() - start
         assert done["status"] == "COMPLETED"
         rows = json.loads(gzip.decompress(httpx.get(done["url"]).content))
         assert len(rows) > 100_000 and len({r["date"] for r in rows}) == 31
-        assert elapsed < 60, f"31-day report of 100k targets took {elapsed:.1f}s"
