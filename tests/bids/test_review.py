@@ -199,3 +199,12 @@ def test_good_settings_are_saved_and_audited(client, db, marketer, seller):
     assert settings_registry.get("bid_auto_apply_below", seller.id) == Decimal("10")
     changed = db.session.scalars(select(AuditEvent.target_id).where(AuditEvent.action == "setting.changed")).all()
     assert sorted(changed) == ["bid_auto_apply_below", "target_acos"]  # "no" was the value already
+
+
+def test_the_last_runs_notice_says_what_it_left_out(client, db, marketer, seller):
+    run = SuggestionRun(seller_id=seller.id, kind="bid", status="succeeded",
+                        notice="Profile 42 skipped: its targeting data from 2025-05-20 is incomplete.")
+    db.session.add(run)
+    db.session.commit()
+    page = client.get(f"/sellers/{seller.id}/suggestions").get_data(as_text=True)
+    assert re.search(r'id="run-notice">Profile 42 skipped: its targeting data from 2025-05-20 is incomplete\.<', page)
