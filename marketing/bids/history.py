@@ -97,14 +97,30 @@ def store_measurements(seller_id: int, profile_id: int, measured: pd.DataFrame) 
 def last_measured(seller_id: int, profile_id: int, target_id: int) -> dict | None:
     """The target's last applied change with its measurement (None if it has none yet): the bid before and after,
     the day, and the `measured` figures."""
-    suggestion = db.session.scalars(select(Suggestion).where(
-        Suggestion.seller_id == seller_id, Suggestion.profile_id == profile_id, Suggestion.entity_id == target_id,
-        Suggestion.kind == Kind.BID, Suggestion.status == APPLIED).order_by(Suggestion.changed_on.desc(),
-                                                                             Suggestion.id.desc()).limit(1)).first()
-    if suggestion is None or "measured" not in (suggestion.payload or {}):
-        return None
-    return {"day": suggestion.changed_on, "old": suggestion.previous_value, "new": suggestion.proposed_value,
-            **suggestion.payload["measured"]}
+    return last_measured_many(seller_id, [(profile_id, target_id)]).get((profile_id, target_id))
+
+
+def last_measured_many(seller_id: int, targets) -> dict[tuple[int, int], dict]:
+    """`last_measured` for many (profile id, target id) pairs in one query (a review page's rows); pairs whose
+    last applied change is not measured yet are left out."""
+    wanted = set(targets)
+    if not wanted:
+        return {}
+    rows = db.session.scalars(select(Suggestion).where(
+        Suggestion.seller_id == seller_id, Suggestion.kind == Kind.BID, Suggestion.status == APPLIED,
+        Suggestion.entity_id.in_({target for _, target in wanted}))
+        .order_by(Suggestion.changed_on.desc(), Suggestion.id.desc()))
+    found: dict[tuple[int, int], dict] = {}
+    seen: set[tuple[int, int]] = set()
+    for suggestion in rows:
+        key = (suggestion.profile_id, suggestion.entity_id)
+        if key not in wanted or key in seen:
+            continue
+        seen.add(key)
+        if "measured" in (suggestion.payload or {}):
+            found[key] = {"day": suggestion.changed_on, "old": suggestion.previous_value,
+                          "new": suggestion.proposed_value, **suggestion.payload["measured"]}
+    return found
 
 
 def _plain(value):

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from marketing import settings_registry
-from marketing.bids import apply, rules, suggest
+from marketing.bids import apply, history, rules, suggest
 from marketing.extensions import db
 from marketing.models import Seller
 from marketing.models.suggestions import Direction, Kind, RunStatus, Trigger
@@ -81,6 +81,8 @@ def _render(seller: Seller, status: int = 200, edits: dict | None = None, select
         campaign_names=queries.campaign_names(seller.id, [s.campaign_id for s in page.items] if page else
                                               [filters.campaign_id]),
         totals=summary.totals, run=queries.latest_run(seller.id, KIND),
+        last_changes=history.last_measured_many(seller.id, [(s.profile_id, s.entity_id) for s in page.items]
+                                                if page else []),
         approved_bids=queries.count(seller.id, KIND, lifecycle.APPROVED),
         bulk_job=bulk_job, sending=sending, sorts=queries.SORTS, per_page_choices=queries.PER_PAGE_CHOICES,
         paused=rules.writes_paused(seller.id), edits=edits or {}, selected=selected or set(),

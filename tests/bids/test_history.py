@@ -141,3 +141,11 @@ def test_a_measured_change_is_stored_on_its_suggestion_and_shown_on_the_keyword_
         as_text=True)
     line = " ".join(html.split('id="last-change">')[1].split("</p>")[0].split())
     assert "(+20.0%): +35.0% clicks, CPC +5.0%, 42.0% marginal ACoS" in line and "it did not pay" in line
+    # the review page's row of a new suggestion for the same target carries the same measurement
+    [pending] = make_suggestions(1)
+    pending.profile_id, pending.entity_id = applied.profile_id, applied.entity_id
+    db.session.commit()
+    review = client.get(f"/sellers/{seller.id}/suggestions").get_data(as_text=True)
+    row = " ".join(review.split(f'data-id="{pending.id}"')[1].split("</tr>")[0].split())
+    assert "last change +20.0%: +35.0% clicks, CPC +5.0%, 42.0% marginal ACoS" in row
+    assert 'title="measured against untouched targets of the profile: it did not pay"' in row
