@@ -21,6 +21,12 @@ def parse_money(raw: str | None, *, positive: bool = False) -> Decimal | None:
     return value
 
 
+def parse_fee_pct(raw: str | None) -> Decimal | None:
+    """Amazon's referral fee, in percent of the price (0 to 100; "15", "15%"), or None for a blank."""
+    return parse_decimal(raw, places=MONEY_PLACES, minimum=Decimal(0), maximum=Decimal(100), affixes="%",
+                         label=(raw or "").strip()[:20])
+
+
 def parse_margin(raw: str | None) -> Decimal:
     """The profit to keep after ads, in percent: from 0 to below 100 ("10", "10%")."""
     try:

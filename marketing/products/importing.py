@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from marketing.numbers import BadNumber, parse_decimal
-from marketing.products.forms import parse_money
+from marketing.numbers import BadNumber
+from marketing.products.forms import parse_fee_pct, parse_money
 
 ASIN = re.compile(r"[A-Z0-9]{10}")
 MAX_LINES = 50_000
@@ -94,8 +94,7 @@ def _import_line(cells: list[str], columns: dict[str, int], width: int,
     for name in ("referral_fee_pct", "fba_fee"):
         raw = cells[columns[name]] if name in columns and len(cells) > columns[name] else ""
         try:
-            fees[name] = (parse_decimal(raw, places=4, minimum=Decimal(0), maximum=Decimal(100), affixes="%",
-                                        label=raw[:20]) if name == "referral_fee_pct" else parse_money(raw))
+            fees[name] = parse_fee_pct(raw) if name == "referral_fee_pct" else parse_money(raw)
         except BadNumber as exc:
             return None, f"{name.replace('_', ' ').replace(' pct', ' %')} {exc}"
     has_fees = "referral_fee_pct" in columns or "fba_fee" in columns

@@ -121,12 +121,14 @@ def _store(seller: Seller, row: Row, actor: User, *, unit_cost: Decimal | None, 
     return len(changed)
 
 
-def save_costs(seller: Seller, rows: list[Row], costs: dict[str, Decimal | None], actor: User) -> int:
-    """Store the unit costs of ASINs on the page (None clears one), audited; returns how many changed.
-    The caller commits."""
+def save_costs(seller: Seller, rows: list[Row], costs: dict[str, Decimal | None], actor: User,
+               fees: dict[str, dict[str, Decimal | None]] | None = None) -> int:
+    """Store the unit costs (and fees, `{asin: {"referral_fee_pct": …, "fba_fee": …}}`) of ASINs on the page
+    (None clears one), audited; returns how many values changed. The caller commits."""
     by_asin = {r.asin: r for r in rows}
-    return sum(_store(seller, by_asin[asin], actor, unit_cost=cost, price=None, set_price=False)
-               for asin, cost in costs.items())
+    fees = fees or {}
+    return sum(_store(seller, by_asin[asin], actor, unit_cost=cost, price=None, set_price=False,
+                      fees=fees.get(asin)) for asin, cost in costs.items())
 
 
 def read_import(data: bytes, rows: list[Row]) -> tuple[list[ImportLine], list[str]]:

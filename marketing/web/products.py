@@ -15,7 +15,7 @@ from marketing.extensions import db
 from marketing.models import Seller
 from marketing.numbers import BadNumber
 from marketing.products import service
-from marketing.products.forms import money_text, parse_margin, parse_money
+from marketing.products.forms import money_text, parse_fee_pct, parse_margin, parse_money
 from marketing.products.service import Row
 from marketing.security import permissions as P
 from marketing.web.downloads import csv_response
@@ -23,6 +23,9 @@ from marketing.web.downloads import csv_response
 bp = Blueprint("products", __name__)
 
 _MAX_ERRORS_SHOWN = 20
+# The products form's fields per ASIN (`cost-B0…`): what a message calls each, and its parser.
+_FIELDS = {"cost": ("unit cost", parse_money), "referral": ("referral fee %", parse_fee_pct),
+           "fba": ("FBA fee", parse_money)}
 
 
 def _render(seller: Seller, rows: list[Row] | None = None, status: int = 200, typed: dict[str, str] | None = None,
@@ -37,7 +40,9 @@ def _render(seller: Seller, rows: list[Row] | None = None, status: int = 200, ty
             margin_error, status = str(exc), 400
     return render_template(
         "products/index.html", seller=seller, rows=rows, sources=service.SOURCES, typed=typed or {},
-        costs={r.asin: money_text(r.unit_cost) for r in rows}, margin=margin or "", derived=derived,
+        fields={f"{prefix}-{r.asin}": money_text(value) for r in rows
+                for prefix, value in (("cost", r.unit_cost), ("referral", r.referral_fee_pct), ("fba", r.fba_fee))},
+        margin=margin or "", derived=derived,
         margin_error=margin_error, target_acos=settings_registry.get("target_acos", seller.id),
         can_edit=P.can(current_user, P.SELLER_SETTINGS, seller), window_days=service.WINDOW_DAYS,
     ), status
@@ -76,21 +81,27 @@ def index(seller_id: int):
 @bp.post("/sellers/<int:seller_id>/products")
 @login_required
 def save_costs(seller_id: int):
-    """The page's one form: a unit cost field per ASIN; a blank field clears the cost."""
+    """The page's one form: a unit cost, referral fee and FBA fee field per ASIN; a blank field clears it."""
     seller, rows = _editable(seller_id)
-    typed = {r.asin: request.form[f"cost-{r.asin}"] for r in rows if f"cost-{r.asin}" in request.form}
-    parsed, errors = {}, []
-    for asin, raw in typed.items():
+    typed = {name: request.form[name] for r in rows for prefix in _FIELDS
+             if (name := f"{prefix}-{r.asin}") in request.form}
+    values, errors = {}, []
+    for name, raw in typed.items():
+        prefix, asin = name.split("-", 1)
+        label, parse = _FIELDS[prefix]
         try:
-            parsed[asin] = parse_money(raw)
+            values[name] = parse(raw)
         except BadNumber as exc:
-            errors.append(f"{asin}: unit cost {exc}")
+            errors.append(f"{asin}: {label} {exc}")
     if errors:
-        return _refuse(seller, rows, errors, "Nothing was saved; correct the costs above and save again.",
+        return _refuse(seller, rows, errors, "Nothing was saved; correct the values above and save again.",
                        typed=typed)
-    changed = service.save_costs(seller, rows, parsed, current_user)
+    costs = {r.asin: values[f"cost-{r.asin}"] for r in rows if f"cost-{r.asin}" in values}
+    fees = {r.asin: {"referral_fee_pct": values[f"referral-{r.asin}"], "fba_fee": values[f"fba-{r.asin}"]}
+            for r in rows if f"referral-{r.asin}" in values and f"fba-{r.asin}" in values}
+    changed = service.save_costs(seller, rows, costs, current_user, fees)
     db.session.commit()
-    flash(f"{changed} unit cost{'s' if changed != 1 else ''} changed." if changed else "No cost changed.", "success")
+    flash(f"{changed} value{'s' if changed != 1 else ''} changed." if changed else "Nothing changed.", "success")
     return _back(seller)
 
 

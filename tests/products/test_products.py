@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -110,6 +111,20 @@ def test_a_cost_edit_is_stored_and_audited_and_a_blank_clears_it(client, db, sel
                                 .order_by(AuditEvent.id)).all()
     assert [(e.target_id, e.details["old"], e.details["new"], e.actor_email) for e in events] == [
         (SHOE, None, "7.50", marketer.email), (SHOE, "7.50", None, marketer.email)]
+
+
+def test_fees_are_edited_on_the_page_audited_and_lower_the_break_even(client, db, seller, marketer):
+    form = {f"cost-{SHOE}": "6", f"referral-{SHOE}": "15%", f"fba-{SHOE}": "2.5"}
+    assert client.post(f"/sellers/{seller.id}/products", data=form).status_code == 303
+    shoe = product(db, seller, SHOE)
+    assert (shoe.unit_cost, shoe.referral_fee_pct, shoe.fba_fee) == (6, 15, Decimal("2.5"))
+    html = client.get(f"/sellers/{seller.id}/products").get_data(as_text=True)
+    assert f'name="referral-{SHOE}"' in html and 'value="15.00"' in row(html, SHOE)
+    fees = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "product.fee_changed")).all()
+    assert sorted(e.details["fee"] for e in fees) == ["fba_fee", "referral_fee_pct"]
+    bad = client.post(f"/sellers/{seller.id}/products", data={**form, f"referral-{SHOE}": "150"})
+    assert bad.status_code == 400 and "referral fee % 150 must be at most 100" in unescape(bad.get_data(as_text=True))
+    assert product(db, seller, SHOE).referral_fee_pct == 15  # nothing lost
 
 
 @pytest.mark.parametrize("typed, message", [
