@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
@@ -23,7 +24,7 @@ from marketing.bids import apply, history, inputs, rules
 from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.extensions import db
-from marketing.models import CampaignTargetAcos, SuggestionRun
+from marketing.models import CampaignSettings, SuggestionRun
 from marketing.models.base import MONEY_SCALE
 from marketing.models.suggestions import Direction, Kind, RunStatus, Suggestion, Trigger
 from marketing.optimize.settings import BidSettings
@@ -71,7 +72,7 @@ def _compute(run: SuggestionRun) -> None:
     from marketing.optimize.bids import suggest_bids  # why: the numpy/pandas engine loads in workers, not pages
 
     guard = rules.guardrails(run.seller_id)
-    overrides = campaign_acos(run.seller_id)
+    overrides = campaign_overrides(run.seller_id)
     frame = inputs.load(run.seller_id, guard["bid_lookback_days"],
                         budget_share=BidSettings().budget_bound_share)
     busy = lifecycle.busy_entities(run.seller_id, KIND)
@@ -84,7 +85,8 @@ def _compute(run: SuggestionRun) -> None:
     for profile_id, targets in frame.groupby("profile_id"):
         market = rules.profile_marketplace(run.seller_id, int(profile_id))
         result = suggest_bids(targets.reset_index(drop=True), engine_settings(guard, market), today=today(),
-                              campaign_acos=overrides.get(int(profile_id)))
+                              campaign_acos=overrides.target_acos.get(int(profile_id)),
+                              campaign_objective=overrides.objective.get(int(profile_id)))
         history.store_measurements(run.seller_id, int(profile_id), result[result["measured"]])
         rows = [_row(run, row, market) for row in result[result["direction"] != "hold"].itertuples(index=False)
                 if (int(row.profile_id), int(row.target_id)) not in busy]
@@ -106,12 +108,22 @@ def _compute(run: SuggestionRun) -> None:
 _SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "MXN": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 
-def campaign_acos(seller_id: int) -> dict[int, dict[int, float]]:
-    """Per profile, the campaigns with their own target ACoS (set on the campaign page), as fractions."""
-    by_profile: dict[int, dict[int, float]] = {}
-    for row in db.session.scalars(select(CampaignTargetAcos).where(CampaignTargetAcos.seller_id == seller_id)):
-        by_profile.setdefault(row.profile_id, {})[row.campaign_id] = float(row.target_acos) / 100
-    return by_profile
+@dataclass(frozen=True)
+class CampaignOverrides:
+    """Per profile, the campaigns with their own target ACoS (fractions) and objective (set on the campaign page)."""
+
+    target_acos: dict[int, dict[int, float]]
+    objective: dict[int, dict[int, str]]
+
+
+def campaign_overrides(seller_id: int) -> CampaignOverrides:
+    found = CampaignOverrides({}, {})
+    for row in db.session.scalars(select(CampaignSettings).where(CampaignSettings.seller_id == seller_id)):
+        if row.target_acos is not None:
+            found.target_acos.setdefault(row.profile_id, {})[row.campaign_id] = float(row.target_acos) / 100
+        if row.objective is not None:
+            found.objective.setdefault(row.profile_id, {})[row.campaign_id] = row.objective
+    return found
 
 
 def engine_settings(guard: rules.Guardrails, market: Marketplace | None) -> BidSettings:

@@ -4,7 +4,7 @@ from marketing.models.ads import Product, SpAdGroup, SpCampaign, SpProductAd, Sp
 from marketing.models.audit import AuditEvent
 from marketing.models.base import Base
 from marketing.models.bid_history import BidHistory, BidSource
-from marketing.models.campaign_settings import CampaignTargetAcos
+from marketing.models.campaign_settings import CampaignSettings
 from marketing.models.connections import API_LABELS, APIS, AdsProfile, AppAlert, Connection, ConnectionEvent, Notice
 from marketing.models.email import EmailAlertMark, EmailPreference, EmailSellerWeek, EmailSend
 from marketing.models.facts import (
@@ -51,7 +51,7 @@ __all__ = [
     "Base",
     "BidHistory",
     "BidSource",
-    "CampaignTargetAcos",
+    "CampaignSettings",
     "PasswordResetToken",
     "HistoryPull",
     "InventoryDaily",

@@ -83,7 +83,7 @@ from marketing.optimize.bayes import conversion_posterior
 from marketing.optimize.explain import decimal_text, explain
 from marketing.optimize.margin import break_even_acos
 from marketing.optimize.reasons import REASONS, Reason
-from marketing.optimize.settings import BidSettings, lookback_window, validate_target_acos
+from marketing.optimize.settings import OBJECTIVES, BidSettings, lookback_window, validate_target_acos
 from marketing.optimize.special import beta_quantile
 
 _CODE = {reason: np.int8(i) for i, reason in enumerate(REASONS)}
@@ -99,9 +99,11 @@ def suggest_bids(
     *,
     today: date,
     campaign_acos: Mapping[object, float] | None = None,
+    campaign_objective: Mapping[object, str] | None = None,
     include_holds: bool = True,
 ) -> pd.DataFrame:
-    """Suggestions (and, unless `include_holds=False`, holds) for every enabled manual-bid target."""
+    """Suggestions (and, unless `include_holds=False`, holds) for every enabled manual-bid target.
+    `campaign_acos` and `campaign_objective` are campaigns' own target ACoS and objective (else the settings')."""
     start, end = lookback_window(today, settings.lookback_days, settings.exclude_recent_days)
     col = _Columns(targets)
     clicks, orders, sales = col.num("clicks"), col.num("orders"), col.num("sales")
@@ -130,8 +132,8 @@ def suggest_bids(
     ratio = _cpc_ratio(col.num("cost"), clicks, bid, col.num("bid_clicks", np.nan), ad_group, campaign, settings)
     margin = break_even_acos(price, col.num("unit_cost", np.nan), col.num("fees", 0.0))
     margin = np.where(margin > 0, margin, np.nan)  # loses money before ads: a launch? the ACoS target decides
-    if settings.objective == "growth":
-        margin = np.full(margin.size, np.nan)
+    objective = _objective(targets, settings, campaign_objective)
+    margin = np.where(objective == "growth", np.nan, margin)
     budget_bound = (col.num("budget_days", 0.0) >= 3) & (2 * col.num("budget_capped_days", 0.0) > col.num(
         "budget_days", 0.0))
     live = (targets["state"].to_numpy() == "enabled") & targets["manual"].to_numpy(bool) & (bid > 0)
@@ -188,7 +190,7 @@ def suggest_bids(
         r["bid_share"] = np.where(r["margin_limited"], np.maximum(by_margin, 0.0), by_acos)
         r["objective"] = np.where(np.isnan(r["break_even_acos"]), "growth", "profit").astype(object)
         r["objective_reason"] = np.where(
-            settings.objective == "growth", "growth", np.where(r["objective"] == "profit", "profit", "growth_no_costs"))
+            objective[at] == "growth", "growth", np.where(r["objective"] == "profit", "profit", "growth_no_costs"))
         r["ideal_bid"] = r["value_per_click"] * r["bid_share"]
         r["break_even_cvr"] = r["current_bid"] / (r["aov"] * r["bid_share"])
         # The ACoS the ideal bid is expected to run at: the target, or lower where the margin limits the bid.
@@ -460,6 +462,16 @@ def _target_acos(targets, col, settings, campaign_acos):
         by_campaign = targets["campaign_id"].map(checked).to_numpy(float, na_value=np.nan)
         tacos = np.where(np.isnan(tacos), by_campaign, tacos)
     return np.where(np.isnan(tacos), settings.target_acos, tacos)
+
+
+def _objective(targets, settings, campaign_objective) -> np.ndarray:
+    """Each row's objective: its campaign's own where set, else the seller's."""
+    if not campaign_objective:
+        return np.full(len(targets), settings.objective, dtype=object)
+    for campaign, chosen in campaign_objective.items():
+        if chosen not in OBJECTIVES:
+            raise ValueError(f"The objective of campaign {campaign} must be one of {', '.join(OBJECTIVES)}.")
+    return targets["campaign_id"].map(campaign_objective).fillna(settings.objective).to_numpy(object)
 
 
 class _Columns:

@@ -15,7 +15,8 @@ from flask_login import current_user, login_required
 
 from marketing import charts, exports, settings_registry
 from marketing.bids import history, rules
-from marketing.dashboard import campaign_acos, periods, queries
+from marketing.dashboard import campaign_settings as campaign_settings_service
+from marketing.dashboard import periods, queries
 from marketing.dashboard.metrics import Metrics
 from marketing.dashboard.tables import METRIC_HEADER, metric_cells
 from marketing.extensions import db
@@ -80,24 +81,33 @@ def campaign(seller_id: int, campaign_id: str):
 # Posted to the page's own URL, so a page re-rendered with an error keeps working links (they reuse the URL).
 @bp.post("/sellers/<int:seller_id>/campaigns/<campaign_id>")
 @login_required
-def campaign_target_acos(seller_id: int, campaign_id: str):
-    """Set (or clear, back to the seller's setting) the target ACoS the bid engine uses for this campaign."""
+def campaign_settings(seller_id: int, campaign_id: str):
+    """Set (or clear, back to the seller's settings) the target ACoS and objective the bid engine uses for this
+    campaign."""
     seller, chosen, profiles, info = _entity(seller_id, campaign_id)
     P.require(P.SELLER_SETTINGS, seller)
+    old = campaign_settings_service.own(seller, chosen.profile_id, info.campaign_id)
     raw = request.form.get("target_acos", "").strip()
-    new = None
-    if request.form.get("action") != "clear":
-        try:
-            new = campaign_acos.parse(raw)
-        except settings_registry.SettingError as exc:
-            flash(str(exc), "error")
-            return _campaign_page(seller, chosen, profiles, info, status=400, typed=raw)
-    if campaign_acos.set_target(seller, chosen.profile_id, info.campaign_id, new, current_user):
+    try:
+        acos = None if request.form.get("action") == "clear" else campaign_settings_service.parse_target_acos(raw)
+        objective = (campaign_settings_service.parse_objective(request.form["objective"])
+                     if "objective" in request.form else old.objective)
+    except settings_registry.SettingError as exc:
+        flash(str(exc), "error")
+        return _campaign_page(seller, chosen, profiles, info, status=400, typed=raw)
+    new = campaign_settings_service.Own(acos, objective)
+    if campaign_settings_service.set_own(seller, chosen.profile_id, info.campaign_id, new, current_user):
         db.session.commit()
-        flash(f"Target ACoS of this campaign: {campaign_acos.percent_text(new)} %." if new is not None
-              else "This campaign follows the seller's target ACoS again.", "success")
+        said = []
+        if new.target_acos != old.target_acos:
+            said.append(f"Target ACoS of this campaign: {campaign_settings_service.percent_text(acos)} %."
+                        if acos is not None else "This campaign follows the seller's target ACoS again.")
+        if new.objective != old.objective:
+            said.append(f"Objective of this campaign: {objective}." if objective is not None
+                        else "This campaign follows the seller's objective again.")
+        flash(" ".join(said), "success")
     else:
-        flash("Target ACoS unchanged.", "success")
+        flash("Nothing changed.", "success")
     kept = {k: v for k, v in request.args.items() if k in ("profile", "range", "from", "to")}
     return redirect(url_for("dashboard.campaign", seller_id=seller.id, campaign_id=info.campaign_id, **kept), 303)
 
@@ -120,10 +130,12 @@ def _campaign_page(seller: Seller, chosen: AdsProfile, profiles: list[AdsProfile
     currency = chosen.currency_code
     asked = listing(queries.TARGET_SORTS)
     days = queries.campaign_daily(chosen.profile_id, campaign_id, when)
-    own = campaign_acos.own_target(seller, chosen.profile_id, campaign_id)
-    acos = {"own": own is not None,
-            "seller": campaign_acos.percent_text(Decimal(settings_registry.get("target_acos", seller.id))),
-            "value": campaign_acos.percent_text(own) if own is not None else None}
+    own = campaign_settings_service.own(seller, chosen.profile_id, campaign_id)
+    acos = {"own": own.target_acos is not None,
+            "seller": campaign_settings_service.percent_text(Decimal(settings_registry.get("target_acos", seller.id))),
+            "value": campaign_settings_service.percent_text(own.target_acos) if own.target_acos is not None else None,
+            "objective": own.objective, "seller_objective": settings_registry.get("bid_objective", seller.id),
+            "objectives": settings_registry.DEFINITIONS["bid_objective"].choices}
     acos["typed"] = typed if typed is not None else (acos["value"] or "")
     suggestions = suggestion_queries.latest_suggestions_by_target(seller.id, chosen.profile_id, campaign_id)
     in_flight = any(s.status in lifecycle.IN_FLIGHT for s in suggestions.values())

@@ -72,6 +72,20 @@ def test_every_suggestion_states_its_objective():
         BidSettings(objective="fame")
 
 
+def test_a_campaign_can_have_its_own_objective():
+    rows = (target("k", bid=0.5, **STEADY, unit_cost=25.0), target("m", bid=0.5, **STEADY, unit_cost=25.0)
+            | {"campaign_id": "c2"})
+    both = suggest(*rows, campaign_objective={"c2": "growth"})
+    assert (both.loc["k"].objective, both.loc["m"].objective) == ("profit", "growth")
+    assert both.loc["m"].explanation.endswith(" Objective: growth.")
+    # growth bids to the ACoS cap; profit stops where the margin's marginal click pays (lower here)
+    assert both.loc["m"].ideal_bid > both.loc["k"].ideal_bid
+    seller_growth = suggest(*rows, settings=BidSettings(objective="growth"), campaign_objective={"c1": "profit"})
+    assert seller_growth.loc["k"].objective == "profit" and seller_growth.loc["m"].objective == "growth"
+    with pytest.raises(ValueError, match="campaign c2"):
+        suggest(*rows, campaign_objective={"c2": "fame"})
+
+
 def test_the_marginal_cost_of_clicks_learned_from_bid_changes_lowers_the_profit_bid():
     """Spend that grew twice as fast as clicks after each change says the next click costs ~2× the average
     (CPC rises with the bid): the most profitable bid is lower than in a second-price auction."""

@@ -92,7 +92,7 @@ TABLE: dict[tuple[str, str], Route] = {
     ("mail.admin_outbox", "GET"): Route(ADMINISTER),
     ("mail.admin_outbox_message", "GET"): Route(ADMINISTER, ok=404, params=("part",)),  # no such message
     # state changes (empty forms: an allowed request is refused as bad input, or does its harmless thing)
-    ("dashboard.campaign_target_acos", "POST"): Route(SELLER_SETTINGS, ok=303),
+    ("dashboard.campaign_settings", "POST"): Route(SELLER_SETTINGS, ok=303),
     ("products.save_costs", "POST"): Route(SELLER_SETTINGS, ok=(303, 400)),
     ("products.import_costs", "POST"): Route(SELLER_SETTINGS, ok=400),
     ("products.set_target_acos", "POST"): Route(SELLER_SETTINGS, ok=(303, 400)),

@@ -1,4 +1,4 @@
-"""A campaign's own target ACoS (set on the campaign page, audited, used by the suggestion run) and the engine
+"""A campaign's own target ACoS and objective (set on the campaign page, audited, used by the suggestion run) and the engine
 thresholds that are seller settings."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from marketing import settings_registry
 from marketing.bids import rules, suggest
 from marketing.clock import today
-from marketing.models import AuditEvent, CampaignTargetAcos, SpTarget, SpTargetDaily, Suggestion
+from marketing.models import AuditEvent, CampaignSettings, SpTarget, SpTargetDaily, Suggestion
 from marketing.optimize.settings import BidSettings
 from tests.bids.conftest import live_keywords
 
@@ -59,7 +59,7 @@ def test_a_campaign_override_is_stored_audited_and_used_by_the_run(client, db, m
                          follow_redirects=True)
     assert answer.status_code == 200
     assert "Target ACoS: 1.5 % (this campaign; the seller's is 30 %)" in _text(answer)
-    row = db.session.get(CampaignTargetAcos, {"seller_id": seller.id, "profile_id": seller.profile_id,
+    row = db.session.get(CampaignSettings, {"seller_id": seller.id, "profile_id": seller.profile_id,
                                               "campaign_id": keyword.campaign_id})
     assert row.target_acos == Decimal("1.5") and row.updated_by_id == marketer.id
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "campaign.target_acos_changed")).one()
@@ -73,7 +73,7 @@ def test_a_campaign_override_is_stored_audited_and_used_by_the_run(client, db, m
     answer = client.post(_url(seller, keyword.campaign_id), data={"target_acos": "1.5", "action": "clear"},
                          follow_redirects=True)
     assert "Target ACoS: 30 % (seller default)" in _text(answer)
-    assert db.session.scalar(select(CampaignTargetAcos)) is None
+    assert db.session.scalar(select(CampaignSettings)) is None
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "campaign.target_acos_changed")
                                 .order_by(AuditEvent.id)).all()
     assert [(e.details["old"], e.details["new"]) for e in events] == [("", "1.5"), ("1.5", "")]
@@ -103,7 +103,7 @@ def test_bad_values_are_refused_with_the_typed_value_kept(client, db, marketer, 
     page = unescape(answer.get_data(as_text=True))
     assert answer.status_code == 400
     assert message in page and f'value="{typed}"' in page
-    assert db.session.scalar(select(CampaignTargetAcos)) is None
+    assert db.session.scalar(select(CampaignSettings)) is None
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "campaign.target_acos_changed")) is None
 
 
@@ -115,7 +115,7 @@ def test_viewers_see_the_target_but_cannot_change_it(client, db, make_user, logi
     assert 'name="target_acos"' not in page.get_data(as_text=True)
     answer = client.post(_url(seller, keyword.campaign_id), data={"target_acos": "10", "action": "save"})
     assert answer.status_code == 403
-    assert db.session.scalar(select(CampaignTargetAcos)) is None
+    assert db.session.scalar(select(CampaignSettings)) is None
 
 
 def test_another_sellers_campaign_is_not_found(client, db, make_user, login, make_seller, seller, keyword):
@@ -125,7 +125,7 @@ def test_another_sellers_campaign_is_not_found(client, db, make_user, login, mak
     assert answer.status_code == 404
     assert client.post(f"/sellers/{other.id}/campaigns/{keyword.campaign_id}",
                        data={"target_acos": "10", "action": "save"}).status_code == 404
-    assert db.session.scalar(select(CampaignTargetAcos)) is None
+    assert db.session.scalar(select(CampaignSettings)) is None
 
 
 def test_engine_thresholds_are_seller_settings(client, db, marketer, seller):
@@ -174,3 +174,25 @@ def test_a_seller_bid_limit_outside_a_marketplaces_range_falls_back_to_its_own(a
     jp = suggest.engine_settings(guard, marketplace("A1VC38T7YXB528"))
     assert (us.min_bid, us.max_bid) == (0.10, 500.0)
     assert jp.min_bid is None and jp.max_bid == 500.0 and jp.floor == 2.0
+
+
+def test_a_campaign_objective_is_stored_audited_and_used_by_the_run(client, db, marketer, seller, keyword):
+    assert _suggestion(db, seller, keyword).explanation.endswith("Objective: growth (no unit cost known).")
+    url = _url(seller, keyword.campaign_id)
+    answer = client.post(url, data={"target_acos": "", "objective": "growth", "action": "save"},
+                         follow_redirects=True)
+    assert "Objective of this campaign: growth." in _text(answer)
+    assert "Objective: growth (this campaign; the seller's is profit)" in _text(answer)
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "campaign.objective_changed")).one()
+    assert (event.details["old"], event.details["new"]) == ("", "growth")
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "campaign.target_acos_changed")) is None
+    chosen = _suggestion(db, seller, keyword)
+    assert chosen.payload["objective"] == "growth" and chosen.explanation.endswith(" Objective: growth.")
+
+    bad = client.post(url, data={"target_acos": "", "objective": "fame", "action": "save"})
+    assert bad.status_code == 400 and "Objective: enter profit or growth." in unescape(bad.get_data(as_text=True))
+    assert db.session.scalar(select(CampaignSettings)).objective == "growth"  # nothing lost
+
+    back = client.post(url, data={"target_acos": "", "objective": "", "action": "save"}, follow_redirects=True)
+    assert "This campaign follows the seller's objective again." in _text(back)
+    assert db.session.scalar(select(CampaignSettings)) is None
