@@ -187,8 +187,9 @@ class Retail:
                 up = self.lift(idx, eff)
                 price[idx] = 1.0 - eff
                 lift[idx] *= up
-                if self.shape == "cannibalisation":
-                    for p, extra in zip(idx.tolist(), ((up - 1.0) * self.rate[idx]).tolist(), strict=True):
+                if self.shape == "cannibalisation":  # only while the promoted product is there to buy
+                    extras = (up - 1.0) * self.rate[idx] * (self.stock(d)[idx] > 0)
+                    for p, extra in zip(idx.tolist(), extras.tolist(), strict=True):
                         sib = np.setdiff1d(self.siblings[p], idx)
                         if len(sib) and extra > 0:
                             lift[sib] *= 1.0 - min(0.9, CANNIBALISED * extra / self.rate[sib].sum())
