@@ -126,7 +126,7 @@ def true_incremental(
         if d <= promo.end:
             during += a["units"] - b["units"]
             baseline += b["units"][idx]
-            at_price += a["units"][idx] * promo.share
+            at_price += a["units"][idx] * promo.share * with_.retail.on(promo, d)
     fee = _fee(book, promo, at_price, fees)
     margin = float((d_sales * (1.0 - REFERRAL) - d_units * _unit_costs(book, unit_costs)).sum())
     in_window = min(promo.end, last) - first + 1
@@ -203,7 +203,8 @@ def best_promotion(
             promo = Promotion(kind, (p,), s, s + length[kind] - 1, (float(depth),), "oracle")
             twin = book.retail.variant(add=promo)
             units, margin, low = _expected(twin, days, costs, c.price)
-            at_price = np.array([sum(twin.expected_units(d)[p] for d in range(promo.start, promo.end + 1))])
+            days_on = [d for d in range(promo.start, promo.end + 1) if twin.on(promo, d)]
+            at_price = np.array([sum(twin.expected_units(d)[p] for d in days_on)])
             fee = _fee(book, promo, at_price * promo.share, fees)
             candidates.append(
                 {

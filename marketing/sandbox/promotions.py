@@ -3,7 +3,8 @@ shop (`retail.py`: demand, price paid, stock) and reported like the seller's own
 
 Two doors share `enter`: the admin API (`POST /_sandbox/promotions`, for benchmarks) and the Seller Central
 pages (`sellercentral.py`, where a plan's link lands). A promotion starts on the market's today or later
-(days already lived never change), and an ASIN runs one promotion at a time.
+(days already lived never change), an ASIN runs one promotion at a time, and a coupon with a budget stops
+once its discounts have spent it (`Retail.on`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ stop selling and stop serving ads.
 
 Promotions (Lightning Deals, Best Deals, coupons) cut the price paid and lift demand — organic units and
 the ads' conversion alike — by the product's hidden promotional elasticity (about -3.6, the guide's
-meta-analytic value, with a spread per ASIN). The sandbox seller's own promotions are history: they start
+meta-analytic value, with a spread per ASIN); a coupon turns off once the discount it is expected to have
+given reaches its budget. The sandbox seller's own promotions are history: they start
 before the sandbox's first day. From then on promotions come from people (`promotions.py`: the admin API
 and the Seller Central pages). How demand answers a promotion is the run's promotion shape
 (`PROMO_SHAPES`, `marketing sandbox --promo-shape`).
@@ -99,6 +100,7 @@ class Retail:
         self._orders = [(np.full(self.n, -1, dtype=np.int64), np.zeros(self.n))]  # (arrival day or -1, quantity)
         self._lock = threading.RLock()
         self._effects: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._spent: dict[tuple[str, int], float] = {}  # (coupon, day): expected discount given before that day
         # hidden per-ASIN elasticity, the same in all of a seller's marketplaces
         erng = np.random.default_rng(derive_int(seed, "elasticity", cat.profile.seller_index))
         self.elasticity = -np.clip(erng.normal(-PRIOR_ELASTICITY, 0.8, self.n), 1.5, 6.5)
@@ -147,6 +149,7 @@ class Retail:
 
     def _forget(self, start: int) -> None:
         self._effects = {d: e for d, e in self._effects.items() if d < start}
+        self._spent = {k: v for k, v in self._spent.items() if k[1] <= start}
         keep = max(1, start - self.origin + 1)
         del self._levels[keep:], self._orders[keep:]
 
@@ -156,7 +159,7 @@ class Retail:
             twin = copy.copy(self)
             twin._lock = threading.RLock()
             twin.promotions = [p for p in self.promotions if p.ident != drop] + ([add] if add else [])
-            twin._effects = dict(self._effects)
+            twin._effects, twin._spent = dict(self._effects), dict(self._spent)
             twin._levels, twin._orders = list(self._levels), list(self._orders)
             changed = [p.start for p in self.promotions if p.ident == drop] + ([add.start] if add else [])
         twin._index()
@@ -165,7 +168,30 @@ class Retail:
         return twin
 
     def active_promotions(self, d: int) -> list[Promotion]:
-        return [self.promotions[i] for i in np.flatnonzero((self._starts <= d) & (self._ends >= d))]
+        """Promotions on during day d: within their dates, and coupons with budget left."""
+        within = [self.promotions[i] for i in np.flatnonzero((self._starts <= d) & (self._ends >= d))]
+        return [p for p in within if self.on(p, d)]
+
+    def on(self, promo: Promotion, d: int) -> bool:
+        """Whether buyers see the promotion on day d: within its dates and, for a coupon, budget left."""
+        return promo.start <= d <= promo.end and (promo.budget is None or self.spent(promo, d) < promo.budget)
+
+    def spent(self, coupon: Promotion, d: int) -> float:
+        """Expected discount a coupon has given before day d (its redemptions × its discount per unit): once
+        it reaches the budget, Amazon turns the coupon off."""
+        with self._lock:
+            k = d
+            while k > coupon.start and (coupon.ident, k) not in self._spent:
+                k -= 1
+            total = self._spent.setdefault((coupon.ident, k), 0.0)
+            idx = np.asarray(coupon.products)
+            per_unit = self.cat.price[idx] * np.asarray(coupon.cut)
+            while k < d:
+                if total < (coupon.budget or np.inf):
+                    total += float((self.expected_units(k)[idx] * coupon.share * per_unit).sum())
+                k += 1
+                self._spent[(coupon.ident, k)] = total
+            return total
 
     def lift(self, products: np.ndarray, effective: np.ndarray) -> np.ndarray:
         """Demand multiplier of the promoted products while the promotion runs (the run's shape)."""

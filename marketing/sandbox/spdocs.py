@@ -221,6 +221,8 @@ def _promo_units(book: Book, promo: Promotion) -> tuple[np.ndarray, np.ndarray, 
     idx = np.asarray(promo.products)
     units, views = np.zeros(len(idx)), np.zeros(len(idx))
     for d in range(max(promo.start, book.market.origin_ordinal), min(promo.end, book.market.today_ordinal - 1) + 1):
+        if not book.retail.on(promo, d):
+            continue  # a coupon whose budget ran out
         day = retail_day(book, d)
         units += day["units"][idx] * promo.share
         views += day["page_views"][idx] * promo.share
@@ -289,9 +291,8 @@ def coupons(book: Book, start: int, end: int, merchant_id: str) -> list[dict]:
         per_unit = np.round(c.price[idx] * np.asarray(promo.cut), digits)
         redemptions = int(clipped.sum())
         discount = round(float((clipped * per_unit).sum()), 2)
-        spent = round(discount + redemptions * 0.6 * fx, 2)
-        budget = promo.budget if promo.entered and promo.budget else max(promo.budget or 0.0, round(spent * 1.25, 2))
-        spent = min(spent, budget)
+        budget = promo.budget if promo.entered and promo.budget else max(promo.budget or 0.0, round(discount * 1.25, 2))
+        spent = min(discount, budget)  # the budget pays discounts; Amazon's coupon fees are charged apart
         clips = int(redemptions * (1.5 + (derive_int(0, promo.ident) % 150) / 100))
         first = promo.products[0]
         name = c.product_name[first] if len(idx) == 1 else f"{len(idx)} products"

@@ -216,6 +216,30 @@ def test_entered_promotions_show_up_in_reports(fresh_sbx):
     assert paid == pytest.approx(c.price[deal_p] * 0.8, abs=0.02)  # the deal's discount = the drop in price paid
 
 
+def test_a_coupon_stops_when_its_budget_is_spent(fresh_sbx):
+    book = _book(fresh_sbx)
+    start = TODAY.toordinal()
+    p = _covered(book, start, 10, 0.3, "COUPON")
+    per_day = book.retail.rate[p] * 0.5 * book.cat.price[p] * 0.3  # expected discount a day, before the lift
+    budget = round(float(per_day * 3), 2)
+    body = _coupon(book.cat.asin[p], pct=30, days=10, budget=budget)
+    with _admin(fresh_sbx) as admin:
+        ident = admin.post("/promotions", json=body).json()["id"]
+    factor = [book.retail.effects(d)[0][p] for d in range(start, start + 10)]
+    assert factor[0] == pytest.approx(0.85) and factor[-1] == 1.0  # the price paid goes back up once spent
+    last = max(i for i, f in enumerate(factor) if f < 1.0)
+    assert 1 <= last < 4
+    fresh_sbx.admin.advance(11)
+    mp = fresh_sbx.sellers[0].marketplace_ids[0]
+    options = {"couponStartDateFrom": f"{TODAY}T00:00:00Z", "couponStartDateTo": f"{TODAY}T23:59:59Z"}
+    with sp_client(fresh_sbx) as sp:
+        doc = sp_document(sp, {"reportType": "GET_COUPON_PERFORMANCE_REPORT", "marketplaceIds": [mp],
+                               "reportOptions": options})  # fmt: skip
+    _validate("sellerCouponReport.json", doc)
+    mine = next(x for x in doc["coupons"] if x["couponId"] == ident)
+    assert mine["budget"] == budget and 0 < mine["budgetSpent"] <= budget and mine["redemptions"] > 0
+
+
 # -- demand: elasticity, shapes, stock ---------------------------------------------------------------------
 
 
