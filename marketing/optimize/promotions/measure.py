@@ -1,0 +1,231 @@
+"""Lift of past promotions: per (promotion, ASIN), what it sold beyond the baseline and what that earned.
+
+The counterfactual of a day is the ASIN's baseline level × its weekday factor. The level is the mean of the
+weekday-adjusted units on the `baseline_days` clean days nearest before the start (no other promotion, in stock,
+units known; looked for over at most twice as many calendar days). Where fewer exist the promotion is not
+measurable and says why.
+
+    gross        = Σ during (units − counterfactual)
+    dip          = Σ post (counterfactual − units), over the clean days of the `post_days` after the end
+    cannibalised = Σ siblings, during (counterfactual − units), siblings = other ASINs of the same parent that
+                   are not in the promotion, over their clean days; split over the promotion's ASINs of that
+                   parent by their counterfactual units
+    incremental  = gross − dip − cannibalised          (MARKET_AND_ALGORITHMS.md §4.3)
+
+One promotion's dip or sibling loss over 28 noisy days is mostly noise, so each is shrunk toward the seller's
+pooled share of the gross (Σ dip ÷ Σ gross over the promotions measured together), by how much its own noise
+exceeds the spread between promotions (empirical Bayes, the same idea as the bid engine's `bayes`).
+
+Profit: units during × m₁ − counterfactual × m₀ (so the discount given on units that would have sold anyway
+counts), − (dip + cannibalised) × m₀, − the promotion's fee (split over its ASINs by counterfactual revenue),
+− the change in ad spend. m₀, m₁ from `economics.unit_margin`; the discount is the effective one: a deal's
+observed drop in price paid, a coupon's stated discount × `redemption_share` (only some buyers clip it).
+
+Interval: the residual spread s of the weekday-adjusted baseline gives the variance of each day's units
+(s² × factor²) and of the level (s² ÷ n); summed over the window, plus the (shrunk) dip and sibling terms, it
+gives a normal interval at `level`. Profit's interval values the same unit uncertainty at m₀ (it is the
+counterfactual units that are uncertain).
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from marketing.optimize.promotions.economics import unit_margin
+from marketing.optimize.promotions.panel import Panel, baseline, build_panel, range_sums, to_days
+
+COUPON = "COUPON"
+
+COLUMNS = [
+    "key", "asin", "type", "start", "end", "measurable", "reason", "baseline_units", "days", "units",
+    "expected_units", "incremental_units", "incremental_lo", "incremental_hi", "dip_units", "post_days",
+    "cannibalised_units", "incremental_revenue", "incremental_profit", "profit_lo", "profit_hi",
+    "observed_discount", "effective_discount", "lift", "lift_se", "baseline_price", "fee", "ad_spend_change",
+]
+
+
+def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame, *, baseline_days: int = 28,
+            post_days: int = 28, level: float = 0.9, redemption_share: float = 0.5) -> pd.DataFrame:
+    """One row per (key, asin) of `windows` (see PROMOTIONS_SPEC.md §1 for the columns in and out); extra
+    columns: type, start, end, expected_units (counterfactual over the window), post_days (clean days the dip
+    rests on), effective_discount, lift_se (standard error of the lift from the baseline's spread),
+    baseline_price (price paid per unit over the baseline), fee (this ASIN's share), ad_spend_change."""
+    w = _windows(windows)
+    if w.empty:
+        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
+    panel = build_panel(daily, w["asin"], w["start_day"].to_numpy(), w["end_day"].to_numpy())
+    rows = panel.rows(w["asin"])
+    start, end = w["start_day"].to_numpy(), w["end_day"].to_numpy()
+    base = baseline(panel, rows, start, days=baseline_days, search=2 * baseline_days)
+    last_day = panel.day0 + panel.days - 1
+    reason = np.select(
+        [end < start, rows < 0, end > last_day, base.days < baseline_days],
+        ["ends before it starts", "no sales history", "not over yet (the history ends before its last day)",
+         pd.Series(base.days).map(lambda n: f"only {n} clean baseline days (needs {baseline_days})").to_numpy()],
+        "",
+    )
+    ok = reason == ""
+
+    factor = panel.factors[:, panel.weekday]
+    known = ~np.isnan(panel.units)
+    units_known = np.where(known, panel.units, 0.0)
+    first, last = start - panel.day0, end - panel.day0
+    units = range_sums(units_known, rows, first, last)
+    f_during = range_sums(np.where(known, factor, 0.0), rows, first, last)
+    f2_during = range_sums(np.where(known, factor ** 2, 0.0), rows, first, last)
+    sales = range_sums(panel.sales, rows, first, last)
+    ad = range_sums(panel.ad, rows, first, last)
+    days_known = range_sums(known.astype(float), rows, first, last)
+    expected = base.level * f_during
+    gross = units - expected
+
+    clean_units = np.where(panel.clean, panel.units, 0.0)
+    post_first, post_last = last + 1, last + post_days
+    post_units = range_sums(clean_units, rows, post_first, post_last)
+    f_post = range_sums(np.where(panel.clean, factor, 0.0), rows, post_first, post_last)
+    f2_post = range_sums(np.where(panel.clean, factor ** 2, 0.0), rows, post_first, post_last)
+    post_count = range_sums(panel.clean.astype(float), rows, post_first, post_last)
+    s2 = base.spread ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw_dip = base.level * f_post - post_units
+        var_dip = s2 * (f2_post + f_post ** 2 / base.days)
+        var_during = s2 * (f2_during + f_during ** 2 / base.days)
+
+    econ = _economics(economics, w["asin"])
+    list_price = np.where(np.isfinite(econ["price"]), econ["price"], base.median_price)
+    loss, loss_var, loss_revenue = _cannibalised(panel, w, rows, expected, ok, base_days=baseline_days)
+
+    dip, dip_weight = _shrink(raw_dip, var_dip, gross, ok)
+    cannibalised, can_weight = _shrink(loss, loss_var, gross, ok)
+    incremental = gross - dip - cannibalised
+    se = np.sqrt(var_during + dip_weight * var_dip + can_weight * loss_var)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        paid = sales / units
+        observed = np.where(units > 0, 1 - paid / base.price, np.nan)
+    stated = w["discount"].to_numpy(dtype=float)
+    effective = np.where(np.isnan(stated), observed,
+                         np.where(w["type"].to_numpy() == COUPON, stated * redemption_share, stated))
+    m0 = unit_margin(list_price, econ["unit_cost"], econ["referral_pct"], econ["fba_fee"])
+    m1 = unit_margin(list_price, econ["unit_cost"], econ["referral_pct"], econ["fba_fee"],
+                     np.nan_to_num(np.maximum(effective, 0.0)))
+    fee = _fee_share(w, expected * np.nan_to_num(base.price))
+    ad_change = ad - base.ad_per_day * days_known
+    dip_revenue = dip * base.price
+    can_revenue = np.where(loss != 0, loss_revenue * np.divide(cannibalised, loss, where=loss != 0,
+                                                               out=np.ones_like(loss)), 0.0)
+    profit = units * m1 - expected * m0 - (dip + cannibalised) * m0 - fee - ad_change
+
+    def measured(values):
+        return np.where(ok, values, np.nan)
+
+    out = pd.DataFrame({
+        "key": w["key"].to_numpy(), "asin": w["asin"].to_numpy(), "type": w["type"].to_numpy(),
+        "start": w["start"].to_numpy(), "end": w["end"].to_numpy(), "measurable": ok, "reason": reason,
+        "baseline_units": measured(expected / np.maximum(days_known, 1)), "days": (end - start + 1),
+        "units": units, "expected_units": measured(expected), "incremental_units": measured(incremental),
+        "incremental_lo": measured(incremental - z * se), "incremental_hi": measured(incremental + z * se),
+        "dip_units": measured(dip), "post_days": post_count.astype(int), "cannibalised_units": measured(cannibalised),
+        "incremental_revenue": measured(sales - expected * base.price - dip_revenue - can_revenue),
+        "incremental_profit": measured(profit), "profit_lo": measured(profit - z * se * np.abs(m0)),
+        "profit_hi": measured(profit + z * se * np.abs(m0)), "observed_discount": measured(observed),
+        "effective_discount": measured(effective), "lift": measured(units / expected - 1),
+        "lift_se": measured(np.sqrt(var_during) / expected),
+        "baseline_price": measured(base.price), "fee": fee, "ad_spend_change": measured(ad_change),
+    })
+    return out[COLUMNS]
+
+
+def _windows(windows: pd.DataFrame) -> pd.DataFrame:
+    if windows is None or windows.empty:
+        return pd.DataFrame()
+    w = windows.reset_index(drop=True).copy()
+    w = w[~w["asin"].isna()].reset_index(drop=True)
+    w["key"], w["asin"] = w["key"].astype(str), w["asin"].astype(str)
+    w["type"] = w["type"].astype(str) if "type" in w else ""
+    w["start_day"], w["end_day"] = to_days(w["start"]), to_days(w["end"])
+    w["discount"] = pd.to_numeric(w["discount"], errors="coerce") if "discount" in w else np.nan
+    w["fee"] = pd.to_numeric(w["fee"], errors="coerce").fillna(0.0) if "fee" in w else 0.0
+    return w.drop_duplicates(["key", "asin"]).reset_index(drop=True)
+
+
+def _economics(economics: pd.DataFrame, asins: pd.Series) -> dict[str, np.ndarray]:
+    columns = ("price", "unit_cost", "referral_pct", "fba_fee")
+    if economics is None or economics.empty:
+        return {c: np.full(len(asins), np.nan) for c in columns}
+    table = economics.assign(asin=economics["asin"].astype(str)).drop_duplicates("asin").set_index("asin")
+    return {c: (pd.to_numeric(table[c], errors="coerce").reindex(asins).to_numpy(dtype=float) if c in table
+                else np.full(len(asins), np.nan)) for c in columns}
+
+
+def _fee_share(w: pd.DataFrame, baseline_revenue: np.ndarray) -> np.ndarray:
+    """A promotion's fee over its ASINs by counterfactual revenue (equally where none has any)."""
+    revenue = pd.Series(baseline_revenue, index=w.index)
+    total = revenue.groupby(w["key"]).transform("sum")
+    count = w.groupby("key")["asin"].transform("size")
+    share = np.where(total > 0, revenue / total.where(total > 0, 1.0), 1 / count)
+    fee = w.groupby("key")["fee"].transform("first")
+    return (fee * share).to_numpy(dtype=float)
+
+
+def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.ndarray, ok: np.ndarray, *,
+                  base_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Units (and their variance and revenue) the promotion's siblings lost while it ran, per window row."""
+    n = len(w)
+    zero = np.zeros(n)
+    parent = np.where(rows >= 0, panel.parent[np.maximum(rows, 0)], -1)
+    take = ok & (parent >= 0)
+    if not take.any():
+        return zero, zero, zero
+    family = pd.DataFrame({"parent": panel.parent, "sibling": np.arange(len(panel.asins))})
+    family = family[family["parent"] >= 0]
+    own = pd.DataFrame({"i": np.flatnonzero(take), "parent": parent[take], "key": w["key"].to_numpy()[take]})
+    pairs = own.merge(family, on="parent")
+    in_key = pd.MultiIndex.from_arrays([w["key"].to_numpy(), rows])
+    pairs = pairs[~pd.MultiIndex.from_arrays([pairs["key"], pairs["sibling"]]).isin(in_key)]
+    if pairs.empty:
+        return zero, zero, zero
+    i, sibling = pairs["i"].to_numpy(), pairs["sibling"].to_numpy()
+    start, end = w["start_day"].to_numpy()[i], w["end_day"].to_numpy()[i]
+    base = baseline(panel, sibling, start, days=base_days, search=2 * base_days)
+    good = base.days >= base_days
+    factor = panel.factors[:, panel.weekday]
+    first, last = start - panel.day0, end - panel.day0
+    clean_units = range_sums(np.where(panel.clean, panel.units, 0.0), sibling, first, last)
+    f = range_sums(np.where(panel.clean, factor, 0.0), sibling, first, last)
+    f2 = range_sums(np.where(panel.clean, factor ** 2, 0.0), sibling, first, last)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lost = np.where(good, base.level * f - clean_units, 0.0)
+        var = np.where(good, base.spread ** 2 * (f2 + f ** 2 / base.days), 0.0)
+        revenue = np.where(good, lost * np.nan_to_num(base.price), 0.0)
+    # one family's loss is shared by the promotion's ASINs of that family, by their counterfactual units
+    groups = pd.Series(expected[i]).groupby([pairs["key"].to_numpy(), pairs["parent"].to_numpy(), sibling])
+    total, count = groups.transform("sum").to_numpy(), groups.transform("size").to_numpy()
+    weight = np.where(total > 0, expected[i] / np.where(total > 0, total, 1.0), 1 / count)
+    return (np.bincount(i, lost * weight, minlength=n), np.bincount(i, var * weight ** 2, minlength=n),
+            np.bincount(i, revenue * weight, minlength=n))
+
+
+def _shrink(raw: np.ndarray, var: np.ndarray, gross: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """raw shrunk toward the pooled share of gross: returns the estimate and its weight on raw (0–1)."""
+    use = ok & np.isfinite(raw) & np.isfinite(var)
+    estimate, weight = np.where(use, raw, 0.0), np.where(use, 1.0, 0.0)
+    positive = use & (gross > 0)
+    if positive.sum() < 3:
+        return estimate, weight
+    share = float(np.clip(raw[positive].sum() / gross[positive].sum(), 0.0, 1.0))
+    prior = share * np.maximum(gross, 0.0)
+    spread = max(float(np.mean((raw[use] - prior[use]) ** 2) - np.mean(var[use])), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(use, np.where(var > 0, spread / (spread + var), 1.0), 0.0)
+    return np.where(use, prior + weight * (raw - prior), 0.0), weight
+
+
+def _dtype(column: str):
+    if column in ("key", "asin", "type", "reason", "start", "end"):
+        return object
+    return bool if column == "measurable" else float
