@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from marketing.optimize.promotions.economics import unit_margin
-from marketing.optimize.promotions.panel import Panel, baseline, build_panel, range_sums, to_days
+from marketing.optimize.promotions.panel import Panel, baseline, build_panel, gather, to_days
 
 COUPON = "COUPON"
 
@@ -69,25 +69,15 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     )
     ok = reason == ""
 
-    factor = panel.factors[:, panel.weekday]
-    known = ~np.isnan(panel.units)
-    units_known = np.where(known, panel.units, 0.0)
     first, last = start - panel.day0, end - panel.day0
-    units = range_sums(units_known, rows, first, last)
-    f_during = range_sums(np.where(known, factor, 0.0), rows, first, last)
-    f2_during = range_sums(np.where(known, factor ** 2, 0.0), rows, first, last)
-    sales = range_sums(panel.sales, rows, first, last)
-    ad = range_sums(panel.ad, rows, first, last)
-    days_known = range_sums(known.astype(float), rows, first, last)
+    during = _sums(panel, rows, first, last - first + 1, clean_only=False)
+    units, f_during, f2_during = during["units"], during["factor"], during["factor2"]
+    sales, ad, days_known = during["sales"], during["ad"], during["days"]
     expected = base.level * f_during
     gross = units - expected
 
-    clean_units = np.where(panel.clean, panel.units, 0.0)
-    post_first, post_last = last + 1, last + post_days
-    post_units = range_sums(clean_units, rows, post_first, post_last)
-    f_post = range_sums(np.where(panel.clean, factor, 0.0), rows, post_first, post_last)
-    f2_post = range_sums(np.where(panel.clean, factor ** 2, 0.0), rows, post_first, post_last)
-    post_count = range_sums(panel.clean.astype(float), rows, post_first, post_last)
+    post = _sums(panel, rows, last + 1, np.full(len(rows), post_days), clean_only=True)
+    post_units, f_post, f2_post, post_count = post["units"], post["factor"], post["factor2"], post["days"]
     s2 = base.spread ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
         raw_dip = base.level * f_post - post_units
@@ -120,6 +110,10 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
                                                                out=np.ones_like(loss)), 0.0)
     profit = units * m1 - expected * m0 - (dip + cannibalised) * m0 - fee - ad_change
 
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lift = units / expected - 1
+        lift_se = np.sqrt(var_during) / expected
+
     def measured(values):
         return np.where(ok, values, np.nan)
 
@@ -133,8 +127,7 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
         "incremental_revenue": measured(sales - expected * base.price - dip_revenue - can_revenue),
         "incremental_profit": measured(profit), "profit_lo": measured(profit - z * se * np.abs(m0)),
         "profit_hi": measured(profit + z * se * np.abs(m0)), "observed_discount": measured(observed),
-        "effective_discount": measured(effective), "lift": measured(units / expected - 1),
-        "lift_se": measured(np.sqrt(var_during) / expected),
+        "effective_discount": measured(effective), "lift": measured(lift), "lift_se": measured(lift_se),
         "baseline_price": measured(base.price), "fee": fee, "ad_spend_change": measured(ad_change),
     })
     return out[COLUMNS]
@@ -193,11 +186,9 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
     start, end = w["start_day"].to_numpy()[i], w["end_day"].to_numpy()[i]
     base = baseline(panel, sibling, start, days=base_days, search=2 * base_days)
     good = base.days >= base_days
-    factor = panel.factors[:, panel.weekday]
     first, last = start - panel.day0, end - panel.day0
-    clean_units = range_sums(np.where(panel.clean, panel.units, 0.0), sibling, first, last)
-    f = range_sums(np.where(panel.clean, factor, 0.0), sibling, first, last)
-    f2 = range_sums(np.where(panel.clean, factor ** 2, 0.0), sibling, first, last)
+    sums = _sums(panel, sibling, first, last - first + 1, clean_only=True)
+    clean_units, f, f2 = sums["units"], sums["factor"], sums["factor2"]
     with np.errstate(invalid="ignore", divide="ignore"):
         lost = np.where(good, base.level * f - clean_units, 0.0)
         var = np.where(good, base.spread ** 2 * (f2 + f ** 2 / base.days), 0.0)
@@ -208,6 +199,19 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
     weight = np.where(total > 0, expected[i] / np.where(total > 0, total, 1.0), 1 / count)
     return (np.bincount(i, lost * weight, minlength=n), np.bincount(i, var * weight ** 2, minlength=n),
             np.bincount(i, revenue * weight, minlength=n))
+
+
+def _sums(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray, *, clean_only: bool) -> dict:
+    """Units, weekday factors (and their squares), days, sales and ad spend summed over each window's days whose
+    units are known (`clean_only`: only its clean days)."""
+    r, c, inside = gather(panel, rows, first, length)
+    units = panel.units[r, c]
+    use = inside & (panel.clean[r, c] if clean_only else ~np.isnan(units))
+    factor = np.where(use, panel.factors[r, panel.weekday[c]], 0.0)
+    return {"units": np.where(use, units, 0.0).sum(axis=1), "factor": factor.sum(axis=1),
+            "factor2": (factor ** 2).sum(axis=1), "days": use.sum(axis=1).astype(float),
+            "sales": np.where(use, panel.sales[r, c], 0.0).sum(axis=1),
+            "ad": np.where(use, panel.ad[r, c], 0.0).sum(axis=1)}
 
 
 def _shrink(raw: np.ndarray, var: np.ndarray, gross: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -56,9 +56,11 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     """daily: asin, parent_asin, date, units, sales, in_stock, ad_spend (optional). promo_*: the promotion windows
     (inclusive epoch days) whose days are not clean. `extra_days` widens the panel past the last date (suggestions
     read weekday factors of future days)."""
-    frame = daily[~daily["asin"].isna()]
+    named = daily["asin"].notna()
+    frame = daily if named.all() else daily[named]
     day = to_days(frame["date"])
-    codes, asins = pd.factorize(frame["asin"].astype(str), sort=True)
+    codes, asins = pd.factorize(frame["asin"].to_numpy(dtype=object), sort=True)
+    asins = pd.Index(asins).astype(str)
     n_asins = len(asins)
     day0 = int(day.min()) if len(day) else 0
     n_days = (int(day.max()) - day0 + 1 if len(day) else 1) + extra_days
@@ -95,9 +97,10 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
 
     clean = ~np.isnan(units_m) & stock_m & ~promo_m
     weekday = (np.arange(day0, day0 + n_days) + 3) % 7  # 1970-01-01 was a Thursday
-    parents = frame["parent_asin"] if "parent_asin" in frame else pd.Series(np.nan, index=frame.index)
-    parent_of = pd.Series(parents.to_numpy(), index=codes).groupby(level=0).first().reindex(range(n_asins))
-    parent_codes, _ = pd.factorize(parent_of.where(parent_of.astype(str).str.len() > 0))
+    parents = frame["parent_asin"].to_numpy(dtype=object) if "parent_asin" in frame else np.full(len(frame), None)
+    _, first_row = np.unique(codes, return_index=True)
+    parent_of = pd.Series(parents[first_row])
+    parent_codes, _ = pd.factorize(parent_of.where(parent_of.notna() & (parent_of.astype(str).str.len() > 0)))
     return Panel(asins=pd.Index(asins, dtype=object), parent=parent_codes, day0=day0, units=units_m, sales=sales_m,
                  ad=ad_m, clean=clean, promo=promo_m, factors=_weekday_factors(units_m, clean, weekday),
                  weekday=weekday)
@@ -136,9 +139,8 @@ class Baseline:
 
 def baseline(panel: Panel, rows: np.ndarray, start_day: np.ndarray, *, days: int, search: int) -> Baseline:
     """The `days` clean days nearest before each start (looking back at most `search` days)."""
-    cols = (np.asarray(start_day, dtype=np.int64) - panel.day0)[:, None] - search + np.arange(search)[None, :]
-    inside = (cols >= 0) & (cols < panel.days) & (rows[:, None] >= 0)
-    r, c = np.broadcast_to(np.maximum(rows, 0)[:, None], cols.shape), np.clip(cols, 0, panel.days - 1)
+    first = np.asarray(start_day, dtype=np.int64) - panel.day0 - search
+    r, c, inside = gather(panel, rows, first, np.full(len(rows), search))
     clean = panel.clean[r, c] & inside
     use = clean & (np.cumsum(clean[:, ::-1], axis=1)[:, ::-1] <= days)
     n = use.sum(axis=1)
@@ -164,11 +166,13 @@ def row_medians(values: np.ndarray) -> np.ndarray:
     return np.where(count > 0, (lo + hi) / 2, np.nan)
 
 
-def range_sums(matrix: np.ndarray, rows: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """Σ matrix[row, first..last] per request (columns, inclusive; clipped to the panel; 0 for rows < 0)."""
-    cumulative = np.zeros((matrix.shape[0], matrix.shape[1] + 1))
-    np.cumsum(matrix, axis=1, out=cumulative[:, 1:])
-    width = matrix.shape[1]
-    lo, hi = np.clip(first, 0, width), np.clip(np.asarray(last) + 1, 0, width)
-    r = np.maximum(rows, 0)
-    return np.where((rows >= 0) & (hi > lo), cumulative[r, hi] - cumulative[r, np.minimum(lo, hi)], 0.0)
+def gather(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray):
+    """Row and column indices (W, L) of each request's days first … first + length − 1 (columns of the panel),
+    and whether each is a real day of a known ASIN: the windows' days as one array, read without a loop."""
+    length = np.clip(np.asarray(length, dtype=np.int64), 0, panel.days)
+    width = int(length.max()) if len(length) else 0
+    offset = np.arange(width)[None, :]
+    cols = np.asarray(first, dtype=np.int64)[:, None] + offset
+    inside = (offset < length[:, None]) & (cols >= 0) & (cols < panel.days) & (np.asarray(rows)[:, None] >= 0)
+    r = np.broadcast_to(np.maximum(rows, 0)[:, None], cols.shape)
+    return r, np.clip(cols, 0, panel.days - 1), inside

@@ -185,7 +185,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
         return [], skips
 
     c = _candidates(live, types, price, settings)
-    i, kinds, n = c["i"].to_numpy(), c["type"].to_numpy(), c["days"].to_numpy()
+    i, t, n = c["i"].to_numpy(), c["t"].to_numpy(), c["days"].to_numpy()
+    kinds = np.asarray(types, dtype=object)[t]
     start = _free_start(c, asins, busy, today_day, settings)
     demand_share = np.where(kinds == LIGHTNING_DEAL, settings.lightning_hours / 24, 1.0)
     factor_sum, factor2_sum = _window_factors(panel, rows[i], np.where(start >= 0, start, today_day), n)
@@ -227,8 +228,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     profit_lo = profit - np.hypot(profit - profit_lo_el, z * base_sd * np.abs(per_baseline_unit))
     profit_hi = profit + np.hypot(profit_hi_el - profit, z * base_sd * np.abs(per_baseline_unit))
     score = profit - settings.risk_aversion * (profit - profit_lo)
-    variable = c["type"].map({t: f.variable_pct for t, f in fee_table.items()}).to_numpy(dtype=float)
-    per_redemption = c["type"].map({t: f.per_redemption for t, f in fee_table.items()}).to_numpy(dtype=float)
+    variable = np.array([fees[kind].variable_pct for kind in types])[t]
+    per_redemption = np.array([fees[kind].per_redemption for kind in types])[t]
     m_be = share * (m1 - variable * net - per_redemption) + (1 - share) * m0
     be = break_even_lift(m0, m_be, q0, fixed) - 1
     lead_before = np.maximum(start - today_day, 0)
@@ -241,14 +242,14 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
         [~in_range, ~(net < was[i]), ~(margin_share >= settings.min_margin_after - 1e-9), start < 0,
          stock[i] < needed, ~((profit > 0) & (score > 0))],
         np.arange(len(RULES)), len(RULES))
-    c = c.assign(start=start, score=np.where(failed == len(RULES), score, -np.inf), failed=failed)
-    order = np.lexsort((c["fraction"].to_numpy(), c["discount_type"] != PERCENT, -c["score"].to_numpy(),
-                        c["i"].to_numpy()))
-    best = c.iloc[order].drop_duplicates("i")
-    chosen = best.index[best["failed"] == len(RULES)].to_numpy()
-    furthest = c.groupby("i")["failed"].max()
-    for index, rule in furthest[furthest < len(RULES)].items():
-        skips.append(Skip(str(asins[index]), RULES[rule]))
+    amount_off = c["amount_off"].to_numpy()
+    order = np.lexsort((d, amount_off, -np.where(failed == len(RULES), score, -np.inf), i))
+    _, first_of = np.unique(i[order], return_index=True)
+    best = order[first_of]
+    chosen = best[failed[best] == len(RULES)]
+    furthest = np.full(len(asins), -1)
+    np.maximum.at(furthest, i, failed)
+    skips += [Skip(str(asins[a]), RULES[furthest[a]]) for a in np.unique(i) if furthest[a] < len(RULES)]
 
     proposals = []
     for k in chosen:
@@ -260,10 +261,9 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
         if kind == COUPON:
             spend = redemptions_hi[k] * price[a] * fraction + fee_hi[k]
             budget = float(math.ceil(spend / settings.budget_pull_share))
-        amount = float(c.at[k, "amount"])
         values = {
-            "asin": str(asins[a]), "type": kind, "discount_type": c.at[k, "discount_type"],
-            "discount": amount if c.at[k, "discount_type"] == AMOUNT else round(fraction, 4),
+            "asin": str(asins[a]), "type": kind, "discount_type": AMOUNT if amount_off[k] else PERCENT,
+            "discount": float(c["amount"].iat[k]) if amount_off[k] else round(fraction, 4),
             "start": first, "end": last, "budget": budget, "price": float(price[a]), "was_price": float(was[a]),
             "net_price": float(net[k]), "margin_before": float(m0[k]), "margin_after": float(m1[k]),
             "baseline_units": float(q0[k] / (n[k] * demand_share[k])), "expected_lift": float(lift[k]),
@@ -307,21 +307,20 @@ def _fees(fee_table, kinds, days, sales, redemptions) -> np.ndarray:
 
 
 def _candidates(live: np.ndarray, types: list[str], price: np.ndarray, settings: PromotionSettings) -> pd.DataFrame:
-    """One row per (ASIN, type, discount): percent depths for every type, amounts off for coupons."""
+    """One row per (ASIN, type, discount): percent depths for every type, amounts off for coupons. `t` is the
+    type's position in `types`."""
     depths = np.asarray(settings.depths, dtype=float)
+    i, fraction = np.repeat(live, len(depths)), np.tile(depths, len(live))
     parts = []
-    for kind in types:
-        i = np.repeat(live, len(depths))
-        fraction = np.tile(depths, len(live))
-        parts.append(pd.DataFrame({"i": i, "type": kind, "discount_type": PERCENT, "fraction": fraction,
-                                   "amount": np.nan}))
+    for t, kind in enumerate(types):
+        parts.append(pd.DataFrame({"i": i, "t": t, "amount_off": False, "fraction": fraction, "amount": np.nan}))
         if kind == COUPON and settings.amount_off:
             amount = np.maximum(np.round(fraction * price[i]), 1.0)
-            parts.append(pd.DataFrame({"i": i, "type": kind, "discount_type": AMOUNT, "fraction": amount / price[i],
+            parts.append(pd.DataFrame({"i": i, "t": t, "amount_off": True, "fraction": amount / price[i],
                                        "amount": amount}).drop_duplicates(["i", "amount"]))
     c = pd.concat(parts, ignore_index=True)
-    c["days"] = c["type"].map(settings.duration_days).astype(np.int64)
-    c["lead"] = c["type"].map(settings.lead_days).astype(np.int64)
+    c["days"] = np.array([settings.duration_days[kind] for kind in types], dtype=np.int64)[c["t"].to_numpy()]
+    c["lead"] = np.array([settings.lead_days[kind] for kind in types], dtype=np.int64)[c["t"].to_numpy()]
     return c
 
 
@@ -329,10 +328,10 @@ def _free_start(c: pd.DataFrame, asins: np.ndarray, busy: pd.DataFrame, today: i
                 settings: PromotionSettings) -> np.ndarray:
     """The earliest start ≥ today + lead whose window overlaps none of the ASIN's busy intervals and ends within
     the horizon; −1 where there is none. Candidate starts: the earliest day and the day after each busy end."""
-    slots = c[["i", "type", "days", "lead"]].drop_duplicates(["i", "type"]).reset_index(drop=True)
+    slots = c[["i", "t", "days", "lead"]].drop_duplicates(["i", "t"]).reset_index(drop=True)
     slots["asin"] = asins[slots["i"].to_numpy()]
     slots["earliest"] = today + slots["lead"]
-    starts = slots[["i", "type", "asin", "days", "earliest"]].assign(start=slots["earliest"])
+    starts = slots[["i", "t", "asin", "days", "earliest"]].assign(start=slots["earliest"])
     if len(busy):
         after = slots.merge(busy[["asin", "end"]], on="asin")
         after = after.assign(start=after["end"] + 1)[lambda f: f["start"] > f["earliest"]]
@@ -343,8 +342,8 @@ def _free_start(c: pd.DataFrame, asins: np.ndarray, busy: pd.DataFrame, today: i
                           & (check["start"] + check["days"] - 1 >= check["busy_start"]), "index"]
         starts = starts.drop(index=clash.unique())
     starts = starts[starts["start"] + starts["days"] - 1 <= today + settings.horizon_days]
-    first = starts.groupby(["i", "type"])["start"].min()
-    key = pd.MultiIndex.from_arrays([c["i"], c["type"]])
+    first = starts.groupby(["i", "t"])["start"].min()
+    key = pd.MultiIndex.from_arrays([c["i"], c["t"]])
     return first.reindex(key).fillna(-1).to_numpy(dtype=np.int64)
 
 
