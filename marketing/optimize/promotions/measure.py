@@ -22,7 +22,7 @@ counts), − (dip + cannibalised) × m₀, − the promotion's fee (split over i
 observed drop in price paid, a coupon's stated discount × `redemption_share` (only some buyers clip it).
 
 Interval: the residual spread s of the weekday-adjusted baseline gives the variance of each day's units
-(s² × factor²) and of the level (s² ÷ n); summed over the window, plus the (shrunk) dip and sibling terms, it
+(s² × factor², × the lift during the promotion: variance grows with the mean) and of the level (s² ÷ n); summed over the window, plus the (shrunk) dip and sibling terms, it
 gives a normal interval at `level`. Profit's interval values the same unit uncertainty at m₀ (it is the
 counterfactual units that are uncertain).
 """
@@ -82,7 +82,8 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     with np.errstate(invalid="ignore", divide="ignore"):
         raw_dip = base.level * f_post - post_units
         var_dip = s2 * (f2_post + f_post ** 2 / base.days)
-        var_during = s2 * (f2_during + f_during ** 2 / base.days)
+        # a day's variance grows with its mean (Poisson-like), so the promotion's days vary more by its lift
+        var_during = s2 * (f2_during * np.maximum(units / expected, 1.0) + f_during ** 2 / base.days)
 
     econ = _economics(economics, w["asin"])
     list_price = np.where(np.isfinite(econ["price"]), econ["price"], base.median_price)
@@ -174,7 +175,7 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
     take = ok & (parent >= 0)
     if not take.any():
         return zero, zero, zero
-    family = pd.DataFrame({"parent": panel.parent, "sibling": np.arange(len(panel.asins))})
+    family = pd.DataFrame({"parent": panel.parent, "sibling": np.arange(len(panel.parent))})
     family = family[family["parent"] >= 0]
     own = pd.DataFrame({"i": np.flatnonzero(take), "parent": parent[take], "key": w["key"].to_numpy()[take]})
     pairs = own.merge(family, on="parent")

@@ -62,12 +62,13 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     codes, asins = pd.factorize(frame["asin"].to_numpy(dtype=object), sort=True)
     asins = pd.Index(asins).astype(str)
     n_asins = len(asins)
+    n_rows = max(n_asins, 1)  # an empty history keeps one unknown row, so lookups need no special case
     day0 = int(day.min()) if len(day) else 0
     n_days = (int(day.max()) - day0 + 1 if len(day) else 1) + extra_days
     col = day - day0
 
     def matrix(values, fill):
-        out = np.full((n_asins, n_days), fill, dtype=float)
+        out = np.full((n_rows, n_days), fill, dtype=float)
         out[codes, col] = values
         return out
 
@@ -78,16 +79,16 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     ad_m = (np.nan_to_num(matrix(pd.to_numeric(frame["ad_spend"], errors="coerce").to_numpy(dtype=float), 0.0))
             if "ad_spend" in frame else np.zeros_like(units_m))
     in_stock = frame["in_stock"].fillna(True).astype(bool).to_numpy() if "in_stock" in frame else True
-    stock_m = np.ones((n_asins, n_days), dtype=bool)
+    stock_m = np.ones((n_rows, n_days), dtype=bool)
     stock_m[codes, col] = in_stock
-    first = np.full(n_asins, n_days, dtype=np.int64)
+    first = np.full(n_rows, n_days, dtype=np.int64)
     np.minimum.at(first, codes, col)
     last_data = (int(day.max()) - day0) if len(day) else -1
     columns = np.arange(n_days)
     listed = (columns[None, :] >= first[:, None]) & (columns[None, :] <= last_data)
     units_m[~listed] = np.nan
 
-    promo = np.zeros((n_asins, n_days + 1), dtype=np.int32)
+    promo = np.zeros((n_rows, n_days + 1), dtype=np.int32)
     rows = asins.get_indexer(pd.Index(promo_asins).astype(str)) if len(promo_asins) else np.array([], dtype=int)
     start, end = np.asarray(promo_start, dtype=np.int64) - day0, np.asarray(promo_end, dtype=np.int64) - day0
     keep = (rows >= 0) & (end >= 0) & (start < n_days) & (end >= start)
@@ -99,7 +100,7 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     weekday = (np.arange(day0, day0 + n_days) + 3) % 7  # 1970-01-01 was a Thursday
     parents = frame["parent_asin"].to_numpy(dtype=object) if "parent_asin" in frame else np.full(len(frame), None)
     _, first_row = np.unique(codes, return_index=True)
-    parent_of = pd.Series(parents[first_row])
+    parent_of = pd.Series(parents[first_row]).reindex(range(n_rows))
     parent_codes, _ = pd.factorize(parent_of.where(parent_of.notna() & (parent_of.astype(str).str.len() > 0)))
     return Panel(asins=pd.Index(asins, dtype=object), parent=parent_codes, day0=day0, units=units_m, sales=sales_m,
                  ad=ad_m, clean=clean, promo=promo_m, factors=_weekday_factors(units_m, clean, weekday),
@@ -115,12 +116,11 @@ def _weekday_factors(units: np.ndarray, clean: np.ndarray, weekday: np.ndarray) 
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled_rate = total.sum(axis=0) / count.sum(axis=0)
         pooled = pooled_rate / (total.sum() / count.sum())
-        pooled = np.where(np.isfinite(pooled) & (pooled > 0), pooled, 1.0)
-        pooled /= pooled.mean()
+        pooled = np.where(np.isfinite(pooled) & (pooled > 0), pooled, 1.0)  # rate on the weekday ÷ overall rate
         rate = total.sum(axis=1) / count.sum(axis=1)
         own = (total + WEEKDAY_PSEUDO_DAYS * pooled[None, :] * rate[:, None]) \
             / ((count + WEEKDAY_PSEUDO_DAYS) * rate[:, None])
-    factors = np.where(np.isfinite(own) & (rate[:, None] > 0), own, pooled[None, :])
+    factors = np.where(np.isfinite(own) & (rate[:, None] > 0), own, pooled[None, :])  # normalised below
     return factors / factors.mean(axis=1, keepdims=True)
 
 
@@ -159,6 +159,8 @@ def baseline(panel: Panel, rows: np.ndarray, start_day: np.ndarray, *, days: int
 
 def row_medians(values: np.ndarray) -> np.ndarray:
     """Row medians ignoring NaN (NaN for an all-NaN row) without numpy's all-NaN warning."""
+    if values.shape[1] == 0:
+        return np.full(values.shape[0], np.nan)
     ordered = np.sort(values, axis=1)  # NaN sort last
     count = (~np.isnan(values)).sum(axis=1)
     lo = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[:, None], axis=1)[:, 0]
@@ -169,10 +171,12 @@ def row_medians(values: np.ndarray) -> np.ndarray:
 def gather(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray):
     """Row and column indices (W, L) of each request's days first … first + length − 1 (columns of the panel),
     and whether each is a real day of a known ASIN: the windows' days as one array, read without a loop."""
-    length = np.clip(np.asarray(length, dtype=np.int64), 0, panel.days)
+    first = np.asarray(first, dtype=np.int64)
+    lo = np.clip(first, 0, panel.days)  # only the days the panel has (a window reaching far out costs nothing)
+    length = np.maximum(np.minimum(first + np.asarray(length, dtype=np.int64), panel.days) - lo, 0)
     width = int(length.max()) if len(length) else 0
     offset = np.arange(width)[None, :]
-    cols = np.asarray(first, dtype=np.int64)[:, None] + offset
-    inside = (offset < length[:, None]) & (cols >= 0) & (cols < panel.days) & (np.asarray(rows)[:, None] >= 0)
+    cols = lo[:, None] + offset
+    inside = (offset < length[:, None]) & (np.asarray(rows)[:, None] >= 0)
     r = np.broadcast_to(np.maximum(rows, 0)[:, None], cols.shape)
     return r, np.clip(cols, 0, panel.days - 1), inside
