@@ -65,7 +65,7 @@ def test_the_interval_covers_the_truth_about_90_percent_of_the_time():
     for n, asin in enumerate(asins):
         daily = plant(daily, asin, PROMO_START, end, multiplier=multipliers[n], seed=1000 + n)
     result = measure(daily, pd.DataFrame([window(f"k{a}", a) for a in asins]), economics(*asins))
-    truth = np.array([(m - 1) * true_mean(daily, a, PROMO_START, end) for a, m in zip(asins, multipliers)])
+    truth = np.array([(m - 1) * true_mean(daily, a, PROMO_START, end) for a, m in zip(asins, multipliers, strict=True)])
     covered = (result["incremental_lo"].to_numpy() <= truth) & (truth <= result["incremental_hi"].to_numpy())
     assert 0.84 <= covered.mean() <= 0.96
 

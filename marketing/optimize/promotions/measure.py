@@ -7,9 +7,9 @@ measurable and says why.
 
     gross        = Σ during (units − counterfactual)
     dip          = Σ post (counterfactual − units), over the clean days of the `post_days` after the end
-    cannibalised = Σ siblings, during (counterfactual − units), siblings = other ASINs of the same parent that
-                   are not in the promotion, over their clean days; split over the promotion's ASINs of that
-                   parent by their counterfactual units
+    cannibalised = Σ siblings, during (counterfactual − units), siblings = the other ASINs of the same parent,
+                   over their clean days (so not a sibling's days in this or another promotion); split over
+                   the promotion's ASINs of that parent by their counterfactual units
     incremental  = gross − dip − cannibalised          (MARKET_AND_ALGORITHMS.md §4.3)
 
 One promotion's dip or sibling loss over 28 noisy days is mostly noise, so each is shrunk toward the seller's
@@ -22,9 +22,9 @@ counts), − (dip + cannibalised) × m₀, − the promotion's fee (split over i
 observed drop in price paid, a coupon's stated discount × `redemption_share` (only some buyers clip it).
 
 Interval: the residual spread s of the weekday-adjusted baseline gives the variance of each day's units
-(s² × factor², × the lift during the promotion: variance grows with the mean) and of the level (s² ÷ n); summed over the window, plus the (shrunk) dip and sibling terms, it
-gives a normal interval at `level`. Profit's interval values the same unit uncertainty at m₀ (it is the
-counterfactual units that are uncertain).
+(s² × factor², × the lift during the promotion: variance grows with the mean) and of the level (s² ÷ n); summed
+over the window, plus the (shrunk) dip and sibling terms, it gives a normal interval at `level`. Profit's
+interval values the same unit uncertainty at m₀ (it is the counterfactual units that are uncertain).
 """
 
 from __future__ import annotations
@@ -179,8 +179,7 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
     family = family[family["parent"] >= 0]
     own = pd.DataFrame({"i": np.flatnonzero(take), "parent": parent[take], "key": w["key"].to_numpy()[take]})
     pairs = own.merge(family, on="parent")
-    in_key = pd.MultiIndex.from_arrays([w["key"].to_numpy(), rows])
-    pairs = pairs[~pd.MultiIndex.from_arrays([pairs["key"], pairs["sibling"]]).isin(in_key)]
+    pairs = pairs[pairs["sibling"].to_numpy() != rows[pairs["i"].to_numpy()]]
     if pairs.empty:
         return zero, zero, zero
     i, sibling = pairs["i"].to_numpy(), pairs["sibling"].to_numpy()
