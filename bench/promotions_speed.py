@@ -13,13 +13,16 @@ extrapolated to the full size.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from marketing.optimize.promotions import Fee, elasticities, measure, suggest
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's marketing, not an installed one
+from marketing.optimize.promotions import Fee, elasticities, measure, suggest  # noqa: E402
 
 TODAY = date(2026, 1, 1)
 FEES = {"COUPON": Fee(fixed=5, variable_pct=0.025, variable_cap=2000),
@@ -96,8 +99,12 @@ def run(daily, windows, economics, inventory, busy) -> dict:
                                promotions=windows[["asin", "start", "end"]])
     times["suggest"] = time.perf_counter() - t
     times["total"] = sum(times.values())
-    times["counts"] = (f"{len(windows):,} windows, {int(measured['measurable'].sum()):,} measurable, "
-                       f"{len(proposals):,} proposals, {len(skips):,} skips, median ε {eps.median():.2f}")
+    reasons = pd.Series([s.reason for s in skips], dtype=object).value_counts()
+    kinds = pd.Series([p.type for p in proposals], dtype=object).value_counts()
+    made = ", ".join(f"{k} {v:,}" for k, v in kinds.items())
+    why = ", ".join(f"{k}: {v:,}" for k, v in reasons.items())
+    times["counts"] = (f"{len(windows):,} windows, {int(measured['measurable'].sum()):,} measurable, median ε "
+                       f"{eps.median():.2f}; {len(proposals):,} proposals ({made}); {len(skips):,} skips ({why})")
     return times
 
 

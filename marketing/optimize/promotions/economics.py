@@ -13,6 +13,10 @@ import numpy as np
 
 from marketing.optimize.margin import fees_per_unit
 
+# The values of models.promotions.PromotionType and DiscountType (this package may not import the models).
+COUPON, LIGHTNING_DEAL, BEST_DEAL = "COUPON", "LIGHTNING_DEAL", "BEST_DEAL"
+PERCENT, AMOUNT = "PERCENT_OFF_LIST_PRICE", "AMOUNT_OFF_LIST_PRICE"
+
 PRIOR_ELASTICITY = -3.6  # meta-analytic short-term promotional price elasticity (Bijmolt et al. 2005, guide §4.2)
 
 

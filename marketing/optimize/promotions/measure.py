@@ -34,10 +34,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from marketing.optimize.promotions.economics import unit_margin
+from marketing.optimize.promotions.economics import COUPON, unit_margin
 from marketing.optimize.promotions.panel import Panel, baseline, build_panel, gather, to_days
-
-COUPON = "COUPON"
 
 COLUMNS = [
     "key", "asin", "type", "start", "end", "measurable", "reason", "baseline_units", "days", "units",

@@ -26,6 +26,11 @@ def to_days(values) -> np.ndarray:
     return array.astype("datetime64[D]").astype(np.int64)
 
 
+def weekday_of(days) -> np.ndarray:
+    """Epoch days → weekday, 0 = Monday (1970-01-01 was a Thursday)."""
+    return (np.asarray(days, dtype=np.int64) + 3) % 7
+
+
 @dataclass
 class Panel:
     asins: pd.Index  # row labels
@@ -97,7 +102,7 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     promo_m = np.cumsum(promo, axis=1)[:, :n_days] > 0
 
     clean = ~np.isnan(units_m) & stock_m & ~promo_m
-    weekday = (np.arange(day0, day0 + n_days) + 3) % 7  # 1970-01-01 was a Thursday
+    weekday = weekday_of(np.arange(day0, day0 + n_days))
     parents = frame["parent_asin"].to_numpy(dtype=object) if "parent_asin" in frame else np.full(len(frame), None)
     _, first_row = np.unique(codes, return_index=True)
     parent_of = pd.Series(parents[first_row]).reindex(range(n_rows))

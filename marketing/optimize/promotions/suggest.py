@@ -34,6 +34,11 @@ import numpy as np
 import pandas as pd
 
 from marketing.optimize.promotions.economics import (
+    AMOUNT,
+    BEST_DEAL,
+    COUPON,
+    LIGHTNING_DEAL,
+    PERCENT,
     PRIOR_ELASTICITY,
     Fee,
     break_even_lift,
@@ -41,11 +46,9 @@ from marketing.optimize.promotions.economics import (
     promotion_fee,
     unit_margin,
 )
-from marketing.optimize.promotions.panel import baseline, build_panel, row_medians, to_days
+from marketing.optimize.promotions.panel import baseline, build_panel, row_medians, to_days, weekday_of
 
-COUPON, LIGHTNING_DEAL, BEST_DEAL = "COUPON", "LIGHTNING_DEAL", "BEST_DEAL"  # PromotionType values
 DEAL_TYPES = (LIGHTNING_DEAL, BEST_DEAL)
-PERCENT, AMOUNT = "PERCENT_OFF_LIST_PRICE", "AMOUNT_OFF_LIST_PRICE"  # DiscountType values
 
 # Days between today and the earliest start Amazon accepts: a coupon can start tomorrow; deals are submitted
 # weeks ahead (Seller Central schedules them at least two weeks out).
@@ -352,7 +355,7 @@ def _window_factors(panel, rows: np.ndarray, start: np.ndarray, days: np.ndarray
     total, squares = np.zeros(len(rows)), np.zeros(len(rows))
     for k in range(int(days.max()) if len(days) else 0):
         active = k < days
-        weekday = (start + k + 3) % 7  # 1970-01-01 was a Thursday
+        weekday = weekday_of(start + k)
         f = np.where(rows >= 0, panel.factors[np.maximum(rows, 0), weekday], 1.0) if len(panel.asins) else 1.0
         total += np.where(active, f, 0.0)
         squares += np.where(active, f ** 2, 0.0)
