@@ -47,10 +47,20 @@ COLUMNS = [
 
 def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame, *, baseline_days: int = 28,
             post_days: int = 28, level: float = 0.9, redemption_share: float = 0.5) -> pd.DataFrame:
-    """One row per (key, asin) of `windows` (see PROMOTIONS_SPEC.md §1 for the columns in and out); extra
-    columns: type, start, end, expected_units (counterfactual over the window), post_days (clean days the dip
-    rests on), effective_discount, lift_se (standard error of the lift from the baseline's spread),
-    baseline_price (price paid per unit over the baseline), fee (this ASIN's share), ad_spend_change."""
+    """One row per (key, asin) of `windows`.
+
+    daily: asin, parent_asin, date, units, sales, in_stock (bool; True where unknown), ad_spend (optional)
+    windows: key, type (PromotionType value), asin, start, end (inclusive), discount (fraction; NaN for deals:
+        the observed price drop is used), fee (the key's total, split over its ASINs by baseline revenue)
+    economics: asin, price (NaN → median price paid), unit_cost (NaN → no profit), referral_pct (fraction),
+        fba_fee
+    → key, asin, type, start, end, measurable, reason ('' when measurable), baseline_units (per day, over the
+      window's weekdays), days, units, expected_units (counterfactual over the window), incremental_units,
+      incremental_lo, incremental_hi (interval at `level`), dip_units, post_days (clean days the dip rests on),
+      cannibalised_units, incremental_revenue, incremental_profit, profit_lo, profit_hi, observed_discount,
+      effective_discount, lift (units ÷ expected_units − 1), lift_se (its standard error from the baseline's
+      spread), baseline_price (price paid per unit over the baseline), fee (this ASIN's share), ad_spend_change.
+    """
     w = _windows(windows)
     if w.empty:
         return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})

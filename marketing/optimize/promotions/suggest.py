@@ -148,8 +148,14 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             fees: Mapping[str, Fee], elasticity: pd.Series, today: date, deal_types=frozenset(),
             settings: PromotionSettings | None = None, promotions: pd.DataFrame | None = None,
             ) -> tuple[list[Proposal], list[Skip]]:
-    """Proposals and skips for every ASIN of `economics` (PROMOTIONS_SPEC.md §1). `promotions` (asin, start, end),
-    optional: past promotions whose days the baseline leaves out, like `busy`'s."""
+    """A proposal or a skip for every ASIN of `economics`.
+
+    daily, economics: as for `measure`. inventory: asin → sellable units (NaN: unknown, not checked).
+    busy: asin, start, end of running or planned promotions and plans (no overlap; their days leave the baseline).
+    fees: PromotionType value → the Fee in force on the start date (a type without one is not proposed).
+    elasticity: asin → elasticity (missing → the prior). deal_types: the deal types the seller ran in the last
+    12 months (coupons are always allowed). promotions (optional): asin, start, end of past promotions, whose
+    days the baseline leaves out too."""
     settings = settings or PromotionSettings()
     if economics is None or economics.empty:
         return [], []
