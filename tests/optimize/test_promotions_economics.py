@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,16 @@ def test_the_coupon_fee_is_fixed_plus_a_capped_share_of_sales():
     assert promotion_fee(COUPON_2025, days=14, sales=200_000.0, redemptions=9000) == pytest.approx(5 + 2000)
     uncapped = Fee(fixed=5.0, variable_pct=0.025)
     assert promotion_fee(uncapped, days=14, sales=200_000.0, redemptions=0) == pytest.approx(5 + 5000)
+
+
+def test_a_fee_row_from_the_table_becomes_floats_and_rejects_nonsense():
+    fee = Fee(fixed=Decimal("5.00"), variable_pct=Decimal("0.0250"), variable_cap=Decimal("2000"))
+    assert fee == COUPON_2025 and isinstance(fee.fixed, float)
+    assert promotion_fee(fee, days=14, sales=1000.0, redemptions=0) == pytest.approx(30.0)
+    with pytest.raises(ValueError, match="per day"):
+        Fee(per_day=-70)
+    with pytest.raises(ValueError, match="variable pct"):
+        Fee(variable_pct=float("nan"))
 
 
 def test_the_fee_follows_the_schedule_the_caller_picked_for_the_date():

@@ -31,6 +31,17 @@ class Fee:
     variable_pct: float = 0.0
     variable_cap: float | None = None
 
+    def __post_init__(self):
+        """Numbers from the table (Decimal) become floats; a fee can't be negative."""
+        for name in ("fixed", "per_day", "per_redemption", "variable_pct", "variable_cap"):
+            value = getattr(self, name)
+            if value is None and name == "variable_cap":
+                continue
+            number = float(value)
+            if not number >= 0:
+                raise ValueError(f"A promotion fee's {name.replace('_', ' ')} must be a number ≥ 0, got {value!r}.")
+            object.__setattr__(self, name, number)
+
 
 def promotion_fee(fee: Fee, *, days, sales, redemptions):
     """Amazon's charge for one promotion (arrays broadcast, so every candidate is priced at once)."""
