@@ -97,10 +97,11 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     list_price = np.where(np.isfinite(econ["price"]), econ["price"], base.median_price)
     loss, loss_var, loss_revenue = _cannibalised(panel, w, rows, expected, ok, base_days=baseline_days)
 
-    dip, dip_weight = _shrink(raw_dip, var_dip, gross, ok)
-    cannibalised, can_weight = _shrink(loss, loss_var, gross, ok)
+    dip, dip_weight, dip_slope = _shrink(raw_dip, var_dip, gross, ok)
+    cannibalised, can_weight, can_slope = _shrink(loss, loss_var, gross, ok)
     incremental = gross - dip - cannibalised
-    se = np.sqrt(var_during + dip_weight * var_dip + can_weight * loss_var)
+    # the pooled shares take part of gross back out, and with it part of its noise
+    se = np.sqrt((1 - dip_slope - can_slope) ** 2 * var_during + dip_weight * var_dip + can_weight * loss_var)
     z = NormalDist().inv_cdf(0.5 + level / 2)
 
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -222,19 +223,21 @@ def _sums(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray,
             "ad": np.where(use, panel.ad[r, c], 0.0).sum(axis=1)}
 
 
-def _shrink(raw: np.ndarray, var: np.ndarray, gross: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """raw shrunk toward the pooled share of gross: returns the estimate and its weight on raw (0–1)."""
+def _shrink(raw: np.ndarray, var: np.ndarray, gross: np.ndarray, ok: np.ndarray):
+    """raw shrunk toward the pooled share of gross: the estimate, its weight on raw (0–1), and how much of gross
+    it moves with (∂ estimate / ∂ gross)."""
     use = ok & np.isfinite(raw) & np.isfinite(var)
-    estimate, weight = np.where(use, raw, 0.0), np.where(use, 1.0, 0.0)
+    estimate, weight, slope = np.where(use, raw, 0.0), np.where(use, 1.0, 0.0), np.zeros(len(raw))
     positive = use & (gross > 0)
     if positive.sum() < 3:
-        return estimate, weight
+        return estimate, weight, slope
     share = float(np.clip(raw[positive].sum() / gross[positive].sum(), 0.0, 1.0))
     prior = share * np.maximum(gross, 0.0)
     spread = max(float(np.mean((raw[use] - prior[use]) ** 2) - np.mean(var[use])), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(use, np.where(var > 0, spread / (spread + var), 1.0), 0.0)
-    return np.where(use, prior + weight * (raw - prior), 0.0), weight
+    slope = np.where(use & (gross > 0), share * (1 - weight), 0.0)
+    return np.where(use, prior + weight * (raw - prior), 0.0), weight, slope
 
 
 def _dtype(column: str):

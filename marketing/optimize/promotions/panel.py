@@ -151,9 +151,12 @@ def baseline(panel: Panel, rows: np.ndarray, start_day: np.ndarray, *, days: int
     n = use.sum(axis=1)
     units = np.where(use, panel.units[r, c], 0.0)
     sales = np.where(use, panel.sales[r, c], 0.0)
-    z = units / panel.factors[r, panel.weekday[c]]
+    factor = panel.factors[r, panel.weekday[c]]
+    z = units / factor
     with np.errstate(divide="ignore", invalid="ignore"):
-        level = z.sum(axis=1) / n
+        # Σ units ÷ Σ factors, not the mean of units ÷ factor: over whole weeks the factors sum to the day count
+        # whatever their noise, so factors estimated from these same days do not bias the level
+        level = units.sum(axis=1) / np.where(use, factor, 0.0).sum(axis=1)
         spread = np.sqrt((np.where(use, z - level[:, None], 0.0) ** 2).sum(axis=1) / (n - 1))
         price = sales.sum(axis=1) / units.sum(axis=1)
         daily_price = np.where(use & (units > 0), sales / np.where(units > 0, units, 1.0), np.nan)
