@@ -183,6 +183,7 @@ def test_bad_input_gets_a_reason_not_an_error():
         window("unknown", asin="ZZZ"),
         window("backwards", start=PROMO_START, days=-2),
         window("future", start=date(2026, 4, 30)),
+        window("percent", discount=20.0),
         {"key": "none", "type": "COUPON", "asin": None, "start": PROMO_START, "end": PROMO_START},
     ]
     result = one(daily, *windows)
@@ -190,7 +191,8 @@ def test_bad_input_gets_a_reason_not_an_error():
     assert result.loc[("unknown", "ZZZ"), "reason"] == "no sales history"
     assert result.loc[("backwards", "A1"), "reason"] == "ends before it starts"
     assert result.loc[("future", "A1"), "reason"].startswith("not over yet")
-    assert len(result) == 4  # the row without an ASIN is dropped
+    assert result.loc[("percent", "A1"), "reason"] == "the discount must be a fraction below 1 (0.2 = 20 %)"
+    assert len(result) == 5  # the row without an ASIN is dropped
 
 
 def test_empty_inputs_give_an_empty_frame_with_the_columns():
@@ -215,3 +217,8 @@ def test_a_pull_forward_dip_is_recovered_on_average_across_promotions():
     assert result["dip_units"].mean() == pytest.approx(dip.mean(), rel=0.25)
     assert result["dip_units"].std() < 0.5 * np.sqrt((result["post_days"] * 10).mean())  # less than raw noise
     assert abs(result["incremental_units"].mean() / truth.mean() - 1) < 0.1
+
+
+def test_nonsense_parameters_are_refused():
+    with pytest.raises(ValueError, match="level"):
+        measure(history(10, noise=False), pd.DataFrame([window()]), economics("A1"), level=90)

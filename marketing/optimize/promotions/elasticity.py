@@ -21,6 +21,8 @@ LOG_LIFT_FLOOR = 0.01  # variance no promotion's log lift goes below: demand mov
 def elasticities(measured: pd.DataFrame, *, prior: float = PRIOR_ELASTICITY, prior_sd: float = 1.5,
                  between_sd: float = 1.0, asins=None) -> pd.Series:
     """asin → elasticity (negative) for every ASIN in `measured` (and in `asins`, which get the seller's value)."""
+    if not (prior_sd > 0 and between_sd > 0 and np.isfinite(prior)):
+        raise ValueError("elasticities needs a finite prior and positive spreads.")
     names = pd.Index([] if measured is None or measured.empty else measured["asin"].astype(str).unique())
     if asins is not None:
         names = names.union(pd.Index(pd.Series(list(asins), dtype=object).astype(str)))

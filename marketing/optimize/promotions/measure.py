@@ -61,6 +61,9 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
       effective_discount, lift (units ÷ expected_units − 1), lift_se (its standard error from the baseline's
       spread), baseline_price (price paid per unit over the baseline), fee (this ASIN's share), ad_spend_change.
     """
+    if not (0 < level < 1 and baseline_days >= 2 and post_days >= 0 and 0 < redemption_share <= 1):
+        raise ValueError("measure needs 0 < level < 1, baseline_days ≥ 2, post_days ≥ 0 and a redemption share "
+                         "in (0, 1].")
     w = _windows(windows)
     if w.empty:
         return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
@@ -69,9 +72,11 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     start, end = w["start_day"].to_numpy(), w["end_day"].to_numpy()
     base = baseline(panel, rows, start, days=baseline_days, search=2 * baseline_days)
     last_day = panel.day0 + panel.days - 1
+    stated = w["discount"].to_numpy(dtype=float)
     reason = np.select(
-        [end < start, rows < 0, end > last_day, base.days < baseline_days],
-        ["ends before it starts", "no sales history", "not over yet (the history ends before its last day)",
+        [end < start, (stated < 0) | (stated >= 1), rows < 0, end > last_day, base.days < baseline_days],
+        ["ends before it starts", "the discount must be a fraction below 1 (0.2 = 20 %)", "no sales history",
+         "not over yet (the history ends before its last day)",
          pd.Series(base.days).map(lambda n: f"only {n} clean baseline days (needs {baseline_days})").to_numpy()],
         "",
     )
@@ -107,7 +112,6 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     with np.errstate(invalid="ignore", divide="ignore"):
         paid = sales / units
         observed = np.where(units > 0, 1 - paid / base.price, np.nan)
-    stated = w["discount"].to_numpy(dtype=float)
     effective = np.where(np.isnan(stated), observed,
                          np.where(w["type"].to_numpy() == COUPON, stated * redemption_share, stated))
     m0 = unit_margin(list_price, econ["unit_cost"], econ["referral_pct"], econ["fba_fee"])
