@@ -91,7 +91,7 @@ def run(daily, windows, economics, inventory, busy) -> dict:
     measured = measure(daily, windows, economics)
     times["measure"] = time.perf_counter() - t
     t = time.perf_counter()
-    eps = elasticities(measured, asins=economics["asin"])
+    eps = elasticities(measured, asins=economics["asin"], with_sd=True)
     times["elasticities"] = time.perf_counter() - t
     t = time.perf_counter()
     proposals, skips = suggest(daily, economics, inventory=inventory, busy=busy, fees=FEES, elasticity=eps,
@@ -104,7 +104,8 @@ def run(daily, windows, economics, inventory, busy) -> dict:
     made = ", ".join(f"{k} {v:,}" for k, v in kinds.items())
     why = ", ".join(f"{k}: {v:,}" for k, v in reasons.items())
     times["counts"] = (f"{len(windows):,} windows, {int(measured['measurable'].sum()):,} measurable, median ε "
-                       f"{eps.median():.2f}; {len(proposals):,} proposals ({made}); {len(skips):,} skips ({why})")
+                       f"{eps['elasticity'].median():.2f} (sd {eps['sd'].median():.2f}); "
+                       f"{len(proposals):,} proposals ({made}); {len(skips):,} skips ({why})")
     return times
 
 

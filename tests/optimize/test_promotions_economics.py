@@ -104,3 +104,15 @@ def test_elasticities_ignore_unmeasurable_rows_and_tiny_discounts():
     tiny = measured.assign(effective_discount=0.001)
     assert elasticities(tiny)["A1"] == pytest.approx(PRIOR_ELASTICITY)
     assert elasticities(pd.DataFrame()).empty
+
+
+def test_the_elasticity_spread_narrows_with_history():
+    daily, windows = deal_history(["A1"], -3.0, [0.1, 0.2, 0.3, 0.25], seed=2)
+    lone, lone_windows = deal_history(["A2"], -3.0, [0.1], rate=3.0, seed=5)
+    measured = measure(pd.concat([daily, lone]), pd.concat([windows, lone_windows]), economics("A1", "A2"))
+    frame = elasticities(measured, asins=["NEW"], with_sd=True)
+    assert list(frame.columns) == ["elasticity", "sd"]
+    assert frame.loc["A1", "sd"] < frame.loc["A2", "sd"] < frame.loc["NEW", "sd"]
+    assert frame["elasticity"].equals(elasticities(measured, asins=["NEW"]))
+    nothing = elasticities(measured.iloc[:0], asins=["X"], with_sd=True)
+    assert nothing.loc["X", "sd"] == pytest.approx(np.sqrt(1.0 + 1.5 ** 2))  # no data: between-ASIN and prior

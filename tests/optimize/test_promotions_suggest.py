@@ -248,3 +248,15 @@ def test_many_asins_at_once_match_one_at_a_time():
     alone = [only(run(daily=daily[daily["asin"] == a], econ=economics(a, unit_cost=3.0))) for a in asins]
     assert [p.expected_profit for p in together] == pytest.approx([p.expected_profit for p in alone])
     assert date.fromisoformat(together[0].inputs["today"]) == TODAY
+
+
+def test_a_per_asin_elasticity_spread_replaces_the_setting():
+    """Given `elasticities(…, with_sd=True)`'s frame, a well-known elasticity is proposed where the default
+    uncertainty would not be."""
+    base = PromotionSettings(depths=(0.1,), amount_off=False, elasticity_sd=3.0)
+    econ = economics("A1", unit_cost=5.0)
+    known = pd.DataFrame({"elasticity": [-4.0], "sd": [0.1]}, index=["A1"])
+    p = only(suggest(history(10, days=100, noise=False), econ, inventory=pd.Series(dtype=float), busy=NO_BUSY,
+                     fees=FEES, elasticity=known, today=TODAY, settings=base))
+    assert p.inputs["elasticity_sd"] == 0.1
+    assert skipped(run(econ=econ, settings=base)) == "no profitable depth"

@@ -19,8 +19,10 @@ LOG_LIFT_FLOOR = 0.01  # variance no promotion's log lift goes below: demand mov
 
 
 def elasticities(measured: pd.DataFrame, *, prior: float = PRIOR_ELASTICITY, prior_sd: float = 1.5,
-                 between_sd: float = 1.0, asins=None) -> pd.Series:
-    """asin → elasticity (negative) for every ASIN in `measured` (and in `asins`, which get the seller's value)."""
+                 between_sd: float = 1.0, asins=None, with_sd: bool = False) -> pd.Series | pd.DataFrame:
+    """asin → elasticity (negative) for every ASIN in `measured` (and in `asins`, which get the seller's value).
+    `with_sd`: a frame with the posterior standard deviation too (column sd), which `suggest` takes for the
+    interval instead of its setting, so an ASIN with a deep history gets a tighter one."""
     if not (prior_sd > 0 and between_sd > 0 and np.isfinite(prior)):
         raise ValueError("elasticities needs a finite prior and positive spreads.")
     names = pd.Index([] if measured is None or measured.empty else measured["asin"].astype(str).unique())
@@ -35,7 +37,13 @@ def elasticities(measured: pd.DataFrame, *, prior: float = PRIOR_ELASTICITY, pri
     frame = pd.DataFrame({"asin": asin, "xy": x * y / v, "info": precision})
     sums = frame.groupby("asin")[["xy", "info"]].sum().reindex(names, fill_value=0.0)
     own = (sums["xy"] + seller / between_sd ** 2) / (sums["info"] + 1 / between_sd ** 2)
-    return own.rename("elasticity").rename_axis("asin").astype(float)
+    own = own.rename("elasticity").rename_axis("asin").astype(float)
+    if not with_sd:
+        return own
+    # the ASIN's posterior variance, plus the seller value's own uncertainty by the weight the ASIN puts on it
+    borrowed = (1 / between_sd ** 2) / (sums["info"] + 1 / between_sd ** 2)
+    variance = 1 / (sums["info"] + 1 / between_sd ** 2) + borrowed ** 2 / (pooled_info + 1 / prior_sd ** 2)
+    return pd.DataFrame({"elasticity": own, "sd": np.sqrt(variance).astype(float)})
 
 
 def _observations(measured: pd.DataFrame):

@@ -80,7 +80,7 @@ class PromotionSettings:
     amount_off: bool = True  # also try each coupon depth as a whole-currency amount off
     redemption_share: float = 0.5  # share of a coupon's buyers who clip it
     pull_forward: float = 0.2  # share of the extra units that are later sales pulled forward
-    elasticity_sd: float = 1.0  # uncertainty of an ASIN's elasticity, for the interval
+    elasticity_sd: float = 1.0  # uncertainty of an ASIN's elasticity where the caller gives none
     level: float = 0.9  # the interval
     risk_aversion: float = 0.5  # weight of the interval's downside in the score
     budget_pull_share: float = 0.8  # Amazon pulls a coupon when this share of its budget is used
@@ -153,7 +153,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     daily, economics: as for `measure`. inventory: asin → sellable units (NaN: unknown, not checked).
     busy: asin, start, end of running or planned promotions and plans (no overlap; their days leave the baseline).
     fees: PromotionType value → the Fee in force on the start date (a type without one is not proposed).
-    elasticity: asin → elasticity (missing → the prior). deal_types: the deal types the seller ran in the last
+    elasticity: asin → elasticity (missing → the prior), or `elasticities(…, with_sd=True)`'s frame, whose sd
+    replaces `settings.elasticity_sd` for the interval. deal_types: the deal types the seller ran in the last
     12 months (coupons are always allowed). promotions (optional): asin, start, end of past promotions, whose
     days the baseline leaves out too."""
     settings = settings or PromotionSettings()
@@ -177,9 +178,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     stock = pd.to_numeric(pd.Series(inventory, dtype=float), errors="coerce") if inventory is not None else None
     stock = stock.groupby(stock.index.astype(str)).first().reindex(asins).to_numpy(dtype=float) if stock is not None \
         else np.full(len(asins), np.nan)
-    eps = pd.Series(elasticity, dtype=float) if elasticity is not None else pd.Series(dtype=float)
-    eps = eps.groupby(eps.index.astype(str)).first().reindex(asins).to_numpy(dtype=float)
-    eps = np.where(np.isfinite(eps), eps, PRIOR_ELASTICITY)
+    eps, eps_sd = _elasticity(elasticity, asins, settings.elasticity_sd)
     types = [t for t in (COUPON, *DEAL_TYPES) if (t == COUPON or t in set(deal_types)) and t in fees]
 
     skip = np.select(
@@ -206,8 +205,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     z = NormalDist().inv_cdf(0.5 + settings.level / 2)
     e = eps[i]
     lift = (1 - d_eff) ** e - 1
-    lift_lo = (1 - d_eff) ** np.minimum(e + z * settings.elasticity_sd, 0) - 1
-    lift_hi = (1 - d_eff) ** (e - z * settings.elasticity_sd) - 1
+    lift_lo = (1 - d_eff) ** np.minimum(e + z * eps_sd[i], 0) - 1
+    lift_hi = (1 - d_eff) ** (e - z * eps_sd[i]) - 1
     m0 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i])
     m1 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i], d)
     net = price[i] * (1 - d)
@@ -288,13 +287,28 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             "unit_cost": float(cost[a]), "referral_pct": _json(number["referral_pct"][a]),
             "fba_fee": _json(number["fba_fee"][a]), "inventory": _json(stock[a]),
             "redemption_share": float(share[k]), "effective_discount": float(d_eff[k]),
-            "pull_forward": settings.pull_forward, "elasticity_sd": settings.elasticity_sd,
+            "pull_forward": settings.pull_forward, "elasticity_sd": float(eps_sd[a]),
             "lead_days": int(settings.lead_days.get(kind, 0)), "fee_schedule": asdict(fee_table[kind]),
             "risk_adjusted_profit": float(score[k]), "level": settings.level,
         }
         values["explanation"] = _sentence(values, inputs, settings.currency_symbol)
         proposals.append(Proposal(**values, inputs=inputs))
     return proposals, skips
+
+
+def _elasticity(elasticity, asins: np.ndarray, default_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each ASIN's elasticity (missing → the prior) and its standard deviation (missing → `default_sd`), from a
+    Series or from `elasticities(…, with_sd=True)`'s frame."""
+    if isinstance(elasticity, pd.DataFrame):
+        frame = elasticity
+    else:
+        frame = pd.DataFrame({"elasticity": pd.Series(elasticity, dtype=float) if elasticity is not None
+                              else pd.Series(dtype=float)})
+    frame = frame.groupby(frame.index.astype(str)).first().reindex(asins)
+    eps = pd.to_numeric(frame["elasticity"], errors="coerce").to_numpy(dtype=float)
+    sd = (pd.to_numeric(frame["sd"], errors="coerce").to_numpy(dtype=float) if "sd" in frame
+          else np.full(len(asins), np.nan))
+    return np.where(np.isfinite(eps), eps, PRIOR_ELASTICITY), np.where(np.isfinite(sd) & (sd >= 0), sd, default_sd)
 
 
 def _fixed_fees(fee_table: Mapping[str, Fee], kinds: np.ndarray, days: np.ndarray) -> np.ndarray:
