@@ -40,7 +40,6 @@ class Panel:
     sales: np.ndarray  # float (A, D); 0 where unknown
     ad: np.ndarray  # float (A, D); 0 where unknown or not given
     clean: np.ndarray  # bool (A, D): known, in stock, no promotion
-    promo: np.ndarray  # bool (A, D): some promotion ran (the caller's windows)
     factors: np.ndarray  # (A, 7) weekday factors, mean 1 per ASIN
     weekday: np.ndarray  # (D,) 0 = Monday
 
@@ -51,9 +50,6 @@ class Panel:
     def rows(self, asins) -> np.ndarray:
         """Row index of each ASIN; −1 where the history does not have it."""
         return self.asins.get_indexer(pd.Index(asins))
-
-    def factor_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        return self.factors[rows, self.weekday[np.clip(cols, 0, self.days - 1)]]
 
 
 def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo_end: np.ndarray, *,
@@ -108,7 +104,7 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     parent_of = pd.Series(parents[first_row]).reindex(range(n_rows))
     parent_codes, _ = pd.factorize(parent_of.where(parent_of.notna() & (parent_of.astype(str).str.len() > 0)))
     return Panel(asins=pd.Index(asins, dtype=object), parent=parent_codes, day0=day0, units=units_m, sales=sales_m,
-                 ad=ad_m, clean=clean, promo=promo_m, factors=_weekday_factors(units_m, clean, weekday),
+                 ad=ad_m, clean=clean, factors=_weekday_factors(units_m, clean, weekday),
                  weekday=weekday)
 
 
