@@ -52,11 +52,9 @@ class Panel:
         return self.asins.get_indexer(pd.Index(asins))
 
 
-def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo_end: np.ndarray, *,
-                extra_days: int = 0) -> Panel:
+def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo_end: np.ndarray) -> Panel:
     """daily: asin, parent_asin, date, units, sales, in_stock, ad_spend (optional). promo_*: the promotion windows
-    (inclusive epoch days) whose days are not clean. `extra_days` widens the panel past the last date (suggestions
-    read weekday factors of future days)."""
+    (inclusive epoch days) whose days are not clean."""
     named = daily["asin"].notna()
     frame = daily if named.all() else daily[named]
     day = to_days(frame["date"])
@@ -65,7 +63,7 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     n_asins = len(asins)
     n_rows = max(n_asins, 1)  # an empty history keeps one unknown row, so lookups need no special case
     day0 = int(day.min()) if len(day) else 0
-    n_days = (int(day.max()) - day0 + 1 if len(day) else 1) + extra_days
+    n_days = int(day.max()) - day0 + 1 if len(day) else 1
     col = day - day0
 
     def matrix(values, fill):
