@@ -177,6 +177,7 @@ def test_a_unit_cost_not_entered_leaves_profit_unknown_but_units_measured():
 def test_bad_input_gets_a_reason_not_an_error():
     daily = history(10, noise=False)
     daily.loc[daily.index[:3], "units"] = np.nan  # unknown days: not clean, not counted
+    daily = pd.concat([daily, pd.DataFrame([{"asin": "A1", "date": None, "units": 5.0, "sales": 100.0}])])
     daily["sales"] = daily["sales"] + 1e-9  # float noise
     windows = [
         window("ok"),
@@ -184,6 +185,7 @@ def test_bad_input_gets_a_reason_not_an_error():
         window("backwards", start=PROMO_START, days=-2),
         window("future", start=date(2026, 4, 30)),
         window("percent", discount=20.0),
+        {"key": "undated", "type": "COUPON", "asin": "A1", "start": None, "end": "not a date"},
         {"key": "none", "type": "COUPON", "asin": None, "start": PROMO_START, "end": PROMO_START},
     ]
     result = one(daily, *windows)
@@ -192,7 +194,8 @@ def test_bad_input_gets_a_reason_not_an_error():
     assert result.loc[("backwards", "A1"), "reason"] == "ends before it starts"
     assert result.loc[("future", "A1"), "reason"].startswith("not over yet")
     assert result.loc[("percent", "A1"), "reason"] == "the discount must be a fraction below 1 (0.2 = 20 %)"
-    assert len(result) == 5  # the row without an ASIN is dropped
+    assert result.loc[("undated", "A1"), "reason"] == "no start or end date"
+    assert len(result) == 6  # the row without an ASIN is dropped
 
 
 def test_empty_inputs_give_an_empty_frame_with_the_columns():

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from marketing.optimize.promotions.economics import COUPON, unit_margin
-from marketing.optimize.promotions.panel import Panel, baseline, build_panel, gather, to_days
+from marketing.optimize.promotions.panel import NO_DAY, Panel, baseline, build_panel, gather, to_days
 
 COLUMNS = [
     "key", "asin", "type", "start", "end", "measurable", "reason", "baseline_units", "days", "units",
@@ -74,9 +74,10 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     last_day = panel.day0 + panel.days - 1
     stated = w["discount"].to_numpy(dtype=float)
     reason = np.select(
-        [end < start, (stated < 0) | (stated >= 1), rows < 0, end > last_day, base.days < baseline_days],
-        ["ends before it starts", "the discount must be a fraction below 1 (0.2 = 20 %)", "no sales history",
-         "not over yet (the history ends before its last day)",
+        [(start == NO_DAY) | (end == NO_DAY), end < start, (stated < 0) | (stated >= 1), rows < 0, end > last_day,
+         base.days < baseline_days],
+        ["no start or end date", "ends before it starts", "the discount must be a fraction below 1 (0.2 = 20 %)",
+         "no sales history", "not over yet (the history ends before its last day)",
          pd.Series(base.days).map(lambda n: f"only {n} clean baseline days (needs {baseline_days})").to_numpy()],
         "",
     )

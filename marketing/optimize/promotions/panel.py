@@ -15,15 +15,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+NO_DAY = -(10 ** 9)  # a missing date: far before any history, and safe to add day counts to
 WEEKDAY_PSEUDO_DAYS = 20.0  # days per weekday an ASIN's own weekday factor borrows from the seller's
 
 
 def to_days(values) -> np.ndarray:
-    """Dates (datetime.date, datetime64, Timestamp, ISO strings) → whole days since 1970 as int64."""
+    """Dates (datetime.date, datetime64, Timestamp, ISO strings) → whole days since 1970 as int64; a missing or
+    unreadable date → `NO_DAY`."""
     array = np.asarray(values)
     if not np.issubdtype(array.dtype, np.datetime64):
-        array = pd.to_datetime(pd.Series(values, dtype=object)).to_numpy()
-    return array.astype("datetime64[D]").astype(np.int64)
+        array = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").to_numpy()
+    array = array.astype("datetime64[D]")
+    return np.where(np.isnat(array), NO_DAY, array.astype(np.int64))
 
 
 def weekday_of(days) -> np.ndarray:
@@ -55,7 +58,7 @@ class Panel:
 def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo_end: np.ndarray) -> Panel:
     """daily: asin, parent_asin, date, units, sales, in_stock, ad_spend (optional). promo_*: the promotion windows
     (inclusive epoch days) whose days are not clean."""
-    named = daily["asin"].notna()
+    named = daily["asin"].notna() & daily["date"].notna()
     frame = daily if named.all() else daily[named]
     day = to_days(frame["date"])
     codes, asins = pd.factorize(frame["asin"].to_numpy(dtype=object), sort=True)
