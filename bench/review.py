@@ -122,7 +122,8 @@ def old_unpaged(app, seller_id: int, n: int) -> tuple[float, float, int]:
             html = render_template_string(
                 "{% for s in rows %}{% include 'suggestions/rows/bid.html' %}{% endfor %}", rows=rows,
                 choosing=True, can_act=True, selected=set(), edits={}, seller=db.session.get(Seller, seller_id),
-                filters=queries.Filters(), campaign_names={}, lifecycle=lifecycle, **formatting.FILTERS)
+                filters=queries.Filters(), campaign_names={}, last_changes={}, lifecycle=lifecycle,
+                **formatting.FILTERS)
             if i >= 2:
                 times.append((time.perf_counter() - started) * 1000)
                 size = len(html.encode())

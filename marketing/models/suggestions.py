@@ -86,7 +86,11 @@ class Suggestion(Base):
             "0::numeric), '-1'::integer::numeric) DESC"), "id"),
         Index("ix_suggestions_review_spend", "seller_id", "status", text(
             "COALESCE(abs(expected_spend_delta), '-1'::integer::numeric) DESC"), "id"),
-        Index("ix_suggestions_review_campaign", "seller_id", "status", "campaign_id", "id"),
+        # The review page's counts and per-campaign sums: index-only scans on PostgreSQL.
+        Index("ix_suggestions_review_campaign", "seller_id", "status", "campaign_id", "id",
+              postgresql_include=["expected_spend_delta", "expected_sales_delta"]),
+        Index("ix_suggestions_summary", "seller_id", "kind", "status", "reason", "marketplace",
+              postgresql_include=["expected_spend_delta", "expected_sales_delta"]),
         Index("ix_suggestions_entity", "profile_id", "entity_id"),
         Index("ix_suggestions_ref", "seller_id", "kind", "entity_ref"),
     )
