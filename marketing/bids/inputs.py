@@ -170,10 +170,10 @@ def product_sales(seller_id: int, day: dt.date | None = None) -> list[Sold]:
     """Per advertising profile and advertised ASIN, its units and sales in the `PRICE_DAYS` days before `day`.
 
     From the Sales & Traffic by-ASIN history (every sale in the profile's marketplace, not only the ads') where
-    that marketplace has any in the window (Seller Central connected, its history pulled), else from the ads'
-    own attributed sales. An ASIN that sold nothing in the window there (out of stock, say) does not fall back
-    to ad sales: its price is what it sold for before, in the daily history, else the weekly one (up to a year
-    back), so a deal or a stock-out in the last days no longer decides it."""
+    it knows the ASIN (Seller Central connected, the history pulled), else from the ads' own attributed sales.
+    An ASIN the history knows that sold nothing in the window (out of stock, say) does not fall back to ad
+    sales: its price is what it sold for before, in the daily history, else the weekly one (up to a year back).
+    The window is the whole `PRICE_DAYS`, so a deal or a stock-out in the last days no longer decides it."""
     end = (day or today()) - dt.timedelta(days=1)
     start = end - dt.timedelta(days=PRICE_DAYS - 1)
     oldest = end - dt.timedelta(days=365)
@@ -188,7 +188,6 @@ def product_sales(seller_id: int, day: dt.date | None = None) -> list[Sold]:
     store = {(market, asin): (sales, units) for market, asin, sales, units in db.session.execute(
         select(s.marketplace_id, s.asin, func.sum(s.ordered_sales), func.sum(s.units_ordered))
         .where(s.seller_id == seller_id, s.date >= start, s.date <= end).group_by(s.marketplace_id, s.asin))}
-    covered = {market for market, _ in store}
     before: dict[tuple[str, str], tuple[Decimal, int]] = {}
     for table, column in ((w, w.week_start), (s, s.date)):  # the daily history wins over the weekly one
         before.update({(market, asin): (sales, units) for market, asin, sales, units in db.session.execute(
@@ -203,15 +202,14 @@ def product_sales(seller_id: int, day: dt.date | None = None) -> list[Sold]:
     rows = []
     for pid, asin in advertised:
         currency, market = profiles.get(pid, (None, None))
-        if market in covered:
-            (sales, units), source = store.get((market, asin), (None, 0)), "sales_traffic"
+        key = (market, asin)
+        if key in store or key in before:
+            (sales, units), source = store.get(key, (None, 0)), "sales_traffic"
+            old_sales, old_units = before.get(key, (None, 0))
         else:
             (sales, units), source = ads.get((pid, asin), (None, 0)), "ads"
-        if units:
-            price = Decimal(sales) / units
-        else:  # none sold in the window: what it sold for before, in the history
-            old_sales, old_units = before.get((market, asin), (None, 0)) if market in covered else (None, 0)
-            price = Decimal(old_sales) / old_units if old_units else None
+            old_sales, old_units = None, 0
+        price = Decimal(sales) / units if units else Decimal(old_sales) / old_units if old_units else None
         rows.append(Sold(pid, asin, currency, int(units or 0), Decimal(sales or 0), source, price))
     return rows
 

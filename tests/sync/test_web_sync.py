@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from marketing.extensions import db
 from marketing.models import Seller, SyncRun
-from marketing.sync import plan
 from tests.sync.conftest import connect
 
 
