@@ -221,7 +221,12 @@ def _market(seller_id: int, connection: Connection, market: str, since: dt.datet
         try:
             report_id = client.create_report(SALES_TRAFFIC, [market], start, end, options={
                 "dateGranularity": "DAY" if days == 1 else "WEEK", "asinGranularity": "CHILD"})
-        except (errors.Throttled, errors.AmazonUnavailable, errors.InvalidGrant, errors.InvalidClient):
+        except (errors.Throttled, errors.AmazonUnavailable) as exc:
+            if not in_flight:
+                raise
+            log.info("sales history of seller %s in %s: %s; the reports in flight go on", seller_id, market, exc)
+            break  # the reports in flight still come in meanwhile
+        except (errors.InvalidGrant, errors.InvalidClient):
             raise
         except errors.AmazonError as exc:
             notice = sources.sp.refusal_notice(SALES_TRAFFIC, f"marketplace {market}", exc)
