@@ -48,6 +48,8 @@ SETTING_DEFAULTS = {
 JOB_TIMEOUT = 300
 CHAIN_KEY = "marketing:history:chain:{}"
 DONE = ("done", "empty")
+# Amazon's answers that end the step for every report: wait (the chain goes on later) or stop (the token).
+_WAIT_OR_STOP = (errors.Throttled, errors.AmazonUnavailable, errors.InvalidGrant, errors.InvalidClient)
 RETRIED = ("failed", "refused")  # asked for again by the next chain
 
 
@@ -156,7 +158,7 @@ def pull(seller_id: int, chain: str, n: int, since: str) -> None:
             wait = _market(seller_id, connection, market, started, deadline)
             if wait is not None:
                 delay = wait if delay is None else min(delay, wait)
-    except (errors.Throttled, errors.AmazonUnavailable) as exc:
+    except (errors.Throttled, errors.AmazonUnavailable) as exc:  # never wait in the worker: come back later
         db.session.rollback()
         delay = max(exc.retry_after or 0.0, float(setting("HISTORY_POLL_SECONDS")))
         log.info("sales history of seller %s: %s; again in %.0fs", seller_id, exc, delay)
@@ -198,10 +200,18 @@ def _market(seller_id: int, connection: Connection, market: str, since: dt.datet
             continue
         if time.monotonic() > deadline:
             return 0.0
-        report = client.get_report(row.amazon_report_id)
-        if report.status == "DONE":
-            _store(seller_id, client, market, start, days, report.document_id)
-        elif report.status in ("CANCELLED", "FATAL"):
+        try:
+            report = client.get_report(row.amazon_report_id)
+            if report.status == "DONE":
+                _store(seller_id, client, market, start, days, report.document_id)
+                continue
+        except _WAIT_OR_STOP:
+            raise
+        except errors.AmazonError as exc:  # the report is gone (kept 90 days), its document too, …: ask again
+            db.session.rollback()
+            _record(seller_id, market, start, days, "failed", error=str(exc)[:2000])
+            continue
+        if report.status in ("CANCELLED", "FATAL"):
             _record(seller_id, market, start, days, "empty" if report.status == "CANCELLED" else "failed",
                     error=None if report.status == "CANCELLED" else "Amazon ended the report as FATAL")
         elif now() - row.updated_at > horizon:
@@ -226,7 +236,7 @@ def _market(seller_id: int, connection: Connection, market: str, since: dt.datet
                 raise
             log.info("sales history of seller %s in %s: %s; the reports in flight go on", seller_id, market, exc)
             break  # the reports in flight still come in meanwhile
-        except (errors.InvalidGrant, errors.InvalidClient):
+        except _WAIT_OR_STOP:
             raise
         except errors.AmazonError as exc:
             notice = sources.sp.refusal_notice(SALES_TRAFFIC, f"marketplace {market}", exc)

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from marketing.clock import now
 from marketing.models import Promotion, PromotionAsin
 from marketing.models.promotions import DiscountType, PromotionType
 from marketing.sync.rows import COUPONS, PROMOTIONS, IngestError, optional_count, optional_money
@@ -189,7 +190,7 @@ def ingest_promotions(session: Session, report_type: str, items: Iterable[Any], 
             session.add(promotion)
         for name, value in row.values.items():
             setattr(promotion, name, value)
-        promotion.fetched_at = dt.datetime.now(dt.UTC)
+        promotion.fetched_at = now()
         _replace_asins(promotion, row.asins)
         kept.add(key)
     for key, promotion in stored.items():
