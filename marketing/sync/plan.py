@@ -55,8 +55,9 @@ def profile_range(timezone: str, days: int) -> tuple[dt.date, dt.date]:
 
 
 def promotion_window(first: bool) -> tuple[dt.date, dt.date]:
-    """The start dates a coupon or deal report selects: up to today, back `PROMOTION_FIRST_DAYS` the first time."""
-    end = today()
+    """The start dates a coupon or deal report selects: up to yesterday (the window must not reach into the future,
+    and Amazon's figures stop at the day before anyway), back `PROMOTION_FIRST_DAYS` the first time."""
+    end = today() - dt.timedelta(days=1)
     return end - dt.timedelta(days=(PROMOTION_FIRST_DAYS if first else PROMOTION_DAYS) - 1), end
 
 

@@ -79,6 +79,7 @@ def test_the_wanted_reports_are_each_day_newest_first_then_whole_weeks_before(ap
     assert weeks[-1] - dt.timedelta(days=7) < day - dt.timedelta(days=25)
 
 
+@pytest.mark.sqlite
 def test_the_history_stores_each_day_and_week_as_amazon_reports_it_and_shows_its_progress(
         app, sbx, seller, client, marketer):
     seller_id = seller.id

@@ -25,9 +25,6 @@ from marketing.sync import plan
 from marketing.sync.sources.sp import report_options
 from tests.sync.conftest import money, sync
 
-pytestmark = pytest.mark.sqlite
-
-
 def sp_document(seller: Seller, report: SyncReport) -> dict:
     """The report as the sandbox serves it, fetched outside the sync code with the same options (the oracle)."""
     options, _ = report_options(report)
@@ -60,6 +57,7 @@ def _reports(run_id: int) -> dict[tuple[str, str], SyncReport]:
             if r.source == "sp"}
 
 
+@pytest.mark.sqlite
 def test_a_sync_stores_coupons_deals_and_inventory_as_amazon_reports_them(app, sbx, seller):
     seller_id = seller.id
     result = sync(seller, days=1)
@@ -105,6 +103,7 @@ def test_a_sync_stores_coupons_deals_and_inventory_as_amazon_reports_them(app, s
     assert coupons_seen and deals_seen  # the sandbox's history has both
 
 
+@pytest.mark.sqlite
 def test_a_second_sync_replaces_the_window_and_keeps_each_promotions_row(app, sbx, seller):
     seller_id = seller.id
     first = sync(seller, days=1)

@@ -62,7 +62,7 @@ def test_promotion_reports_reach_back_400_days_the_first_time_then_60(app):
     set_today(dt.date(2026, 3, 10))
     profiles = [Profile(profile_id=1, marketplace_id="UK", timezone="UTC", account_type="seller")]
     first = {p.report_type: p for p in plan.plan(profiles, lambda p: 14, sales_traffic=True)}
-    assert first[plan.COUPONS].end == first[plan.PROMOTIONS].end == dt.date(2026, 3, 10)
+    assert first[plan.COUPONS].end == first[plan.PROMOTIONS].end == dt.date(2026, 3, 9)
     assert {(first[t].end - first[t].start).days + 1 for t in plan.PROMOTION_REPORTS} == {plan.PROMOTION_FIRST_DAYS}
     seen = {("UK", plan.COUPONS)}
     again = {p.report_type: p for p in plan.plan(profiles, lambda p: 14, sales_traffic=True, promotions_seen=seen)}
