@@ -446,7 +446,7 @@ def download(report_id: int, attempt: int = 0) -> None:
             stored = promotions.ingest_promotions(
                 db.session, report.report_type, rows, seller_id=report.run.seller_id,
                 marketplace_id=report.marketplace_id, start=report.start_date, end=report.end_date,
-                currency=hosts.marketplace(report.marketplace_id).currency)
+                currency=_currency(report))
             report.error = stored.notice  # stored, with a notice of what was skipped (`outcome.conclude`)
             _done(report, stored.rows)
             return
@@ -454,7 +454,7 @@ def download(report_id: int, attempt: int = 0) -> None:
             count = ingest.ingest_report(
                 db.session, report.report_type, rows, seller_id=report.run.seller_id,
                 marketplace_id=report.marketplace_id, start=report.start_date, end=report.end_date,
-                currency=hosts.marketplace(report.marketplace_id).currency)
+                currency=_currency(report))
         else:
             profile = _profile(report)
             count = ingest.ingest_report(
@@ -462,6 +462,12 @@ def download(report_id: int, attempt: int = 0) -> None:
                 end=report.end_date, currency=profile.currency_code,
                 attribution_days=ingest.ATTRIBUTION_DAYS[profile.account_type])
         _done(report, count)
+
+
+def _currency(report: SyncReport) -> str:
+    """An SP-API report's currency: its Ads profile's, else (a seller without Ads) its marketplace's."""
+    profile = _profile(report) if report.profile_id is not None else None
+    return profile.currency_code if profile is not None else hosts.marketplace(report.marketplace_id).currency
 
 
 @leased
