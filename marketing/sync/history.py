@@ -108,6 +108,14 @@ def _enqueue(seller_id: int, chain: str, n: int, since: str, delay: float = 0.0)
         pass
 
 
+_END_CHAIN = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def _end_chain(seller_id: int, job_id: str) -> None:
+    """Forget the chain, unless a newer one already took its place."""
+    jobs.connection().eval(_END_CHAIN, 1, _key(seller_id), job_id)
+
+
 def queue(seller_id: int) -> str:
     """Start the seller's history chain unless one is under way; returns the id of its current job."""
     current = jobs.connection().get(_key(seller_id))
@@ -141,13 +149,13 @@ def after_sync(seller_id: int, run_id: int) -> None:
 @steps.leased
 def pull(seller_id: int, chain: str, n: int, since: str) -> None:
     """One step of the seller's history chain (see the module's docstring)."""
-    conn = jobs.connection()
-    current = conn.get(_key(seller_id))
-    if current is None or current.decode() != _job_id(seller_id, chain, n):
+    me = _job_id(seller_id, chain, n)
+    current = jobs.connection().get(_key(seller_id))
+    if current is None or current.decode() != me:
         return  # a newer chain took over
     seller = db.session.get(Seller, seller_id)
     if seller is None or not runs.sp_working(seller):
-        conn.delete(_key(seller_id))
+        _end_chain(seller_id, me)
         return
     connection = seller.connection("sp")
     started = dt.datetime.fromisoformat(since)
@@ -166,10 +174,10 @@ def pull(seller_id: int, chain: str, n: int, since: str) -> None:
         db.session.rollback()
         clients.record_error(seller.connection("sp"), exc)
         db.session.commit()
-        conn.delete(_key(seller_id))
+        _end_chain(seller_id, me)
         return
     if delay is None:
-        conn.delete(_key(seller_id))
+        _end_chain(seller_id, me)
         return
     _enqueue(seller_id, chain, n + 1, since, delay)
 

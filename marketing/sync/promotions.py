@@ -47,7 +47,7 @@ class _Parsed:
 
 
 class _BadField(ValueError):
-    pass
+    """Why a field cannot be stored ("missing", "is longer than 64 characters", …), for the refusal."""
 
 
 def _timestamp(value: Any) -> dt.datetime:
