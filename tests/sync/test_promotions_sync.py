@@ -25,6 +25,7 @@ from marketing.sync import plan
 from marketing.sync.sources.sp import report_options
 from tests.sync.conftest import money, sync
 
+
 def sp_document(seller: Seller, report: SyncReport) -> dict:
     """The report as the sandbox serves it, fetched outside the sync code with the same options (the oracle)."""
     options, _ = report_options(report)
