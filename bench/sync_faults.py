@@ -223,7 +223,7 @@ class Bench:
         killed = [j for j in jobs.queue("sync").started_job_registry.get_job_ids() if "download" in j]
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
-        while killed and steps._alive(killed[0]):  # its lease runs out
+        while killed and steps.alive(killed[0]):  # its lease runs out
             time.sleep(0.5)
         second = self.worker(log)
         try:

@@ -31,6 +31,7 @@ from marketing.models import (
     Connection,
     Product,
     SalesTrafficAsinDaily,
+    SalesTrafficAsinWeekly,
     SpAdGroup,
     SpCampaign,
     SpCampaignDaily,
@@ -162,15 +163,20 @@ class Sold(NamedTuple):
     units: int
     sales: Decimal
     source: str  # "sales_traffic" | "ads"
+    price: Decimal | None  # what it sold for: over the window, else (none sold) when it last sold (history)
 
 
 def product_sales(seller_id: int, day: dt.date | None = None) -> list[Sold]:
-    """Per advertising profile and advertised ASIN, its units and sales in the days before `day`.
+    """Per advertising profile and advertised ASIN, its units and sales in the `PRICE_DAYS` days before `day`.
 
-    From Sales & Traffic by ASIN (every sale in the profile's marketplace, not only the ads') where Seller
-    Central is connected and the ASIN sold, else from the ads' own attributed sales."""
+    From the Sales & Traffic by-ASIN history (every sale in the profile's marketplace, not only the ads') where
+    it knows the ASIN (Seller Central connected, the history pulled), else from the ads' own attributed sales.
+    An ASIN the history knows that sold nothing in the window (out of stock, say) does not fall back to ad
+    sales: its price is what it sold for before, in the daily history, else the weekly one (up to a year back).
+    The window is the whole `PRICE_DAYS`, so a deal or a stock-out in the last days no longer decides it."""
     end = (day or today()) - dt.timedelta(days=1)
     start = end - dt.timedelta(days=PRICE_DAYS - 1)
+    oldest = end - dt.timedelta(days=365)
     advertised = db.session.execute(
         select(SpProductAd.profile_id, SpProductAd.asin).distinct()
         .where(SpProductAd.seller_id == seller_id, SpProductAd.asin.is_not(None), SpProductAd.state != "ARCHIVED")
@@ -178,10 +184,16 @@ def product_sales(seller_id: int, day: dt.date | None = None) -> list[Sold]:
     profiles = {pid: (currency, market) for pid, currency, market in db.session.execute(
         select(AdsProfile.profile_id, AdsProfile.currency_code, AdsProfile.marketplace_id)
         .join(Connection, Connection.id == AdsProfile.connection_id).where(Connection.seller_id == seller_id))}
-    s = SalesTrafficAsinDaily
+    s, w = SalesTrafficAsinDaily, SalesTrafficAsinWeekly
     store = {(market, asin): (sales, units) for market, asin, sales, units in db.session.execute(
         select(s.marketplace_id, s.asin, func.sum(s.ordered_sales), func.sum(s.units_ordered))
         .where(s.seller_id == seller_id, s.date >= start, s.date <= end).group_by(s.marketplace_id, s.asin))}
+    before: dict[tuple[str, str], tuple[Decimal, int]] = {}
+    for table, column in ((w, w.week_start), (s, s.date)):  # the daily history wins over the weekly one
+        before.update({(market, asin): (sales, units) for market, asin, sales, units in db.session.execute(
+            select(table.marketplace_id, table.asin, func.sum(table.ordered_sales), func.sum(table.units_ordered))
+            .where(table.seller_id == seller_id, column >= oldest, column < start, table.units_ordered > 0)
+            .group_by(table.marketplace_id, table.asin))})
     a = SpProductDaily
     ads = {(pid, asin): (sales, units) for pid, asin, sales, units in db.session.execute(
         select(a.profile_id, a.asin, func.sum(a.sales), func.sum(a.units))
@@ -190,10 +202,15 @@ def product_sales(seller_id: int, day: dt.date | None = None) -> list[Sold]:
     rows = []
     for pid, asin in advertised:
         currency, market = profiles.get(pid, (None, None))
-        (sales, units), source = store.get((market, asin), (None, 0)), "sales_traffic"
-        if not units:
+        key = (market, asin)
+        if key in store or key in before:
+            (sales, units), source = store.get(key, (None, 0)), "sales_traffic"
+            old_sales, old_units = before.get(key, (None, 0))
+        else:
             (sales, units), source = ads.get((pid, asin), (None, 0)), "ads"
-        rows.append(Sold(pid, asin, currency, int(units or 0), Decimal(sales or 0), source))
+            old_sales, old_units = None, 0
+        price = Decimal(sales) / units if units else Decimal(old_sales) / old_units if old_units else None
+        rows.append(Sold(pid, asin, currency, int(units or 0), Decimal(sales or 0), source, price))
     return rows
 
 
@@ -219,9 +236,7 @@ def _economics(seller_id: int, day: dt.date) -> pd.DataFrame:
         seen, product = sold[(pid, asin)], products.get(asin)
         if product is not None and product.currency_code not in (None, seen.currency):
             product = None
-        price = product.price if product is not None and product.price else None
-        if price is None and seen.units:
-            price = seen.sales / seen.units
+        price = product.price if product is not None and product.price else seen.price
         if price:
             cost = np.nan if product is None or product.unit_cost is None else float(product.unit_cost)
             fees = 0.0 if product is None else fees_per_unit(price, product.referral_fee_pct, product.fba_fee)

@@ -42,6 +42,7 @@ PERIODIC = [
     Periodic("token-check", "marketing.connections.check.run_job", "sync", 24 * 60, 5 * 60),
     Periodic("sync-nightly", "marketing.sync.runs.nightly", "sync", 24 * 60, 8 * 60),  # 08:00 UTC
     Periodic("sync-resume", "marketing.sync.runs.resume_all", "sync", 5, 2),
+    Periodic("sales-history", "marketing.sync.history.queue_all", "sync", 24 * 60, 8 * 60 + 30),  # 08:30 UTC
     Periodic("email-weekly", "marketing.digest.weekly.schedule", "email", 15, 7),
     Periodic("email-alerts", "marketing.digest.alerts.send_all", "email", 60, 10),
 ]

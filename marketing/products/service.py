@@ -74,6 +74,8 @@ def rows_for(seller_id: int) -> list[Row]:
             row.sales = sum((p.sales for p in same), Decimal(0))
             row.observed_price = row.sales / sum(p.units for p in same)
             row.observed_from = "sales_traffic" if all(p.source == "sales_traffic" for p in same) else "ads"
+        elif last := [p for p in part if p.currency == row.currency and p.price is not None]:
+            row.observed_price, row.observed_from = last[0].price, last[0].source  # none sold lately: as before
     return sorted(rows.values(), key=lambda r: (-r.sales, r.asin))
 
 

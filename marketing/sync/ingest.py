@@ -41,6 +41,7 @@ from .rows import (
     RowMapper,
     ads_part,
     sales_traffic_parts,
+    sales_traffic_week_parts,
 )
 
 __all__ = ["ATTRIBUTION_DAYS", "SALES_TRAFFIC_PREFIXES", "IngestError", "ingest_report"]
@@ -60,6 +61,7 @@ def ingest_report(
     seller_id: int | None = None,
     marketplace_id: str | None = None,
     asin_only: bool = False,
+    weekly: bool = False,
 ) -> int:
     """Replace the report's slice of its fact table with ``rows``; return the number of rows written.
 
@@ -70,7 +72,8 @@ def ingest_report(
     `SpClient.iter_document_items(url, compression, SALES_TRAFFIC_PREFIXES)`, with ``seller_id``,
     ``marketplace_id`` and the marketplace's ``currency``; by-ASIN items are stored only for a one-day report
     (Amazon sums them over the whole range), dated that day; with ``asin_only`` only those (the daily totals
-    belong to the run's range report).
+    belong to the run's range report). With ``weekly`` (a Sun–Sat report, ``start`` its Sunday) only by-ASIN
+    items, as that week's rows of `sales_traffic_asin_weekly`.
 
     Numbers are rounded half-even to their column's scale and null metrics stored as 0 (`rows`). Raises
     `IngestError` (report type, row number, field, value) for a missing field or id, text in a number, a
@@ -91,7 +94,8 @@ def ingest_report(
     elif report_type == SALES_TRAFFIC:
         if seller_id is None or marketplace_id is None:
             raise ValueError(f"{report_type} needs seller_id and marketplace_id")
-        parts = dict(sales_traffic_parts(seller_id, marketplace_id, start, end, currency, not asin_only))
+        parts = dict(sales_traffic_week_parts(seller_id, marketplace_id, start, currency) if weekly
+                     else sales_traffic_parts(seller_id, marketplace_id, start, end, currency, not asin_only))
         routed = rows
     else:
         raise ValueError(f"unknown report type {report_type!r}")
@@ -192,7 +196,7 @@ def _mapped(report_type: str, items: Iterable[Any], mapper: RowMapper, number: i
 def _delete_slice(connection: Connection, part: Part, start: dt.date, end: dt.date) -> None:
     fact = part.fact
     where = [fact.c[name] == value for name, value in part.scope.items()]
-    connection.execute(delete(fact).where(*where, fact.c.date.between(start, end)))
+    connection.execute(delete(fact).where(*where, fact.c[part.date_column].between(start, end)))
 
 
 def _duplicate(report_type: str, table: str, exc: BaseException) -> IngestError:

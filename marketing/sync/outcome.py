@@ -26,6 +26,7 @@ log = logging.getLogger("marketing.sync")
 AFTER_SYNC: dict[str, str] = {
     "dashboard-rollups": "marketing.dashboard.rollups.after_sync",
     "bid-suggestions": "marketing.bids.suggest.after_sync",
+    "sales-history": "marketing.sync.history.after_sync",  # queues the by-ASIN history's own job chain
 }
 REASONS_SHOWN = 3  # distinct failure reasons quoted in `SyncRun.error`; the rest are counted
 
@@ -61,7 +62,9 @@ def conclude(run: SyncRun) -> None:
     if run.status not in ACTIVE_RUN:
         return
     failed = [r for r in run.reports if r.status == ReportStatus.FAILED]
-    refused = [r for r in run.reports if r.status == ReportStatus.REFUSED]
+    # Notices: what Amazon withheld (a refused report) and what a stored report skipped (its `error`).
+    refused = [r for r in run.reports
+               if r.status == ReportStatus.REFUSED or (r.status == ReportStatus.INGESTED and r.error)]
     if not failed:
         run.status = RunStatus.SUCCEEDED
     else:

@@ -27,6 +27,7 @@ from sqlalchemy import Table
 
 from marketing.models import (
     SalesTrafficAsinDaily,
+    SalesTrafficAsinWeekly,
     SalesTrafficDaily,
     SpCampaignDaily,
     SpProductDaily,
@@ -36,6 +37,9 @@ from marketing.models import (
 
 ADS_REPORT_TYPES = ("spCampaigns", "spTargeting", "spSearchTerm", "spAdvertisedProduct")
 SALES_TRAFFIC = "GET_SALES_AND_TRAFFIC_REPORT"
+COUPONS = "GET_COUPON_PERFORMANCE_REPORT"
+PROMOTIONS = "GET_PROMOTION_PERFORMANCE_REPORT"  # a seller's Lightning Deals and Best Deals
+PROMOTION_REPORTS = (COUPONS, PROMOTIONS)
 # Pass these to `SpClient.iter_document_items`; the ingest routes each (prefix, item) to its table.
 SALES_TRAFFIC_PREFIXES = ("salesAndTrafficByDate.item", "salesAndTrafficByAsin.item")
 ATTRIBUTION_DAYS = {"seller": 7, "vendor": 14}  # Sponsored Products windows by account type (ADS_API.md §4.4)
@@ -156,6 +160,10 @@ _optional_money.fast = Decimal | None  # type: ignore[attr-defined]
 _count_metric.fast, _count_metric.null_text = _count.fast | None, "0"  # type: ignore[attr-defined]
 _big_count_metric.fast, _big_count_metric.null_text = _big_count.fast | None, "0"  # type: ignore[attr-defined]
 _money_metric.fast, _money_metric.null_text = Decimal | None, "0"  # type: ignore[attr-defined]
+# For the documents read object by object (`sync.promotions`, `sync.inventory`): a value Amazon may leave out.
+optional_money = _optional_money
+optional_count = _int_below(_INT32, 0, "count", null=None)
+count_or_zero = _count_metric
 
 
 def _text(max_length: int | None = None, *, required: bool = False) -> Converter:
@@ -379,6 +387,7 @@ class Part:
     scope: dict[str, Any]  # delete filter besides the date window, e.g. {"profile_id": 42}
     constants: dict[str, Any]  # same for every row (scope + currency ...), added when merging
     mapper: RowMapper
+    date_column: str = "date"  # the column the window applies to
 
 
 def _metrics(days: int, money_name: str = "cost") -> list[Field]:
@@ -469,3 +478,21 @@ def sales_traffic_parts(
         constants = {**scope, "date": start, "currency_code": currency}
         parts[SALES_TRAFFIC_PREFIXES[1]] = Part(SalesTrafficAsinDaily.__table__, scope, constants, by_asin)
     return parts
+
+
+def sales_traffic_week_parts(seller_id: int, marketplace_id: str, week_start: dt.date, currency: str
+                             ) -> dict[str, Part | None]:
+    """Parts by document prefix of a one-week (Sun–Sat, WEEK granularity) report: its by-ASIN rows, which Amazon
+    sums over the week, are that week's row of `sales_traffic_asin_weekly`; its daily totals are not stored."""
+    scope = {"seller_id": seller_id, "marketplace_id": marketplace_id}
+    by_asin = RowMapper([
+        Field("asin", "childAsin|parentAsin", _text(16, required=True)),
+        Field("ordered_sales", "salesByAsin.orderedProductSales.amount", _money),
+        Field("units_ordered", "salesByAsin.unitsOrdered", _count),
+        Field("sessions", "trafficByAsin.sessions", _count),
+        Field(None, "salesByAsin.orderedProductSales.currencyCode", _equals(currency)),
+    ])  # fmt: skip
+    constants = {**scope, "week_start": week_start, "currency_code": currency}
+    return {SALES_TRAFFIC_PREFIXES[0]: None,
+            SALES_TRAFFIC_PREFIXES[1]: Part(SalesTrafficAsinWeekly.__table__, scope, constants, by_asin,
+                                            date_column="week_start")}

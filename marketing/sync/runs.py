@@ -12,9 +12,10 @@ import logging
 
 from sqlalchemy import func, select
 
-from marketing.clock import now, today
+from marketing.amazon import hosts
+from marketing.clock import now
 from marketing.extensions import db
-from marketing.models import AdsProfile, SalesTrafficAsinDaily, Seller, SyncReport, SyncRun
+from marketing.models import AdsProfile, Seller, SyncReport, SyncRun
 from marketing.models.sync import ACTIVE_RUN, ENDED_REPORT, ReportStatus, RunStatus
 from marketing.sync import plan, steps
 from marketing.sync.outcome import fail
@@ -70,16 +71,17 @@ def _synced_profiles(profile_ids: list[int]) -> set[int]:
         SyncReport.report_type.in_(plan.ADS_REPORT_TYPES))))
 
 
-def _failed_slices(seller_id: int, profile_ids: set[int], sales_traffic: bool) -> list[plan.PlannedReport]:
-    """The reports the seller's last ended run failed, to be asked for again (still ours to sync)."""
+def _failed_slices(seller_id: int, profile_ids: set[int], markets: set[str]) -> list[plan.PlannedReport]:
+    """The reports the seller's last ended run failed, to be asked for again (still ours to sync). Coupon, deal
+    and inventory pulls are planned afresh every run anyway."""
     last = db.session.scalar(select(SyncRun).where(SyncRun.seller_id == seller_id, SyncRun.status.not_in(ACTIVE_RUN))
                              .order_by(SyncRun.id.desc()).limit(1))
     if last is None:
         return []
     return [plan.PlannedReport(r.source, r.report_type, r.profile_id, r.marketplace_id, r.start_date, r.end_date)
-            for r in last.reports if r.status == ReportStatus.FAILED and r.report_type != plan.STRUCTURE
-            and r.profile_id in profile_ids
-            and (r.source == "ads" or sales_traffic)]
+            for r in last.reports if r.status == ReportStatus.FAILED
+            and r.report_type not in (*plan.DIRECT, *plan.PROMOTION_REPORTS)
+            and (r.profile_id in profile_ids if r.source == "ads" else r.marketplace_id in markets)]
 
 
 def _covered(slice_: plan.PlannedReport, planned: list[plan.PlannedReport]) -> bool:
@@ -88,12 +90,32 @@ def _covered(slice_: plan.PlannedReport, planned: list[plan.PlannedReport]) -> b
                and p.start <= slice_.start and slice_.end <= p.end for p in planned)
 
 
-def _asin_days(seller_id: int) -> set[tuple[str, dt.date]]:
-    """(marketplace, day) pairs of the last weeks that already have daily by-ASIN sales and traffic."""
-    since = today() - dt.timedelta(days=plan.NIGHTLY_DAYS + 2)
-    return set(db.session.execute(select(SalesTrafficAsinDaily.marketplace_id, SalesTrafficAsinDaily.date).distinct()
-                                  .where(SalesTrafficAsinDaily.seller_id == seller_id,
-                                         SalesTrafficAsinDaily.date >= since)).all())
+def _stored_sp(seller_id: int) -> set[tuple[str, str]]:
+    """(marketplace, report type) pairs of SP-API reports stored by an earlier run of the seller."""
+    return set(db.session.execute(select(SyncReport.marketplace_id, SyncReport.report_type).distinct()
+                                  .join(SyncRun).where(SyncRun.seller_id == seller_id, SyncReport.source == "sp",
+                                                       SyncReport.status == ReportStatus.INGESTED)).all())
+
+
+def sp_working(seller: Seller) -> bool:
+    sp = seller.connection("sp")
+    return bool(sp and sp.connected and sp.revoked_at is None)
+
+
+def sp_marketplaces(seller: Seller) -> list[str]:
+    """The Seller Central marketplaces to pull SP-API data for: those of the seller's managed seller profiles,
+    else (a seller without Ads) the seller's marketplaces in its region."""
+    profiles = managed_profiles(seller)
+    if profiles:
+        return sorted({p.marketplace_id for p in profiles if p.account_type == "seller" and p.marketplace_id})
+    known = []
+    for market in seller.marketplaces or []:
+        try:
+            if hosts.marketplace(market).region == seller.region:
+                known.append(market)
+        except KeyError:  # a marketplace Amazon added after this release: not ours to ask for
+            continue
+    return sorted(known)
 
 
 def start_run(seller_id: int, kind: str = "manual", *, days: int | None = None,
@@ -101,7 +123,8 @@ def start_run(seller_id: int, kind: str = "manual", *, days: int | None = None,
     """Plan and enqueue a run, or return the seller's running one: (run, started_now).
 
     `days` overrides the window; otherwise each profile gets the trailing `plan.NIGHTLY_DAYS`, or the back-fill
-    window (`plan.BACKFILL_DAYS`) if it has never been synced, whatever the kind.
+    window (`plan.BACKFILL_DAYS`) if it has never been synced, whatever the kind. A seller with only a Seller
+    Central connection gets its SP-API data alone (over the same windows, per marketplace).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown run kind {kind!r}")
@@ -117,22 +140,29 @@ def start_run(seller_id: int, kind: str = "manual", *, days: int | None = None,
         db.session.commit()
         return running, False
     profiles = managed_profiles(seller)
-    if not profiles:
+    sales_traffic = sp_working(seller)
+    sp_only = [] if profiles or not sales_traffic else sp_marketplaces(seller)
+    if not profiles and not sp_only:
         db.session.commit()
-        raise SyncRefused(f"{seller.name} has no managed Amazon Ads profile on a working connection to sync")
+        raise SyncRefused(f"{seller.name} has no managed Amazon Ads profile on a working connection, nor a working "
+                          "Seller Central connection with a marketplace, to sync")
+    seen = _stored_sp(seller.id)
     if days is None:
         history = _synced_profiles([p.profile_id for p in profiles])
         days_for = lambda p: plan.NIGHTLY_DAYS if p.profile_id in history else plan.BACKFILL_DAYS  # noqa: E731
+        sp_days = plan.NIGHTLY_DAYS if all((m, plan.SALES_TRAFFIC) in seen for m in sp_only) else plan.BACKFILL_DAYS
     else:
         days_for = lambda p: days  # noqa: E731
-    sp = seller.connection("sp")
-    sales_traffic = bool(sp and sp.connected and sp.revoked_at is None)
-    planned = plan.plan(profiles, days_for, sales_traffic=sales_traffic, asin_stored=_asin_days(seller.id))
-    planned += [s for s in _failed_slices(seller.id, {p.profile_id for p in profiles}, sales_traffic)
+        sp_days = days
+    planned = plan.plan(profiles, days_for, sales_traffic=sales_traffic, sp_markets=sp_only, sp_days=sp_days,
+                        promotions_seen=seen)
+    markets = {p.marketplace_id for p in planned if p.source == "sp"}
+    planned += [s for s in _failed_slices(seller.id, {p.profile_id for p in profiles}, markets)
                 if not _covered(s, planned)]
+    ranged = [p for p in planned if p.report_type not in (plan.INVENTORY, *plan.PROMOTION_REPORTS)] or planned
     run = SyncRun(seller_id=seller.id, kind=kind, status=RunStatus.QUEUED, stage="queued",
                   requested_by_id=requested_by_id,
-                  start_date=min(p.start for p in planned), end_date=max(p.end for p in planned), rows=0)
+                  start_date=min(p.start for p in ranged), end_date=max(p.end for p in ranged), rows=0)
     run.reports = [SyncReport(source=p.source, report_type=p.report_type, profile_id=p.profile_id,
                               marketplace_id=p.marketplace_id, start_date=p.start, end_date=p.end,
                               status=ReportStatus.NEW, checks=0, rows=0) for p in planned]
@@ -153,11 +183,12 @@ def start_backfill(seller_id: int) -> SyncRun | None:
 
 
 def nightly() -> list[int]:
-    """Periodic: start the nightly run of every seller with a working Ads connection; returns the run ids."""
+    """Periodic: start the nightly run of every seller with a working Ads or Seller Central connection; returns
+    the run ids."""
     started = []
     for seller_id in db.session.scalars(select(Seller.id).order_by(Seller.id)).all():
         seller = db.session.get(Seller, seller_id)
-        if not managed_profiles(seller):
+        if not managed_profiles(seller) and not sp_working(seller):
             continue
         try:
             run, new = start_run(seller_id, "nightly")

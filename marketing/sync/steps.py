@@ -1,8 +1,10 @@
 """The steps of a sync run: short RQ jobs on the `sync` queue that take ids only and never wait on Amazon.
 
 Per report: `request` → `check` (re-scheduled with capped backoff while Amazon works) → `download` (stream
-the file into `ingest` in one transaction). Per profile: `structure`. When the last report is in, `finish`
-ends the run and enqueues `outcome.AFTER_SYNC`. What differs between Amazon's report APIs lives in `sources`.
+the file into `ingest`, or the coupon and deal reports into `promotions`, in one transaction). Per profile:
+`structure`; per Seller Central marketplace: `inventory` (FBA inventory summaries, one paged call). When the
+last report is in, `finish` ends the run and enqueues `outcome.AFTER_SYNC`. What differs between Amazon's report
+APIs lives in `sources`.
 
 Idempotence: a step acts only if its report is still in the state that step expects and the run is still
 active. Before enqueuing the next step a job bumps the report's persisted step counter (`SyncReport.checks`)
@@ -37,21 +39,22 @@ from rq.utils import now as rq_now
 from sqlalchemy import func, select
 
 from marketing import jobs
-from marketing.amazon import errors
+from marketing.amazon import errors, hosts
 from marketing.amazon.transport import Limit, RedisRateLimiter, RetryPolicy, Transport
 from marketing.clock import now
 from marketing.connections import alerts, clients
 from marketing.extensions import db
 from marketing.models import API_LABELS, AdsProfile, Connection, Seller, SyncReport, SyncRun
 from marketing.models.sync import ACTIVE_RUN, ENDED_REPORT, ReportStatus, RunStatus
-from marketing.sync import ingest, outcome, sources
-from marketing.sync.plan import SALES_TRAFFIC, STRUCTURE
+from marketing.sync import ingest, outcome, promotions, sources
+from marketing.sync import inventory as stock
+from marketing.sync.plan import DIRECT, INVENTORY, PROMOTION_REPORTS, STRUCTURE
 from marketing.sync.structure import sync_profile
 
 log = logging.getLogger("marketing.sync")
 
 STEP_OF_STATUS = {ReportStatus.NEW: "request", ReportStatus.REQUESTED: "check", ReportStatus.READY: "download"}
-JOB_TIMEOUT = {"structure": 900, "request": 120, "check": 120, "download": 1800, "finish": 120}
+JOB_TIMEOUT = {"structure": 900, "inventory": 300, "request": 120, "check": 120, "download": 1800, "finish": 120}
 # RQ retries only crashes (a killed worker's abandoned job, a database hiccup); Amazon's answers are handled here.
 CRASH_RETRY = Retry(max=2, interval=[10, 60])
 LEASE_SECONDS = 15  # a running step renews its lease every third of this
@@ -81,8 +84,9 @@ def setting(name: str):
 # -- scheduling -----------------------------------------------------------------------------------------
 
 def step_of(report: SyncReport) -> str | None:
-    if report.report_type == STRUCTURE:
-        return "structure" if report.status == ReportStatus.NEW else None
+    if report.report_type in DIRECT:  # its step is named after it
+        return ("structure" if report.report_type == STRUCTURE else "inventory") \
+            if report.status == ReportStatus.NEW else None
     return STEP_OF_STATUS.get(report.status)
 
 
@@ -114,7 +118,7 @@ def _lease_key(job_id: str) -> str:
     return f"marketing:sync:lease:{job_id}"
 
 
-def _leased(step: Callable[..., None]) -> Callable[..., None]:
+def leased(step: Callable[..., None]) -> Callable[..., None]:
     """Run the step under a lease on its job id while it runs as an RQ job.
 
     RQ cannot tell a step that runs long from one whose worker was SIGKILLed: both stay STARTED until the job's
@@ -148,7 +152,7 @@ def _leased(step: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-def _alive(job_id: str) -> bool:
+def alive(job_id: str) -> bool:
     """Whether the job will still run. A finished one that left its report where it was counts as gone, and so
     does a started one that has held no lease for `LEASE_SECONDS` (its worker died)."""
     conn = jobs.connection()
@@ -169,14 +173,14 @@ def resume_run(run_id: int) -> int:
     if run is None or run.status not in ACTIVE_RUN:
         return 0
     due = [(report, step) for report in run.reports
-           if (step := step_of(report)) is not None and not _alive(job_id(step, report))]
+           if (step := step_of(report)) is not None and not alive(job_id(step, report))]
     for report, _ in due:  # one commit for the lot, then the jobs (as `schedule` does for one)
         report.checks += 1
     db.session.commit()
     for report, step in due:
         _enqueue(job_id(step, report), step, report.id, 0)
     enqueued = len(due)
-    if all(r.status in ENDED_REPORT for r in run.reports) and not _alive(f"sync-finish-{run.id}"):
+    if all(r.status in ENDED_REPORT for r in run.reports) and not alive(f"sync-finish-{run.id}"):
         _enqueue(f"sync-finish-{run.id}", "finish", run.id)
         enqueued += 1
     return enqueued
@@ -207,7 +211,7 @@ def _hours(seconds: float) -> str:
 
 # -- Amazon clients ---------------------------------------------------------------------------------------
 
-def _transport() -> Transport:
+def transport() -> Transport:
     """One HTTP connection pool and one per-profile rate limiter per worker process (sync steps run in the
     worker process: `jobs.worker.IN_PROCESS_QUEUES`); a call waits at most SYNC_CALL_WAIT_SECONDS in-process,
     then the job re-schedules."""
@@ -253,6 +257,8 @@ def _label(report: SyncReport) -> str:
     where = sources.for_report(report).where(report)
     if report.report_type == STRUCTURE:
         return f"the campaign structure of {where}"
+    if report.report_type == INVENTORY:
+        return f"the FBA inventory of {where}"
     return f"the {report.report_type} report for {where}, {report.start_date} to {report.end_date}"
 
 
@@ -370,7 +376,7 @@ def _done(report: SyncReport, rows: int) -> None:
     _finish_if_ended(report.run_id)
 
 
-@_leased
+@leased
 def structure(report_id: int, attempt: int = 0) -> None:
     """List and upsert one profile's campaigns, ad groups, keywords, targets and product ads."""
     report = _begin(report_id, "structure")
@@ -378,7 +384,7 @@ def structure(report_id: int, attempt: int = 0) -> None:
         return
     with _handled(report, "structure", attempt):
         connection = _connection(report)
-        seen = sync_profile(db.session, sources.ads.client(_transport(), connection),
+        seen = sync_profile(db.session, sources.ads.client(transport(), connection),
                             profile_id=report.profile_id, seller_id=report.run.seller_id)
         _done(report, seen)
 
@@ -389,7 +395,7 @@ def _report_name(report: SyncReport) -> str:
     return f"sync-{report.run_id}-{report.id}-{report.run.created_at:%Y%m%dT%H%M%S}"
 
 
-@_leased
+@leased
 def request(report_id: int, attempt: int = 0) -> None:
     """Ask Amazon for the report; a 425 duplicate answer hands back the id of the one already in progress."""
     report = _begin(report_id, "request")
@@ -397,13 +403,13 @@ def request(report_id: int, attempt: int = 0) -> None:
         return
     with _handled(report, "request", attempt):
         connection = _connection(report)
-        report.amazon_report_id = sources.for_report(report).create(_transport(), connection, report,
+        report.amazon_report_id = sources.for_report(report).create(transport(), connection, report,
                                                                     _report_name(report))
         report.status, report.requested_at, report.waiting_since = ReportStatus.REQUESTED, now(), None
         schedule(report, "check", delay=setting("SYNC_POLL_SECONDS"))
 
 
-@_leased
+@leased
 def check(report_id: int, attempt: int = 0) -> None:
     """One look at the report's status: ready → download; still working → look again later, until the horizon."""
     report = _begin(report_id, "check")
@@ -411,7 +417,7 @@ def check(report_id: int, attempt: int = 0) -> None:
         return
     with _handled(report, "check", attempt):
         connection = _connection(report)
-        status = sources.for_report(report).status(_transport(), connection, report)
+        status = sources.for_report(report).status(transport(), connection, report)
         report.waiting_since = None
         if status.empty:
             _done(report, 0)
@@ -427,7 +433,7 @@ def check(report_id: int, attempt: int = 0) -> None:
             schedule(report, "check", delay=min(_poll_delay(report), max(remaining, 0.0)))
 
 
-@_leased
+@leased
 def download(report_id: int, attempt: int = 0) -> None:
     """Stream the finished file into `ingest`, which replaces the report's window in one transaction."""
     report = _begin(report_id, "download")
@@ -435,25 +441,50 @@ def download(report_id: int, attempt: int = 0) -> None:
         return
     with _handled(report, "download", attempt):
         connection = _connection(report)
-        profile = _profile(report)
-        rows = sources.for_report(report).rows(_transport(), connection, report)
-        count = ingest.ingest_report(
-            db.session, report.report_type, rows, profile_id=report.profile_id,
-            seller_id=report.run.seller_id, marketplace_id=report.marketplace_id, start=report.start_date,
-            end=report.end_date, currency=profile.currency_code,
-            attribution_days=ingest.ATTRIBUTION_DAYS[profile.account_type], asin_only=_by_asin_only(report))
+        rows = sources.for_report(report).rows(transport(), connection, report)
+        if report.report_type in PROMOTION_REPORTS:
+            stored = promotions.ingest_promotions(
+                db.session, report.report_type, rows, seller_id=report.run.seller_id,
+                marketplace_id=report.marketplace_id, start=report.start_date, end=report.end_date,
+                currency=_currency(report))
+            report.error = stored.notice  # stored, with a notice of what was skipped (`outcome.conclude`)
+            _done(report, stored.rows)
+            return
+        if report.source == "sp":
+            count = ingest.ingest_report(
+                db.session, report.report_type, rows, seller_id=report.run.seller_id,
+                marketplace_id=report.marketplace_id, start=report.start_date, end=report.end_date,
+                currency=_currency(report))
+        else:
+            profile = _profile(report)
+            count = ingest.ingest_report(
+                db.session, report.report_type, rows, profile_id=report.profile_id, start=report.start_date,
+                end=report.end_date, currency=profile.currency_code,
+                attribution_days=ingest.ATTRIBUTION_DAYS[profile.account_type])
         _done(report, count)
 
 
-def _by_asin_only(report: SyncReport) -> bool:
-    """A one-day Sales & Traffic report planned beside a range report of its marketplace, which owns the daily
-    totals (`plan.ASIN_DAYS`)."""
-    return report.report_type == SALES_TRAFFIC and report.start_date == report.end_date and any(
-        other.report_type == SALES_TRAFFIC and other.marketplace_id == report.marketplace_id
-        and other.start_date < other.end_date for other in report.run.reports)
+def _currency(report: SyncReport) -> str:
+    """An SP-API report's currency: its Ads profile's, else (a seller without Ads) its marketplace's."""
+    profile = _profile(report) if report.profile_id is not None else None
+    return profile.currency_code if profile is not None else hosts.marketplace(report.marketplace_id).currency
 
 
-@_leased
+@leased
+def inventory(report_id: int, attempt: int = 0) -> None:
+    """Store today's FBA inventory summaries of the report's marketplace (`sync.inventory`)."""
+    report = _begin(report_id, "inventory")
+    if report is None:
+        return
+    with _handled(report, "inventory", attempt):
+        connection = _connection(report)
+        summaries = sources.sp.client(transport(), connection).iter_inventory_summaries(report.marketplace_id)
+        count = stock.ingest_inventory(db.session, summaries, seller_id=report.run.seller_id,
+                                       marketplace_id=report.marketplace_id, day=report.end_date)
+        _done(report, count)
+
+
+@leased
 def finish(run_id: int) -> None:
     """End a run none of whose reports is under way, then enqueue what depends on fresh data."""
     run = db.session.get(SyncRun, run_id)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from marketing.extensions import db
 from marketing.security import permissions as P
-from marketing.sync import runs
+from marketing.sync import history, runs
 from marketing.web.http import wants_json
 
 bp = Blueprint("sync", __name__)
@@ -18,6 +18,12 @@ def sync_progress(seller) -> dict | None:
     """The latest run of `seller` as the panel shows it, or None before the first run."""
     run = runs.latest_run(seller.id)
     return runs.progress(run) if run is not None else None
+
+
+@bp.app_template_global("sales_history")
+def sales_history(seller) -> str | None:
+    """The by-ASIN sales history's progress line (`sync.history.progress`), or None without Seller Central."""
+    return history.progress(seller)
 
 
 @bp.post("/sellers/<int:seller_id>/sync")

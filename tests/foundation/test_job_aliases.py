@@ -16,7 +16,8 @@ from marketing.sync import steps
 
 
 def test_the_old_module_offers_exactly_the_step_jobs():
-    assert set(old_path.__all__) == set(steps.JOB_TIMEOUT)
+    # `inventory` came after the rename: no job was ever queued under its old path
+    assert set(old_path.__all__) == set(steps.JOB_TIMEOUT) - {"inventory"}
     assert all(getattr(old_path, name) is getattr(steps, name) for name in old_path.__all__)
 
 

@@ -149,12 +149,14 @@ def test_the_worker_knows_every_job_without_the_web_package():
     assert lists["after_sync"] == {
         "dashboard-rollups": ["marketing.dashboard.rollups.after_sync", True],
         "bid-suggestions": ["marketing.bids.suggest.after_sync", True],
+        "sales-history": ["marketing.sync.history.after_sync", True],
     }
     assert lists["periodic"] == {
         "purge-reset-links": ["marketing.accounts.purge_expired_reset_links", True],
         "token-check": ["marketing.connections.check.run_job", True],
         "sync-nightly": ["marketing.sync.runs.nightly", True],
         "sync-resume": ["marketing.sync.runs.resume_all", True],
+        "sales-history": ["marketing.sync.history.queue_all", True],
         "email-weekly": ["marketing.digest.weekly.schedule", True],
         "email-alerts": ["marketing.digest.alerts.send_all", True],
     }

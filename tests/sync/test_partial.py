@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from marketing.extensions import db
 from marketing.models import Connection, SalesTrafficDaily, Seller, SpTargetDaily, SyncReport, SyncRun
-from marketing.sync import runs
+from marketing.sync import plan, runs
 from tests.sync.conftest import drain, sync, work
 
 pytestmark = pytest.mark.sqlite
@@ -22,8 +22,11 @@ def test_a_role_refused_on_sales_and_traffic_is_a_notice_not_a_failure(app, sbx,
     assert "lacks the Brand Analytics role" in result["notice"] and result["error"] is None
     assert db.session.scalar(select(func.count()).select_from(SpTargetDaily)) > 0  # the Ads data is all in
     assert db.session.scalar(select(func.count()).select_from(SalesTrafficDaily)) == 0
-    refused = db.session.scalars(select(SyncReport.status).where(SyncReport.source == "sp")).all()
+    refused = db.session.scalars(select(SyncReport.status).where(SyncReport.report_type == plan.SALES_TRAFFIC)).all()
     assert refused and set(refused) == {"refused"}
+    others = db.session.scalars(select(SyncReport.status).where(SyncReport.source == "sp",
+                                                                SyncReport.report_type != plan.SALES_TRAFFIC)).all()
+    assert others and set(others) == {"ingested"}  # coupons, deals and inventory came in
     sp = db.session.scalar(select(Connection).where(Connection.seller_id == seller_id, Connection.api == "sp"))
     assert sp.revoked_at is None and not sp.error_transient  # not a token problem
     sbx.admin.clear_faults()

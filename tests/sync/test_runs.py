@@ -10,6 +10,9 @@ from sqlalchemy import func, select
 from marketing.clock import set_today, today_in
 from marketing.extensions import db
 from marketing.models import (
+    InventoryDaily,
+    Promotion,
+    PromotionAsin,
     SalesTrafficAsinDaily,
     SalesTrafficDaily,
     Seller,
@@ -38,7 +41,7 @@ def test_windows_cut_a_range_into_31_day_reports():
     assert plan.windows(start, start) == [(start, start)]
 
 
-def test_sales_and_traffic_only_for_seller_central_marketplaces():
+def test_seller_central_reports_only_for_seller_central_marketplaces():
     from types import SimpleNamespace as Profile
 
     profiles = [Profile(profile_id=1, marketplace_id="UK", timezone="Europe/London", account_type="seller"),
@@ -46,21 +49,28 @@ def test_sales_and_traffic_only_for_seller_central_marketplaces():
     planned = plan.plan(profiles, lambda p: 3, sales_traffic=True)
     sales = [(p.profile_id, p.marketplace_id, (p.end - p.start).days + 1) for p in planned
              if p.report_type == plan.SALES_TRAFFIC]
-    assert sales == [(1, "UK", 3)] + [(1, "UK", 1)] * 3  # the range, then each day on its own (by ASIN)
+    assert sales == [(1, "UK", 3)]  # the range (daily totals); by-ASIN days are the history job's
+    assert sorted((p.report_type, p.marketplace_id) for p in planned if p.source == "sp") == sorted(
+        (t, "UK") for t in (plan.SALES_TRAFFIC, plan.COUPONS, plan.PROMOTIONS, plan.INVENTORY))
     assert sum(p.report_type == "structure" for p in planned) == 2
 
 
-def test_by_asin_days_already_stored_are_not_asked_for_again():
+@pytest.mark.sqlite
+def test_promotion_reports_reach_back_400_days_the_first_time_then_60(app):
     from types import SimpleNamespace as Profile
 
+    set_today(dt.date(2026, 3, 10))
     profiles = [Profile(profile_id=1, marketplace_id="UK", timezone="UTC", account_type="seller")]
-    first = plan.plan(profiles, lambda p: 14, sales_traffic=True)
-    days = [p.start for p in first if p.report_type == plan.SALES_TRAFFIC and p.start == p.end]
-    assert len(days) == plan.ASIN_DAYS and days == sorted(days) and days[-1] == first[0].end
-    stored = {("UK", day) for day in days[:-1]}  # yesterday's by-ASIN figures are the only ones missing
-    again = plan.plan(profiles, lambda p: 14, sales_traffic=True, asin_stored=stored)
-    assert [p.start for p in again if p.report_type == plan.SALES_TRAFFIC and p.start == p.end] == days[-1:]
-    assert len(plan.plan(profiles, lambda p: 1, sales_traffic=True)) == 6  # a one-day run needs no extra report
+    first = {p.report_type: p for p in plan.plan(profiles, lambda p: 14, sales_traffic=True)}
+    assert first[plan.COUPONS].end == first[plan.PROMOTIONS].end == dt.date(2026, 3, 9)
+    assert {(first[t].end - first[t].start).days + 1 for t in plan.PROMOTION_REPORTS} == {plan.PROMOTION_FIRST_DAYS}
+    seen = {("UK", plan.COUPONS)}
+    again = {p.report_type: p for p in plan.plan(profiles, lambda p: 14, sales_traffic=True, promotions_seen=seen)}
+    assert (again[plan.COUPONS].end - again[plan.COUPONS].start).days + 1 == plan.PROMOTION_DAYS
+    assert (again[plan.PROMOTIONS].end - again[plan.PROMOTIONS].start).days + 1 == plan.PROMOTION_FIRST_DAYS
+    assert (first[plan.INVENTORY].start, first[plan.INVENTORY].end) == (dt.date(2026, 3, 10),) * 2
+    assert len(plan.plan(profiles, lambda p: 1, sales_traffic=True)) == 9  # 5 Ads + 4 Seller Central
+    set_today(None)
 
 
 @pytest.mark.sqlite
@@ -104,9 +114,11 @@ def test_first_run_back_fills_then_nightly_takes_14_days(app, sbx):
     nightly, started = runs.start_run(seller.id, "nightly")
     assert started
     one_day = [r for r in nightly.reports if r.start_date == r.end_date]
-    assert {r.report_type for r in one_day} == {plan.SALES_TRAFFIC}  # by-ASIN days not stored yet
-    assert len(one_day) == plan.ASIN_DAYS * len({p.marketplace_id for p in profiles})
-    assert {(r.end_date - r.start_date).days + 1 for r in nightly.reports if r not in one_day} == {plan.NIGHTLY_DAYS}
+    assert {r.report_type for r in one_day} == {plan.INVENTORY}  # by-ASIN days are the history job's
+    promotions = [r for r in nightly.reports if r.report_type in plan.PROMOTION_REPORTS]
+    assert {(r.end_date - r.start_date).days + 1 for r in promotions} == {plan.PROMOTION_DAYS}  # stored before
+    assert {(r.end_date - r.start_date).days + 1 for r in nightly.reports
+            if r not in one_day and r not in promotions} == {plan.NIGHTLY_DAYS}
 
 
 @pytest.mark.sqlite
@@ -115,8 +127,8 @@ def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, que
     monkeypatch.setitem(outcome.AFTER_SYNC, "probe", "marketing.sync.runs.latest_run")
     result = sync(seller, days=3)
     assert result["status"] == "succeeded", result["error"]
-    # structure, 4 SP reports, Sales & Traffic for the range and one-day ones for its days (by ASIN)
-    assert result["reports_done"] == result["reports_total"] == 6 + plan.ASIN_DAYS
+    # structure, 4 SP reports, Sales & Traffic for the range, the coupon and deal reports, FBA inventory
+    assert result["reports_done"] == result["reports_total"] == 9
     seller = db.session.get(Seller, seller_id)
     (profile,) = runs.managed_profiles(seller)
     pid = profile.profile_id
@@ -146,8 +158,8 @@ def test_a_run_syncs_structure_and_performance_to_the_cent(app, sbx, seller, que
         assert money(cost) == money(sum(money(r["cost"]) for r in rows))
         assert money(got_sales) == money(sum(money(r[sales]) for r in rows))
     assert db.session.scalar(select(func.count()).select_from(SalesTrafficDaily)) == 3
-    asin_days = db.session.scalars(select(SalesTrafficAsinDaily.date).distinct()).all()
-    assert sorted(asin_days) == [run.start_date + dt.timedelta(days=n) for n in range(3)]
+    # daily figures by ASIN come from the sales history's own job, not from a run of several days
+    assert db.session.scalar(select(func.count()).select_from(SalesTrafficAsinDaily)) == 0
     assert queue.connection.exists(f"rq:job:after-sync-probe-{run.id}")
 
 
@@ -156,9 +168,10 @@ def test_running_the_sync_twice_changes_nothing(app, sbx, seller):
     def snapshot():
         db.session.expire_all()
         tables = (SpCampaignDaily, SpTargetDaily, SpSearchTermDaily, SpProductDaily, SalesTrafficDaily,
-                  SalesTrafficAsinDaily, SpTarget, SpCampaign, SpAdGroup, SpProductAd)
+                  SalesTrafficAsinDaily, SpTarget, SpCampaign, SpAdGroup, SpProductAd, Promotion, PromotionAsin,
+                  InventoryDaily)
         return {m.__tablename__: sorted(tuple(str(v) for k, v in sorted(vars(row).items())
-                                              if not k.startswith("_") and k != "synced_at")
+                                              if not k.startswith("_") and k not in ("synced_at", "fetched_at"))
                                         for row in db.session.scalars(select(m)))
                 for m in tables}
 

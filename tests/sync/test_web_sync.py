@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from marketing.extensions import db
 from marketing.models import Seller, SyncRun
-from marketing.sync import plan
 from tests.sync.conftest import connect
 
 
@@ -27,8 +26,8 @@ def test_sync_now_starts_one_run_and_a_second_click_shows_it(app, client, seller
     assert "already running" in second.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(SyncRun)) == 1
     status = client.get(f"/sellers/{seller.id}/sync/status").get_json()["run"]
-    # back-fill: structure, 3 windows x 4 SP reports, Sales & Traffic for the range and its last days by ASIN
-    assert status["active"] and status["status"] == "queued" and status["reports_total"] == 14 + plan.ASIN_DAYS
+    # back-fill: structure, 3 windows x 4 SP reports, Sales & Traffic for the range, coupons, deals, inventory
+    assert status["active"] and status["status"] == "queued" and status["reports_total"] == 14 + 3
     assert 'data-active="true"' in client.get(f"/sellers/{seller.id}").get_data(as_text=True)
 
 
@@ -67,7 +66,7 @@ def test_cli_sync_waits_for_the_run_and_reports_it(app, runner, seller):
     name = seller.name
     result = runner.invoke(["sync", name, "--days", "1", "--wait"])
     assert result.exit_code == 0, result.output
-    assert "succeeded: 6 reports" in result.output
+    assert "succeeded: 9 reports" in result.output  # 5 Ads, Sales & Traffic, coupons, deals, inventory
     run = db.session.scalar(select(SyncRun))
     assert run.status == "succeeded" and run.seller_id == db.session.scalar(
         select(Seller.id).where(Seller.name == name))
@@ -79,7 +78,7 @@ def test_cli_sync_exit_codes(app, runner, sbx, seller):
     sbx.admin.fault("report_fail", path_prefix="/reporting", count=1)
     partial = runner.invoke(["sync", seller.name, "--days", "1", "--wait"])
     assert partial.exit_code == 1
-    assert re.search(r"sync run \d+ partial: 5 stored, 1 failed: Amazon could not generate the sp\w+ report",
+    assert re.search(r"sync run \d+ partial: 8 stored, 1 failed: Amazon could not generate the sp\w+ report",
                      partial.output), partial.output
 
 
