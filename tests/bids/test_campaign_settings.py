@@ -1,5 +1,5 @@
-"""A campaign's own target ACoS and objective (set on the campaign page, audited, used by the suggestion run) and the engine
-thresholds that are seller settings."""
+"""A campaign's own target ACoS and objective (set on the campaign page, audited, used by the suggestion run)
+and the engine thresholds that are seller settings."""
 
 from __future__ import annotations
 
