@@ -467,16 +467,9 @@ def sales_traffic_parts(
         SALES_TRAFFIC_PREFIXES[1]: None,
     }
     if start == end:
-        by_asin = RowMapper([
-            Field("asin", "childAsin|parentAsin", _text(16, required=True)),
-            Field("ordered_sales", "salesByAsin.orderedProductSales.amount", _money),
-            Field("units_ordered", "salesByAsin.unitsOrdered", _count),
-            Field("sessions", "trafficByAsin.sessions", _count),
-            Field("page_views", "trafficByAsin.pageViews", _count),
-            Field(None, "salesByAsin.orderedProductSales.currencyCode", _equals(currency)),
-        ])  # fmt: skip
         constants = {**scope, "date": start, "currency_code": currency}
-        parts[SALES_TRAFFIC_PREFIXES[1]] = Part(SalesTrafficAsinDaily.__table__, scope, constants, by_asin)
+        parts[SALES_TRAFFIC_PREFIXES[1]] = Part(SalesTrafficAsinDaily.__table__, scope, constants,
+                                                _by_asin(currency, page_views=True))
     return parts
 
 
@@ -485,14 +478,19 @@ def sales_traffic_week_parts(seller_id: int, marketplace_id: str, week_start: dt
     """Parts by document prefix of a one-week (Sun–Sat, WEEK granularity) report: its by-ASIN rows, which Amazon
     sums over the week, are that week's row of `sales_traffic_asin_weekly`; its daily totals are not stored."""
     scope = {"seller_id": seller_id, "marketplace_id": marketplace_id}
-    by_asin = RowMapper([
+    constants = {**scope, "week_start": week_start, "currency_code": currency}
+    return {SALES_TRAFFIC_PREFIXES[0]: None,
+            SALES_TRAFFIC_PREFIXES[1]: Part(SalesTrafficAsinWeekly.__table__, scope, constants,
+                                            _by_asin(currency, page_views=False), date_column="week_start")}
+
+
+def _by_asin(currency: str, *, page_views: bool) -> RowMapper:
+    """A Sales & Traffic report's by-child-ASIN rows (the weekly table keeps no page views)."""
+    return RowMapper([
         Field("asin", "childAsin|parentAsin", _text(16, required=True)),
         Field("ordered_sales", "salesByAsin.orderedProductSales.amount", _money),
         Field("units_ordered", "salesByAsin.unitsOrdered", _count),
         Field("sessions", "trafficByAsin.sessions", _count),
+        *([Field("page_views", "trafficByAsin.pageViews", _count)] if page_views else []),
         Field(None, "salesByAsin.orderedProductSales.currencyCode", _equals(currency)),
     ])  # fmt: skip
-    constants = {**scope, "week_start": week_start, "currency_code": currency}
-    return {SALES_TRAFFIC_PREFIXES[0]: None,
-            SALES_TRAFFIC_PREFIXES[1]: Part(SalesTrafficAsinWeekly.__table__, scope, constants, by_asin,
-                                            date_column="week_start")}

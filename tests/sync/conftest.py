@@ -136,5 +136,26 @@ def sandbox_rows(seller, profile_id: int, report_type: str, start, end) -> list[
         return list(client.iter_report_rows(status.url))
 
 
+def sp_document(seller, report_type: str, marketplace_id: str, start=None, end=None, options=None) -> dict:
+    """An SP-API report document exactly as the sandbox serves it, fetched outside the sync code (the oracle);
+    {} when Amazon cancels it for having no data."""
+    import json  # why: only the SP oracle parses a document here
+
+    from marketing.connections import clients
+
+    with clients.http_client() as http:
+        client = clients.sp_client(seller.connection("sp"), http)
+        report_id = client.create_report(report_type, [marketplace_id], start, end, options=options)
+        for _ in range(400):
+            status = client.get_report(report_id)
+            if status.done:
+                break
+            time.sleep(0.02)
+        if status.status == "CANCELLED":
+            return {}
+        document = client.get_report_document(status.document_id)
+        return json.loads(b"".join(client.download_document(document.url, document.compression)))
+
+
 def money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))

@@ -6,15 +6,13 @@ progress on the seller page. Sellers with only Seller Central sync nightly too."
 from __future__ import annotations
 
 import datetime as dt
-import json
-import time
 
 import pytest
 from sqlalchemy import func, select
 
 from marketing import jobs, sellers
 from marketing.clock import now, set_today, today
-from marketing.connections import clients, service
+from marketing.connections import service
 from marketing.extensions import db
 from marketing.models import (
     HistoryPull,
@@ -26,7 +24,7 @@ from marketing.models import (
     SyncRun,
 )
 from marketing.sync import history, plan, runs
-from tests.sync.conftest import connect, drain, work
+from tests.sync.conftest import connect, drain, sp_document, work
 
 SMALL = {"HISTORY_DAILY_DAYS": 4, "HISTORY_BACK_DAYS": 25, "HISTORY_POLL_SECONDS": 0.05, "HISTORY_IN_FLIGHT": 3}
 
@@ -49,22 +47,10 @@ def pull_all(seller_id: int) -> None:
 
 
 def by_asin(seller: Seller, market: str, start: dt.date, days: int) -> dict[str, int]:
-    """Units by child ASIN as the sandbox reports that day or week, fetched outside the product (the oracle)."""
-    with clients.http_client() as http:
-        client = clients.sp_client(seller.connection("sp"), http)
-        report_id = client.create_report(plan.SALES_TRAFFIC, [market], start, start + dt.timedelta(days=days - 1),
-                                         options={"dateGranularity": "DAY" if days == 1 else "WEEK",
-                                                  "asinGranularity": "CHILD"})
-        for _ in range(400):
-            status = client.get_report(report_id)
-            if status.done:
-                break
-            time.sleep(0.02)
-        if status.status == "CANCELLED":
-            return {}
-        document = client.get_report_document(status.document_id)
-        body = json.loads(b"".join(client.download_document(document.url, document.compression)))
-    return {row["childAsin"]: row["salesByAsin"]["unitsOrdered"] for row in body["salesAndTrafficByAsin"]}
+    """Units by child ASIN as the sandbox reports that day or week (the oracle)."""
+    body = sp_document(seller, plan.SALES_TRAFFIC, market, start, start + dt.timedelta(days=days - 1),
+                       options={"dateGranularity": "DAY" if days == 1 else "WEEK", "asinGranularity": "CHILD"})
+    return {row["childAsin"]: row["salesByAsin"]["unitsOrdered"] for row in body.get("salesAndTrafficByAsin", [])}
 
 
 def test_the_wanted_reports_are_each_day_newest_first_then_whole_weeks_before(app):

@@ -4,8 +4,6 @@ replaced (not duplicated) by the next sync, float noise rounded, and a 403 on on
 from __future__ import annotations
 
 import datetime as dt
-import json
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -23,24 +21,13 @@ from marketing.models import (
 )
 from marketing.sync import plan
 from marketing.sync.sources.sp import report_options
-from tests.sync.conftest import money, sync
+from tests.sync.conftest import money, sp_document, sync
 
 
-def sp_document(seller: Seller, report: SyncReport) -> dict:
-    """The report as the sandbox serves it, fetched outside the sync code with the same options (the oracle)."""
+def served(seller: Seller, report: SyncReport) -> dict:
+    """The report as the sandbox serves it with the sync's own options (the oracle)."""
     options, _ = report_options(report)
-    with clients.http_client() as http:
-        client = clients.sp_client(seller.connection("sp"), http)
-        report_id = client.create_report(report.report_type, [report.marketplace_id], options=options)
-        for _ in range(400):
-            status = client.get_report(report_id)
-            if status.done:
-                break
-            time.sleep(0.02)
-        if status.status == "CANCELLED":
-            return {}
-        document = client.get_report_document(status.document_id)
-        return json.loads(b"".join(client.download_document(document.url, document.compression)))
+    return sp_document(seller, report.report_type, report.marketplace_id, options=options)
 
 
 def inventory_oracle(seller: Seller, marketplace_id: str) -> dict[str, int]:
@@ -69,7 +56,7 @@ def test_a_sync_stores_coupons_deals_and_inventory_as_amazon_reports_them(app, s
     for (report_type, market), report in reports.items():
         assert report.status == "ingested", report.error
         if report_type == plan.COUPONS:
-            oracle = sp_document(seller, report).get("coupons", [])
+            oracle = served(seller, report).get("coupons", [])
             stored = {p.amazon_id: p for p in db.session.scalars(select(Promotion).where(
                 Promotion.marketplace_id == market, Promotion.type == "COUPON"))}
             assert set(stored) == {c["couponId"] for c in oracle}
@@ -86,7 +73,7 @@ def test_a_sync_stores_coupons_deals_and_inventory_as_amazon_reports_them(app, s
                 assert all(a.units is None for a in got.asins)  # the coupon report has no per-ASIN units
             coupons_seen += len(oracle)
         elif report_type == plan.PROMOTIONS:
-            oracle = sp_document(seller, report).get("promotions", [])
+            oracle = served(seller, report).get("promotions", [])
             stored = {p.amazon_id: p for p in db.session.scalars(select(Promotion).where(
                 Promotion.marketplace_id == market, Promotion.type != "COUPON"))}
             assert set(stored) == {d["promotionId"] for d in oracle}
@@ -139,7 +126,7 @@ def test_float_noise_in_the_reports_is_rounded_to_the_cent(app, sbx, seller):
     sbx.admin.clear_faults()
     seller = db.session.get(Seller, seller_id)
     report = next(r for (t, _), r in _reports(result["id"]).items() if t == plan.COUPONS)
-    oracle = {c["couponId"]: c for c in sp_document(seller, report).get("coupons", [])}
+    oracle = {c["couponId"]: c for c in served(seller, report).get("coupons", [])}
     stored = db.session.scalars(select(Promotion).where(Promotion.type == "COUPON")).all()
     assert stored and len(stored) == len(oracle)
     for got in stored:
