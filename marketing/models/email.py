@@ -16,7 +16,7 @@ from marketing.clock import now
 from marketing.models.base import Base
 
 SEND_STATES = ("queued", "sending", "sent", "failed", "unknown")
-SEND_KINDS = ("weekly", "alerts")
+SEND_KINDS = ("weekly", "alerts", "test")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 

@@ -94,6 +94,10 @@ def test_wrong_smtp_password_fails_with_the_servers_words(on_server):
         assert result.exit_code == 1
         assert "535" in result.output and "refused the SMTP login" in result.output
         assert handler.messages == []
+        from marketing.extensions import db
+
+        row = db.session.scalar(select(EmailSend).where(EmailSend.kind == "test"))
+        assert (row.state, row.to_address) == ("failed", "someone@example.com") and "535" in row.last_error
 
     on_server("starttls", body, auth=True)
 
@@ -104,11 +108,13 @@ def _script_info(app):
     return ScriptInfo(create_app=lambda: app)
 
 
-def test_email_test_command(runner, mail):
+def test_email_test_command(runner, mail, db):
     result = runner.invoke(["email", "test", "someone@example.com"])
     assert result.exit_code == 0, result.output
     assert "sent to someone@example.com via smtp" in result.output
     assert mail.parsed()["Subject"] == "Test message from Marketing"
+    row = db.session.scalar(select(EmailSend).where(EmailSend.kind == "test"))
+    assert (row.state, row.to_address, row.attempts, row.user_id) == ("sent", "someone@example.com", 1, None)
     assert runner.invoke(["email", "test", "not an address"]).exit_code == 2
 
 
