@@ -26,6 +26,8 @@ log = logging.getLogger("marketing.sync")
 AFTER_SYNC: dict[str, str] = {
     "dashboard-rollups": "marketing.dashboard.rollups.after_sync",
     "bid-suggestions": "marketing.bids.suggest.after_sync",
+    "promotion-plans": "marketing.promotions.plans.after_sync",
+    "promotion-suggestions": "marketing.promotions.service.after_sync",
 }
 REASONS_SHOWN = 3  # distinct failure reasons quoted in `SyncRun.error`; the rest are counted
 
