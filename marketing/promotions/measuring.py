@@ -91,9 +91,9 @@ def _promotion_marketplaces(seller_id: int) -> list[str]:
         Promotion.seller_id == seller_id)))
 
 
-def measure_plan(plan: PromotionPlan) -> dict:
+def measure_plan(plan: PromotionPlan, day: dt.date) -> dict:
     """A plan's actual outcome: over the matched promotion's dates and fee where the reports found it, else over
-    the plan's own dates from Sales & Traffic."""
+    the plan's own dates from Sales & Traffic; with the history stored up to the day before `day`."""
     currency = history.currency(plan.seller_id, plan.marketplace_id) or plan.currency_code
     economics = history.economics(plan.seller_id, currency)
     prices = economics.set_index("asin")["price"].to_dict() if len(economics) else {}
@@ -104,6 +104,6 @@ def measure_plan(plan: PromotionPlan) -> dict:
         rows, key = history.plan_window(plan, prices), history.plan_key(plan)
         start, end = plan.start_date, plan.end_date
     daily = history.daily(plan.seller_id, plan.marketplace_id, start - dt.timedelta(days=BASELINE_DAYS + 7),
-                          min(end + dt.timedelta(days=POST_DAYS), today() - dt.timedelta(days=1)))
+                          min(end + dt.timedelta(days=POST_DAYS), day - dt.timedelta(days=1)))
     measured = history.engine().measure(daily, history.windows(rows), economics)
     return totals(measured[measured["key"] == key])

@@ -263,7 +263,7 @@ def follow(seller_id: int, day: dt.date | None = None) -> dict[str, int]:
 
 
 def _measure(plan: PromotionPlan, day: dt.date) -> None:
-    plan.actual = measuring.measure_plan(plan)
+    plan.actual = measuring.measure_plan(plan, day)
     plan.measured_from = "report" if plan.promotion is not None else "sales_traffic"
     plan.notice = None if plan.promotion is not None else (
         "Not found in Amazon's coupon or promotion reports: measured from Sales & Traffic over the plan's own dates.")
