@@ -40,7 +40,8 @@ def suggest(seller_ref: str) -> None:
     Through the seller's one queued-run id, as the page and the post-sync run: a run already waiting or running
     is waited for (worked here when no worker runs)."""
     seller = _seller(seller_ref)
-    job = service.enqueue(seller.id, trigger=Trigger.CLI)
+    seller_id, name = seller.id, seller.name  # the job in this process ends the session the seller came from
+    job = service.enqueue(seller_id, trigger=Trigger.CLI)
 
     def ended() -> bool:
         return job.get_status(refresh=True) in _RUN_ENDED
@@ -48,8 +49,8 @@ def suggest(seller_ref: str) -> None:
     work_until("default", ended, with_scheduler=False)
     if job.get_status(refresh=False) != JobStatus.FINISHED:
         job.cancel()
-        run = queries.latest_run(seller.id, Kind.PROMOTION)
-        raise Failed(f"promotion suggestions for {seller.name} failed: {run.error if run else 'see the worker log'}")
+        run = queries.latest_run(seller_id, Kind.PROMOTION)
+        raise Failed(f"promotion suggestions for {name} failed: {run.error if run else 'see the worker log'}")
     click.echo(job.return_value())
 
 
