@@ -82,8 +82,8 @@ def check(suggestion: Suggestion, terms: Terms, *, day: dt.date) -> None:
     share = terms.discount if p["discount_type"] != DiscountType.AMOUNT else (
         terms.discount / price * 100 if price > 0 else Decimal(0))
     if kind == PromotionType.COUPON and not low <= share <= high:
-        what = f"{terms.discount.normalize():f}%" if p["discount_type"] != DiscountType.AMOUNT else \
-            f"{terms.discount.normalize():f} {p.get('currency', '')} ({share:.1f}% of the price)"
+        what = f"{amount_text(terms.discount)}%" if p["discount_type"] != DiscountType.AMOUNT else \
+            f"{amount_text(terms.discount)} {p.get('currency', '')} ({share:.1f}% of the price)"
         raise PlanError(f"A coupon's discount must be from {low:.0f}% to {high:.0f}% of the price; {what} is not.")
     if terms.discount <= 0:
         raise PlanError("The discount must be more than 0.")
@@ -282,12 +282,12 @@ def after_sync(seller_id: int, sync_run_id: int) -> dict[str, int]:
 def seller_central_url(plan: PromotionPlan) -> str:
     """Seller Central's page that creates this plan's coupon or deal, prefilled with its values (the sandbox's
     page wherever `AMAZON_BASE_URL` points the product at the sandbox)."""
-    discount = f"{plan.discount_amount.normalize():f}"
+    discount = f"{amount_text(plan.discount_amount)}"
     if plan.type == PromotionType.COUPON:
         query = {"asin": ",".join(plan.asins), "discount_type": plan.discount_type, "discount": discount,
                  "start": plan.start_date.isoformat(), "end": plan.end_date.isoformat()}
         if plan.budget is not None:
-            query["budget"] = f"{plan.budget.normalize():f}"
+            query["budget"] = f"{amount_text(plan.budget)}"
         path = CREATE_PATH[PromotionType.COUPON]
     else:
         query = {"type": plan.type, "asin": ",".join(plan.asins), "discount": discount,
@@ -297,10 +297,15 @@ def seller_central_url(plan: PromotionPlan) -> str:
     return f"{hosts.seller_central(plan.marketplace_id, path)}?{urlencode(query)}"
 
 
+def amount_text(value: Decimal) -> str:
+    """An amount or percentage as people type it: 20, 12.5, 0.25 (never 2E+1)."""
+    return format(value.normalize(), "f")
+
+
 def discount_text(plan: PromotionPlan) -> str:
     if plan.discount_type == DiscountType.AMOUNT:
-        return f"{plan.discount_amount.normalize():f} {plan.currency_code} off"
-    return f"{plan.discount_amount.normalize():f}% off"
+        return f"{amount_text(plan.discount_amount)} {plan.currency_code} off"
+    return f"{amount_text(plan.discount_amount)}% off"
 
 
 def steps(plan: PromotionPlan) -> list[tuple[str, str]]:
@@ -312,7 +317,7 @@ def steps(plan: PromotionPlan) -> list[tuple[str, str]]:
                 ("Add products", products),
                 ("Discount", ("Percentage off: " if plan.discount_type != DiscountType.AMOUNT else "Money off: ")
                  + discount_text(plan).removesuffix(" off")),
-                ("Budget", f"{plan.budget.normalize():f} {plan.currency_code}" if plan.budget is not None else "—")]
+                ("Budget", f"{amount_text(plan.budget)} {plan.currency_code}" if plan.budget is not None else "—")]
     else:
         rows = [("Open", "Seller Central → Advertising → Deals → Create a new deal"),
                 ("Deal type", label), ("Add products", products), ("Discount per unit", discount_text(plan))]

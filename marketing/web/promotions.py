@@ -41,11 +41,11 @@ def _render(seller: Seller, status: int = 200, typed: dict | None = None):
     suggestions = pages.pending(seller.id)
     return render_template(
         "promotions/index.html", seller=seller, past=past, sort=sort, descending=descending, asin=asin,
-        asins=choices, timeline=timeline, figure=figure, suggestions=suggestions,
+        asins=choices, timeline=timeline, timeline_figure=figure, suggestions=suggestions,
         terms={s.id: plans.proposed_terms(s) for s in suggestions}, typed=typed or {},
         run=queries.latest_run(seller.id, Kind.PROMOTION), enter_unit_cost=pages.enter_unit_cost(seller.id),
         plans=pages.plan_list(seller.id), can_act=P.can(current_user, P.ACT_ON_SUGGESTIONS, seller),
-        sp=seller.connection("sp"),
+        sp=seller.connection("sp"), amount=plans.amount_text,
     ), status
 
 
@@ -143,6 +143,7 @@ def plan(seller_id: int, plan_id: int):
 
 def _plan_page(seller: Seller, found, status: int = 200, amazon_id: str = ""):
     return render_template("promotions/plan.html", seller=seller, plan=found, steps=plans.steps(found),
+                           amount=plans.amount_text,
                            link=plans.seller_central_url(found), amazon_id=amazon_id,
                            can_act=P.can(current_user, P.ACT_ON_SUGGESTIONS, seller),
                            cancellable=found.state in plans.CANCELLABLE), status
@@ -200,5 +201,6 @@ def fee_table():
         for messages in form.errors.values():
             for message in messages:
                 flash(message, "error")
-        return render_template("promotions/fees.html", form=form, rows=fees.all_rows()), 400
-    return render_template("promotions/fees.html", form=form, rows=fees.all_rows())
+        return render_template("promotions/fees.html", form=form, rows=fees.all_rows(),
+                               amount=plans.amount_text), 400
+    return render_template("promotions/fees.html", form=form, rows=fees.all_rows(), amount=plans.amount_text)

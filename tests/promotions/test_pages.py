@@ -43,6 +43,7 @@ def test_the_page_shows_past_lift_timeline_suggestions_and_the_missing_connectio
     assert 'id="promotion-timeline"' in html and "plotly-figure" in html
     assert "Stock cover: <strong data-cover>" in html and "days</strong>" in html
     assert 'data-asin="B0COST"' in html and "20% coupon on B0COST" in html
+    assert 'name="discount" size="6" value="20"' in html and 'name="budget" size="8" value="500"' in html
     assert "data-enter-unit-cost" in html and "No suggestion for B0NOCOST" in html
 
 
