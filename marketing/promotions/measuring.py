@@ -35,6 +35,12 @@ def measure_reported(seller_id: int, marketplace_id: str, daily: pd.DataFrame, e
     return history.engine().measure(daily, history.windows(rows), economics)
 
 
+def promoted_asins(seller_id: int, marketplace_id: str) -> list[str]:
+    """The ASINs of the marketplace's reported promotions: the only history their lift is read from."""
+    since = today() - dt.timedelta(days=history.HISTORY_DAYS)
+    return sorted({a.asin for p in history.reported(seller_id, marketplace_id, since) for a in p.asins})
+
+
 def totals(rows: pd.DataFrame) -> dict:
     """One key's outcome: the per-ASIN figures summed over its measurable ASINs, and why others were not."""
     ok = rows[rows["measurable"].astype(bool)]
@@ -75,7 +81,7 @@ def past(seller_id: int) -> list[Past]:
         economics = history.economics(seller_id, currency)
         day = today()
         daily = history.daily(seller_id, market_id, day - dt.timedelta(days=history.HISTORY_DAYS + BASELINE_DAYS),
-                              day - dt.timedelta(days=1))
+                              day - dt.timedelta(days=1), asins=promoted_asins(seller_id, market_id))
         measured = measure_reported(seller_id, market_id, daily, economics)
         by_key = {key: rows for key, rows in measured.groupby("key")} if len(measured) else {}
         since = day - dt.timedelta(days=history.HISTORY_DAYS)
@@ -104,6 +110,7 @@ def measure_plan(plan: PromotionPlan, day: dt.date) -> dict:
         rows, key = history.plan_window(plan, prices), history.plan_key(plan)
         start, end = plan.start_date, plan.end_date
     daily = history.daily(plan.seller_id, plan.marketplace_id, start - dt.timedelta(days=BASELINE_DAYS + 7),
-                          min(end + dt.timedelta(days=POST_DAYS), day - dt.timedelta(days=1)))
+                          min(end + dt.timedelta(days=POST_DAYS), day - dt.timedelta(days=1)),
+                          asins=sorted({row[2] for row in rows}))
     measured = history.engine().measure(daily, history.windows(rows), economics)
     return totals(measured[measured["key"] == key])

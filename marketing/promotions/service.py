@@ -87,7 +87,6 @@ def _compute(run: SuggestionRun) -> None:
             db.session.execute(insert(Suggestion), rows)
         run.targets += int(frame["asin"].nunique())
         run.suggestions += len(rows)
-        run.down += len(rows)
         for skip in skips:
             skipped[skip.reason].append(skip.asin)
     db.session.flush()

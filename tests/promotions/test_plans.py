@@ -187,3 +187,18 @@ def test_after_sync_is_in_the_explicit_list():
 
     assert outcome.AFTER_SYNC["promotion-plans"] == "marketing.promotions.plans.after_sync"
     assert outcome.AFTER_SYNC["promotion-suggestions"] == "marketing.promotions.service.after_sync"
+
+
+def test_the_after_sync_job_follows_the_plans_on_the_queue(db, seller, suggestion, user, queue):
+    """As a sync ends (`outcome.enqueue_after`): the job advances the plans by date and commits."""
+    from marketing import jobs
+    from marketing.clock import set_today
+    from marketing.promotions import plans
+
+    plan = plans.approve(suggestion, actor=user)
+    db.session.commit()
+    plan_id, seller_id = plan.id, seller.id
+    set_today(plan.start_date + dt.timedelta(days=1))  # never marked entered by its start
+    jobs.enqueue("default", "marketing.promotions.plans.after_sync", seller_id, 1, job_id="after-sync-probe")
+    queue.work("default")
+    assert db.session.get(PromotionPlan, plan_id).state == "expired"
