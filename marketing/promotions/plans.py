@@ -87,6 +87,8 @@ def check(suggestion: Suggestion, terms: Terms, *, day: dt.date) -> None:
         raise PlanError(f"A coupon's discount must be from {low:.0f}% to {high:.0f}% of the price; {what} is not.")
     if terms.discount <= 0:
         raise PlanError("The discount must be more than 0.")
+    if net_price(price, p["discount_type"], terms.discount) <= 0:
+        raise PlanError("The discount must leave a price above 0.")
     was = p.get("was_price")
     if was is not None and net_price(price, p["discount_type"], terms.discount) >= Decimal(str(was)):
         raise PlanError(f"The net price must be below the Was Price ({Decimal(str(was)):.2f} "
