@@ -31,6 +31,7 @@ def history_with_past(rows, seller):
     rows.stock("B0COST", 300, day=TODAY - dt.timedelta(days=1))
 
 
+@pytest.mark.sqlite
 def test_the_page_shows_past_lift_timeline_suggestions_and_the_missing_connection(
         client, db, seller, marketer, history_with_past):
     from marketing.promotions import service
