@@ -112,6 +112,13 @@ def marketplace_for_country(country_code: str) -> Marketplace:
     return _BY_COUNTRY["UK" if code == "GB" else code]
 
 
+def _seller_central(region: Region, marketplace_id: str | None) -> str:
+    """The marketplace's own Seller Central host when it has one, else the region's."""
+    known = _BY_ID.get(marketplace_id) if marketplace_id else None
+    return known.seller_central if known is not None and known.seller_central else \
+        _ORIGINS[Region(region)].seller_central
+
+
 class Hosts:
     """Resolves every Amazon URL, optionally redirected to one origin (the sandbox)."""
 
@@ -134,10 +141,11 @@ class Hosts:
 
     def sp_consent_url(self, region: Region, marketplace_id: str | None = None) -> str:
         """Seller Central consent page; the marketplace's own Seller Central host when it has one."""
-        origin = _ORIGINS[Region(region)].seller_central
-        if marketplace_id and _BY_ID.get(marketplace_id) and _BY_ID[marketplace_id].seller_central:
-            origin = _BY_ID[marketplace_id].seller_central
-        return self._url(origin, "/apps/authorize/consent")
+        return self._url(_seller_central(region, marketplace_id), "/apps/authorize/consent")
+
+    def seller_central(self, marketplace_id: str, path: str) -> str:
+        """A Seller Central page (`path`) on the marketplace's Seller Central host (promotion create pages)."""
+        return self._url(_seller_central(marketplace(marketplace_id).region, marketplace_id), path)
 
     def ads_api(self, region: Region, path: str) -> str:
         return self._url(_ORIGINS[Region(region)].ads_api, path)

@@ -47,6 +47,7 @@ from marketing.models.suggestions import Kind
 from marketing.models.sync import ACTIVE_RUN, ReportStatus
 from marketing.optimize.margin import fees_per_unit
 from marketing.optimize.settings import lookback_window
+from marketing.promotions import history as promotion_history
 from marketing.suggestions.lifecycle import APPLIED, UNDONE
 
 ATTRIBUTION_LAG_DAYS = 3
@@ -223,7 +224,8 @@ def _economics(seller_id: int, day: dt.date) -> pd.DataFrame:
     currency than the profile's is not used. An ad group with several ASINs (usually it has one) gets
     averages weighted by each ASIN's sales — a click most likely buys the best seller — or simple averages
     when none sold; and a unit cost only when every priced ASIN has one, since a margin from part of the
-    group would cap bids on a guess."""
+    group would cap bids on a guess. An ASIN with a promotion running on `day` (`promotions.history.in_force`)
+    is priced at its promoted price, and the ad group's `promotion` names it (the suggestion says so)."""
     products = {p.asin: p for p in db.session.scalars(
         select(Product).where(Product.seller_id == seller_id, Product.archived.is_(False)))}
     sold = {(s.profile_id, s.asin): s for s in product_sales(seller_id, day)}
@@ -231,12 +233,17 @@ def _economics(seller_id: int, day: dt.date) -> pd.DataFrame:
         select(SpProductAd.profile_id, SpProductAd.ad_group_id, SpProductAd.asin).distinct()
         .where(SpProductAd.seller_id == seller_id, SpProductAd.asin.is_not(None), SpProductAd.state != "ARCHIVED")
     ).all()
+    running = promotion_history.in_force(seller_id, day)
     groups: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+    notes: dict[tuple[int, int], list[str]] = {}
     for pid, ad_group_id, asin in ads:
         seen, product = sold[(pid, asin)], products.get(asin)
         if product is not None and product.currency_code not in (None, seen.currency):
             product = None
         price = product.price if product is not None and product.price else seen.price
+        if price and asin in running:  # a sale during a coupon or deal earns the promoted price
+            price = running[asin].net_price(Decimal(price))
+            notes.setdefault((pid, ad_group_id), []).append(f"{asin}'s {running[asin].describe(seen.currency)}")
         if price:
             cost = np.nan if product is None or product.unit_cost is None else float(product.unit_cost)
             fees = 0.0 if product is None else fees_per_unit(price, product.referral_fee_pct, product.fba_fee)
@@ -246,10 +253,10 @@ def _economics(seller_id: int, day: dt.date) -> pd.DataFrame:
         prices, costs, weights, fees = (np.array(column) for column in zip(*items, strict=True))
         weights = weights if weights.sum() > 0 else np.ones(len(items))
         rows.append((pid, ad_group_id, np.average(prices, weights=weights), np.average(costs, weights=weights),
-                     np.average(fees, weights=weights)))
-    frame = pd.DataFrame(rows, columns=["profile_id", "ad_group_id", "price", "unit_cost", "fees"])
+                     np.average(fees, weights=weights), "; ".join(notes.get((pid, ad_group_id), [])) or None))
+    frame = pd.DataFrame(rows, columns=["profile_id", "ad_group_id", "price", "unit_cost", "fees", "promotion"])
     return frame.astype({"profile_id": "int64", "ad_group_id": "int64", "price": float, "unit_cost": float,
-                         "fees": float})
+                         "fees": float, "promotion": object})
 
 
 def _last_changes(seller_id: int, end: dt.date) -> pd.DataFrame:

@@ -159,12 +159,21 @@ def _row(run: SuggestionRun, row, market: Marketplace | None) -> dict:
         "marketplace": market.marketplace_id if market is not None else None, "campaign_id": int(row.campaign_id),
         "ad_group_id": int(row.ad_group_id), "label": row.text, "current_value": _money(row.current_bid),
         "proposed_value": Decimal(row.suggested_bid), "direction": row.direction, "status": lifecycle.PENDING,
-        "reason": str(row.reason), "explanation": row.explanation,
+        "reason": str(row.reason), "explanation": _explanation(row),
         "payload": {"objective": row.objective, "budget_bound": bool(row.budget_bound)},
         "inputs": {k: _plain(getattr(row, k)) for k in row._fields if k not in _STORED},
         "expected_spend_delta": _money(row.expected_spend_delta_per_day),
         "expected_sales_delta": _money(row.expected_sales_delta_per_day),
     }
+
+
+def _explanation(row) -> str:
+    """The engine's sentence, and where a promotion runs on the ad group's product, that its margin used the
+    promoted price (`inputs._economics`)."""
+    promotion = getattr(row, "promotion", None)
+    if isinstance(promotion, str) and promotion:
+        return f"{row.explanation} Margin at the promoted price during {promotion}."
+    return row.explanation
 
 
 _STORED = {"profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid", "suggested_bid",

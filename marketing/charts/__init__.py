@@ -128,3 +128,43 @@ def bid_history(days: list, changes: list, currency: str, label: str, timezone: 
 def to_json(fig: go.Figure) -> str:
     """The figure as JSON for a `<script type="application/json">` block (plotly escapes `<`, `>` and `/`)."""
     return fig.to_json()
+
+
+PROMOTION, BASELINE, STOCK = "rgba(183, 121, 31, 0.15)", "#b7791f", "#6f42c1"
+
+
+def promotion_timeline(days: list, windows: list[dict], label: str, currency: str | None) -> go.Figure:
+    """An ASIN's units per day (bars) and price paid (line, second axis), its promotions shaded with each one's
+    baseline (units per day) drawn across it, and its FBA stock (dotted, third axis) where known.
+
+    `days` are (date, units, price, stock) tuples, `windows` dicts of label, start, end, baseline."""
+    dates = [d.isoformat() for d, _, _, _ in days]
+    head = f"<b>{escape(label)}</b><br>"
+    traces = [
+        _trace("bar", dates, [u for _, u, _, _ in days], "Units", "y",
+               [f"{head}Units: {u:,.0f}" for _, u, _, _ in days], marker={"color": SALES}),
+        _trace("scatter", dates, [p for _, _, p, _ in days], "Price paid", "y2",
+               [f"Price paid: {money(p, currency or '')}" for _, _, p, _ in days], mode="lines",
+               line={"color": SPEND, "width": 2}, connectgaps=False),
+    ]
+    layout = _layout(380, yaxis={"title": {"text": "Units"}, "gridcolor": _GRID, "rangemode": "tozero"},
+                     yaxis2={"title": {"text": currency or "Price"}, "overlaying": "y", "side": "right",
+                             "showgrid": False, "rangemode": "tozero", "tickformat": ",.2f"})
+    if any(s is not None for _, _, _, s in days):
+        traces.append(_trace("scatter", dates, [s for _, _, _, s in days], "FBA stock", "y3",
+                             [f"Stock: {s:,}" if s is not None else "Stock: unknown" for _, _, _, s in days],
+                             mode="lines", line={"color": STOCK, "width": 1, "dash": "dot"}, connectgaps=True))
+        layout["yaxis3"] = {"overlaying": "y", "side": "right", "visible": False, "rangemode": "tozero"}
+    shapes = []
+    for w in windows:
+        start, end = w["start"].isoformat(), (w["end"] + dt.timedelta(days=1)).isoformat()
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": start, "x1": end, "y0": 0, "y1": 1,
+                       "fillcolor": PROMOTION, "line": {"width": 0}, "layer": "below"})
+        if w.get("baseline") is not None:
+            shapes.append({"type": "line", "xref": "x", "yref": "y", "x0": start, "x1": end, "y0": w["baseline"],
+                           "y1": w["baseline"], "line": {"color": BASELINE, "width": 2, "dash": "dash"}})
+    layout["shapes"] = shapes
+    layout["annotations"] = [{"x": w["start"].isoformat(), "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom",
+                              "xanchor": "left", "showarrow": False, "text": escape(w["label"]),
+                              "font": {"size": 10, "color": BASELINE}} for w in windows]
+    return go.Figure({"data": traces, "layout": layout})

@@ -12,7 +12,20 @@ import click
 from flask.cli import ScriptInfo
 
 from marketing import create_app
-from marketing.cli import bids, db_commands, demo, email, export, products, sellers, sync, tokens, users, worker
+from marketing.cli import (
+    bids,
+    db_commands,
+    demo,
+    email,
+    export,
+    products,
+    promotions,
+    sellers,
+    sync,
+    tokens,
+    users,
+    worker,
+)
 from marketing.config import ConfigError
 from marketing.sandbox.cli import sandbox_command
 
@@ -40,6 +53,7 @@ COMMANDS = (
     sync.sync,
     sandbox_command,
     bids.bids,
+    promotions.promotions,
     products.products,
     export.export,
     email.email,

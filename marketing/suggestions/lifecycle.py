@@ -107,7 +107,7 @@ def approve(suggestion: Suggestion, *, actor: User | None, value: Decimal | None
             return False
         raise NotAllowed(_no_longer_pending(suggestion))
     audit.record("suggestion.approved", actor=actor, target_type="suggestion", target_id=suggestion.id,
-                 seller_id=suggestion.seller_id, kind=suggestion.kind, entity_id=str(suggestion.entity_id),
+                 seller_id=suggestion.seller_id, kind=suggestion.kind, entity_id=suggestion.entity_ref,
                  current=str(suggestion.current_value), proposed=str(suggestion.proposed_value),
                  approved=str(suggestion.approved_value), by=suggestion.decided_by)
     return True
@@ -124,7 +124,7 @@ def reject(suggestion: Suggestion, *, actor: User | None) -> bool:
             return False
         raise NotAllowed(_no_longer_pending(suggestion))
     audit.record("suggestion.rejected", actor=actor, target_type="suggestion", target_id=suggestion.id,
-                 seller_id=suggestion.seller_id, kind=suggestion.kind, entity_id=str(suggestion.entity_id))
+                 seller_id=suggestion.seller_id, kind=suggestion.kind, entity_id=suggestion.entity_ref)
     return True
 
 

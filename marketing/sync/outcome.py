@@ -27,6 +27,8 @@ AFTER_SYNC: dict[str, str] = {
     "dashboard-rollups": "marketing.dashboard.rollups.after_sync",
     "bid-suggestions": "marketing.bids.suggest.after_sync",
     "sales-history": "marketing.sync.history.after_sync",  # queues the by-ASIN history's own job chain
+    "promotion-plans": "marketing.promotions.plans.after_sync",
+    "promotion-suggestions": "marketing.promotions.service.after_sync",
 }
 REASONS_SHOWN = 3  # distinct failure reasons quoted in `SyncRun.error`; the rest are counted
 

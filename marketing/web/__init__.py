@@ -22,6 +22,7 @@ from marketing.web import (
     health,
     mail,
     products,
+    promotions,
     sellers,
     suggestions,
     sync,
@@ -44,6 +45,7 @@ BLUEPRINTS = (
     vendor.bp,
     suggestions.bp,
     products.bp,
+    promotions.bp,
     mail.bp,
 )
 

@@ -150,6 +150,8 @@ def test_the_worker_knows_every_job_without_the_web_package():
         "dashboard-rollups": ["marketing.dashboard.rollups.after_sync", True],
         "bid-suggestions": ["marketing.bids.suggest.after_sync", True],
         "sales-history": ["marketing.sync.history.after_sync", True],
+        "promotion-plans": ["marketing.promotions.plans.after_sync", True],
+        "promotion-suggestions": ["marketing.promotions.service.after_sync", True],
     }
     assert lists["periodic"] == {
         "purge-reset-links": ["marketing.accounts.purge_expired_reset_links", True],

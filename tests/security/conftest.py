@@ -29,6 +29,7 @@ class Side:
     campaign: int
     target: int
     suggestion: int
+    plan: int  # a promotion plan
 
 
 @dataclass
@@ -68,7 +69,22 @@ def _side(seed: Seeder, seller, base: int) -> Side:
                 days={day: (10, "5.00", 1, "20.00", "1.10")})
     seed.search_term(profile, campaign, target, "big tent", day, 7, "5.00", 1, "50.00")
     suggestion = seed.suggestion(seller, profile, campaign, target, "1.10", "1.30")
-    return Side(seller.id, profile, campaign, target, suggestion.id)
+    return Side(seller.id, profile, campaign, target, suggestion.id, _plan(seller).id)
+
+
+def _plan(seller):
+    from decimal import Decimal
+
+    from marketing.extensions import db
+    from marketing.models import PromotionPlan
+
+    plan = PromotionPlan(seller_id=seller.id, marketplace_id="ATVPDKIKX0DER", type="COUPON", asins=["B0WORLD"],
+                         discount_type="PERCENT_OFF_LIST_PRICE", discount_amount=Decimal(20),
+                         start_date=TODAY + dt.timedelta(days=2), end_date=TODAY + dt.timedelta(days=8),
+                         budget=Decimal(100), currency_code="USD")
+    db.session.add(plan)
+    db.session.commit()
+    return plan
 
 
 def build_world(app) -> World:

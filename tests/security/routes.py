@@ -75,6 +75,8 @@ TABLE: dict[tuple[str, str], Route] = {
     ("suggestions.index", "GET"): Route(VIEW, params=("status", "campaign", "reason", "direction", "min_change",
                                                       "sort")),
     ("products.index", "GET"): Route(VIEW, params=("margin", "format")),
+    ("promotions.index", "GET"): Route(VIEW, params=("sort", "dir", "asin", "format")),
+    ("promotions.plan", "GET"): Route(VIEW, params=("format",)),
     ("sync.status", "GET"): Route(VIEW),
     ("connections.history", "GET"): Route(VIEW),
     ("connections.paste", "GET"): Route(MANAGE_CONNECTIONS),
@@ -88,6 +90,7 @@ TABLE: dict[tuple[str, str], Route] = {
     ("admin.audit_log", "GET"): Route(ADMINISTER, params=("action", "page")),
     ("admin.app_settings", "GET"): Route(ADMINISTER),
     ("admin.job_health", "GET"): Route(ADMINISTER),
+    ("promotions.fee_table", "GET"): Route(ADMINISTER),
     ("mail.admin_index", "GET"): Route(ADMINISTER),
     ("mail.admin_outbox", "GET"): Route(ADMINISTER),
     ("mail.admin_outbox_message", "GET"): Route(ADMINISTER, ok=404, params=("part",)),  # no such message
@@ -100,6 +103,14 @@ TABLE: dict[tuple[str, str], Route] = {
     ("suggestions.decide", "POST"): Route(ACT_ON_SUGGESTIONS, ok=400),
     ("suggestions.send", "POST"): Route(ACT_ON_SUGGESTIONS, ok=303),
     ("suggestions.run", "POST"): Route(ACT_ON_SUGGESTIONS, ok=303),
+    ("promotions.run", "POST"): Route(ACT_ON_SUGGESTIONS, ok=303),
+    # the world's own suggestion is a bid suggestion: not one of the promotion routes'
+    ("promotions.approve", "POST"): Route(ACT_ON_SUGGESTIONS, ok=404),
+    ("promotions.reject", "POST"): Route(ACT_ON_SUGGESTIONS, ok=404),
+    # the first allowed request marks the plan entered (or cancels it); the next is told it already was
+    ("promotions.entered", "POST"): Route(ACT_ON_SUGGESTIONS, ok=(303, 400)),
+    ("promotions.cancel", "POST"): Route(ACT_ON_SUGGESTIONS, ok=(303, 400)),
+    ("promotions.fee_table", "POST"): Route(ADMINISTER, ok=400),  # an empty form
     # another seller's suggestion id: "does not exist (any more)", shown on the seller's own page
     ("suggestions.undo", "POST"): Route(ACT_ON_SUGGESTIONS, ok=303, cross=303),
     ("sync.sync_now", "POST"): Route(SYNC, ok=302),
@@ -142,7 +153,7 @@ def variants(rule) -> tuple[str, ...]:
     found = ["malformed"] if args else []
     if "seller_id" in args:
         found.append("foreign")
-        if args & {"campaign_id", "target_id", "suggestion_id"}:
+        if args & {"campaign_id", "target_id", "suggestion_id", "plan_id"}:
             found.append("cross")
     return (*found, "own")
 
@@ -158,8 +169,8 @@ def path_values(world, rule, variant: str) -> dict:
         malformed = variant == "malformed"
         if name == "seller_id":
             values[name] = 10**20 if malformed else side.seller
-        elif name in ("campaign_id", "target_id", "suggestion_id"):
-            values[name] = ("x1" if name != "suggestion_id" else 10**20) if malformed else \
+        elif name in ("campaign_id", "target_id", "suggestion_id", "plan_id"):
+            values[name] = ("x1" if name not in ("suggestion_id", "plan_id") else 10**20) if malformed else \
                 getattr(sub, name.removesuffix("_id"))
         elif name == "user_id":
             values[name] = 10**20 if malformed else world.other_user

@@ -1,0 +1,154 @@
+"""The promotion suggestion run: read the seller's history per marketplace, ask the engine what to promote, store
+one suggestion per proposed ASIN, and supersede the still-pending ones of the previous run (as bids do).
+
+What the engine skips is kept on the run's notice, grouped by reason ("enter unit cost: B0…"), so the page can
+say why an ASIN got nothing. A suggestion's `payload` holds the proposal's fields (dates as ISO text),
+`current_value` the price and `proposed_value` the net price after the discount.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import math
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import insert
+
+from marketing.amazon.hosts import marketplace
+from marketing.bids.queue import enqueue_once
+from marketing.clock import now, today
+from marketing.extensions import db
+from marketing.models import SuggestionRun
+from marketing.models.base import MONEY_SCALE
+from marketing.models.suggestions import Direction, Kind, RunStatus, Suggestion, Trigger
+from marketing.promotions import history, measuring
+from marketing.suggestions import lifecycle
+
+log = logging.getLogger("marketing.promotions")
+
+KIND = Kind.PROMOTION
+ENTER_UNIT_COST = "enter unit cost"  # the engine's Skip reason the page links to the products page
+_NOTICE_ASINS = 20  # ASINs named per skip reason on the run's notice; the rest are counted
+
+
+def job_id(seller_id: int) -> str:
+    return f"promotions-suggest-{seller_id}"
+
+
+def enqueue(seller_id: int, trigger: str = Trigger.MANUAL):
+    return enqueue_once(suggest_job, seller_id, trigger, job_id=job_id(seller_id))
+
+
+def suggest_job(seller_id: int, trigger: str = Trigger.MANUAL) -> str:
+    """RQ entry point (queue `default`)."""
+    run = run_suggestions(seller_id, trigger)
+    return summary(run)
+
+
+def summary(run: SuggestionRun) -> str:
+    """What `marketing promotions suggest` prints (a contract)."""
+    return f"{run.suggestions} promotion suggestions"
+
+
+def run_suggestions(seller_id: int, trigger: str = Trigger.MANUAL) -> SuggestionRun:
+    """Compute and store a run; a failure is recorded on the run and re-raised."""
+    run = SuggestionRun(seller_id=seller_id, kind=KIND, status=RunStatus.RUNNING, trigger=trigger)
+    db.session.add(run)
+    db.session.commit()
+    try:
+        _compute(run)
+    except Exception as exc:
+        db.session.rollback()
+        run.status, run.error, run.finished_at = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000], now()
+        db.session.commit()
+        raise
+    return run
+
+
+def _compute(run: SuggestionRun) -> None:
+    engine, day = history.engine(), today()
+    skipped: dict[str, list[str]] = defaultdict(list)
+    for market_id in history.marketplaces(run.seller_id):
+        currency = history.currency(run.seller_id, market_id)
+        start = day - dt.timedelta(days=history.HISTORY_DAYS)
+        frame = history.daily(run.seller_id, market_id, start, day - dt.timedelta(days=1))
+        economics = history.economics(run.seller_id, currency)
+        measured = measuring.measure_reported(run.seller_id, market_id, frame, economics)
+        proposals, skips = engine.suggest(
+            frame, economics, inventory=history.inventory(run.seller_id, market_id),
+            busy=history.busy(run.seller_id, market_id, day), fees=history.fees(market_id, day),
+            elasticity=engine.elasticities(measured), today=day,
+            deal_types=history.deal_types(run.seller_id, market_id, day))
+        rows = [_row(run, p, market_id, currency) for p in proposals]
+        if rows:
+            db.session.execute(insert(Suggestion), rows)
+        run.targets += int(frame["asin"].nunique())
+        run.suggestions += len(rows)
+        for skip in skips:
+            skipped[skip.reason].append(skip.asin)
+    db.session.flush()
+    run.notice = skip_notice(skipped)
+    run.superseded = lifecycle.supersede(run.seller_id, KIND, run.id)
+    run.status, run.finished_at = RunStatus.SUCCEEDED, now()
+    db.session.commit()
+    log.info("promotion suggestions for seller %s: %s of %s ASINs", run.seller_id, run.suggestions, run.targets)
+
+
+def skip_notice(skipped: dict[str, list[str]]) -> str | None:
+    """"enter unit cost: B01, B02. stock would run out: B03." — each reason once, its ASINs sorted."""
+    parts = []
+    for reason, asins in sorted(skipped.items()):
+        names = sorted(set(asins))
+        more = len(names) - _NOTICE_ASINS
+        parts.append(f"{reason}: {', '.join(names[:_NOTICE_ASINS])}" + (f" and {more} more" if more > 0 else ""))
+    return ". ".join(parts)[:2000] + "." if parts else None
+
+
+def skipped_asins(notice: str | None, reason: str) -> list[str]:
+    """The ASINs a run's notice names for `reason` (the page's "enter unit cost" list)."""
+    for part in (notice or "").rstrip(".").split(". "):
+        head, _, names = part.partition(": ")
+        if head == reason:
+            return [n for n in names.split(" and ")[0].split(", ") if n]
+    return []
+
+
+def _money(value: float | None) -> Decimal | None:
+    return None if value is None or not math.isfinite(value) else Decimal(str(value)).quantize(MONEY_SCALE)
+
+
+def _row(run: SuggestionRun, proposal, market_id: str, currency: str | None) -> dict:
+    payload = {k: plain(v) for k, v in dataclasses.asdict(proposal).items() if k not in ("explanation", "inputs")}
+    payload["currency"] = currency or marketplace(market_id).currency
+    return {
+        "seller_id": run.seller_id, "run_id": run.id, "kind": KIND, "entity_kind": "asin",
+        "entity_ref": proposal.asin, "marketplace": market_id, "payload": payload, "label": proposal.asin,
+        "current_value": _money(proposal.price), "proposed_value": _money(proposal.net_price),
+        "direction": Direction.DOWN, "status": lifecycle.PENDING, "reason": proposal.type.lower()[:48],
+        "explanation": proposal.explanation, "inputs": {k: plain(v) for k, v in (proposal.inputs or {}).items()},
+        "expected_sales_delta": None, "expected_spend_delta": None,
+    }
+
+
+def plain(value):
+    """JSON-safe copy of an engine value (dates as ISO text; NaN and infinity as None)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [plain(v) for v in value]
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def after_sync(seller_id: int, sync_run_id: int) -> None:
+    """Run after each sync that stored data (`marketing.sync.outcome.AFTER_SYNC`): queue this seller's run under
+    its own unique id."""
+    enqueue(seller_id, trigger=Trigger.SYNC)

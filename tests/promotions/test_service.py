@@ -1,0 +1,87 @@
+"""The suggestion run on real rows: what it stores, what it skips and says, superseding, and the measured past."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from marketing.models import Suggestion
+from tests.promotions.conftest import TODAY, US
+
+
+def _suggestions(db, seller, status=None):
+    query = select(Suggestion).where(Suggestion.seller_id == seller.id, Suggestion.kind == "promotion")
+    if status:
+        query = query.where(Suggestion.status == status)
+    return list(db.session.scalars(query.order_by(Suggestion.id)))
+
+
+def test_a_run_stores_one_suggestion_per_proposal_and_names_what_it_skipped(db, seller, suggested):
+    from marketing.promotions import service
+
+    [s] = _suggestions(db, seller)
+    assert (s.entity_kind, s.entity_ref, s.marketplace, s.status) == ("asin", "B0COST", US, "pending")
+    assert s.payload["type"] == "COUPON" and s.payload["discount"] == 0.2
+    assert s.payload["start"] == (TODAY + dt.timedelta(days=1)).isoformat() and s.payload["currency"] == "USD"
+    assert str(s.current_value) == "20.0000" and str(s.proposed_value) == "16.0000"
+    assert "20% coupon on B0COST" in s.explanation and s.inputs["unit_cost"] == 8.0
+    assert suggested.suggestions == 1 and suggested.status == "succeeded"
+    assert service.skipped_asins(suggested.notice, service.ENTER_UNIT_COST) == ["B0NOCOST"]
+    assert service.summary(suggested) == "1 promotion suggestions"
+
+
+def test_a_new_run_supersedes_the_pending_ones(db, seller, suggested):
+    from marketing.promotions import service
+
+    second = service.run_suggestions(seller.id)
+    assert second.superseded == 1
+    assert [s.status for s in _suggestions(db, seller)] == ["superseded", "pending"]
+
+
+def test_busy_windows_from_running_promotions_move_the_dates(db, seller, rows):
+    from marketing.promotions import service
+
+    rows.history("B0COST")
+    rows.product("B0COST")
+    rows.promotion("C-RUNNING", ["B0COST"], TODAY - dt.timedelta(days=2), TODAY + dt.timedelta(days=4))
+    service.run_suggestions(seller.id)
+    [s] = _suggestions(db, seller)
+    assert s.payload["start"] == (TODAY + dt.timedelta(days=5)).isoformat()
+
+
+def test_history_spreads_weeks_where_no_day_is_stored_and_reads_stock_outs(db, seller, rows):
+    from decimal import Decimal
+
+    from marketing.models import SalesTrafficAsinWeekly
+    from marketing.promotions import history
+
+    rows.history("B0COST", days=3)
+    db.session.add(SalesTrafficAsinWeekly(seller_id=seller.id, marketplace_id=US, week_start=dt.date(2026, 1, 4),
+                                          asin="B0COST", currency_code="USD", ordered_sales=Decimal("140"),
+                                          units_ordered=70))
+    db.session.commit()
+    rows.stock("B0COST", 0, day=TODAY - dt.timedelta(days=1))
+    frame = history.daily(seller.id, US, dt.date(2026, 1, 1), TODAY - dt.timedelta(days=1))
+    week = frame[(frame["date"] >= dt.date(2026, 1, 4)) & (frame["date"] <= dt.date(2026, 1, 10))]
+    assert list(week["units"]) == [10.0] * 7 and list(week["sales"]) == [20.0] * 7
+    assert len(frame) == 10
+    assert list(frame["in_stock"]) == [True] * 9 + [False]
+
+
+def test_past_promotions_are_measured_with_their_fee_and_discount(db, seller, rows):
+    from marketing.promotions import measuring
+
+    start, end = TODAY - dt.timedelta(days=20), TODAY - dt.timedelta(days=14)
+    rows.history("B0COST", during={start + dt.timedelta(days=n): (20, "16.00") for n in range(7)})
+    rows.product("B0COST")
+    rows.promotion("C-PAST", ["B0COST"], start, end)
+    rows.fee(since=dt.date(2025, 6, 2), fixed="5", variable_pct="2.5")
+    rows.fee(since=end, fixed="100")  # in force only after the promotion started: not its fee
+    [past] = measuring.past(seller.id)
+    # 70 incremental units at (16 − 8) = 560, minus 70 baseline units × 4.00 off = 280, minus the fee in force on
+    # its start: 5 + 2.5 % of its 160 revenue = 9.
+    assert past.outcome["incremental_units"] == 70.0 and past.outcome["incremental_profit"] == 271.0
+    assert past.row == {"id": "C-PAST", "type": "COUPON", "start": start.isoformat(), "end": end.isoformat(),
+                        "asins": ["B0COST"], "incremental_units": 70.0,
+                        "incremental_profit": past.outcome["incremental_profit"], "currency": "USD"}
