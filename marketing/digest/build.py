@@ -22,7 +22,8 @@ from marketing.digest import figures as seller_figures
 from marketing.digest.weeks import Week
 from marketing.extensions import db
 from marketing.mail.compose import link, unsubscribe_url
-from marketing.models import Seller, Suggestion, SyncRun, User
+from marketing.models import PlanState, PromotionPlan, Seller, Suggestion, SyncRun, User
+from marketing.models.suggestions import Kind
 from marketing.models.sync import RunStatus
 from marketing.suggestions.lifecycle import PENDING
 
@@ -92,6 +93,32 @@ class SuggestionLine:
 
 
 @dataclass(frozen=True)
+class PlanLine:
+    """An approved promotion plan: waiting to be entered in Seller Central, or measured during the week."""
+
+    type: str
+    asins: str
+    start: dt.date
+    end: dt.date
+    currency: str
+    predicted_profit: Decimal | None
+    actual_profit: Decimal | None
+    url: str
+
+
+@dataclass
+class PromotionLine:
+    """One seller's promotions in the week: suggestions to review, plans to enter, outcomes measured."""
+
+    seller: str
+    url: str
+    suggested: int = 0
+    expected_profit: dict[str, Decimal] = field(default_factory=dict)  # of the suggestions, per currency
+    waiting: list[PlanLine] = field(default_factory=list)
+    outcomes: list[PlanLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class TokenLine:
     seller: str
     api: str
@@ -117,6 +144,7 @@ class Digest:
     full: list[SellerWeek]
     brief: list[SellerWeek]
     suggestions: list[SuggestionLine] = field(default_factory=list)
+    promotions: list[PromotionLine] = field(default_factory=list)
     tokens: list[TokenLine] = field(default_factory=list)
     syncs: list[SyncLine] = field(default_factory=list)
     preferences_url: str = ""
@@ -134,7 +162,8 @@ class Digest:
 
     @property
     def needs_reader(self) -> int:
-        return len(self.suggestions) + len(self.tokens) + len(self.syncs)
+        return (len(self.suggestions) + sum(p.suggested > 0 or bool(p.waiting) for p in self.promotions)
+                + len(self.tokens) + len(self.syncs))
 
     @property
     def subject(self) -> str:
@@ -153,6 +182,7 @@ def weekly(user: User, sellers: list[Seller], week: Week) -> Digest:
                     preferences_url=link("mail.preferences"), unsubscribe_url=unsubscribe_url(user.id, "weekly"))
     names = {s.id: s.name for s in sellers}
     digest.suggestions = _suggestions(ids, names, currencies)
+    digest.promotions = _promotions(ids, names, week)
     digest.tokens = _tokens(sellers)
     digest.syncs = _syncs(sellers)
     return digest
@@ -186,12 +216,49 @@ def _suggestions(ids: list[int], names: dict[int, str], currencies: dict) -> lis
     rows = db.session.execute(
         select(Suggestion.seller_id, Suggestion.profile_id, func.count(),
                func.sum(Suggestion.expected_spend_delta), func.sum(Suggestion.expected_sales_delta))
-        .where(Suggestion.seller_id.in_(ids), Suggestion.status == PENDING)
+        .where(Suggestion.seller_id.in_(ids), Suggestion.kind == Kind.BID, Suggestion.status == PENDING)
         .group_by(Suggestion.seller_id, Suggestion.profile_id)).all()
     lines = [SuggestionLine(names[seller_id], currencies.get((seller_id, profile_id), ""), count, spend, sales,
                             link("suggestions.index", seller_id=seller_id))
              for seller_id, profile_id, count, spend, sales in rows]
     return sorted(lines, key=lambda line: (line.seller.lower(), line.currency))
+
+
+def _promotions(ids: list[int], names: dict[int, str], week: Week) -> list[PromotionLine]:
+    """Pending promotion suggestions (with their expected incremental profit), plans approved but not yet entered
+    in Seller Central, and plans whose outcome was measured during the week: two queries for every seller."""
+    lines: dict[int, PromotionLine] = {}
+
+    def line(seller_id: int) -> PromotionLine:
+        return lines.setdefault(seller_id, PromotionLine(names[seller_id], link("promotions.index",
+                                                                                 seller_id=seller_id)))
+
+    for seller_id, payload in db.session.execute(
+            select(Suggestion.seller_id, Suggestion.payload).where(
+                Suggestion.seller_id.in_(ids), Suggestion.kind == Kind.PROMOTION, Suggestion.status == PENDING)):
+        found = line(seller_id)
+        found.suggested += 1
+        profit, currency = (payload or {}).get("expected_profit"), (payload or {}).get("currency") or ""
+        if profit is not None:
+            found.expected_profit[currency] = found.expected_profit.get(currency, Decimal(0)) + Decimal(str(profit))
+    start = dt.datetime.combine(week.monday, dt.time(), dt.UTC)
+    for plan in db.session.scalars(select(PromotionPlan).where(
+            PromotionPlan.seller_id.in_(ids),
+            (PromotionPlan.state == PlanState.PLANNED)
+            | ((PromotionPlan.state == PlanState.MEASURED) & (PromotionPlan.updated_at >= start)
+               & (PromotionPlan.updated_at < start + dt.timedelta(days=7))))
+            .order_by(PromotionPlan.start_date, PromotionPlan.id)):
+        entry = PlanLine(plan.type, ", ".join(plan.asins or []), plan.start_date, plan.end_date, plan.currency_code,
+                         _decimal((plan.predicted or {}).get("expected_profit")),
+                         _decimal((plan.actual or {}).get("incremental_profit")),
+                         link("promotions.plan", seller_id=plan.seller_id, plan_id=plan.id))
+        (line(plan.seller_id).waiting if plan.state == PlanState.PLANNED else line(plan.seller_id).outcomes).append(
+            entry)
+    return sorted(lines.values(), key=lambda p: p.seller.lower())
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def _tokens(sellers: list[Seller]) -> list[TokenLine]:
