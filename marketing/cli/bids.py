@@ -12,16 +12,14 @@ from flask.cli import with_appcontext
 from rq.job import JobStatus
 from sqlalchemy import select
 
-from marketing import accounts
 from marketing.bids import apply, rules
-from marketing.cli.common import BadInput, Failed
+from marketing.cli.common import BadInput, Failed, acting_user
 from marketing.cli.common import seller_argument as _seller
 from marketing.cli.params import DATABASE_ID
 from marketing.extensions import db
 from marketing.jobs.worker import work_until
 from marketing.models import Suggestion
 from marketing.models.suggestions import Kind, Trigger
-from marketing.security import permissions as P
 from marketing.suggestions import lifecycle, queries
 
 
@@ -93,11 +91,7 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
     if approve_all == bool(ids):
         raise BadInput("give either --all or one or more --id")
     seller = _seller(seller_ref)
-    user = accounts.find_user(email)
-    if user is None:
-        raise BadInput(f"no user {email!r}")
-    if not P.can(user, P.ACT_ON_SUGGESTIONS, seller):
-        raise BadInput(f"{user.email} ({user.role}) may not act on {seller.name}'s suggestions")
+    user = acting_user(seller, email)
     if approve_all:
         chosen = list(db.session.scalars(select(Suggestion).where(
             Suggestion.seller_id == seller.id, Suggestion.kind == Kind.BID, Suggestion.status == lifecycle.PENDING)

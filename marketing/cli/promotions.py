@@ -13,8 +13,7 @@ from flask.cli import with_appcontext
 from rq.job import JobStatus
 from sqlalchemy import select
 
-from marketing import accounts
-from marketing.cli.common import BadInput, Failed
+from marketing.cli.common import BadInput, Failed, acting_user
 from marketing.cli.common import seller_argument as _seller
 from marketing.cli.params import DATABASE_ID
 from marketing.extensions import db
@@ -22,7 +21,6 @@ from marketing.jobs.worker import work_until
 from marketing.models import PromotionPlan, Suggestion
 from marketing.models.suggestions import Kind, Trigger
 from marketing.promotions import measuring, plans, service
-from marketing.security import permissions as P
 from marketing.suggestions import lifecycle, queries
 
 
@@ -79,15 +77,6 @@ def list_(seller_ref: str, as_json: bool) -> None:
                           "currency"))
 
 
-def _actor(seller, email: str):
-    user = accounts.find_user(email)
-    if user is None:
-        raise BadInput(f"no user {email!r}")
-    if not P.can(user, P.ACT_ON_SUGGESTIONS, seller):
-        raise BadInput(f"{user.email} ({user.role}) may not act on {seller.name}'s suggestions")
-    return user
-
-
 @promotions.command("approve")
 @click.argument("seller_ref", metavar="SELLER")
 @click.option("--all", "approve_all", is_flag=True, help="Approve every pending promotion suggestion.")
@@ -99,7 +88,7 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
     if approve_all == bool(ids):
         raise BadInput("give either --all or one or more --id")
     seller = _seller(seller_ref)
-    user = _actor(seller, email)
+    user = acting_user(seller, email)
     if approve_all:
         chosen = list(db.session.scalars(select(Suggestion).where(
             Suggestion.seller_id == seller.id, Suggestion.kind == Kind.PROMOTION,
@@ -156,7 +145,7 @@ def plans_(seller_ref: str, as_json: bool) -> None:
 def mark_entered(seller_ref: str, plan_id: int, amazon_id: str | None, email: str) -> None:
     """Record that a plan was entered in Seller Central (its suggestion becomes applied)."""
     seller = _seller(seller_ref)
-    user = _actor(seller, email)
+    user = acting_user(seller, email)
     plan = plans.for_seller(seller.id, plan_id)
     if plan is None:
         raise BadInput(f"{seller.name} has no promotion plan {plan_id}")
