@@ -9,7 +9,7 @@ belong to the page only: `view=campaigns` (the group view) and `bulk=<job id>` (
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 
 from rq.job import JobStatus
@@ -40,6 +40,9 @@ SORTS = {
 }
 
 
+_ARG_NAMES = {"campaign_id": "campaign", "min_change_pct": "min_change"}  # query parameters named otherwise
+
+
 @dataclass(frozen=True)
 class Filters:
     kind: str | None = None  # None: every kind
@@ -54,10 +57,9 @@ class Filters:
 
     def args(self, **changes) -> dict[str, str]:
         """These filters (with `changes`) as query parameters, leaving out the defaults: for links and forms."""
-        names = {"campaign_id": "campaign", "min_change_pct": "min_change"}
-        default = asdict(Filters())
-        return {names.get(k, k): str(v) for k, v in asdict(replace(self, **changes)).items()
-                if v is not None and v != default[k]}
+        chosen = replace(self, **changes) if changes else self
+        return {_ARG_NAMES.get(f.name, f.name): str(value) for f in fields(Filters)
+                if (value := getattr(chosen, f.name)) is not None and value != f.default}
 
 
 def _where(query: Select, filters: Filters, seller_id: int, *, skip: tuple[str, ...] = ()) -> Select:
