@@ -11,8 +11,9 @@ successor — later when Amazon is busy (throttled, or reports still being made)
 
 `history_pulls` rows make it resumable and idempotent: a day or week with a `done` (or `empty`: Amazon had no
 data) pull is never asked for again, so the nightly chain (`queue_all`, and after every sync) pulls only the
-days still missing. A pull that failed, or that Amazon refused (a 403: the role is missing, shown on the seller
-page), is asked for again by the next chain, not by the one that saw it fail.
+days still missing. A chain that stored days queues `outcome.AFTER_HISTORY` (plans' outcomes, suggestions).
+A pull that failed, or that Amazon refused (a 403: the role is missing, shown on the seller page), is asked
+for again by the next chain, not by the one that saw it fail.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from marketing.clock import now, today
 from marketing.connections import clients
 from marketing.extensions import db
 from marketing.models import Connection, HistoryPull, Seller
-from marketing.sync import ingest, runs, sources, steps
+from marketing.sync import ingest, outcome, runs, sources, steps
 from marketing.sync.plan import SALES_TRAFFIC
 
 log = logging.getLogger("marketing.sync")
@@ -178,6 +179,10 @@ def pull(seller_id: int, chain: str, n: int, since: str) -> None:
         return
     if delay is None:
         _end_chain(seller_id, me)
+        if db.session.scalar(select(HistoryPull.seller_id).where(
+                HistoryPull.seller_id == seller_id, HistoryPull.status == "done",
+                HistoryPull.updated_at >= started).limit(1)) is not None:
+            outcome.enqueue_after_history(seller_id, chain)
         return
     _enqueue(seller_id, chain, n + 1, since, delay)
 
