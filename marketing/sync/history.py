@@ -58,6 +58,12 @@ def setting(name: str):
     return current_app.config.get(name, SETTING_DEFAULTS[name])
 
 
+def _poll_seconds() -> float:
+    """The next look at reports in flight, in real seconds: HISTORY_POLL_SECONDS are Amazon's, whose clock runs
+    `AMAZON_TIME_SCALE` times ours (a sandbox with a faster clock, as in the demo)."""
+    return float(setting("HISTORY_POLL_SECONDS")) / float(current_app.config.get("AMAZON_TIME_SCALE", 1.0))
+
+
 # -- what to pull ----------------------------------------------------------------------------------------
 
 def daily_range(day: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -169,7 +175,7 @@ def pull(seller_id: int, chain: str, n: int, since: str) -> None:
                 delay = wait if delay is None else min(delay, wait)
     except (errors.Throttled, errors.AmazonUnavailable) as exc:  # never wait in the worker: come back later
         db.session.rollback()
-        delay = max(exc.retry_after or 0.0, float(setting("HISTORY_POLL_SECONDS")))
+        delay = max(exc.retry_after or 0.0, _poll_seconds())
         log.info("sales history of seller %s: %s; again in %.0fs", seller_id, exc, delay)
     except (errors.InvalidGrant, errors.InvalidClient) as exc:
         db.session.rollback()
@@ -237,7 +243,7 @@ def _market(seller_id: int, connection: Connection, market: str, since: dt.datet
                or (row.status in RETRIED and row.updated_at < since)] if not refused else []
     for start, days in missing:
         if in_flight >= int(setting("HISTORY_IN_FLIGHT")):
-            return float(setting("HISTORY_POLL_SECONDS"))
+            return _poll_seconds()
         if time.monotonic() > deadline:
             return 0.0
         end = start + dt.timedelta(days=days - 1)
@@ -259,7 +265,7 @@ def _market(seller_id: int, connection: Connection, market: str, since: dt.datet
             continue
         _record(seller_id, market, start, days, "requested", report_id=report_id)
         in_flight += 1
-    return float(setting("HISTORY_POLL_SECONDS")) if in_flight else None
+    return _poll_seconds() if in_flight else None
 
 
 def _store(seller_id: int, client, market: str, start: dt.date, days: int, document_id: str | None) -> None:

@@ -17,8 +17,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from marketing.amazon import sp
-from marketing.amazon.transport import Limit
 from marketing.clock import set_today, today
 from marketing.extensions import db
 from marketing.models import PromotionPlan, Seller, Suggestion
@@ -29,9 +27,11 @@ from tests.conftest import sandbox_app
 from tests.sync.conftest import SYNC_CONFIG, connect, fast_commits, work
 
 # The history back-fill in a test's time: daily reports over the promotion and the 28 days after it, weekly ones
-# back over the sandbox's past promotions and their baselines; no waiting between looks.
+# back over the sandbox's past promotions and their baselines; and Amazon's clock 10,000 times ours, its rate
+# limits with it (createReport: a burst of 15, then one a minute, is 166 a second).
 HISTORY = {"HISTORY_DAILY_DAYS": 70, "HISTORY_BACK_DAYS": 130, "HISTORY_POLL_SECONDS": 0.05,
            "HISTORY_IN_FLIGHT": 15}
+TIME_SCALE = 10000.0
 MARKETER = "marketer@example.com"
 
 
@@ -45,22 +45,16 @@ def pinned_today():
     """The sandbox's business date rules here (set by `app`), not the package's pinned day."""
 
 
-@pytest.fixture(autouse=True)
-def amazon_pace(monkeypatch):
-    """Amazon's SP-API usage plans paced at test speed (the sandbox's own limits are off): the history's
-    reports are many more than createReport's burst of 15, then one a minute."""
-    monkeypatch.setattr(sp, "RATE_LIMITS", {op: Limit(1000.0, 1000) for op in sp.RATE_LIMITS})
-
-
 @pytest.fixture(scope="module")
 def sbx():
-    with running_sandbox(seed=5, report_delay=0.0) as handle:
+    with running_sandbox(seed=5, report_delay=0.0, time_scale=TIME_SCALE) as handle:
         yield handle
 
 
 @pytest.fixture
 def app(make_app, sbx):
-    with sandbox_app(make_app, sbx, **SYNC_CONFIG, **HISTORY, **fast_commits(make_app)) as app:
+    with sandbox_app(make_app, sbx, **SYNC_CONFIG, **HISTORY, AMAZON_TIME_SCALE=TIME_SCALE,
+                     **fast_commits(make_app)) as app:
         set_today(sbx.admin.today())
         yield app
         set_today(None)
