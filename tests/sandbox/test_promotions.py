@@ -400,3 +400,16 @@ def test_fees_follow_the_guide():
     assert promo_oracle.promotion_fee(deal, days=7, sales=1000.0, redemptions=0) == pytest.approx(500.0)
     with pytest.raises(ValueError, match="unknown fields"):
         promo_oracle.fees_from({"COUPON": {"flat": 1}})
+
+
+def test_the_catalog_gives_a_sellers_own_costs_and_fees_as_the_products_page_takes_them(sbx):
+    book = _book(sbx)
+    got = sbx.admin.catalog(0)
+    assert got["marketplace_id"] == book.profile.marketplace_id and got["currency"] == book.profile.currency
+    assert [p["asin"] for p in got["products"]] == list(book.cat.asin)
+    first = got["products"][0]
+    assert first["unit_cost"] == pytest.approx(float(book.cat.unit_cost[0]))
+    assert first["price"] * first["referral_fee_pct"] / 100 + first["fba_fee"] == pytest.approx(
+        float(book.cat.fees[0]), abs=0.01)
+    with pytest.raises(httpx.HTTPStatusError):
+        sbx.admin.catalog(0, "NOT-A-MARKET")
