@@ -154,6 +154,20 @@ def test_seller_central_coupon_form_round_trip(shop):
     assert mine["discount_amount"] == 15 and mine["end"] == str(TODAY + 16 * D)
 
 
+def test_a_link_to_an_asin_of_a_sellers_other_marketplace_enters_it_there(shop):
+    """A plan's link names no seller or marketplace (Seller Central knows them): the page finds the ASIN's."""
+    seller = shop.sandbox.accounts.sellers[0]
+    other = next(p for p in seller.seller_marketplaces[1:])
+    asin = shop.sandbox.market.book(other.profile_id).cat.asin[0]
+    query = {"asin": asin, "discount_type": "PERCENT_OFF_LIST_PRICE", "discount": "10",
+             "start": str(TODAY + 3 * D), "end": str(TODAY + 9 * D), "budget": "300"}  # fmt: skip
+    page = httpx.get(shop.url + "/coupons/create", params=query)
+    assert f"<option value='{other.marketplace_id}' selected>" in page.text
+    created = httpx.post(shop.url + "/coupons/create", data=query)
+    assert created.status_code == 201, created.text
+    assert f"in {other.marketplace_id}," in created.text
+
+
 def test_seller_central_deal_form_round_trip(shop):
     asin = _book(shop, seller=2).cat.asin[0]
     query = {"type": "LIGHTNING_DEAL", "asin": asin, "discount": "30", "start": str(TODAY + 5 * D),
