@@ -155,3 +155,32 @@ def test_a_suggested_coupon_goes_from_the_page_to_seller_central_and_back_measur
     assert row["state"] == "measured" and row["amazon_id"] == amazon_id
     assert row["predicted_units"] is not None and row["predicted_profit"] is not None
     assert row["actual_units"] is not None and row["actual_profit"] is not None, plan.actual
+
+
+def test_the_demo_enters_its_marketers_unit_costs_once_the_first_sync_is_in(app, sbx):
+    """Promotion suggestions need unit costs: the demo types the sandbox catalog's, as its marketer would."""
+    from rq.job import Job
+
+    from marketing import demo, jobs
+    from marketing.models import Product
+
+    demo.seed(app)
+    info = {**sbx.env(), "sellers": [vars(s) for s in sbx.sellers]}
+    demo.seed_sandbox_sellers(app, info, connected=1)
+    demo.seed_costs(app, info, connected=1)
+    seller_id = db.session.scalar(select(Seller.id).where(Seller.name == sbx.sellers[0].name))
+    job = Job.fetch(f"demo-costs-{seller_id}-1", connection=jobs.connection())
+    costs = job.args[1]
+    assert demo.enter_demo_costs(seller_id, costs, 1) == "waiting"  # its first sync is under way
+    work(timeout=300)
+    entered = demo.enter_demo_costs(seller_id, costs, 2)
+    stored = {p.asin: (p.unit_cost, p.referral_fee_pct, p.fba_fee) for p in db.session.scalars(
+        select(Product).where(Product.seller_id == seller_id))}
+    assert entered == f"{len(stored)} unit costs entered" and stored
+    home = sbx.admin.catalog(0)
+    for product in home["products"]:
+        if product["asin"] in stored:
+            assert tuple(float(v) for v in stored[product["asin"]]) == pytest.approx(
+                (product["unit_cost"], product["referral_fee_pct"], product["fba_fee"]))
+    assert f"promotions-suggest-{seller_id}" in jobs.queue("default").job_ids
+    assert demo.enter_demo_costs(seller_id, costs, 3) == "nothing to enter"  # what is entered stays
