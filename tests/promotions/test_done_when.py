@@ -66,6 +66,23 @@ def _cli(runner, *args) -> str:
     return result.output
 
 
+# Amazon's US coupon and deal fees now (the guide's §4.1): the suite's clean-up empties the migration's seeded
+# rows, so an admin enters them on the fee page.
+US_FEES = [("COUPON", {"fixed": "5", "variable_pct": "2.5", "variable_cap": "2000"}),
+           ("LIGHTNING_DEAL", {"per_day": "70", "variable_pct": "1", "variable_cap": "2000"}),
+           ("BEST_DEAL", {"per_day": "70", "variable_pct": "1", "variable_cap": "2000"})]
+
+
+def enter_fees(client, make_user, login) -> None:
+    make_user("admin@example.com", "admin")
+    login("admin@example.com")
+    for kind, amounts in US_FEES:
+        response = client.post("/admin/promotion-fees", data={
+            "marketplace_id": "ATVPDKIKX0DER", "type": kind, "effective_from": "2025-11-05", **amounts})
+        assert response.status_code == 303, response.get_data(as_text=True)
+    client.post("/logout")
+
+
 def sync_all(runner, queue, seller_id: int) -> None:
     """`marketing sync SELLER --wait`, then the after-sync jobs (queue `default`) and the history chain they
     start (queue `sync`), until nothing is left."""
@@ -81,6 +98,7 @@ def test_a_suggested_coupon_goes_from_the_page_to_seller_central_and_back_measur
     seller = connect(sbx, 0, countries=("US",))
     seller_id = seller.id
     make_user(MARKETER, "marketer", sellers=[seller])
+    enter_fees(client, make_user, login)
     login(MARKETER)
 
     sync_all(runner, queue, seller_id)
