@@ -66,6 +66,20 @@ def _int(name: str, value: str | None, default: int | None, low: int = 0, high: 
     return number
 
 
+def _scale(value: str | None) -> float:
+    """AMAZON_TIME_SCALE: how much faster than ours the clock of the Amazon we talk to runs (a sandbox started with
+    `--time-scale`); its rate limits and report times are in its seconds. 1 (unset) for Amazon."""
+    if value is None:
+        return 1.0
+    try:
+        scale = float(value)
+    except ValueError:
+        raise ConfigError(f"AMAZON_TIME_SCALE must be a number, got {value!r}") from None
+    if not 1 <= scale <= 10000:
+        raise ConfigError(f"AMAZON_TIME_SCALE must be between 1 and 10000, got {value}")
+    return scale
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "production"
@@ -91,6 +105,7 @@ class Settings:
     clock_today: str | None = None
     log_level: str = "INFO"
     sync_report_horizon_seconds: int | None = None  # unset: the sync's own default (`sync.steps`)
+    amazon_time_scale: float = 1.0  # Amazon seconds per real second: a sandbox run with --time-scale (the demo)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -113,6 +128,7 @@ class Settings:
         keys = tuple(k.strip() for k in (get("TOKEN_ENCRYPTION_KEYS") or "").split(",") if k.strip())
         settings = cls(
             env=mode,
+            amazon_time_scale=_scale(get("AMAZON_TIME_SCALE")),
             secret_key=get("SECRET_KEY"),
             database_url=database_url,
             redis_url=_url("REDIS_URL", get("REDIS_URL"), ("redis", "rediss", "unix")),
@@ -151,6 +167,8 @@ class Settings:
                     raise ConfigError(f"{name} is required when MARKETING_ENV=production")
             if self.clock_today:
                 raise ConfigError("MARKETING_TODAY cannot be set when MARKETING_ENV=production")
+            if self.amazon_time_scale != 1.0:
+                raise ConfigError("AMAZON_TIME_SCALE cannot be set when MARKETING_ENV=production")
             if self.smtp_host and not self.public_url:
                 raise ConfigError("PUBLIC_URL is required when SMTP_HOST is set (emails carry absolute links)")
         try:
@@ -186,6 +204,7 @@ class Settings:
             "MAIL_FROM": self.mail_from,
             "MARKETING_TODAY": self.clock_today,
             "MARKETING_LOG_LEVEL": self.log_level,
+            "AMAZON_TIME_SCALE": self.amazon_time_scale,
             **({} if self.sync_report_horizon_seconds is None else
                {"SYNC_REPORT_HORIZON_SECONDS": self.sync_report_horizon_seconds}),
             "SESSION_COOKIE_SECURE": production,

@@ -1,4 +1,5 @@
-"""What `marketing demo` puts in the database: demo users (and, as features land, sandbox sellers)."""
+"""What `marketing demo` puts in the database: demo users, sandbox sellers, and what their marketer would type
+(unit costs and fees, from the sandbox's catalog)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import select
 
 from marketing import accounts, jobs
 from marketing import sellers as seller_service
@@ -16,6 +18,10 @@ from marketing.connections import oauth, service
 from marketing.digest import preferences, weekly
 from marketing.extensions import db
 from marketing.mail import transport
+from marketing.models import Seller, SyncRun
+from marketing.models.sync import ACTIVE_RUN
+from marketing.products import service as products
+from marketing.promotions import service as promotions
 from marketing.sandbox.testing import Admin
 from marketing.sync import runs
 
@@ -60,6 +66,16 @@ def register_sandbox_callbacks(app: Flask, sandbox: dict) -> None:
         admin.close()
 
 
+def limit_like_amazon(sandbox: dict) -> None:
+    """Switch on the sandbox's rate limits (Amazon's usage plans, on its clock): the demo paces itself as it
+    would against Amazon."""
+    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
+    try:
+        admin.rate_limits(enabled=True)
+    finally:
+        admin.close()
+
+
 def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[str]:
     """One seller per sandbox account; the first `connected` get Ads + SP-API connections (proven by a real
     token exchange with the sandbox), the rest stay unconnected so a newcomer can try the consent pages.
@@ -99,6 +115,58 @@ def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[
             if new_profiles:
                 runs.start_backfill(seller.id)
     return names
+
+
+DEMO_COSTS_TRIES = 80  # × 15 s: the first sync lists the sellers' ASINs well within
+
+
+def seed_costs(app: Flask, sandbox: dict, connected: int = 2) -> None:
+    """Queue the entry of the connected demo sellers' unit costs and fees, as their marketer would type them on
+    the products page (the sandbox's catalog holds each product's true cost): promotion suggestions need them."""
+    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
+    try:
+        with app.app_context():
+            for index, account in enumerate(sandbox.get("sellers", [])[:connected]):
+                seller = seller_service.find_seller(account["name"])
+                costs: dict[str, dict[str, list[float]]] = {}
+                for market in account.get("marketplace_ids", []):
+                    catalog = admin.catalog(index, market)
+                    costs.setdefault(catalog["currency"], {}).update({
+                        p["asin"]: [p["unit_cost"], p["referral_fee_pct"], p["fba_fee"]] for p in catalog["products"]})
+                jobs.enqueue("default", enter_demo_costs, seller.id, costs, 1, job_id=f"demo-costs-{seller.id}-1",
+                             unique=True)
+    finally:
+        admin.close()
+
+
+def enter_demo_costs(seller_id: int, costs: dict[str, dict[str, list[float]]], attempt: int) -> str:
+    """RQ job: once the seller's first sync has ended (its ASINs are known), import the costs of those still
+    without one, as the products page's import does, and ask for promotion suggestions; until then look again
+    in 15 s."""
+    syncing = db.session.scalar(select(SyncRun.id).where(SyncRun.seller_id == seller_id,
+                                                        SyncRun.status.in_(ACTIVE_RUN)).limit(1))
+    rows = products.rows_for(seller_id)
+    if (syncing is not None or not rows) and attempt < DEMO_COSTS_TRIES:
+        jobs.queue("default").enqueue_in(dt.timedelta(seconds=15), enter_demo_costs, seller_id, costs, attempt + 1,
+                                         job_id=f"demo-costs-{seller_id}-{attempt + 1}", unique=True,
+                                         result_ttl=600)
+        return "waiting"
+    lines = []
+    for row in rows:
+        entry = costs.get(row.currency or "", {}).get(row.asin)
+        if row.unit_cost is None and entry is not None:
+            lines.append(",".join([row.asin, *(str(v) for v in entry)]))
+    if not lines:
+        return "nothing to enter"
+    parsed, errors = products.read_import(
+        ("asin,unit_cost,referral_fee_pct,fba_fee\n" + "\n".join(lines)).encode(), rows)
+    if errors:
+        return "; ".join(errors)
+    marketer = accounts.find_user("marketer@example.com")
+    products.import_lines(db.session.get(Seller, seller_id), rows, parsed, marketer)
+    db.session.commit()
+    promotions.enqueue(seller_id)
+    return f"{len(parsed)} unit costs entered"
 
 
 DEMO_WEEK_TRIES = 80  # × 15 s: the first sync of the sandbox sellers and its rollup finish well within

@@ -33,10 +33,18 @@ def _child(args: list[str], env: dict, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "marketing", *args], env=env, **kwargs)
 
 
+# The demo's Amazon runs its clock this much faster than ours, and the product knows it (AMAZON_TIME_SCALE): the
+# sales history's back-fill (131 Sales & Traffic reports per marketplace, one createReport a minute after a burst
+# of 15) takes a couple of minutes, not hours, under Amazon's own limits, which the demo's sandbox enforces.
+DEMO_TIME_SCALE = 300
+DEMO_REPORT_SECONDS = 3  # how long a report takes to make, in our seconds
+
+
 def _start_sandbox(env: dict) -> tuple[subprocess.Popen, dict]:
     """Start the sandbox on a free port; returns the process and the AMAZON_* variables it printed."""
     log = open(Path(env["MARKETING_INSTANCE_PATH"]) / "sandbox.log", "ab")  # noqa: SIM115 - the child owns it
-    proc = _child(["sandbox", "--host", "127.0.0.1", "--port", "0", "--json", "--report-delay", "3"], env,
+    proc = _child(["sandbox", "--host", "127.0.0.1", "--port", "0", "--json", "--time-scale", str(DEMO_TIME_SCALE),
+                   "--report-delay", str(DEMO_REPORT_SECONDS * DEMO_TIME_SCALE)], env,
                   stdout=subprocess.PIPE, stderr=log, text=True)
     line = proc.stdout.readline()
     if not line:
@@ -116,7 +124,7 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
         else:
             sandbox, info = _start_sandbox(env)
             children.append(sandbox)
-            env.update(_sandbox_env(info))
+            env.update(_sandbox_env(info), AMAZON_TIME_SCALE=str(DEMO_TIME_SCALE))
         os.environ.update(env)
         app = create_app()
         with app.app_context():
@@ -124,7 +132,9 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
         logins = demo_seed.seed(app)
         if info:
             demo_seed.register_sandbox_callbacks(app, info)
+            demo_seed.limit_like_amazon(info)
             demo_seed.seed_sandbox_sellers(app, info)
+            demo_seed.seed_costs(app, info)
             demo_seed.seed_outbox(app)
         children.append(_child(["worker"], env))
         server.app = app

@@ -91,6 +91,13 @@ def daily(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date,
     return frame.sort_values(["asin", "date"], ignore_index=True)[DAILY_COLUMNS]
 
 
+def last_day(seller_id: int, marketplace_id: str, asins: list[str]) -> dt.date | None:
+    """The last day the daily by-ASIN history holds for any of `asins` (the back-fill stores it after a sync)."""
+    s = SalesTrafficAsinDaily
+    return db.session.scalar(select(func.max(s.date)).where(
+        s.seller_id == seller_id, s.marketplace_id == marketplace_id, s.asin.in_(asins)))
+
+
 def _stock_days(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date) -> set[tuple[str, dt.date]]:
     """(ASIN, day) where the FBA inventory showed nothing sellable."""
     i = InventoryDaily

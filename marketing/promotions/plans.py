@@ -269,13 +269,17 @@ def _measure(plan: PromotionPlan, day: dt.date) -> None:
     plan.measured_from = "report" if plan.promotion is not None else "sales_traffic"
     plan.notice = None if plan.promotion is not None else (
         "Not found in Amazon's coupon or promotion reports: measured from Sales & Traffic over the plan's own dates.")
-    end = plan.promotion.ends_at.date() if plan.promotion is not None else plan.end_date
-    if day > end + dt.timedelta(days=measuring.POST_DAYS):
+    end = plan.promotion.ends_at.date() + dt.timedelta(days=measuring.POST_DAYS) if plan.promotion is not None \
+        else plan.end_date + dt.timedelta(days=measuring.POST_DAYS)
+    # Final only once the by-ASIN history (its own job chain, after the sync) holds the 28 days after it.
+    stored = history.last_day(plan.seller_id, plan.marketplace_id, list(plan.asins))
+    if day > end and stored is not None and stored >= end:
         plan.state = PlanState.MEASURED
 
 
-def after_sync(seller_id: int, sync_run_id: int) -> dict[str, int]:
-    """Run after each sync that stored data (`marketing.sync.outcome.AFTER_SYNC`)."""
+def after_sync(seller_id: int, sync_run_id: int | None) -> dict[str, int]:
+    """Run after each sync that stored data and after each history chain that stored days
+    (`marketing.sync.outcome.AFTER_SYNC`, `AFTER_HISTORY`)."""
     counts = follow(seller_id)
     db.session.commit()
     return counts

@@ -148,7 +148,7 @@ def plain(value):
     return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
-def after_sync(seller_id: int, sync_run_id: int) -> None:
-    """Run after each sync that stored data (`marketing.sync.outcome.AFTER_SYNC`): queue this seller's run under
-    its own unique id."""
+def after_sync(seller_id: int, sync_run_id: int | None) -> None:
+    """Run after each sync that stored data and after each history chain that stored days
+    (`marketing.sync.outcome.AFTER_SYNC`, `AFTER_HISTORY`): queue this seller's run under its own unique id."""
     enqueue(seller_id, trigger=Trigger.SYNC)

@@ -32,6 +32,9 @@ Every call needs the header `X-Sandbox-Key: <admin key>` (printed at start-up); 
   "discount_amount", "start", "end", "budget"}`: enter a coupon or deal as a person would in Seller Central
   (rules in `promotions.py`) → 201 with the promotion (its Amazon id is `id`); 400 with a clear message.
   `GET /_sandbox/promotions?seller=&marketplace_id=` → `{"promotions": [...]}`: those entered.
+* `GET /_sandbox/catalog?seller=&marketplace_id=` → `{"marketplace_id", "currency", "products": [{"asin", "price",
+  "unit_cost", "referral_fee_pct", "fba_fee"}]}`: what the seller knows of its own products in that marketplace
+  (its first by default) — what a person types on the products page (the demo enters it so).
 * `GET /_sandbox/promotions/<id>/truth?seller=&post_days=&fees=&unit_costs=`: the promotion's true
   incremental units, revenue and profit (`promo_oracle.true_incremental`); `fees` and `unit_costs` are JSON
   (`{"COUPON": {"fixed": 5, "variable_pct": 0.025, …}}`, `{"<asin>": cost}`).
@@ -50,6 +53,7 @@ import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
 from . import oracle, promo_oracle, promotions
+from .catalog import REFERRAL
 from .retail import PROMO_SHAPES
 from .shapes import SHAPES
 from .state import current
@@ -291,6 +295,21 @@ def enter_promotion():
     except promotions.PromotionError as exc:
         return _fail(400, str(exc))
     return jsonify(promotions.view(book, promo)), 201
+
+
+@blueprint.get("/catalog")
+def catalog():
+    sb = current()
+    try:
+        profile = promotions.marketplace_of(promotions.seller_of(sb, request.args.get("seller")),
+                                            request.args.get("marketplace_id"))
+    except promotions.PromotionError as exc:
+        return _fail(400, str(exc))
+    cat = sb.market.book(profile.profile_id).cat
+    products = [{"asin": str(a), "price": float(p), "unit_cost": float(c), "referral_fee_pct": REFERRAL * 100,
+                 "fba_fee": round(float(f - p * REFERRAL), 2)}
+                for a, p, c, f in zip(cat.asin, cat.price, cat.unit_cost, cat.fees, strict=True)]
+    return jsonify({"marketplace_id": profile.marketplace_id, "currency": profile.currency, "products": products})
 
 
 @blueprint.get("/promotions")

@@ -53,11 +53,13 @@ def book_of(sb: Sandbox, seller: object, marketplace_id: object = None) -> Book:
     return sb.market.book(marketplace_of(seller_of(sb, seller), marketplace_id).profile_id)
 
 
-def seller_with_asin(sb: Sandbox, asin: str) -> Seller | None:
-    """The seller whose catalog holds `asin` (a Seller Central page knows who is signed in; ours guesses)."""
+def owner_of(sb: Sandbox, asin: str) -> tuple[Seller, Profile] | None:
+    """The seller and marketplace whose catalog holds `asin` (a Seller Central page knows who is signed in and
+    where; ours guesses from the ASIN, which no two catalogs share)."""
     for seller in sb.accounts.sellers:
-        if asin in sb.market.book(seller.seller_marketplaces[0].profile_id).cat.asin:
-            return seller
+        for profile in seller.seller_marketplaces:
+            if asin in sb.market.book(profile.profile_id).cat.asin:
+                return seller, profile
     return None
 
 

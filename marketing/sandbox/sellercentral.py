@@ -2,8 +2,8 @@
 like its consent pages): `/coupons/create` and `/merchandising/deals/create`.
 
 GET renders a small form prefilled from the query (coupons: asin, discount_type, discount, start, end, budget;
-deals: type, asin, discount, start, end; both: seller, marketplace_id — by default the seller whose catalog
-holds the ASIN and its first marketplace). POST enters the promotion exactly as the admin API does
+deals: type, asin, discount, start, end; both: seller, marketplace_id — by default the seller and marketplace
+whose catalog holds the ASIN). POST enters the promotion exactly as the admin API does
 (`promotions.enter`) and shows its id in `#promotion-id`; bad input re-renders the form with the values typed
 and the reason in `#error` (status 400).
 """
@@ -43,13 +43,16 @@ def _input(name: str, value: str, kind: str = "text") -> str:
 
 
 def _defaults(sb: Sandbox, values: Mapping[str, str]) -> tuple[str, str]:
-    """(seller index, marketplace id) to preselect: given, else the seller whose catalog holds the ASIN."""
-    seller = values.get("seller", "")
+    """(seller index, marketplace id) to preselect: given, else the seller and marketplace whose catalog holds
+    the ASIN (a plan's link names neither: Seller Central knows them from the session and the host)."""
+    seller, marketplace = values.get("seller", ""), values.get("marketplace_id", "")
+    asins = values.get("asin", "").replace(",", " ").split()
+    owner = promotions.owner_of(sb, asins[0].upper()) if asins else None
     if not seller:
-        asins = values.get("asin", "").replace(",", " ").split()
-        owner = promotions.seller_with_asin(sb, asins[0].upper()) if asins else None
-        seller = str(owner.index if owner else 0)
-    return seller, values.get("marketplace_id", "")
+        seller = str(owner[0].index if owner else 0)
+        if not marketplace and owner:
+            marketplace = owner[1].marketplace_id
+    return seller, marketplace
 
 
 def _form(sb: Sandbox, values: Mapping[str, str], deal: bool) -> str:

@@ -96,6 +96,11 @@ class Admin:
     def evaluate(self, profile_id: int, bids: dict[str, float]) -> dict:
         return self._call("POST", "/oracle/evaluate", json={"profileId": profile_id, "bids": bids})["expected"]
 
+    def catalog(self, seller: int | str, marketplace_id: str | None = None) -> dict:
+        """The seller's products in a marketplace with their price and unit cost (`GET /catalog`)."""
+        params = {"seller": seller, **({"marketplace_id": marketplace_id} if marketplace_id else {})}
+        return self._call("GET", "/catalog", params=params)
+
     def enter_promotion(self, **body) -> dict:
         """Enter a coupon or deal as a person would (`POST /promotions`); the answer holds its Amazon id, `id`."""
         return self._call("POST", "/promotions", json=body)

@@ -11,8 +11,9 @@ successor — later when Amazon is busy (throttled, or reports still being made)
 
 `history_pulls` rows make it resumable and idempotent: a day or week with a `done` (or `empty`: Amazon had no
 data) pull is never asked for again, so the nightly chain (`queue_all`, and after every sync) pulls only the
-days still missing. A pull that failed, or that Amazon refused (a 403: the role is missing, shown on the seller
-page), is asked for again by the next chain, not by the one that saw it fail.
+days still missing. A chain that stored days queues `outcome.AFTER_HISTORY` (plans' outcomes, suggestions).
+A pull that failed, or that Amazon refused (a 403: the role is missing, shown on the seller page), is asked
+for again by the next chain, not by the one that saw it fail.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from marketing.clock import now, today
 from marketing.connections import clients
 from marketing.extensions import db
 from marketing.models import Connection, HistoryPull, Seller
-from marketing.sync import ingest, runs, sources, steps
+from marketing.sync import ingest, outcome, runs, sources, steps
 from marketing.sync.plan import SALES_TRAFFIC
 
 log = logging.getLogger("marketing.sync")
@@ -55,6 +56,12 @@ RETRIED = ("failed", "refused")  # asked for again by the next chain
 
 def setting(name: str):
     return current_app.config.get(name, SETTING_DEFAULTS[name])
+
+
+def _poll_seconds() -> float:
+    """The next look at reports in flight, in real seconds: HISTORY_POLL_SECONDS are Amazon's, whose clock runs
+    `AMAZON_TIME_SCALE` times ours (a sandbox with a faster clock, as in the demo)."""
+    return float(setting("HISTORY_POLL_SECONDS")) / float(current_app.config.get("AMAZON_TIME_SCALE", 1.0))
 
 
 # -- what to pull ----------------------------------------------------------------------------------------
@@ -168,7 +175,7 @@ def pull(seller_id: int, chain: str, n: int, since: str) -> None:
                 delay = wait if delay is None else min(delay, wait)
     except (errors.Throttled, errors.AmazonUnavailable) as exc:  # never wait in the worker: come back later
         db.session.rollback()
-        delay = max(exc.retry_after or 0.0, float(setting("HISTORY_POLL_SECONDS")))
+        delay = max(exc.retry_after or 0.0, _poll_seconds())
         log.info("sales history of seller %s: %s; again in %.0fs", seller_id, exc, delay)
     except (errors.InvalidGrant, errors.InvalidClient) as exc:
         db.session.rollback()
@@ -178,6 +185,10 @@ def pull(seller_id: int, chain: str, n: int, since: str) -> None:
         return
     if delay is None:
         _end_chain(seller_id, me)
+        if db.session.scalar(select(HistoryPull.seller_id).where(
+                HistoryPull.seller_id == seller_id, HistoryPull.status == "done",
+                HistoryPull.updated_at >= started).limit(1)) is not None:
+            outcome.enqueue_after_history(seller_id, chain)
         return
     _enqueue(seller_id, chain, n + 1, since, delay)
 
@@ -232,7 +243,7 @@ def _market(seller_id: int, connection: Connection, market: str, since: dt.datet
                or (row.status in RETRIED and row.updated_at < since)] if not refused else []
     for start, days in missing:
         if in_flight >= int(setting("HISTORY_IN_FLIGHT")):
-            return float(setting("HISTORY_POLL_SECONDS"))
+            return _poll_seconds()
         if time.monotonic() > deadline:
             return 0.0
         end = start + dt.timedelta(days=days - 1)
@@ -254,7 +265,7 @@ def _market(seller_id: int, connection: Connection, market: str, since: dt.datet
             continue
         _record(seller_id, market, start, days, "requested", report_id=report_id)
         in_flight += 1
-    return float(setting("HISTORY_POLL_SECONDS")) if in_flight else None
+    return _poll_seconds() if in_flight else None
 
 
 def _store(seller_id: int, client, market: str, start: dt.date, days: int, document_id: str | None) -> None:

@@ -30,6 +30,9 @@ AFTER_SYNC: dict[str, str] = {
     "promotion-plans": "marketing.promotions.plans.after_sync",
     "promotion-suggestions": "marketing.promotions.service.after_sync",
 }
+# The work of AFTER_SYNC that reads the by-ASIN history, queued again when a history chain stored new days: the
+# chain runs on its own after the sync, so what followed the sync read the history without them.
+AFTER_HISTORY = ("promotion-plans", "promotion-suggestions")
 REASONS_SHOWN = 3  # distinct failure reasons quoted in `SyncRun.error`; the rest are counted
 
 
@@ -37,6 +40,13 @@ def enqueue_after(run: SyncRun, names) -> None:
     """Queue the follow-up jobs `names` (keys of AFTER_SYNC) of a run, once each (the job id names the run)."""
     for name in names:
         jobs.enqueue("default", AFTER_SYNC[name], run.seller_id, run.id, job_id=f"after-sync-{name}-{run.id}",
+                     unique=True, job_timeout=jobs.DEFAULTS["default"].job_timeout)
+
+
+def enqueue_after_history(seller_id: int, chain: str) -> None:
+    """Queue `AFTER_HISTORY` once for a seller's history chain (called with no sync run: `None`)."""
+    for name in AFTER_HISTORY:
+        jobs.enqueue("default", AFTER_SYNC[name], seller_id, None, job_id=f"after-history-{name}-{seller_id}-{chain}",
                      unique=True, job_timeout=jobs.DEFAULTS["default"].job_timeout)
 
 

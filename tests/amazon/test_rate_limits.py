@@ -127,6 +127,19 @@ def test_sp_operations_have_amazons_limits_per_selling_partner(url, fake, http, 
     assert RATE_LIMITS["getReport"] == Limit(2.0, 15) and RATE_LIMITS["getReportDocument"] == Limit(1 / 60, 15)
 
 
+def test_a_sandbox_with_a_faster_clock_gets_its_limits_in_its_own_seconds(url, fake, http, sleeps):
+    """The demo's sandbox runs Amazon's clock 60 times ours: after the burst, one createReport a real second."""
+    fake.on("POST", "/reports/2021-06-30/reports", json_response(202, {"reportId": "1"}))
+    limiter = RedisRateLimiter(redis.Redis.from_url(url), Limit(5.0, 10), clock=lambda: NOW)
+    transport = Transport(http, limiter=limiter, sleep=sleeps.append, policy=RetryPolicy(max_total_wait=0.0))
+    client = SpClient(transport, Hosts(None), Region.NA, Token(), rate_scope=f"{CLIENT_ID}:A1SELLER", time_scale=60)
+    for _ in range(15):
+        client.create_report("GET_SALES_AND_TRAFFIC_REPORT", ["ATVPDKIKX0DER"])
+    with pytest.raises(Throttled) as caught:
+        client.create_report("GET_SALES_AND_TRAFFIC_REPORT", ["ATVPDKIKX0DER"])
+    assert caught.value.retry_after == pytest.approx(1.0, rel=0.01)
+
+
 def test_ads_calls_are_paced_per_client_id_and_profile(url, fake, http, sleeps):
     limiter = RedisRateLimiter(redis.Redis.from_url(url), Limit(1.0, 1), clock=lambda: NOW)
     transport = Transport(http, limiter=limiter, sleep=sleeps.append, policy=RetryPolicy(max_total_wait=5.0))

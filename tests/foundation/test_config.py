@@ -70,6 +70,9 @@ def test_blank_required_variable_counts_as_missing(blank):
     ("TOKEN_ENCRYPTION_KEYS", f"{FERNET_KEY},short"),
     ("MARKETING_ENV", "staging"),
     ("AMAZON_SP_APP_DRAFT", "yes"),
+    ("AMAZON_TIME_SCALE", "fast"),
+    ("AMAZON_TIME_SCALE", "0.5"),
+    ("AMAZON_TIME_SCALE", "nan"),
 ])
 def test_bad_value_names_the_variable_in_one_line(name, value):
     with pytest.raises(ConfigError) as error:
@@ -112,6 +115,15 @@ def test_marketing_today_is_refused_in_production_but_allowed_elsewhere():
         Settings.from_env({**PRODUCTION, "MARKETING_TODAY": "2025-03-01"})
     assert Settings.from_env({"MARKETING_ENV": "development", "MARKETING_TODAY": "2025-03-01"}).clock_today \
         == "2025-03-01"
+
+
+def test_amazon_time_scale_is_for_a_sandbox_only(tmp_path):
+    """A sandbox's faster clock (the demo's): refused in production, where the Amazon is the real one."""
+    with pytest.raises(ConfigError, match="AMAZON_TIME_SCALE cannot be set"):
+        Settings.from_env({**PRODUCTION, "AMAZON_TIME_SCALE": "60"})
+    assert Settings.from_env(PRODUCTION).flask_config(tmp_path)["AMAZON_TIME_SCALE"] == 1.0
+    settings = Settings.from_env({"MARKETING_ENV": "development", "AMAZON_TIME_SCALE": "60"})
+    assert settings.flask_config(tmp_path)["AMAZON_TIME_SCALE"] == 60.0
 
 
 def test_development_needs_no_variables(tmp_path):

@@ -157,6 +157,10 @@ def test_an_entered_plan_runs_finishes_is_matched_by_asins_and_start_and_measure
     assert (plan.state, plan.amazon_id, plan.measured_from, plan.notice) == ("finished", "AMZ-77", "report", None)
     assert plan.actual["incremental_units"] == 120.0
     plans.follow(seller.id, plan.end_date + dt.timedelta(days=29))
+    # The history (its own job chain after the sync) stops the day after its end: not final over days not stored.
+    assert plan.state == "finished"
+    rows.history("B0COST", days=27, until=plan.end_date + dt.timedelta(days=28))
+    plans.follow(seller.id, plan.end_date + dt.timedelta(days=29))
     assert plan.state == "measured"
 
 

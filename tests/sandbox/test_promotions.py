@@ -154,6 +154,20 @@ def test_seller_central_coupon_form_round_trip(shop):
     assert mine["discount_amount"] == 15 and mine["end"] == str(TODAY + 16 * D)
 
 
+def test_a_link_to_an_asin_of_a_sellers_other_marketplace_enters_it_there(shop):
+    """A plan's link names no seller or marketplace (Seller Central knows them): the page finds the ASIN's."""
+    seller = shop.sandbox.accounts.sellers[0]
+    other = next(p for p in seller.seller_marketplaces[1:])
+    asin = shop.sandbox.market.book(other.profile_id).cat.asin[0]
+    query = {"asin": asin, "discount_type": "PERCENT_OFF_LIST_PRICE", "discount": "10",
+             "start": str(TODAY + 3 * D), "end": str(TODAY + 9 * D), "budget": "300"}  # fmt: skip
+    page = httpx.get(shop.url + "/coupons/create", params=query)
+    assert f"<option value='{other.marketplace_id}' selected>" in page.text
+    created = httpx.post(shop.url + "/coupons/create", data=query)
+    assert created.status_code == 201, created.text
+    assert f"in {other.marketplace_id}," in created.text
+
+
 def test_seller_central_deal_form_round_trip(shop):
     asin = _book(shop, seller=2).cat.asin[0]
     query = {"type": "LIGHTNING_DEAL", "asin": asin, "discount": "30", "start": str(TODAY + 5 * D),
@@ -400,3 +414,16 @@ def test_fees_follow_the_guide():
     assert promo_oracle.promotion_fee(deal, days=7, sales=1000.0, redemptions=0) == pytest.approx(500.0)
     with pytest.raises(ValueError, match="unknown fields"):
         promo_oracle.fees_from({"COUPON": {"flat": 1}})
+
+
+def test_the_catalog_gives_a_sellers_own_costs_and_fees_as_the_products_page_takes_them(sbx):
+    book = _book(sbx)
+    got = sbx.admin.catalog(0)
+    assert got["marketplace_id"] == book.profile.marketplace_id and got["currency"] == book.profile.currency
+    assert [p["asin"] for p in got["products"]] == list(book.cat.asin)
+    first = got["products"][0]
+    assert first["unit_cost"] == pytest.approx(float(book.cat.unit_cost[0]))
+    assert first["price"] * first["referral_fee_pct"] / 100 + first["fba_fee"] == pytest.approx(
+        float(book.cat.fees[0]), abs=0.01)
+    with pytest.raises(httpx.HTTPStatusError):
+        sbx.admin.catalog(0, "NOT-A-MARKET")

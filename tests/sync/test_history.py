@@ -184,3 +184,21 @@ def test_a_seller_with_only_seller_central_syncs_nightly(app, sbx):
     (second,) = runs.nightly()
     assert (db.session.get(SyncRun, second).end_date - db.session.get(SyncRun, second).start_date).days + 1 == \
         plan.NIGHTLY_DAYS
+
+
+def _after_history_jobs(seller_id: int) -> set[str]:
+    return {job_id.split(f"-{seller_id}-")[0] for job_id in jobs.queue("default").job_ids
+            if job_id.startswith("after-history-")}
+
+
+def test_a_chain_that_stored_days_queues_the_work_that_reads_the_history(app, sbx, seller):
+    """The sync's follow-up ran before the chain stored its days: the plans' outcomes and the promotion
+    suggestions are queued again once it has (the Done-when test found a plan measured with no history)."""
+    seller_id = seller.id
+    history.queue(seller_id)
+    work()
+    assert _after_history_jobs(seller_id) == {"after-history-promotion-plans", "after-history-promotion-suggestions"}
+    jobs.queue("default").empty()
+    history.queue(seller_id)  # everything is in: nothing new stored, nothing queued
+    work()
+    assert _after_history_jobs(seller_id) == set()

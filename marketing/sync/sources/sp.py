@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from flask import current_app
+
 from marketing.amazon.errors import AmazonError
 from marketing.amazon.hosts import Region
 from marketing.amazon.sp import SpClient
@@ -44,7 +46,8 @@ def client(transport: Transport, connection: Connection) -> SpClient:
     app_id, _ = clients.credentials("sp")
     return SpClient(transport, clients.hosts(), Region(connection.seller.region),
                     clients.token_source(connection, transport),
-                    rate_scope=f"{app_id}:{connection.seller.selling_partner_id or connection.seller_id}")
+                    rate_scope=f"{app_id}:{connection.seller.selling_partner_id or connection.seller_id}",
+                    time_scale=float(current_app.config.get("AMAZON_TIME_SCALE", 1.0)))
 
 
 class SpReports:
