@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import numpy as np
 
 
@@ -26,8 +24,11 @@ def target_acos_from_margin(price, unit_cost, fees=0.0, profit_margin=0.0) -> np
     return np.where(target > 0, np.minimum(target, 1.0), np.nan)
 
 
-def fees_per_unit(price: Decimal | float | None, referral_fee_pct: Decimal | float | None,
-                  fba_fee: Decimal | float | None) -> float:
-    """Referral fee (percent of the price) plus the FBA fee, per unit sold; a fee not entered counts as 0 (the
-    seller's unit cost may already include it)."""
-    return float(price or 0) * float(referral_fee_pct or 0) / 100 + float(fba_fee or 0)
+def fees_per_unit(price, referral_fee_pct, fba_fee):
+    """Referral fee (percent of the price) plus the FBA fee, per unit sold; a fee not entered (None or NaN) counts
+    as 0 (the seller's unit cost may already include it). Scalars give a float; arrays give an array (the
+    promotion engines price every candidate discount at once)."""
+    price, pct, fba = (np.nan_to_num(np.asarray(0 if v is None else v, dtype=float)) for v in
+                       (price, referral_fee_pct, fba_fee))
+    fees = price * pct / 100 + fba
+    return float(fees) if fees.ndim == 0 else fees

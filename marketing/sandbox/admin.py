@@ -20,24 +20,37 @@ Every call needs the header `X-Sandbox-Key: <admin key>` (printed at start-up); 
 * `PUT /_sandbox/apps/<ads|sp>/redirect-uris` with `{"redirect_uris": [...]}`: replace that app's
   Allowed Return URLs — for a product whose address is known only once it runs (an ephemeral port).
 * `GET /_sandbox/accounts`: apps (with their return URLs), sellers, their refresh tokens and profiles.
-* `GET /_sandbox/market` → `{"name", "summary", "markets"}`: this run's market shape (`shapes.py`), which
-  the product never sees, and the shapes there are.
+* `GET /_sandbox/market` → `{"name", "summary", "markets", "promo_shape", "promo_shapes"}`: this run's market
+  shape (`shapes.py`) and promotion shape (`retail.PROMO_SHAPES`), which the product never sees, and the
+  shapes there are.
 * `GET /_sandbox/oracle?profileId=&targetAcos=&objective=profit|growth`: the best bid per target id under
   the ACoS cap for that objective (default profit), with expected daily totals for those bids and for
   today's bids (definitions in `oracle.py`).
 * `POST /_sandbox/oracle/evaluate` with `{"profileId", "bids": {targetId: bid}}`: expected daily totals
   of a bid vector; target ids left out keep today's bids.
+* `POST /_sandbox/promotions` with `{"seller", "marketplace_id", "type", "asins", "discount_type",
+  "discount_amount", "start", "end", "budget"}`: enter a coupon or deal as a person would in Seller Central
+  (rules in `promotions.py`) → 201 with the promotion (its Amazon id is `id`); 400 with a clear message.
+  `GET /_sandbox/promotions?seller=&marketplace_id=` → `{"promotions": [...]}`: those entered.
+* `GET /_sandbox/promotions/<id>/truth?seller=&post_days=&fees=&unit_costs=`: the promotion's true
+  incremental units, revenue and profit (`promo_oracle.true_incremental`); `fees` and `unit_costs` are JSON
+  (`{"COUPON": {"fixed": 5, "variable_pct": 0.025, …}}`, `{"<asin>": cost}`).
+* `GET /_sandbox/promotions/oracle?seller=&marketplace_id=&asin=&start=&end=&unit_cost=&types=&depths=&fees=
+  &post_days=`: the most profitable promotion for the ASIN in the window (`promo_oracle.best_promotion`;
+  `types` comma-separated, `depths` comma-separated percents).
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 from datetime import date
 
 import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
-from . import oracle
+from . import oracle, promo_oracle, promotions
+from .retail import PROMO_SHAPES
 from .shapes import SHAPES
 from .state import current
 
@@ -70,13 +83,15 @@ def clock():
 
 @blueprint.post("/clock")
 def move_clock():
-    m = current().market
+    sb = current()
+    m = sb.market
     body = _body()
     try:
-        if "date" in body:
-            m.set_today(date.fromisoformat(str(body["date"])))
-        else:
-            m.advance(int(body.get("days", 1)))
+        with sb.lock:  # a promotion being entered checks its start against today under the same lock
+            if "date" in body:
+                m.set_today(date.fromisoformat(str(body["date"])))
+            else:
+                m.advance(int(body.get("days", 1)))
     except (TypeError, ValueError) as exc:
         return _fail(400, str(exc))
     return jsonify({"today": m.today.isoformat(), "origin": m.origin.isoformat()})
@@ -204,9 +219,17 @@ def _book(raw: object):
 
 @blueprint.get("/market")
 def market():
-    shape = current().market.shape
+    m = current().market
     shapes = {s.name: s.summary for s in SHAPES.values()}
-    return jsonify({"name": shape.name, "summary": shape.summary, "markets": shapes})
+    return jsonify(
+        {
+            "name": m.shape.name,
+            "summary": m.shape.summary,
+            "markets": shapes,
+            "promo_shape": m.promo_shape,
+            "promo_shapes": PROMO_SHAPES,
+        }
+    )
 
 
 @blueprint.get("/oracle")
@@ -259,3 +282,80 @@ def evaluate():
     return jsonify(
         {"profileId": book.profile.profile_id, "market": book.shape.name, "expected": oracle.summary(book, bids)}
     )
+
+
+@blueprint.post("/promotions")
+def enter_promotion():
+    try:
+        book, promo = promotions.enter(current(), _body(), "admin")
+    except promotions.PromotionError as exc:
+        return _fail(400, str(exc))
+    return jsonify(promotions.view(book, promo)), 201
+
+
+@blueprint.get("/promotions")
+def list_promotions():
+    try:
+        items = promotions.entered(current(), request.args.get("seller"), request.args.get("marketplace_id"))
+    except promotions.PromotionError as exc:
+        return _fail(400, str(exc))
+    return jsonify({"promotions": items})
+
+
+def _json_arg(name: str) -> dict | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return value
+
+
+def _post_days() -> int:
+    raw = request.args.get("post_days", str(promo_oracle.DIP_DAYS))
+    if not raw.isdigit() or int(raw) > 365:
+        raise ValueError("post_days must be a whole number of days from 0 to 365")
+    return int(raw)
+
+
+@blueprint.get("/promotions/<ident>/truth")
+def promotion_truth(ident: str):
+    sb = current()
+    try:
+        book, promo = promotions.find(sb, request.args.get("seller"), ident)
+    except promotions.PromotionError as exc:
+        return _fail(404, str(exc))
+    try:
+        fees = promo_oracle.fees_from(_json_arg("fees"), book.profile.fx)
+        costs = _json_arg("unit_costs")
+        truth = promo_oracle.true_incremental(book, promo.ident, fees=fees, unit_costs=costs, post_days=_post_days())
+    except (TypeError, ValueError) as exc:
+        return _fail(400, str(exc))
+    return jsonify(truth)
+
+
+@blueprint.get("/promotions/oracle")
+def promotion_oracle():
+    sb = current()
+    args = request.args
+    try:
+        book = promotions.book_of(sb, args.get("seller"), args.get("marketplace_id"))
+        start = promotions.parse_day(args.get("start", ""), "start")
+        end = promotions.parse_day(args.get("end", ""), "end")
+        unit_cost = float(args["unit_cost"]) if args.get("unit_cost") else None
+        types = [t for t in args.get("types", "").split(",") if t] or promo_oracle.TYPES
+        depths = [float(x) / 100 for x in args.get("depths", "").split(",") if x] or promo_oracle.DEPTHS
+        if not all(0 <= x <= 0.9 for x in depths):
+            raise ValueError("depths are percents from 0 to 90")
+        fees = promo_oracle.fees_from(_json_arg("fees"), book.profile.fx)
+        best = promo_oracle.best_promotion(
+            book, args.get("asin", ""), start, end, fees=fees, unit_cost=unit_cost, types=types, depths=depths,
+            post_days=_post_days(),
+        )  # fmt: skip
+    except (TypeError, ValueError) as exc:
+        return _fail(400, str(exc))
+    return jsonify(best)

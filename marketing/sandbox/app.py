@@ -8,7 +8,8 @@ from datetime import date
 
 from flask import Flask, request
 
-from . import admin, ads, consent, lwa, reporting, s3, spapi
+from . import admin, ads, consent, lwa, reporting, s3, sellercentral, spapi
+from .retail import DEFAULT_PROMO_SHAPE
 from .shapes import DEFAULT
 from .state import Sandbox
 
@@ -24,6 +25,7 @@ def create_app(
     wall_clock: Callable[[], float] = time.time,
     time_scale: float = 1.0,
     market: str = DEFAULT,
+    promo_shape: str = DEFAULT_PROMO_SHAPE,
 ) -> Flask:
     """A fake Amazon (LWA, consent pages, Ads API, reporting v3, SP-API, S3 downloads) on one origin.
 
@@ -32,7 +34,8 @@ def create_app(
     through the admin API. `redirect_uris` maps "ads"/"sp" to that app's Allowed Return URLs; an app
     left out keeps `accounts.DEFAULT_REDIRECT_URIS`. `time_scale` speeds up Amazon's clock (`Sandbox.now`,
     derived from `wall_clock`): report delays (Amazon seconds), held reports, throttling streaks, rate limits.
-    `market` names the market's shape (`shapes.SHAPES`).
+    `market` names the market's shape (`shapes.SHAPES`), `promo_shape` how demand answers promotions
+    (`retail.PROMO_SHAPES`).
     """
     sb = Sandbox(
         seed=seed,
@@ -45,10 +48,11 @@ def create_app(
         wall_clock=wall_clock,
         time_scale=time_scale,
         market=market,
+        promo_shape=promo_shape,
     )
     app = Flask("marketing.sandbox", static_folder=None)
     app.extensions["sandbox"] = sb
-    for module in (lwa, consent, ads, reporting, spapi, admin, s3):
+    for module in (lwa, consent, sellercentral, ads, reporting, spapi, admin, s3):
         app.register_blueprint(module.blueprint)
 
     @app.before_request

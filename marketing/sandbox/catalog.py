@@ -19,6 +19,7 @@ from .auction import cost_per_click, ctr_at, win_rate
 from .shapes import Shape
 
 ENABLED, PAUSED, ARCHIVED = 0, 1, 2
+REFERRAL = 0.15  # Amazon's referral fee, a share of the price paid (the rest of `Catalog.fees` is FBA)
 STATES = ("ENABLED", "PAUSED", "ARCHIVED")
 MATCH_TYPES = ("BROAD", "PHRASE", "EXACT")
 AUTO_PREDICATES = (
@@ -210,7 +211,7 @@ def build(seed: int, profile: Profile, size_class: str, origin: date, today: dat
     usd = np.clip(prng.lognormal(np.log(26), 0.5, n_p), 8, 150)
     price = _round_price(usd * fx, fx)
     unit_cost = np.round(price * prng.uniform(0.22, 0.38, n_p), 2)
-    fees = np.round(price * 0.15 + prng.uniform(3.2, 6.0, n_p) * fx, 2)
+    fees = np.round(price * REFERRAL + prng.uniform(3.2, 6.0, n_p) * fx, 2)
     organic = prng.lognormal(np.log(6.0 if size_class == "demo" else 2.0), 0.7, n_p) * (1.0 if profile.home else 0.4)
     tiers = ("Pro", "Plus", "Classic", "Lite", "Max")
     names = [f"{cat.title()} {tiers[i % 5]} {i + 1}" for i, cat in enumerate(category)]

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from .accounts import return_urls
 from .app import create_app
+from .retail import DEFAULT_PROMO_SHAPE, PROMO_SHAPES
 from .shapes import DEFAULT, SHAPES
 from .testing import environment, seller_infos
 
@@ -70,6 +71,13 @@ def _return_urls(ctx: click.Context, param: click.Parameter, value: tuple[str, .
     show_default=True,
     help="The ad market's shape (hidden from the product; see marketing/sandbox/shapes.py).",
 )
+@click.option(
+    "--promo-shape",
+    type=click.Choice(list(PROMO_SHAPES)),
+    default=DEFAULT_PROMO_SHAPE,
+    show_default=True,
+    help="How demand answers promotions (hidden from the product; see marketing/sandbox/retail.py).",
+)
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Market day (YYYY-MM-DD).")
 @click.option(
     "--ads-redirect-uri",
@@ -97,6 +105,7 @@ def sandbox_command(
     report_delay: float,
     time_scale: float,
     market: str,
+    promo_shape: str,
     today: datetime | None,
     ads_redirect_uris: tuple[str, ...],
     sp_redirect_uris: tuple[str, ...],
@@ -113,6 +122,7 @@ def sandbox_command(
         today=today.date() if today else None,
         redirect_uris=redirect_uris,
         market=market,
+        promo_shape=promo_shape,
     )
     try:
         server = make_server(host, port, app, threaded=True)

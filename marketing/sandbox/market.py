@@ -19,6 +19,8 @@ click-to-purchase lag and how a budget stops traffic; `second-price` is the orig
 
 from __future__ import annotations
 
+import copy
+import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,11 +30,28 @@ import numpy as np
 from .accounts import Accounts, Profile, derive_int
 from .auction import ctr_at
 from .catalog import ARCHIVED, ENABLED, Catalog, build
-from .retail import Retail, season
+from .retail import DEFAULT_PROMO_SHAPE, Promotion, Retail, check_promo_shape, season
 from .shapes import DEFAULT, Shape, shape
 
 HISTORY_DAYS = 120
 WINDOWS = (1, 7, 14, 30)
+# P(extra units in an order ≤ k), Poisson(0.15): an order holds 1 + that many units
+EXTRA_UNITS_CDF = np.cumsum([np.exp(-0.15) * 0.15**k / math.factorial(k) for k in range(8)])
+
+
+def event_uniforms(key: int, target: np.ndarray, orders: np.ndarray) -> np.ndarray:
+    """Four uniforms per order (lag, units, same product, other product), a hash of (day key, target, rank of
+    the order within its target): a target's k-th order looks the same whatever the other targets sold, so a
+    market with and without a promotion shares its luck (`Book.variant`)."""
+    rank = np.arange(len(target), dtype=np.uint64) - np.repeat(np.cumsum(orders) - orders, orders).astype(np.uint64)
+    x = np.uint64(key & 0xFFFFFFFFFFFFFFFF) ^ (target.astype(np.uint64) << np.uint64(20)) ^ rank
+    x = x[:, None] * np.uint64(4) + np.arange(4, dtype=np.uint64)[None, :]
+    with np.errstate(over="ignore"):
+        z = x * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x9E3779B97F4A7C15)  # splitmix64
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
 @dataclass
@@ -48,6 +67,7 @@ class Day:
     ev_units: np.ndarray
     ev_sales: np.ndarray
     ev_same: np.ndarray
+    ev_product: np.ndarray  # the product bought (the advertised one, or another for halo sales)
 
     def attributed(self, d: int, today: int, window: int, n: int) -> dict[str, np.ndarray]:
         """Orders known at `today` within `window` days of the click, summed per target."""
@@ -74,7 +94,7 @@ class Book:
         self.profile = profile
         self.shape: Shape = market.shape
         self.cat: Catalog = build(market.seed, profile, size_class, market.origin, market.start, market.shape)
-        self.retail = Retail(market.seed, self.cat, self._expected_ad_units())
+        self.retail = Retail(market.seed, self.cat, self._expected_ad_units(), market.start, market.promo_shape)
         self.n = len(self.cat.t_id)
         self._bid_events: list[tuple[int, np.ndarray, np.ndarray]] = []
         self._state_events: list[tuple[int, np.ndarray, np.ndarray]] = []
@@ -133,6 +153,18 @@ class Book:
         with self._lock:
             self._state_events.append((self.market.today_ordinal, idx, values))
 
+    def variant(self, drop: str | None = None, add: Promotion | None = None) -> Book:
+        """This market with one promotion left out and/or one more, under the same luck: days before the
+        change are shared, later ones are simulated again when asked for (`promo_oracle`'s counterfactual)."""
+        starts = [p.start for p in self.retail.promotions if p.ident == drop] + ([add.start] if add else [])
+        first = min(starts, default=self.market.today_ordinal)
+        twin = copy.copy(self)
+        twin.retail = self.retail.variant(drop, add)
+        twin._lock = threading.RLock()
+        with self._lock:
+            twin._days = {d: day for d, day in self._days.items() if d < first}
+        return twin
+
     def archived(self) -> np.ndarray:
         return self.target_states(self.market.today_ordinal) == ARCHIVED
 
@@ -155,7 +187,7 @@ class Book:
         market_noise = rng.lognormal(-0.5 * 0.08**2, 0.08)
         bids = self.bids(d)
         live = self.serving(d)
-        price_factor, cvr_lift = self.retail.promo_effect(d)
+        price_factor, cvr_lift = self.retail.effects(d)
         t_prod = c.t_product
 
         w = self.shape.win(c, bids)
@@ -184,14 +216,15 @@ class Book:
         orders = np.minimum(clicks, np.floor(clicks * cvr * noise[2] + u[3])).astype(np.int64)
 
         ev_target = np.repeat(np.arange(n, dtype=np.int32), orders)
-        m = len(ev_target)
-        erng = np.random.default_rng(derive_int(self.market.seed, "orders", self.profile.profile_id, d))
-        ev_lag = erng.choice(len(self.shape.lag), size=m, p=self.shape.lag).astype(np.int16)
-        ev_units = (1 + erng.poisson(0.15, m)).astype(np.int16)
-        ev_same = erng.random(m) < 0.88
-        other = erng.integers(0, len(c.price), m)
-        unit_price = np.where(ev_same, c.price[t_prod[ev_target]], c.price[other]) * price_factor[t_prod[ev_target]]
-        ev_sales = self._money_round(ev_units * unit_price)
+        u_ev = event_uniforms(derive_int(self.market.seed, "orders", self.profile.profile_id, d), ev_target, orders)
+        lag_cdf = np.cumsum(self.shape.lag)
+        ev_lag = np.minimum(np.searchsorted(lag_cdf, u_ev[:, 0] * lag_cdf[-1], side="right"), len(lag_cdf) - 1)
+        ev_lag = ev_lag.astype(np.int16)
+        ev_units = (1 + np.searchsorted(EXTRA_UNITS_CDF, u_ev[:, 1], side="right")).astype(np.int16)
+        ev_same = u_ev[:, 2] < 0.88
+        other = np.minimum((u_ev[:, 3] * len(c.price)).astype(np.int64), len(c.price) - 1)
+        ev_product = np.where(ev_same, t_prod[ev_target], other)
+        ev_sales = self._money_round(ev_units * c.price[ev_product] * price_factor[ev_product])
         return Day(
             impressions=impressions.astype(np.int32),
             clicks=clicks.astype(np.int32),
@@ -202,6 +235,7 @@ class Book:
             ev_units=ev_units,
             ev_sales=ev_sales,
             ev_same=ev_same,
+            ev_product=ev_product,
         )
 
     def _stop_at_budget(self, d: int, impressions: np.ndarray, clicks: np.ndarray, cpc: np.ndarray):
@@ -246,7 +280,8 @@ class Book:
         return np.bincount(c.t_product, weights=orders * 1.15, minlength=len(c.price))
 
     def ad_units_by_purchase_day(self, d: int) -> np.ndarray:
-        """Units per product bought on day d through ads (clicks up to 29 days earlier)."""
+        """Units per product bought on day d through ads (clicks up to 29 days earlier), credited to the
+        product bought (halo sales to the other product), as Sales & Traffic counts them."""
         c = self.cat
         units = np.zeros(len(c.price))
         first = max(self.market.origin_ordinal, d - len(self.shape.lag) + 1)
@@ -254,17 +289,25 @@ class Book:
             day = self.day(click_day)
             hit = day.ev_lag == d - click_day
             if hit.any():
-                units += np.bincount(c.t_product[day.ev_target[hit]], weights=day.ev_units[hit], minlength=len(units))
+                units += np.bincount(day.ev_product[hit], weights=day.ev_units[hit], minlength=len(units))
         return units
 
 
 class Market:
     """The clock and the books. `today` is the day in progress: data exists for days before it."""
 
-    def __init__(self, seed: int, accounts: Accounts, today: date | None, market: str = DEFAULT):
+    def __init__(
+        self,
+        seed: int,
+        accounts: Accounts,
+        today: date | None,
+        market: str = DEFAULT,
+        promo_shape: str = DEFAULT_PROMO_SHAPE,
+    ):
         self.seed = seed
         self.accounts = accounts
         self.shape = shape(market)
+        self.promo_shape = check_promo_shape(promo_shape)
         self.today = today or datetime.now(UTC).date()
         self.start = self.today  # catalogs are laid out relative to the first day, whenever built
         self.origin = self.today - timedelta(days=HISTORY_DAYS)

@@ -33,11 +33,11 @@ def retail_day(book: Book, d: int) -> dict[str, np.ndarray]:
     n = len(c.price)
     ad_units = book.ad_units_by_purchase_day(d)
     units = book.retail.organic_units(d) + ad_units
-    price, _ = book.retail.promo_effect(d)
+    price, lift = book.retail.effects(d)
     sales = np.round(units * c.price * price, 0 if book.profile.fx >= 100 else 2)
     ad_clicks = np.bincount(c.t_product, weights=book.day(d).clicks, minlength=n)
     usp = 0.09 + 0.06 * ((np.arange(n) * 7919) % 10) / 10.0  # unit session rate per product
-    browse = book.cat.organic * book.retail.demand_lift(d) / usp
+    browse = book.cat.organic * lift / usp
     sessions = np.floor(browse * rng.lognormal(0, 0.15, n) + rng.random(n)) + ad_clicks
     sessions = np.maximum(sessions, units)
     page_views = np.floor(sessions * rng.uniform(1.15, 1.6, n))
@@ -215,18 +215,23 @@ def _ts(d: int, hour: int = 0, end: bool = False) -> str:
     return f"{day}T23:59:59Z" if end else f"{day}T{hour:02d}:00:00Z"
 
 
-def _promo_units(book: Book, promo: Promotion) -> tuple[int, float, int]:
-    """(units at the promotional price, revenue, glance views) known by the market's today."""
-    last = min(promo.end, book.market.today_ordinal - 1)
-    share = 0.6 if promo.kind == "LIGHTNING_DEAL" else 1.0
-    units = views = 0.0
-    for d in range(max(promo.start, book.market.origin_ordinal), last + 1):
+def _promo_units(book: Book, promo: Promotion) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per promoted product: (units bought at the promotional price, their revenue, glance views meanwhile),
+    as known by the market's today."""
+    idx = np.asarray(promo.products)
+    units, views = np.zeros(len(idx)), np.zeros(len(idx))
+    for d in range(max(promo.start, book.market.origin_ordinal), min(promo.end, book.market.today_ordinal - 1) + 1):
+        if not book.retail.on(promo, d):
+            continue  # a coupon whose budget ran out
         day = retail_day(book, d)
-        units += day["units"][promo.product] * share
-        views += day["page_views"][promo.product] * share
-    price = book.cat.price[promo.product] * (1.0 - promo.discount)
-    units = int(round(units))
-    return units, round(units * price, 2), int(views)
+        units += day["units"][idx] * promo.share
+        views += day["page_views"][idx] * promo.share
+    units = np.round(units)
+    return units, np.round(units * book.cat.price[idx] * (1.0 - np.asarray(promo.cut)), 2), np.floor(views)
+
+
+def _started(book: Book, promo: Promotion, start: int, end: int) -> bool:
+    return start <= promo.start <= end and promo.start < book.market.today_ordinal
 
 
 def promotions(book: Book, start: int, end: int, spec: dict, merchant_id: str) -> list[dict]:
@@ -234,18 +239,19 @@ def promotions(book: Book, start: int, end: int, spec: dict, merchant_id: str) -
     cur = book.profile.currency
     out = []
     for promo in book.retail.promotions:
-        if promo.kind == "COUPON" or not start <= promo.start <= end or promo.start >= book.market.today_ordinal:
+        if promo.kind == "COUPON" or not _started(book, promo, start, end):
             continue
         units, revenue, views = _promo_units(book, promo)
-        p = promo.product
         lightning = promo.kind == "LIGHTNING_DEAL"
+        first = promo.products[0]
+        what = c.product_name[first] if len(promo.products) == 1 else f"{len(promo.products)} products"
         out.append(
             {
                 "promotionId": promo.ident,
-                "promotionName": f"{int(promo.discount * 100)}% off {c.product_name[p]}",
+                "promotionName": f"{int(round(max(promo.cut) * 100))}% off {what}",
                 "merchantId": merchant_id,
-                "unitsSold": units,
-                "revenue": revenue,
+                "unitsSold": int(units.sum()),
+                "revenue": round(float(revenue.sum()), 2),
                 "revenueCurrencyCode": cur,
                 "startDateTime": _ts(promo.start, 10 if lightning else 0),
                 "endDateTime": _ts(promo.end, 16) if lightning else _ts(promo.end, end=True),
@@ -253,18 +259,19 @@ def promotions(book: Book, start: int, end: int, spec: dict, merchant_id: str) -
                 "status": "APPROVED",
                 "creationChannel": "SELF-SERVICE",
                 "marketplaceId": book.profile.marketplace_id,
-                "glanceViews": views,
-                "createdDateTime": _ts(promo.start - 21, 9),
-                "lastUpdatedDateTime": _ts(promo.start - 2, 9),
+                "glanceViews": int(views.sum()),
+                "createdDateTime": _ts(promo.created or promo.start - 21, 9),
+                "lastUpdatedDateTime": _ts(promo.created or promo.start - 2, 9),
                 "includedProducts": [
                     {
                         "asin": c.asin[p],
                         "productName": c.product_name[p],
-                        "productGlanceViews": views,
-                        "productUnitsSold": units,
-                        "productRevenue": revenue,
+                        "productGlanceViews": int(views[k]),
+                        "productUnitsSold": int(units[k]),
+                        "productRevenue": float(revenue[k]),
                         "productRevenueCurrencyCode": cur,
                     }
+                    for k, p in enumerate(promo.products)
                 ],
             }
         )
@@ -274,33 +281,36 @@ def promotions(book: Book, start: int, end: int, spec: dict, merchant_id: str) -
 def coupons(book: Book, start: int, end: int, merchant_id: str) -> list[dict]:
     c = book.cat
     fx = book.profile.fx
+    digits = 0 if fx >= 100 else 2
     out = []
     for promo in book.retail.promotions:
-        if promo.kind != "COUPON" or not start <= promo.start <= end or promo.start >= book.market.today_ordinal:
+        if promo.kind != "COUPON" or not _started(book, promo, start, end):
             continue
-        p = promo.product
-        units = 0.0
-        for d in range(max(promo.start, book.market.origin_ordinal), min(promo.end, book.market.today_ordinal - 1) + 1):
-            units += retail_day(book, d)["units"][p]
-        redemptions = int(round(units * 0.5))
-        per_unit = round(float(c.price[p] * promo.discount), 0 if fx >= 100 else 2)
-        discount = round(redemptions * per_unit, 2)
-        spent = round(discount + redemptions * 0.6 * fx, 2)
-        budget = max(promo.budget, round(spent * 1.25, 2))
+        idx = np.asarray(promo.products)
+        clipped, _, _ = _promo_units(book, promo)  # units bought with the coupon clipped: redemptions
+        per_unit = np.round(c.price[idx] * np.asarray(promo.cut), digits)
+        redemptions = int(clipped.sum())
+        discount = round(float((clipped * per_unit).sum()), 2)
+        budget = promo.budget if promo.entered and promo.budget else max(promo.budget or 0.0, round(discount * 1.25, 2))
+        spent = min(discount, budget)  # the budget pays discounts; Amazon's coupon fees are charged apart
         clips = int(redemptions * (1.5 + (derive_int(0, promo.ident) % 150) / 100))
+        first = promo.products[0]
+        name = c.product_name[first] if len(idx) == 1 else f"{len(idx)} products"
+        amount = promo.amount_off
+        message = f"Save {amount:g}" if amount is not None else f"Save {int(round(promo.cut[0] * 100))}%"
         out.append(
             {
                 "couponId": promo.ident,
                 "merchantId": merchant_id,
                 "marketplaceId": book.profile.marketplace_id,
                 "currencyCode": book.profile.currency,
-                "name": f"Save on {c.product_name[p]}",
-                "websiteMessage": f"Save {per_unit:g}" if promo.amount_off else f"Save {int(promo.discount * 100)}%",
+                "name": f"Save on {name}",
+                "websiteMessage": message,
                 "startDateTime": _ts(promo.start),
                 "endDateTime": _ts(promo.end, end=True),
                 "customerSegment": "All (Default)",
-                "discountType": "AMOUNT_OFF_LIST_PRICE" if promo.amount_off else "PERCENT_OFF_LIST_PRICE",
-                "discountAmount": per_unit if promo.amount_off else round(promo.discount * 100, 2),
+                "discountType": "AMOUNT_OFF_LIST_PRICE" if amount is not None else "PERCENT_OFF_LIST_PRICE",
+                "discountAmount": amount if amount is not None else round(promo.cut[0] * 100, 2),
                 "clips": clips,
                 "redemptions": redemptions,
                 "budget": budget,
@@ -308,8 +318,8 @@ def coupons(book: Book, start: int, end: int, merchant_id: str) -> list[dict]:
                 "budgetSpent": spent,
                 "budgetRemaining": round(budget - spent, 2),
                 "budgetPercentageUsed": round(100.0 * spent / budget, 2) if budget else 0.0,
-                "sales": round(redemptions * (float(c.price[p]) - per_unit), 2),
-                "asins": [{"asin": c.asin[p]}],
+                "sales": round(float((clipped * (c.price[idx] - per_unit)).sum()), 2),
+                "asins": [{"asin": c.asin[p]} for p in promo.products],
             }
         )
     return out

@@ -16,6 +16,7 @@ from flask import current_app
 from .accounts import DEFAULT_REDIRECT_URIS, Accounts, derive
 from .faults import Faults
 from .market import Market
+from .retail import DEFAULT_PROMO_SHAPE
 from .shapes import DEFAULT
 from .storage import Blobs
 from .tokens import Tokens
@@ -35,6 +36,7 @@ class Sandbox:
         wall_clock: Callable[[], float],
         time_scale: float = 1.0,
         market: str = DEFAULT,
+        promo_shape: str = DEFAULT_PROMO_SHAPE,
     ):
         if report_delay < 0:
             raise ValueError("report_delay must be >= 0")
@@ -54,7 +56,7 @@ class Sandbox:
         for kind, uris in {**DEFAULT_REDIRECT_URIS, **redirect_uris}.items():
             self.accounts.set_redirect_uris(kind, uris)
         self.tokens = Tokens(seed, self.accounts, wall_clock)
-        self.market = Market(seed, self.accounts, today, market)
+        self.market = Market(seed, self.accounts, today, market, promo_shape)
         self.faults = Faults(seed, self.now)
         self.blobs = Blobs(seed, wall_clock)
         self.lock = threading.RLock()

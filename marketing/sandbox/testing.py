@@ -7,6 +7,7 @@ with running_sandbox(seed=3) as sbx:
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -95,8 +96,38 @@ class Admin:
     def evaluate(self, profile_id: int, bids: dict[str, float]) -> dict:
         return self._call("POST", "/oracle/evaluate", json={"profileId": profile_id, "bids": bids})["expected"]
 
+    def enter_promotion(self, **body) -> dict:
+        """Enter a coupon or deal as a person would (`POST /promotions`); the answer holds its Amazon id, `id`."""
+        return self._call("POST", "/promotions", json=body)
+
+    def promotions(self, seller: int | str) -> list[dict]:
+        return self._call("GET", "/promotions", params={"seller": seller})["promotions"]
+
+    def promotion_truth(self, seller: int | str, promotion_id: str, **params) -> dict:
+        """True incremental units, revenue and profit; params: post_days, fees and unit_costs (dicts)."""
+        return self._call("GET", f"/promotions/{promotion_id}/truth", params=_query({"seller": seller, **params}))
+
+    def promotion_oracle(self, seller: int | str, asin: str, start: date, end: date, **params) -> dict:
+        """The most profitable promotion for the ASIN in [start, end]; params: marketplace_id, unit_cost,
+        types and depths (lists), fees (dict), post_days."""
+        base = {"seller": seller, "asin": asin, "start": start.isoformat(), "end": end.isoformat()}
+        return self._call("GET", "/promotions/oracle", params=_query({**base, **params}))
+
     def close(self) -> None:
         self._http.close()
+
+
+def _query(params: dict) -> dict[str, str]:
+    """Query parameters for the promotion truth routes: dicts as JSON, lists comma-separated."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            out[key] = json.dumps(value)
+        elif isinstance(value, list | tuple):
+            out[key] = ",".join(str(v) for v in value)
+        else:
+            out[key] = str(value)
+    return out
 
 
 @dataclass

@@ -147,3 +147,16 @@ def check_swagger(spec: dict, definition: str, body: object) -> None:
     """Validate against a Swagger 2.0 `#/definitions/...` model with draft-4 semantics."""
     schema = {"$ref": f"#/definitions/{definition}", "definitions": spec["definitions"]}
     jsonschema.Draft4Validator(schema).validate(body)
+
+
+def sp_document(client: httpx.Client, body: dict) -> dict | None:
+    """Create an SP-API report, wait for it and return its JSON document (None when Amazon cancels it)."""
+    created = client.post("/reports/2021-06-30/reports", json=body)
+    assert created.status_code == 202, created.text
+    report = wait_sp_report(client, created.json()["reportId"])
+    if report["processingStatus"] == "CANCELLED":
+        return None
+    assert report["processingStatus"] == "DONE", report
+    doc = client.get(f"/reports/2021-06-30/documents/{report['reportDocumentId']}")
+    assert doc.status_code == 200, doc.text
+    return json.loads(gzip.decompress(httpx.get(doc.json()["url"]).content))

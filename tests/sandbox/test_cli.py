@@ -92,13 +92,13 @@ def test_redirect_uri_options_set_each_apps_return_urls():
 
 
 def test_market_option_chooses_the_shape():
-    proc = _start("--json", "--market", "duds", "--sellers", "1")
+    proc = _start("--json", "--market", "duds", "--promo-shape", "pull-forward", "--sellers", "1")
     try:
         info = json.loads(proc.stdout.readline())
         market = httpx.get(
             f"{info['AMAZON_BASE_URL']}/_sandbox/market", headers={"X-Sandbox-Key": info["AMAZON_SANDBOX_ADMIN_KEY"]}
         ).json()
-        assert market["name"] == "duds"
+        assert market["name"] == "duds" and market["promo_shape"] == "pull-forward"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -114,6 +114,7 @@ def test_market_option_chooses_the_shape():
         ["--bogus"],
         ["--ads-redirect-uri", "/no/host"],
         ["--market", "auction-house"],
+        ["--promo-shape", "bogof"],
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args):

@@ -88,12 +88,15 @@ def test_oracle_beats_random_and_static_bids_on_its_objective(simulated, objecti
 
 
 def test_second_price_keeps_todays_data():
-    """The default market is the original one: pinned totals of seed 1 (any change here changes old benchmarks)."""
+    """The default market is the original one: pinned totals of seed 1 (any change here changes old benchmarks).
+
+    Moved once, by issue 13: promotions lift demand and the ads' conversion by a hidden per-ASIN elasticity
+    (`retail.py`), which shifts stock-outs and orders on promotion days (was 1185 clicks, 116 orders, 1004.49)."""
     market, book = _book("second-price", seed=1)
     days = [book.day(d) for d in range(market.today_ordinal - 7, market.today_ordinal)]
-    assert sum(int(d.clicks.sum()) for d in days) == 1185
-    assert sum(len(d.ev_target) for d in days) == 116
-    assert round(sum(float(d.cost.sum()) for d in days), 2) == 1004.49
+    assert sum(int(d.clicks.sum()) for d in days) == 1187
+    assert sum(len(d.ev_target) for d in days) == 118
+    assert round(sum(float(d.cost.sum()) for d in days), 2) == 1002.35
 
 
 def test_bid_share_charges_a_fixed_share_of_the_bid():

@@ -1,0 +1,432 @@
+"""The next promotion per ASIN: type, depth and dates with the money behind them, or why none.
+
+Candidates per ASIN: coupons (percent off each depth of the grid, and the same depths as whole-currency amounts
+off) and the deal types the seller ran in the last 12 months, each in its next free window. For each:
+
+    Q₀      baseline units over the window: the weekday-adjusted level of the last `baseline_days` clean days
+            × the window's weekday factors (a Lightning Deal covers `lightning_hours` of its day)
+    d_eff   the discount the average buyer gets: a coupon's × `redemption_share` (only some buyers clip it),
+            a deal's in full
+    lift    (1 − d_eff)^ε − 1, ε the ASIN's elasticity; its interval from ε ± z·`elasticity_sd`
+    units   Q₀·lift × (1 − `pull_forward`): some of the extra units are sales pulled from the weeks after
+    profit  Q₁·m̄ − Q₀·m₀ − pull-forward × Q₀·lift × m₀ − fee, m̄ the per-unit margin blended over clippers
+            (m₁) and the rest (m₀), the fee Amazon's (`economics.promotion_fee`) for that type and window
+    L*      (m₀·Q₀ + F) / (m̄′·Q₀), F the fixed fee, m̄′ the blended margin after the variable fee
+
+Rules, in order (a candidate failing one is dropped; an ASIN without a candidate left is skipped with the rule
+its best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the
+Was Price (≈ the median price paid over `was_price_days`); a margin after the discount of at least
+`min_margin_after` of the net price; a free window within `horizon_days` after the type's lead time (no overlap
+with `busy`); stock for the days before it and the window at the interval's upper units; a positive
+expected profit and a positive risk-adjusted profit, profit − `risk_aversion` × (profit − its lower bound).
+Of what passes, the highest risk-adjusted profit wins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, timedelta
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from marketing.optimize.promotions.economics import (
+    AMOUNT,
+    BEST_DEAL,
+    COUPON,
+    LIGHTNING_DEAL,
+    PERCENT,
+    PRIOR_ELASTICITY,
+    Fee,
+    break_even_lift,
+    fixed_fee,
+    promotion_fee,
+    unit_margin,
+)
+from marketing.optimize.promotions.panel import baseline, build_panel, row_medians, to_days, weekday_of
+
+DEAL_TYPES = (LIGHTNING_DEAL, BEST_DEAL)
+
+# Days between today and the earliest start Amazon accepts: a coupon can start tomorrow; deals are submitted
+# weeks ahead (Seller Central schedules them at least two weeks out).
+LEAD_DAYS = {COUPON: 1, LIGHTNING_DEAL: 14, BEST_DEAL: 14}
+DURATION_DAYS = {COUPON: 14, LIGHTNING_DEAL: 1, BEST_DEAL: 7}
+
+SKIP_UNIT_COST = "enter unit cost"
+SKIP_NO_PRICE = "no price: enter one or wait for sales"
+SKIP_NO_SALES = "no sales in the baseline"
+SKIP_NO_FEES = "no promotion fees for this marketplace"
+# The rules a candidate can fail, in the order they are checked (the last one is the best an ASIN got to).
+RULES = ("coupon discount outside Amazon's range", "net price not below the Was Price",
+         "margin after the discount too thin", "no free window", "stock would run out", "no profitable depth")
+
+
+@dataclass(frozen=True)
+class PromotionSettings:
+    """Defaults the product may override from its settings; fractions, not percents."""
+
+    coupon_min_pct: float = 0.05  # Amazon's coupon range since March 2024 (guide §4.1)
+    coupon_max_pct: float = 0.50
+    min_margin_after: float = 0.05  # profit per unit after the discount, as a fraction of the net price
+    horizon_days: int = 56  # a proposal must end within this many days of today
+    lead_days: Mapping[str, int] = field(default_factory=lambda: dict(LEAD_DAYS))
+    duration_days: Mapping[str, int] = field(default_factory=lambda: dict(DURATION_DAYS))
+    lightning_hours: float = 6.0  # a Lightning Deal runs 4–12 h: the share of its day's demand it sees
+    baseline_days: int = 28
+    depths: tuple[float, ...] = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30)
+    amount_off: bool = True  # also try each coupon depth as a whole-currency amount off
+    redemption_share: float = 0.5  # share of a coupon's buyers who clip it
+    pull_forward: float = 0.2  # share of the extra units that are later sales pulled forward
+    elasticity_sd: float = 1.0  # uncertainty of an ASIN's elasticity where the caller gives none
+    level: float = 0.9  # the interval
+    risk_aversion: float = 0.5  # weight of the interval's downside in the score
+    budget_pull_share: float = 0.8  # Amazon pulls a coupon when this share of its budget is used
+    was_price_days: int = 90
+    currency_symbol: str = "$"
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int | float) and not isinstance(value, bool) and not math.isfinite(value):
+                raise ValueError(f"{f.name.replace('_', ' ').capitalize()} must be a finite number.")
+        _require(0 < self.coupon_min_pct <= self.coupon_max_pct < 1, "Coupon range must be 0 < min ≤ max < 100%.")
+        _require(0 <= self.min_margin_after < 1, "The minimum margin after the discount must be 0–100%.")
+        _require(self.horizon_days > 0 and self.baseline_days > 1 and self.was_price_days > 0,
+                 "Day counts must be positive.")
+        _require(all(0 < d < 1 for d in self.depths) and len(self.depths) > 0, "Depths must be between 0 and 100%.")
+        _require(0 < self.redemption_share <= 1, "The redemption share must be between 0 and 100%.")
+        _require(0 <= self.pull_forward < 1 and 0 <= self.risk_aversion <= 1, "Shares must be 0–100%.")
+        _require(0 < self.level < 1 and self.elasticity_sd >= 0, "The interval level must be between 0 and 100%.")
+        _require(0 < self.budget_pull_share <= 1 and 0 < self.lightning_hours <= 24, "Out-of-range setting.")
+        _require(all(v >= 0 for v in self.lead_days.values()) and all(v > 0 for v in self.duration_days.values()),
+                 "Lead times can't be negative and durations must be positive.")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One suggested promotion. Lifts are fractions of the baseline units (0.4 = +40 %): expected_lift before the
+    pull-forward allowance, break_even_lift = L* − 1. Units and profit are incremental over the window."""
+
+    asin: str
+    type: str
+    discount_type: str
+    discount: float  # fraction for PERCENT_OFF_LIST_PRICE, money for AMOUNT_OFF_LIST_PRICE
+    start: date
+    end: date  # inclusive
+    budget: float | None
+    price: float
+    was_price: float
+    net_price: float
+    margin_before: float
+    margin_after: float
+    baseline_units: float  # per day
+    expected_lift: float
+    break_even_lift: float
+    expected_units: float
+    units_lo: float
+    units_hi: float
+    expected_profit: float
+    profit_lo: float
+    profit_hi: float
+    fee: float
+    cover_days: float | None
+    elasticity: float
+    explanation: str
+    inputs: dict
+
+
+@dataclass(frozen=True)
+class Skip:
+    asin: str
+    reason: str
+
+
+def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Series, busy: pd.DataFrame,
+            fees: Mapping[str, Fee], elasticity: pd.Series, today: date, deal_types=frozenset(),
+            settings: PromotionSettings | None = None, promotions: pd.DataFrame | None = None,
+            ) -> tuple[list[Proposal], list[Skip]]:
+    """A proposal or a skip for every ASIN of `economics`.
+
+    daily, economics: as for `measure`. inventory: asin → sellable units (NaN: unknown, not checked).
+    busy: asin, start, end of running or planned promotions and plans (no overlap; their days leave the baseline).
+    fees: PromotionType value → the Fee in force on the start date (a type without one is not proposed).
+    elasticity: asin → elasticity (missing → the prior), or `elasticities(…, with_sd=True)`'s frame, whose sd
+    replaces `settings.elasticity_sd` for the interval. deal_types: the deal types the seller ran in the last
+    12 months (coupons are always allowed). promotions (optional): asin, start, end of past promotions, whose
+    days the baseline leaves out too."""
+    settings = settings or PromotionSettings()
+    if economics is None or economics.empty:
+        return [], []
+    econ = economics.assign(asin=economics["asin"].astype(str)).drop_duplicates("asin").reset_index(drop=True)
+    asins = econ["asin"].to_numpy()
+    today_day = int(to_days([today])[0])
+    busy = _intervals(busy)
+    excluded = pd.concat([busy, _intervals(promotions)], ignore_index=True)
+    panel = build_panel(daily if daily is not None else pd.DataFrame(columns=["asin", "date", "units", "sales"]),
+                        excluded["asin"], excluded["start"].to_numpy(), excluded["end"].to_numpy())
+    rows = panel.rows(asins) if len(panel.asins) else np.full(len(asins), -1)
+    base = baseline(panel, rows, np.full(len(asins), today_day), days=settings.baseline_days,
+                    search=2 * settings.baseline_days)
+    was = _was_price(panel, rows, today_day, settings.was_price_days)
+    number = {c: pd.to_numeric(econ[c], errors="coerce").to_numpy(dtype=float) if c in econ else
+              np.full(len(asins), np.nan) for c in ("price", "unit_cost", "referral_pct", "fba_fee")}
+    price = np.where(number["price"] > 0, number["price"], was)
+    cost = number["unit_cost"]
+    stock = pd.to_numeric(pd.Series(inventory, dtype=float), errors="coerce") if inventory is not None else None
+    stock = stock.groupby(stock.index.astype(str)).first().reindex(asins).to_numpy(dtype=float) if stock is not None \
+        else np.full(len(asins), np.nan)
+    eps, eps_sd = _elasticity(elasticity, asins, settings.elasticity_sd)
+    types = [t for t in (COUPON, *DEAL_TYPES) if (t == COUPON or t in set(deal_types)) and t in fees]
+
+    skip = np.select(
+        [~(cost >= 0), ~(price > 0), base.days < settings.baseline_days, ~(base.level > 0), np.full(len(asins),
+                                                                                                    not types)],
+        [SKIP_UNIT_COST, SKIP_NO_PRICE,
+         pd.Series(base.days).map(lambda n: f"too little clean sales history ({n} of {settings.baseline_days} "
+                                            "days)").to_numpy(), SKIP_NO_SALES, SKIP_NO_FEES], "")
+    live = np.flatnonzero(skip == "")
+    skips = [Skip(str(asins[i]), str(skip[i])) for i in np.flatnonzero(skip != "")]
+    if not len(live):
+        return [], skips
+
+    c = _candidates(live, types, price, settings)
+    i, t, n = c["i"].to_numpy(), c["t"].to_numpy(), c["days"].to_numpy()
+    kinds = np.asarray(types, dtype=object)[t]
+    start = _free_start(c, asins, busy, today_day, settings)
+    demand_share = np.where(kinds == LIGHTNING_DEAL, settings.lightning_hours / 24, 1.0)
+    factor_sum, factor2_sum = _window_factors(panel, rows[i], np.where(start >= 0, start, today_day), n)
+    q0 = base.level[i] * factor_sum * demand_share
+    share = np.where(kinds == COUPON, settings.redemption_share, 1.0)
+    d = c["fraction"].to_numpy()
+    d_eff = d * share
+    z = NormalDist().inv_cdf(0.5 + settings.level / 2)
+    e = eps[i]
+    lift = (1 - d_eff) ** e - 1
+    lift_lo = (1 - d_eff) ** np.minimum(e + z * eps_sd[i], 0) - 1
+    lift_hi = (1 - d_eff) ** (e - z * eps_sd[i]) - 1
+    m0 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i])
+    m1 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i], d)
+    net = price[i] * (1 - d)
+    keep = 1 - settings.pull_forward
+
+    fee_table = {t: fees[t] for t in types}
+
+    def money(units_lift):
+        q1 = q0 * (1 + units_lift)
+        redemptions = share * q1
+        fee = _fees(fee_table, kinds, n, redemptions * net, redemptions)
+        profit = q1 * (share * m1 + (1 - share) * m0) - q0 * m0 - settings.pull_forward * q0 * units_lift * m0 - fee
+        return profit, fee, redemptions
+
+    profit, fee, redemptions = money(lift)
+    profit_lo_el, _, _ = money(lift_lo)
+    profit_hi_el, fee_hi, redemptions_hi = money(lift_hi)
+    # the baseline's own noise, in quadrature with the elasticity's
+    base_sd = base.spread[i] * np.sqrt(factor2_sum * demand_share ** 2 + (factor_sum * demand_share) ** 2
+                                       / base.days[i])
+    fixed = _fixed_fees(fee_table, kinds, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_baseline_unit = np.where(q0 > 0, (profit + fixed) / q0, 0.0)
+    units = q0 * lift * keep
+    units_lo = units - np.hypot(units - q0 * lift_lo * keep, z * base_sd * np.abs(lift) * keep)
+    units_hi = units + np.hypot(q0 * lift_hi * keep - units, z * base_sd * np.abs(lift) * keep)
+    profit_lo = profit - np.hypot(profit - profit_lo_el, z * base_sd * np.abs(per_baseline_unit))
+    profit_hi = profit + np.hypot(profit_hi_el - profit, z * base_sd * np.abs(per_baseline_unit))
+    score = profit - settings.risk_aversion * (profit - profit_lo)
+    variable = np.array([fees[kind].variable_pct for kind in types])[t]
+    per_redemption = np.array([fees[kind].per_redemption for kind in types])[t]
+    m_be = share * (m1 - variable * net - per_redemption) + (1 - share) * m0
+    be = break_even_lift(m0, m_be, q0, fixed) - 1
+    lead_before = np.maximum(start - today_day, 0)
+    needed = base.level[i] * lead_before + q0 * (1 + lift_hi) + base.level[i] * n * (1 - demand_share)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        margin_share = m1 / net
+
+    in_range = (kinds != COUPON) | ((d >= settings.coupon_min_pct - 1e-9) & (d <= settings.coupon_max_pct + 1e-9))
+    failed = np.select(
+        [~in_range, ~(net < was[i]), ~(margin_share >= settings.min_margin_after - 1e-9), start < 0,
+         stock[i] < needed, ~((profit > 0) & (score > 0))],
+        np.arange(len(RULES)), len(RULES))
+    amount_off = c["amount_off"].to_numpy()
+    order = np.lexsort((d, amount_off, -np.where(failed == len(RULES), score, -np.inf), i))
+    _, first_of = np.unique(i[order], return_index=True)
+    best = order[first_of]
+    chosen = best[failed[best] == len(RULES)]
+    furthest = np.full(len(asins), -1)
+    np.maximum.at(furthest, i, failed)
+    skips += [Skip(str(asins[a]), RULES[furthest[a]]) for a in np.unique(i) if furthest[a] < len(RULES)]
+
+    proposals = []
+    for k in chosen:
+        a = i[k]
+        kind, fraction = kinds[k], float(d[k])
+        first = date.fromordinal(date(1970, 1, 1).toordinal() + int(start[k]))
+        last = first + timedelta(days=int(n[k]) - 1)
+        budget = None
+        if kind == COUPON:
+            spend = redemptions_hi[k] * price[a] * fraction + fee_hi[k]
+            budget = float(math.ceil(spend / settings.budget_pull_share))
+        values = {
+            "asin": str(asins[a]), "type": kind, "discount_type": AMOUNT if amount_off[k] else PERCENT,
+            "discount": float(c["amount"].iat[k]) if amount_off[k] else round(fraction, 4),
+            "start": first, "end": last, "budget": budget, "price": float(price[a]), "was_price": float(was[a]),
+            "net_price": float(net[k]), "margin_before": float(m0[k]), "margin_after": float(m1[k]),
+            "baseline_units": float(q0[k] / (n[k] * demand_share[k])), "expected_lift": float(lift[k]),
+            "break_even_lift": float(be[k]), "expected_units": float(units[k]), "units_lo": float(units_lo[k]),
+            "units_hi": float(units_hi[k]), "expected_profit": float(profit[k]), "profit_lo": float(profit_lo[k]),
+            "profit_hi": float(profit_hi[k]), "fee": float(fee[k]),
+            "cover_days": float(stock[a] / base.level[a]) if np.isfinite(stock[a]) else None,
+            "elasticity": float(e[k]),
+        }
+        inputs = {
+            "today": today.isoformat(), "baseline_days": int(base.days[a]), "baseline_level": float(base.level[a]),
+            "baseline_spread": float(base.spread[a]), "window_baseline_units": float(q0[k]),
+            "unit_cost": float(cost[a]), "referral_pct": _json(number["referral_pct"][a]),
+            "fba_fee": _json(number["fba_fee"][a]), "inventory": _json(stock[a]),
+            "redemption_share": float(share[k]), "effective_discount": float(d_eff[k]),
+            "pull_forward": settings.pull_forward, "elasticity_sd": float(eps_sd[a]),
+            "lead_days": int(settings.lead_days.get(kind, 0)), "fee_schedule": asdict(fee_table[kind]),
+            "risk_adjusted_profit": float(score[k]), "level": settings.level,
+        }
+        values["explanation"] = _sentence(values, inputs, settings.currency_symbol)
+        proposals.append(Proposal(**values, inputs=inputs))
+    return proposals, skips
+
+
+def _elasticity(elasticity, asins: np.ndarray, default_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each ASIN's elasticity (missing → the prior) and its standard deviation (missing → `default_sd`), from a
+    Series or from `elasticities(…, with_sd=True)`'s frame."""
+    if isinstance(elasticity, pd.DataFrame):
+        frame = elasticity
+    else:
+        frame = pd.DataFrame({"elasticity": pd.Series(elasticity, dtype=float) if elasticity is not None
+                              else pd.Series(dtype=float)})
+    frame = frame.groupby(frame.index.astype(str)).first().reindex(asins)
+    eps = pd.to_numeric(frame["elasticity"], errors="coerce").to_numpy(dtype=float)
+    sd = (pd.to_numeric(frame["sd"], errors="coerce").to_numpy(dtype=float) if "sd" in frame
+          else np.full(len(asins), np.nan))
+    return np.where(np.isfinite(eps), eps, PRIOR_ELASTICITY), np.where(np.isfinite(sd) & (sd >= 0), sd, default_sd)
+
+
+def _fixed_fees(fee_table: Mapping[str, Fee], kinds: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The fixed part of each candidate's fee (its type's schedule)."""
+    out = np.zeros(len(kinds))
+    for kind, fee in fee_table.items():
+        mask = kinds == kind
+        out[mask] = fixed_fee(fee, days[mask])
+    return out
+
+
+def _fees(fee_table, kinds, days, sales, redemptions) -> np.ndarray:
+    """Each candidate's whole fee under its type's schedule."""
+    out = np.zeros(len(kinds))
+    for kind, fee in fee_table.items():
+        mask = kinds == kind
+        out[mask] = promotion_fee(fee, days=days[mask], sales=sales[mask], redemptions=redemptions[mask])
+    return out
+
+
+def _candidates(live: np.ndarray, types: list[str], price: np.ndarray, settings: PromotionSettings) -> pd.DataFrame:
+    """One row per (ASIN, type, discount): percent depths for every type, amounts off for coupons. `t` is the
+    type's position in `types`."""
+    depths = np.asarray(settings.depths, dtype=float)
+    i, fraction = np.repeat(live, len(depths)), np.tile(depths, len(live))
+    parts = []
+    for t, kind in enumerate(types):
+        parts.append(pd.DataFrame({"i": i, "t": t, "amount_off": False, "fraction": fraction, "amount": np.nan}))
+        if kind == COUPON and settings.amount_off:
+            amount = np.maximum(np.round(fraction * price[i]), 1.0)
+            parts.append(pd.DataFrame({"i": i, "t": t, "amount_off": True, "fraction": amount / price[i],
+                                       "amount": amount}).drop_duplicates(["i", "amount"]))
+    c = pd.concat(parts, ignore_index=True)
+    c["days"] = np.array([settings.duration_days[kind] for kind in types], dtype=np.int64)[c["t"].to_numpy()]
+    c["lead"] = np.array([settings.lead_days[kind] for kind in types], dtype=np.int64)[c["t"].to_numpy()]
+    return c
+
+
+def _free_start(c: pd.DataFrame, asins: np.ndarray, busy: pd.DataFrame, today: int,
+                settings: PromotionSettings) -> np.ndarray:
+    """The earliest start ≥ today + lead whose window overlaps none of the ASIN's busy intervals and ends within
+    the horizon; −1 where there is none. Candidate starts: the earliest day and the day after each busy end."""
+    slots = c[["i", "t", "days", "lead"]].drop_duplicates(["i", "t"]).reset_index(drop=True)
+    slots["asin"] = asins[slots["i"].to_numpy()]
+    slots["earliest"] = today + slots["lead"]
+    starts = slots[["i", "t", "asin", "days", "earliest"]].assign(start=slots["earliest"])
+    if len(busy):
+        after = slots.merge(busy[["asin", "end"]], on="asin")
+        after = after.assign(start=after["end"] + 1)[lambda f: f["start"] > f["earliest"]]
+        starts = pd.concat([starts, after[starts.columns]], ignore_index=True)
+        check = starts.reset_index().merge(busy[["asin", "start", "end"]].rename(
+            columns={"start": "busy_start", "end": "busy_end"}), on="asin")
+        clash = check.loc[(check["start"] <= check["busy_end"])
+                          & (check["start"] + check["days"] - 1 >= check["busy_start"]), "index"]
+        starts = starts.drop(index=clash.unique())
+    starts = starts[starts["start"] + starts["days"] - 1 <= today + settings.horizon_days]
+    first = starts.groupby(["i", "t"])["start"].min()
+    key = pd.MultiIndex.from_arrays([c["i"], c["t"]])
+    return first.reindex(key).fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _window_factors(panel, rows: np.ndarray, start: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Σ weekday factor and Σ factor² over each window (factor 1 for an ASIN the history lacks)."""
+    total, squares = np.zeros(len(rows)), np.zeros(len(rows))
+    for k in range(int(days.max()) if len(days) else 0):
+        active = k < days
+        weekday = weekday_of(start + k)
+        f = np.where(rows >= 0, panel.factors[np.maximum(rows, 0), weekday], 1.0) if len(panel.asins) else 1.0
+        total += np.where(active, f, 0.0)
+        squares += np.where(active, f ** 2, 0.0)
+    return total, squares
+
+
+def _was_price(panel, rows: np.ndarray, today: int, days: int) -> np.ndarray:
+    """Median daily price paid over the `days` before today (promotion days included, as Amazon's Was Price)."""
+    if not len(panel.asins):
+        return np.full(len(rows), np.nan)
+    cols = today - panel.day0 - days + np.arange(days)
+    inside = (cols >= 0) & (cols < panel.days)
+    r, col = np.maximum(rows, 0)[:, None], np.clip(cols, 0, panel.days - 1)[None, :]
+    units, sales = panel.units[r, col], panel.sales[r, col]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        paid = np.where(inside[None, :] & (units > 0) & (rows[:, None] >= 0), sales / units, np.nan)
+    return row_medians(paid)
+
+
+def _intervals(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """asin, start, end (inclusive epoch days) from a frame of dates; empty when None."""
+    if frame is None or frame.empty:
+        return pd.DataFrame({"asin": pd.Series(dtype=object), "start": pd.Series(dtype=np.int64),
+                             "end": pd.Series(dtype=np.int64)})
+    frame = frame.dropna(subset=["asin", "start", "end"])
+    return pd.DataFrame({"asin": frame["asin"].astype(str).to_numpy(), "start": to_days(frame["start"]),
+                         "end": to_days(frame["end"])})
+
+
+def _sentence(v: dict, inputs: dict, currency: str) -> str:
+    what = {COUPON: "coupon", LIGHTNING_DEAL: "Lightning Deal", BEST_DEAL: "Best Deal"}[v["type"]]
+    off = f"{currency}{v['discount']:g} off" if v["discount_type"] == AMOUNT else f"{v['discount']:.0%} off"
+    clip = f", {inputs['redemption_share']:.0%} of buyers clipping" if v["type"] == COUPON else ""
+    budget = f"; budget {currency}{v['budget']:,.0f}" if v["budget"] is not None else ""
+    return (f"A {what} at {off} on {v['asin']} from {v['start']:%d %b} to {v['end']:%d %b} should sell about "
+            f"{v['expected_units']:.0f} extra units ({v['units_lo']:.0f} to {v['units_hi']:.0f}) and earn "
+            f"{_money(v['expected_profit'], currency)} more ({_money(v['profit_lo'], currency)} to "
+            f"{_money(v['profit_hi'], currency)}) after the discount and {_money(v['fee'], currency)} of fees: "
+            f"it needs {v['break_even_lift']:+.0%} units to break even and should bring {v['expected_lift']:+.0%} "
+            f"(elasticity {v['elasticity']:.1f}{clip}){budget}.")
+
+
+def _money(value: float, currency: str) -> str:
+    return f"-{currency}{-value:,.0f}" if value < 0 else f"{currency}{value:,.0f}"
+
+
+def _json(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)

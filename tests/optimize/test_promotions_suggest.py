@@ -1,0 +1,262 @@
+"""Promotion suggestions: every rule of issue 13 has a test here that fails if the rule goes."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marketing.optimize.promotions import (
+    LEAD_DAYS,
+    PRIOR_ELASTICITY,
+    Fee,
+    PromotionSettings,
+    Proposal,
+    Skip,
+    break_even_lift,
+    promotion_fee,
+    suggest,
+)
+from marketing.optimize.promotions.economics import unit_margin
+from tests.optimize.promo_data import START, economics, history
+
+TODAY = START + timedelta(days=100)  # the day after the history ends
+COUPON_FEE = Fee(fixed=5.0, variable_pct=0.025, variable_cap=2000.0)
+DEAL_FEE = Fee(per_day=70.0, variable_pct=0.01, variable_cap=2000.0)
+FEES = {"COUPON": COUPON_FEE, "BEST_DEAL": DEAL_FEE, "LIGHTNING_DEAL": DEAL_FEE}
+NO_BUSY = pd.DataFrame(columns=["asin", "start", "end"])
+
+
+def run(*, daily=None, econ=None, inventory=None, busy=NO_BUSY, fees=None, elasticity=-4.0, deal_types=(),
+        settings=None, **kwargs):
+    daily = history(10, days=100, noise=False) if daily is None else daily
+    econ = economics("A1", unit_cost=3.0) if econ is None else econ
+    asins = list(econ["asin"])
+    return suggest(daily, econ, inventory=pd.Series(inventory if inventory is not None else {a: np.nan for a in asins},
+                                                    dtype=float),
+                   busy=busy, fees=FEES if fees is None else fees,
+                   elasticity=pd.Series({a: elasticity for a in asins}, dtype=float), today=TODAY,
+                   deal_types=set(deal_types), settings=settings or PromotionSettings(), **kwargs)
+
+
+def only(result) -> Proposal:
+    proposals, skips = result
+    assert skips == [] and len(proposals) == 1, (proposals, skips)
+    return proposals[0]
+
+
+def skipped(result) -> str:
+    proposals, skips = result
+    assert proposals == [] and len(skips) == 1, (proposals, skips)
+    return skips[0].reason
+
+
+def test_a_profitable_coupon_is_proposed_with_its_numbers_and_sentence():
+    p = only(run())
+    assert p.type == "COUPON" and p.discount_type == "PERCENT_OFF_LIST_PRICE"
+    assert p.start == TODAY + timedelta(days=LEAD_DAYS["COUPON"]) and (p.end - p.start).days == 13
+    assert p.baseline_units == pytest.approx(10.0)
+    assert p.expected_lift == pytest.approx((1 - 0.5 * p.discount) ** -4.0 - 1)  # half the buyers clip
+    assert p.units_lo < p.expected_units < p.units_hi and p.profit_lo < p.expected_profit < p.profit_hi
+    assert p.expected_profit > 0 and p.profit_lo > -p.expected_profit
+    assert p.was_price == pytest.approx(20.0) and p.net_price == pytest.approx(20 * (1 - p.discount))
+    assert p.margin_before == pytest.approx(unit_margin(20.0, 3.0, 0.15, 3.0))
+    assert p.margin_after == pytest.approx(unit_margin(20.0, 3.0, 0.15, 3.0, p.discount))
+    assert p.cover_days is None and p.elasticity == -4.0
+    assert "coupon" in p.explanation and "A1" in p.explanation and p.explanation.endswith(".")
+    json.dumps(p.inputs)  # stored with the suggestion
+    assert p.inputs["baseline_days"] == 28 and p.inputs["redemption_share"] == 0.5
+
+
+def test_expected_profit_and_break_even_follow_the_formulas():
+    """No noise and no elasticity uncertainty: the proposal's money is the documented arithmetic."""
+    settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
+    p = only(run(settings=settings))
+    q0, d, share, pull = 140.0, 0.2, 0.5, settings.pull_forward
+    lift = (1 - share * d) ** -4.0 - 1
+    q1 = q0 * (1 + lift)
+    m0, m1 = unit_margin(20.0, 3.0, 0.15, 3.0), unit_margin(20.0, 3.0, 0.15, 3.0, d)
+    fee = promotion_fee(COUPON_FEE, days=14, sales=share * q1 * 16.0, redemptions=share * q1)
+    profit = q1 * (share * m1 + (1 - share) * m0) - q0 * m0 - pull * q0 * lift * m0 - fee
+    assert p.fee == pytest.approx(fee)
+    assert p.expected_profit == pytest.approx(profit)
+    assert p.expected_units == pytest.approx(q0 * lift * (1 - pull))
+    blended = share * (m1 - 0.025 * 16.0) + (1 - share) * m0
+    assert p.break_even_lift == pytest.approx(break_even_lift(m0, blended, q0, 5.0) - 1)
+    # the coupon budget covers every redemption at the upper units, with Amazon's 80 % pull-out headroom
+    assert p.budget == math.ceil((share * q1 * 20 * d + fee) / 0.8)
+
+
+def test_the_redemption_share_keeps_a_coupon_lift_modest():
+    half = only(run(settings=PromotionSettings(depths=(0.2,), amount_off=False)))
+    everyone = only(run(settings=PromotionSettings(depths=(0.2,), amount_off=False, redemption_share=1.0)))
+    assert half.expected_lift == pytest.approx(0.9 ** -4 - 1)
+    assert everyone.expected_lift == pytest.approx(0.8 ** -4 - 1)
+
+
+def test_no_unit_cost_means_enter_unit_cost():
+    assert skipped(run(econ=economics("A1", unit_cost=np.nan))) == "enter unit cost"
+
+
+def test_coupon_depth_stays_within_amazons_range():
+    """Left to itself a 60 %-off coupon would win here (cheap product, very elastic demand)."""
+    econ = economics("A1", unit_cost=1.0, fba_fee=0.0)
+    wide = PromotionSettings(depths=(0.6,), amount_off=False, coupon_max_pct=0.6)
+    assert only(run(econ=econ, elasticity=-8.0, settings=wide)).discount == pytest.approx(0.6)
+    narrow = PromotionSettings(depths=(0.6,), amount_off=False)
+    assert skipped(run(econ=econ, elasticity=-8.0, settings=narrow)) == "coupon discount outside Amazon's range"
+
+
+def test_an_amount_off_coupon_is_a_whole_currency_amount():
+    """52 % is outside the range, its rounded amount ($10 of $20 = 50 %) is not."""
+    econ = economics("A1", unit_cost=1.0, fba_fee=0.0)
+    p = only(run(econ=econ, elasticity=-8.0, settings=PromotionSettings(depths=(0.52,))))
+    assert p.discount_type == "AMOUNT_OFF_LIST_PRICE" and p.discount == 10.0
+    assert p.net_price == pytest.approx(10.0)
+
+
+def test_net_price_must_be_below_the_was_price():
+    """The list price is $20 but buyers paid $17 over the last 90 days: 10 % off ($18) is not below it."""
+    daily = history(10, days=100, noise=False, price=17.0)
+    econ = economics("A1", unit_cost=3.0, price=20.0)
+    settings = PromotionSettings(depths=(0.1,), amount_off=False)
+    assert skipped(run(daily=daily, econ=econ, settings=settings)) == "net price not below the Was Price"
+    deeper = only(run(daily=daily, econ=econ, settings=replace(settings, depths=(0.1, 0.2))))
+    assert deeper.discount == pytest.approx(0.2) and deeper.was_price == pytest.approx(17.0)
+
+
+def test_the_margin_after_the_discount_must_stay_above_the_minimum():
+    """Cost $13: at 20 % off a unit earns $0.60 of $16 (3.75 %) after the referral fee, under the 5 % minimum;
+    a 2 % minimum allows it."""
+    econ = economics("A1", unit_cost=13.0, fba_fee=0.0)
+    settings = PromotionSettings(depths=(0.2,), amount_off=False)
+    assert skipped(run(econ=econ, elasticity=-12.0, settings=settings)) == "margin after the discount too thin"
+    assert only(run(econ=econ, elasticity=-12.0, settings=replace(settings, min_margin_after=0.02)))
+
+
+def test_no_overlap_with_running_or_planned_promotions():
+    first = TODAY + timedelta(days=1)
+    busy = pd.DataFrame({"asin": ["A1"], "start": [first - timedelta(days=3)], "end": [first + timedelta(days=9)]})
+    p = only(run(busy=busy))
+    assert p.start == first + timedelta(days=10)
+    blocked = pd.DataFrame({"asin": ["A1"], "start": [TODAY], "end": [TODAY + timedelta(days=50)]})
+    assert skipped(run(busy=blocked)) == "no free window"  # 14 days no longer fit before the 56-day horizon
+    other = pd.DataFrame({"asin": ["A2"], "start": [TODAY], "end": [TODAY + timedelta(days=50)]})
+    assert only(run(busy=other)).start == first
+
+
+def test_deals_start_at_least_their_lead_time_ahead_and_only_types_the_seller_ran():
+    fees = {"BEST_DEAL": DEAL_FEE}  # coupons out of the way: the deal is the only candidate
+    econ = economics("A1", unit_cost=1.0, fba_fee=0.0)
+    daily = history(40, days=100, noise=False)
+    p = only(run(daily=daily, econ=econ, fees=fees, deal_types={"BEST_DEAL"}))
+    assert p.type == "BEST_DEAL" and p.start == TODAY + timedelta(days=14) and (p.end - p.start).days == 6
+    assert p.budget is None
+    assert LEAD_DAYS["BEST_DEAL"] >= 14 and LEAD_DAYS["LIGHTNING_DEAL"] >= 14 and LEAD_DAYS["COUPON"] >= 1
+    assert skipped(run(daily=daily, econ=econ, fees=fees, deal_types=set())) == "no promotion fees for this marketplace"
+    # with coupons back, a seller who never ran deals gets a coupon even where a deal would earn more
+    assert only(run(daily=daily, econ=econ, deal_types=set())).type == "COUPON"
+
+
+def test_stock_must_last_until_the_end():
+    p = only(run(inventory={"A1": 1000.0}))
+    assert p.cover_days == pytest.approx(100.0)
+    assert skipped(run(inventory={"A1": 150.0})) == "stock would run out"  # 14 days at 10+/day need more
+
+
+def test_only_a_promotion_that_pays_is_proposed():
+    assert skipped(run(econ=economics("A1", unit_cost=8.0), elasticity=-1.5)) == "no profitable depth"
+
+
+def test_the_risk_adjusted_profit_must_be_positive():
+    """The same expected profit is proposed when the elasticity is certain and not when it is very uncertain."""
+    base = PromotionSettings(depths=(0.1,), amount_off=False)
+    econ = economics("A1", unit_cost=5.0)
+    sure = only(run(econ=econ, settings=replace(base, elasticity_sd=0.0)))
+    assert sure.expected_profit > 0
+    assert skipped(run(econ=econ, settings=replace(base, elasticity_sd=3.0))) == "no profitable depth"
+
+
+def test_too_little_history_is_skipped_with_the_reason():
+    daily = history(10, days=100, noise=False)
+    daily = daily[daily["date"] >= TODAY - timedelta(days=20)]
+    assert skipped(run(daily=daily)) == "too little clean sales history (20 of 28 days)"
+
+
+def test_past_promotion_days_do_not_inflate_the_baseline():
+    daily = history(10, days=100, noise=False)
+    recent = (daily["date"] >= TODAY - timedelta(days=10))
+    daily.loc[recent, "units"] *= 3
+    past = pd.DataFrame({"asin": ["A1"], "start": [TODAY - timedelta(days=10)], "end": [TODAY - timedelta(days=1)]})
+    assert only(run(daily=daily, promotions=past)).baseline_units == pytest.approx(10.0)
+    assert only(run(daily=daily)).baseline_units > 12
+
+
+def test_the_best_depth_is_picked_from_the_grid():
+    p = only(run(settings=PromotionSettings(elasticity_sd=0.0)))
+    profits = {d: only(run(settings=PromotionSettings(elasticity_sd=0.0, depths=(d,), amount_off=False)))
+               .expected_profit for d in (0.05, 0.1, 0.3)}
+    assert all(p.expected_profit >= value - 1e-9 for value in profits.values())
+
+
+def test_a_lightning_deal_sees_only_its_hours_of_demand():
+    fees = {"LIGHTNING_DEAL": Fee(fixed=0.0)}
+    econ = economics("A1", unit_cost=1.0, fba_fee=0.0)
+    settings = PromotionSettings(depths=(0.2,), elasticity_sd=0.0)
+    p = only(run(econ=econ, fees=fees, deal_types={"LIGHTNING_DEAL"}, settings=settings))
+    weekday_factor = [0.8, 0.9, 1.0, 1.0, 1.1, 1.2, 1.0][p.start.weekday()]
+    lift = 0.8 ** -4.0 - 1
+    assert p.expected_units == pytest.approx(10 * weekday_factor * 6 / 24 * lift * 0.8)
+
+
+def test_bad_input_is_handled():
+    assert suggest(history(10, noise=False), pd.DataFrame(), inventory=pd.Series(dtype=float), busy=NO_BUSY,
+                   fees=FEES, elasticity=pd.Series(dtype=float), today=TODAY) == ([], [])
+    econ = pd.concat([economics("A1", unit_cost=3.0), economics("GHOST", unit_cost=3.0),
+                      economics("A1", unit_cost=3.0)])  # a duplicate row counts once
+    daily = history(10, days=100, noise=False)
+    daily.loc[daily.index[-5:], "units"] = np.nan
+    daily["sales"] += 1e-9
+    proposals, skips = suggest(daily, econ, inventory=pd.Series({"A1": np.nan}), busy=NO_BUSY, fees=FEES,
+                               elasticity=pd.Series({"A1": np.nan}), today=TODAY)
+    assert [p.asin for p in proposals] == ["A1"] and proposals[0].elasticity == PRIOR_ELASTICITY
+    assert skips == [Skip("GHOST", "too little clean sales history (0 of 28 days)")]
+    empty = suggest(daily.iloc[:0], economics("A1"), inventory=pd.Series(dtype=float), busy=NO_BUSY, fees=FEES,
+                    elasticity=pd.Series(dtype=float), today=TODAY)
+    assert empty == ([], [Skip("A1", "too little clean sales history (0 of 28 days)")])
+
+
+def test_settings_reject_nonsense():
+    with pytest.raises(ValueError, match="Coupon range"):
+        PromotionSettings(coupon_min_pct=0.6, coupon_max_pct=0.5)
+    with pytest.raises(ValueError, match="redemption share"):
+        PromotionSettings(redemption_share=0.0)
+    with pytest.raises(ValueError, match="finite"):
+        PromotionSettings(pull_forward=float("nan"))
+
+
+def test_many_asins_at_once_match_one_at_a_time():
+    asins = [f"A{i}" for i in range(6)]
+    daily = pd.concat([history(5 + 5 * i, asins=(a,), days=100, noise=False) for i, a in enumerate(asins)])
+    econ = economics(*asins, unit_cost=3.0)
+    together, _ = run(daily=daily, econ=econ)
+    alone = [only(run(daily=daily[daily["asin"] == a], econ=economics(a, unit_cost=3.0))) for a in asins]
+    assert [p.expected_profit for p in together] == pytest.approx([p.expected_profit for p in alone])
+    assert date.fromisoformat(together[0].inputs["today"]) == TODAY
+
+
+def test_a_per_asin_elasticity_spread_replaces_the_setting():
+    """Given `elasticities(…, with_sd=True)`'s frame, a well-known elasticity is proposed where the default
+    uncertainty would not be."""
+    base = PromotionSettings(depths=(0.1,), amount_off=False, elasticity_sd=3.0)
+    econ = economics("A1", unit_cost=5.0)
+    known = pd.DataFrame({"elasticity": [-4.0], "sd": [0.1]}, index=["A1"])
+    p = only(suggest(history(10, days=100, noise=False), econ, inventory=pd.Series(dtype=float), busy=NO_BUSY,
+                     fees=FEES, elasticity=known, today=TODAY, settings=base))
+    assert p.inputs["elasticity_sd"] == 0.1
+    assert skipped(run(econ=econ, settings=base)) == "no profitable depth"
