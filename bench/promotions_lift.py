@@ -39,7 +39,7 @@ import promotions_market as pm
 from marketing.optimize.promotions import measure
 from marketing.sandbox import promo_oracle
 
-CLEAN = date(2026, 3, 2)  # clock at start: promotions in April, far from the holiday bump
+CLEAN = date(2026, 6, 1)  # clock at start: history from February, promotions in July: no holiday bump
 TRENDED = date(2025, 10, 6)  # clock at start: promotions start about 10 November, on the holiday ramp
 QUIET_DAYS = 35
 POST_DAYS = 28
@@ -172,7 +172,7 @@ def main() -> int:
         everything.append(frame.assign(targeted=targeted))
         if targeted:
             clean = frame[~frame["stockout"]]
-            title = f"shape {shape}: promotions in April, ASINs that stayed in stock (target)"
+            title = f"shape {shape}: promotions in July, ASINs that stayed in stock (target)"
             table(title, clean, args.seeds, True)
         else:
             title = (f"shape {shape}: promotions on the holiday ramp (unmodelled trend), stock-outs kept "

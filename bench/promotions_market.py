@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import time
+import weakref
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -51,19 +52,24 @@ def day_of(ordinal: int) -> date:
     return date.fromordinal(int(ordinal))
 
 
+_DAYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # book → {day: its rows}: lived days never change
+
+
 def history(book: Book, first: int, last: int) -> pd.DataFrame:
     """The engine's `daily` for days first … last (ordinals, inclusive; last < the market's today)."""
     c = book.cat
     n = len(c.asin)
-    frames = []
+    known = _DAYS.setdefault(book, {})
     for d in range(first, last + 1):
-        r = retail_day(book, d)
-        spend = np.bincount(c.t_product, weights=book.day(d).cost, minlength=n)
-        frames.append(pd.DataFrame({
-            "asin": c.asin, "parent_asin": c.parent_asin, "date": day_of(d), "units": r["units"],
-            "sales": r["sales"], "in_stock": book.retail.stock(d) > 0, "ad_spend": spend,
-        }))
-    return pd.concat(frames, ignore_index=True)
+        if d not in known:
+            r = retail_day(book, d)
+            spend = np.bincount(c.t_product, weights=book.day(d).cost, minlength=n)
+            known[d] = (r["units"], r["sales"], book.retail.stock(d) > 0, spend)
+    days = range(first, last + 1)
+    column = {name: np.concatenate([known[d][k] for d in days])
+              for k, name in enumerate(("units", "sales", "in_stock", "ad_spend"))}
+    return pd.DataFrame({"asin": np.tile(c.asin, len(days)), "parent_asin": np.tile(c.parent_asin, len(days)),
+                         "date": np.repeat([day_of(d) for d in days], n), **column})
 
 
 def fee_table(book: Book) -> dict[str, promo_oracle.Fee]:

@@ -14,8 +14,8 @@ ASINs; common random numbers, so policies differ only by what they entered). Eve
 * fixed — in weeks 0, 2, 4, 6: a 20 %-off coupon for 7 days from tomorrow on each marketplace's top 3 ASINs by
   units over the last 28 days (no budget);
 * oracle — for every ASIN free over the next 14 days, `promo_oracle.best_promotion` (hidden elasticity, shape,
-  stock; every type, 5–50 %, a deal on day 1 or a coupon over the window) from tomorrow, entered when it
-  beats none.
+  stock; every type at 10–50 % in 10-point steps, a deal on day 1 or a coupon over the window) from tomorrow,
+  entered when it beats none.
 
 After the 8 weeks the clock runs 28 more days with nothing new entered, so the last promotions' dips count.
 Realised incremental profit = the policy's profit (sales after referral − unit cost − FBA fee − ad spend −
@@ -43,10 +43,10 @@ import promotions_market as pm
 from marketing.optimize.promotions import elasticities, measure, suggest
 from marketing.sandbox import promo_oracle
 
-START = date(2026, 3, 2)
+START = date(2026, 6, 1)
 QUIET_DAYS = 35  # before week 0: the sellers' own promotions end, so every ASIN has a clean baseline
 TAIL_DAYS = 28
-POLICIES = ("none", "engine", "fixed", "oracle")
+ORACLE_DEPTHS = (0.1, 0.2, 0.3, 0.4, 0.5)  # of the list price: every type (a coupon up to 50 %); 10 % steps for time
 
 
 def engine_week(sb, seller: int, book) -> int:
@@ -97,7 +97,7 @@ def oracle_week(sb, seller: int, book) -> int:
         if any(p in q.products and q.start <= end.toordinal() and start.toordinal() <= q.end
                for q in book.retail.promotions):
             continue
-        best = promo_oracle.best_promotion(book, asin, start, end)["best"]
+        best = promo_oracle.best_promotion(book, asin, start, end, depths=ORACLE_DEPTHS)["best"]
         if best is None:
             continue
         pm.enter(sb, seller, book, kind=best["type"], asin=asin, start=date.fromisoformat(best["start"]),
