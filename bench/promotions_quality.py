@@ -6,7 +6,8 @@ ASINs; common random numbers, so policies differ only by what they entered). Eve
 * none — nothing is entered (the counterfactual);
 * engine — `optimize.promotions.suggest` fed as the product's service feeds it: the history up to yesterday from
   the sandbox's reports (`bench/promotions_market.py`), past coupons and deals from its coupon and promotion
-  reports measured with `measure` → `elasticities(with_sd=True)`, economics (price, unit cost, referral, FBA fee)
+  reports measured with `measure` → `elasticities(with_sd=True)` (and the measured rows, whose dips and
+  siblings' losses set the pull-forward share), economics (price, unit cost, referral, FBA fee)
   from the catalog, today's FBA inventory, busy = promotions running or upcoming, the guide's fees per type,
   the deal types the seller ran in the last 12 months; every proposal is approved and entered as proposed
   (type, percent or amount off, dates, budget) through `promotions.enter`, the function behind
@@ -65,7 +66,7 @@ def engine_week(sb, seller: int, book) -> int:
     past = windows[["asin", "start", "end"]]
     deal_types = {q.kind for q in promos if q.kind != "COUPON" and q.start >= t - 365 and q.start < t}
     proposals, _ = suggest(daily, econ, inventory=pm.inventory(book), busy=busy, fees=pm.engine_fees(book),
-                           elasticity=eps, today=today, deal_types=deal_types, promotions=past)
+                           elasticity=eps, today=today, deal_types=deal_types, promotions=past, measured=measured)
     for p in proposals:
         money = p.discount_type == "AMOUNT_OFF_LIST_PRICE"
         pm.enter(sb, seller, book, kind=p.type, asin=p.asin, start=p.start, end=p.end,
