@@ -59,7 +59,7 @@ def skipped(result) -> str:
 def test_a_profitable_coupon_is_proposed_with_its_numbers_and_sentence():
     p = only(run())
     assert p.type == "COUPON" and p.discount_type == "PERCENT_OFF_LIST_PRICE"
-    assert p.start == TODAY + timedelta(days=LEAD_DAYS["COUPON"]) and (p.end - p.start).days == 13
+    assert p.start == TODAY + timedelta(days=LEAD_DAYS["COUPON"]) and (p.end - p.start).days == 6
     assert p.baseline_units == pytest.approx(10.0)
     assert p.expected_lift == pytest.approx((1 - 0.5 * p.discount) ** -4.0 - 1)  # half the buyers clip
     assert p.units_lo < p.expected_units < p.units_hi and p.profit_lo < p.expected_profit < p.profit_hi
@@ -77,11 +77,11 @@ def test_expected_profit_and_break_even_follow_the_formulas():
     """No noise and no elasticity uncertainty: the proposal's money is the documented arithmetic."""
     settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
     p = only(run(settings=settings))
-    q0, d, share, pull = 140.0, 0.2, 0.5, settings.pull_forward
+    q0, d, share, pull = 70.0, 0.2, 0.5, settings.pull_forward  # a week at 10 a day
     lift = (1 - share * d) ** -4.0 - 1
     q1 = q0 * (1 + lift)
     m0, m1 = unit_margin(20.0, 3.0, 0.15, 3.0), unit_margin(20.0, 3.0, 0.15, 3.0, d)
-    fee = promotion_fee(COUPON_FEE, days=14, sales=share * q1 * 16.0, redemptions=share * q1)
+    fee = promotion_fee(COUPON_FEE, days=7, sales=share * q1 * 16.0, redemptions=share * q1)
     profit = q1 * (share * m1 + (1 - share) * m0) - q0 * m0 - pull * q0 * lift * m0 - fee
     assert p.fee == pytest.approx(fee)
     assert p.expected_profit == pytest.approx(profit)
@@ -260,3 +260,45 @@ def test_a_per_asin_elasticity_spread_replaces_the_setting():
                      fees=FEES, elasticity=known, today=TODAY, settings=base))
     assert p.inputs["elasticity_sd"] == 0.1
     assert skipped(run(econ=econ, settings=base)) == "no profitable depth"
+
+
+def test_stock_must_also_cover_the_restock_time_after_the_end():
+    """Enough for the week at the upper lift but not for 28 more days at the baseline: a promotion that would
+    leave the ASIN to run dry before a restock arrives is not proposed."""
+    tight = {"A1": 300.0}
+    assert only(run(inventory=tight, settings=PromotionSettings(cover_after_days=0))).cover_days == pytest.approx(30)
+    assert skipped(run(inventory=tight)) == "stock would run out"
+    assert only(run(inventory={"A1": 700.0}))
+
+
+def test_a_running_promotion_before_the_start_sells_at_a_promotions_pace():
+    """A coupon running for the first 10 days sells faster than the baseline: stock that covers those days at the
+    baseline pace, the next week and nothing more is not enough."""
+    first = TODAY + timedelta(days=1)
+    busy = pd.DataFrame({"asin": ["A1"], "start": [first - timedelta(days=3)], "end": [first + timedelta(days=9)]})
+    settings = PromotionSettings(cover_after_days=0, depths=(0.3,), amount_off=False, elasticity_sd=0.0)
+    free = only(run(inventory={"A1": 200.0}, settings=settings))  # 1 day + 7 days at the upper lift
+    assert free.start == first
+    assert skipped(run(inventory={"A1": 300.0}, busy=busy, settings=settings)) == "stock would run out"
+    assert only(run(inventory={"A1": 1000.0}, busy=busy, settings=settings)).start == first + timedelta(days=10)
+
+
+def test_coupon_depths_reach_amazons_cap_where_demand_is_very_elastic():
+    p = only(run(econ=economics("A1", unit_cost=1.0, fba_fee=0.0), elasticity=-8.0,
+                 settings=PromotionSettings(elasticity_sd=0.0, amount_off=False)))
+    assert 0.30 < p.discount <= 0.50
+
+
+def test_the_share_taken_back_by_dips_and_siblings_is_learned_from_past_promotions():
+    """Past promotions whose dip and siblings took back half their extra units: the proposal keeps half its units
+    (shrunk a little toward the setting), says so in its inputs, and expects less profit than the default 20 %."""
+    measured = pd.DataFrame({"measurable": True, "units": [300.0] * 20, "expected_units": 200.0,
+                             "dip_units": 30.0, "cannibalised_units": 20.0})
+    settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
+    learned = only(run(settings=settings, measured=measured))
+    default = only(run(settings=settings))
+    assert learned.inputs["pull_forward"] == pytest.approx((1000 + 5 * 100 * 0.2) / (2000 + 5 * 100))
+    assert default.inputs["pull_forward"] == 0.2
+    assert learned.expected_units == pytest.approx(default.expected_units / 0.8 * (1 - learned.inputs["pull_forward"]))
+    assert learned.expected_profit < default.expected_profit
+    assert only(run(settings=settings, measured=measured.assign(measurable=False))).inputs["pull_forward"] == 0.2

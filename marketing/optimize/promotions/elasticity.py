@@ -1,8 +1,8 @@
 """Promotional price elasticity per ASIN from its measured promotions, shrunk seller → prior.
 
-Each measurable promotion gives ln(units during ÷ counterfactual) = ε · ln(1 − effective discount) + noise
-(the log form of MARKET_AND_ALGORITHMS.md §4.2). ε is the precision-weighted slope through the origin, its
-precision I = Σ x²/v (x = ln(1 − d), v = the variance of the log lift, from measure's lift_se). The seller's
+Each measurable promotion gives ln(units ÷ counterfactual, over its in-stock days) = ε · ln(1 − effective
+discount) + noise (the log form of MARKET_AND_ALGORITHMS.md §4.2). ε is the precision-weighted slope through the
+origin, its precision I = Σ x²/v (x = ln(1 − d), v = the variance of the log lift, from measure's lift_se). The seller's
 pooled slope is shrunk toward the prior (−3.6) with `prior_sd`; each ASIN's toward that with `between_sd`:
 ε = (I·ε̂ + ε₀/σ²) / (I + 1/σ²). An ASIN with one shallow, noisy promotion stays near the seller's value.
 """
@@ -52,12 +52,14 @@ def _observations(measured: pd.DataFrame):
         return empty, empty, empty, empty
     m = measured[measured["measurable"].fillna(False).astype(bool)]
     discount = pd.to_numeric(m["effective_discount"], errors="coerce").to_numpy(dtype=float)
-    units = pd.to_numeric(m["units"], errors="coerce").to_numpy(dtype=float)
+    lift = pd.to_numeric(m["lift"], errors="coerce").to_numpy(dtype=float)
     expected = pd.to_numeric(m["expected_units"], errors="coerce").to_numpy(dtype=float)
     lift_se = pd.to_numeric(m["lift_se"], errors="coerce").to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         x = np.log1p(-np.clip(discount, 0, 0.95))
-        y = np.log((units + 0.5) / (expected + 0.5))
-        v = (lift_se / np.maximum((units + 0.5) / (expected + 0.5), 0.5)) ** 2 + LOG_LIFT_FLOOR
+        # measure's lift is over the in-stock days; half a unit keeps a promotion that sold nothing finite
+        ratio = (expected * (1 + lift) + 0.5) / (expected + 0.5)
+        y = np.log(ratio)
+        v = (lift_se / np.maximum(ratio, 0.5)) ** 2 + LOG_LIFT_FLOOR
     keep = (discount >= MIN_DISCOUNT) & np.isfinite(x) & np.isfinite(y) & np.isfinite(v) & (v > 0)
     return x[keep], y[keep], v[keep], m["asin"].astype(str).to_numpy()[keep]

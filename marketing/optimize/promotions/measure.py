@@ -23,7 +23,10 @@ observed drop in price paid, a coupon's stated discount × `redemption_share` (o
 
 Interval: the residual spread s of the weekday-adjusted baseline gives the variance of each day's units
 (s² × factor², × the lift during the promotion: variance grows with the mean) and of the level (s² ÷ n); summed
-over the window, plus the (shrunk) dip and sibling terms, it gives a normal interval at `level`. Profit's
+over the window, plus the level's drift (`panel.level_drift`: how far the seller's levels move from one baseline
+stretch to the next, beyond daily noise) for the window's and the post days' counterfactual, plus the (shrunk)
+dip and sibling terms, it gives a normal interval at `level`. The drift also tells the dip's and siblings'
+shrinkage how much of their spread is noise. Profit's
 interval values the same unit uncertainty at m₀ (it is the counterfactual units that are uncertain).
 """
 
@@ -35,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from marketing.optimize.promotions.economics import COUPON, unit_margin
-from marketing.optimize.promotions.panel import NO_DAY, Panel, baseline, build_panel, gather, to_days
+from marketing.optimize.promotions.panel import NO_DAY, Panel, baseline, build_panel, gather, level_drift, to_days
 
 COLUMNS = [
     "key", "asin", "type", "start", "end", "measurable", "reason", "baseline_units", "days", "units",
@@ -58,8 +61,9 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
       window's weekdays), days, units, expected_units (counterfactual over the window), incremental_units,
       incremental_lo, incremental_hi (interval at `level`), dip_units, post_days (clean days the dip rests on),
       cannibalised_units, incremental_revenue, incremental_profit, profit_lo, profit_hi, observed_discount,
-      effective_discount, lift (units ÷ expected_units − 1), lift_se (its standard error from the baseline's
-      spread), baseline_price (price paid per unit over the baseline), fee (this ASIN's share), ad_spend_change.
+      effective_discount, lift (units ÷ counterfactual − 1 over the window's in-stock days), lift_se (its
+      standard error from the baseline's spread), baseline_price (price paid per unit over the baseline), fee
+      (this ASIN's share), ad_spend_change.
     """
     if not (0 < level < 1 and baseline_days >= 2 and post_days >= 0 and 0 < redemption_share <= 1):
         raise ValueError("measure needs 0 < level < 1, baseline_days ≥ 2, post_days ≥ 0 and a redemption share "
@@ -84,24 +88,26 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     ok = reason == ""
 
     first, last = start - panel.day0, end - panel.day0
-    during = _sums(panel, rows, first, last - first + 1, clean_only=False)
+    during = _sums(panel, rows, first, last - first + 1, days="known")
     units, f_during, f2_during = during["units"], during["factor"], during["factor2"]
     sales, ad, days_known = during["sales"], during["ad"], during["days"]
     expected = base.level * f_during
     gross = units - expected
 
-    post = _sums(panel, rows, last + 1, np.full(len(rows), post_days), clean_only=True)
+    post = _sums(panel, rows, last + 1, np.full(len(rows), post_days), days="clean")
     post_units, f_post, f2_post, post_count = post["units"], post["factor"], post["factor2"], post["days"]
     s2 = base.spread ** 2
+    drift = level_drift(panel, baseline_days)
     with np.errstate(invalid="ignore", divide="ignore"):
         raw_dip = base.level * f_post - post_units
-        var_dip = s2 * (f2_post + f_post ** 2 / base.days)
+        var_dip = s2 * (f2_post + f_post ** 2 / base.days) + drift * (base.level * f_post) ** 2
         # a day's variance grows with its mean (Poisson-like), so the promotion's days vary more by its lift
-        var_during = s2 * (f2_during * np.maximum(units / expected, 1.0) + f_during ** 2 / base.days)
+        var_during = s2 * (f2_during * np.maximum(units / expected, 1.0) + f_during ** 2 / base.days) \
+            + drift * expected ** 2
 
     econ = _economics(economics, w["asin"])
     list_price = np.where(np.isfinite(econ["price"]), econ["price"], base.median_price)
-    loss, loss_var, loss_revenue = _cannibalised(panel, w, rows, expected, ok, base_days=baseline_days)
+    loss, loss_var, loss_revenue = _cannibalised(panel, w, rows, expected, ok, base_days=baseline_days, drift=drift)
 
     dip, dip_weight, dip_slope = _shrink(raw_dip, var_dip, gross, ok)
     cannibalised, can_weight, can_slope = _shrink(loss, loss_var, gross, ok)
@@ -125,9 +131,14 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
                                                                out=np.ones_like(loss)), 0.0)
     profit = units * m1 - expected * m0 - (dip + cannibalised) * m0 - fee - ad_change
 
+    # the lift (what elasticities learn from) over the days the ASIN could be bought: a stock-out during the
+    # promotion cuts units for want of stock, not of demand
+    stocked = _sums(panel, rows, first, last - first + 1, days="stocked")
     with np.errstate(invalid="ignore", divide="ignore"):
-        lift = units / expected - 1
-        lift_se = np.sqrt(var_during) / expected
+        expected_stocked = base.level * stocked["factor"]
+        lift = stocked["units"] / expected_stocked - 1
+        lift_se = np.sqrt(s2 * (stocked["factor2"] * np.maximum(lift + 1, 1.0) + stocked["factor"] ** 2 / base.days)) \
+            / expected_stocked
 
     def measured(values):
         return np.where(ok, values, np.nan)
@@ -181,7 +192,7 @@ def _fee_share(w: pd.DataFrame, baseline_revenue: np.ndarray) -> np.ndarray:
 
 
 def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.ndarray, ok: np.ndarray, *,
-                  base_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  base_days: int, drift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Units (and their variance and revenue) the promotion's siblings lost while it ran, per window row."""
     n = len(w)
     zero = np.zeros(n)
@@ -201,11 +212,11 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
     base = baseline(panel, sibling, start, days=base_days, search=2 * base_days)
     good = base.days >= base_days
     first, last = start - panel.day0, end - panel.day0
-    sums = _sums(panel, sibling, first, last - first + 1, clean_only=True)
+    sums = _sums(panel, sibling, first, last - first + 1, days="clean")
     clean_units, f, f2 = sums["units"], sums["factor"], sums["factor2"]
     with np.errstate(invalid="ignore", divide="ignore"):
         lost = np.where(good, base.level * f - clean_units, 0.0)
-        var = np.where(good, base.spread ** 2 * (f2 + f ** 2 / base.days), 0.0)
+        var = np.where(good, base.spread ** 2 * (f2 + f ** 2 / base.days) + drift * (base.level * f) ** 2, 0.0)
         revenue = np.where(good, lost * np.nan_to_num(base.price), 0.0)
     # one family's loss is shared by the promotion's ASINs of that family, by their counterfactual units
     groups = pd.Series(expected[i]).groupby([pairs["key"].to_numpy(), pairs["parent"].to_numpy(), sibling])
@@ -215,12 +226,12 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
             np.bincount(i, revenue * weight, minlength=n))
 
 
-def _sums(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray, *, clean_only: bool) -> dict:
+def _sums(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray, *, days: str) -> dict:
     """Units, weekday factors (and their squares), days, sales and ad spend summed over each window's days whose
-    units are known (`clean_only`: only its clean days)."""
+    units are known (`days`: "known"), that were in stock too ("stocked") or clean ("clean")."""
     r, c, inside = gather(panel, rows, first, length)
     units = panel.units[r, c]
-    use = inside & (panel.clean[r, c] if clean_only else ~np.isnan(units))
+    use = inside & {"known": ~np.isnan(units), "stocked": panel.stocked[r, c], "clean": panel.clean[r, c]}[days]
     factor = np.where(use, panel.factors[r, panel.weekday[c]], 0.0)
     return {"units": np.where(use, units, 0.0).sum(axis=1), "factor": factor.sum(axis=1),
             "factor2": (factor ** 2).sum(axis=1), "days": use.sum(axis=1).astype(float),

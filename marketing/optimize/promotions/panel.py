@@ -43,6 +43,7 @@ class Panel:
     sales: np.ndarray  # float (A, D); 0 where unknown
     ad: np.ndarray  # float (A, D); 0 where unknown or not given
     clean: np.ndarray  # bool (A, D): known, in stock, no promotion
+    stocked: np.ndarray  # bool (A, D): known and in stock (promotion or not)
     factors: np.ndarray  # (A, 7) weekday factors, mean 1 per ASIN
     weekday: np.ndarray  # (D,) 0 = Monday
 
@@ -98,14 +99,15 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     np.add.at(promo, (rows[keep], np.clip(end[keep] + 1, 0, n_days)), -1)
     promo_m = np.cumsum(promo, axis=1)[:, :n_days] > 0
 
-    clean = ~np.isnan(units_m) & stock_m & ~promo_m
+    stocked = ~np.isnan(units_m) & stock_m
+    clean = stocked & ~promo_m
     weekday = weekday_of(np.arange(day0, day0 + n_days))
     parents = frame["parent_asin"].to_numpy(dtype=object) if "parent_asin" in frame else np.full(len(frame), None)
     _, first_row = np.unique(codes, return_index=True)
     parent_of = pd.Series(parents[first_row]).reindex(range(n_rows))
     parent_codes, _ = pd.factorize(parent_of.where(parent_of.notna() & (parent_of.astype(str).str.len() > 0)))
     return Panel(asins=pd.Index(asins, dtype=object), parent=parent_codes, day0=day0, units=units_m, sales=sales_m,
-                 ad=ad_m, clean=clean, factors=_weekday_factors(units_m, clean, weekday),
+                 ad=ad_m, clean=clean, stocked=stocked, factors=_weekday_factors(units_m, clean, weekday),
                  weekday=weekday)
 
 
@@ -160,6 +162,26 @@ def baseline(panel: Panel, rows: np.ndarray, start_day: np.ndarray, *, days: int
         ad = np.where(use, panel.ad[r, c], 0.0).sum(axis=1) / n
     median_price = row_medians(daily_price)
     return Baseline(level=level, spread=spread, days=n, price=price, median_price=median_price, ad_per_day=ad)
+
+
+def level_drift(panel: Panel, days: int) -> float:
+    """How far an ASIN's level moves from one `days`-long stretch to the next beyond what daily noise explains:
+    the squared relative change, pooled over the seller's ASINs and the history's consecutive clean stretches
+    (Σ [(L₁ − L₀)² − s₁²/n₁ − s₀²/n₀] ÷ Σ ((L₀ + L₁)/2)², at least 0). A baseline carried `days` ahead is off by
+    about level × √drift for reasons no daily residual shows (ranking, ads, competitors)."""
+    rows = np.flatnonzero(~np.isnan(panel.units).all(axis=1)) if len(panel.asins) else np.array([], dtype=int)
+    excess, scale = 0.0, 0.0
+    for anchor in range(panel.day0 + panel.days, panel.day0 + 2 * days - 1, -days):
+        later = baseline(panel, rows, np.full(len(rows), anchor), days=days, search=days)
+        earlier = baseline(panel, rows, np.full(len(rows), anchor - days), days=days, search=days)
+        use = (later.days >= days // 2) & (earlier.days >= days // 2) & (later.level + earlier.level > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            change = (later.level - earlier.level) ** 2 - later.spread ** 2 / later.days \
+                - earlier.spread ** 2 / earlier.days
+        use &= np.isfinite(change)
+        excess += float(change[use].sum())
+        scale += float((((later.level + earlier.level) / 2) ** 2)[use].sum())
+    return max(excess / scale, 0.0) if scale > 0 else 0.0
 
 
 def row_medians(values: np.ndarray) -> np.ndarray:

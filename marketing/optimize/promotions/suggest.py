@@ -8,7 +8,9 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
     d_eff   the discount the average buyer gets: a coupon's × `redemption_share` (only some buyers clip it),
             a deal's in full
     lift    (1 − d_eff)^ε − 1, ε the ASIN's elasticity; its interval from ε ± z·`elasticity_sd`
-    units   Q₀·lift × (1 − `pull_forward`): some of the extra units are sales pulled from the weeks after
+    units   Q₀·lift × (1 − p): some of the extra units are sales pulled from the weeks after or taken from
+            sibling ASINs; p is learned from `measured` (the seller's past promotions: Σ (dip + cannibalised) ÷
+            Σ gross, shrunk toward `pull_forward` by `pull_forward_pseudo` promotions), else `pull_forward`
     profit  Q₁·m̄ − Q₀·m₀ − pull-forward × Q₀·lift × m₀ − fee, m̄ the per-unit margin blended over clippers
             (m₁) and the rest (m₀), the fee Amazon's (`economics.promotion_fee`) for that type and window
     L*      (m₀·Q₀ + F) / (m̄′·Q₀), F the fixed fee, m̄′ the blended margin after the variable fee
@@ -17,7 +19,9 @@ Rules, in order (a candidate failing one is dropped; an ASIN without a candidate
 its best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the
 Was Price (≈ the median price paid over `was_price_days`); a margin after the discount of at least
 `min_margin_after` of the net price; a free window within `horizon_days` after the type's lead time (no overlap
-with `busy`); stock for the days before it and the window at the interval's upper units; a positive
+with `busy`); stock for the days before it (at a promotion's pace where `busy` holds one), the window at the
+interval's upper units and `cover_after_days` after it, so a promotion never leaves the ASIN to run dry before a
+restock can arrive; a positive
 expected profit and a positive risk-adjusted profit, profit − `risk_aversion` × (profit − its lower bound).
 Of what passes, the highest risk-adjusted profit wins.
 """
@@ -53,7 +57,8 @@ DEAL_TYPES = (LIGHTNING_DEAL, BEST_DEAL)
 # Days between today and the earliest start Amazon accepts: a coupon can start tomorrow; deals are submitted
 # weeks ahead (Seller Central schedules them at least two weeks out).
 LEAD_DAYS = {COUPON: 1, LIGHTNING_DEAL: 14, BEST_DEAL: 14}
-DURATION_DAYS = {COUPON: 14, LIGHTNING_DEAL: 1, BEST_DEAL: 7}
+# A week-long coupon needs half the stock of a fortnight's and can be proposed again the next week.
+DURATION_DAYS = {COUPON: 7, LIGHTNING_DEAL: 1, BEST_DEAL: 7}
 
 SKIP_UNIT_COST = "enter unit cost"
 SKIP_NO_PRICE = "no price: enter one or wait for sales"
@@ -76,10 +81,12 @@ class PromotionSettings:
     duration_days: Mapping[str, int] = field(default_factory=lambda: dict(DURATION_DAYS))
     lightning_hours: float = 6.0  # a Lightning Deal runs 4–12 h: the share of its day's demand it sees
     baseline_days: int = 28
-    depths: tuple[float, ...] = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30)
+    depths: tuple[float, ...] = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50)  # to the coupon cap
+    cover_after_days: float = 28.0  # stock left at the end must cover this many baseline days (FBA restock time)
     amount_off: bool = True  # also try each coupon depth as a whole-currency amount off
     redemption_share: float = 0.5  # share of a coupon's buyers who clip it
-    pull_forward: float = 0.2  # share of the extra units that are later sales pulled forward
+    pull_forward: float = 0.2  # share of the extra units that are later sales pulled forward (or siblings')
+    pull_forward_pseudo: float = 5.0  # promotions' worth of weight `pull_forward` keeps against `measured`
     elasticity_sd: float = 1.0  # uncertainty of an ASIN's elasticity where the caller gives none
     level: float = 0.9  # the interval
     risk_aversion: float = 0.5  # weight of the interval's downside in the score
@@ -99,8 +106,10 @@ class PromotionSettings:
         _require(all(0 < d < 1 for d in self.depths) and len(self.depths) > 0, "Depths must be between 0 and 100%.")
         _require(0 < self.redemption_share <= 1, "The redemption share must be between 0 and 100%.")
         _require(0 <= self.pull_forward < 1 and 0 <= self.risk_aversion <= 1, "Shares must be 0–100%.")
+        _require(self.pull_forward_pseudo >= 0, "The weight of the pull-forward setting can't be negative.")
         _require(0 < self.level < 1 and self.elasticity_sd >= 0, "The interval level must be between 0 and 100%.")
         _require(0 < self.budget_pull_share <= 1 and 0 < self.lightning_hours <= 24, "Out-of-range setting.")
+        _require(self.cover_after_days >= 0, "Days of cover after a promotion can't be negative.")
         _require(all(v >= 0 for v in self.lead_days.values()) and all(v > 0 for v in self.duration_days.values()),
                  "Lead times can't be negative and durations must be positive.")
 
@@ -147,7 +156,7 @@ class Skip:
 def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Series, busy: pd.DataFrame,
             fees: Mapping[str, Fee], elasticity: pd.Series, today: date, deal_types=frozenset(),
             settings: PromotionSettings | None = None, promotions: pd.DataFrame | None = None,
-            ) -> tuple[list[Proposal], list[Skip]]:
+            measured: pd.DataFrame | None = None) -> tuple[list[Proposal], list[Skip]]:
     """A proposal or a skip for every ASIN of `economics`.
 
     daily, economics: as for `measure`. inventory: asin → sellable units (NaN: unknown, not checked).
@@ -156,7 +165,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     elasticity: asin → elasticity (missing → the prior), or `elasticities(…, with_sd=True)`'s frame, whose sd
     replaces `settings.elasticity_sd` for the interval. deal_types: the deal types the seller ran in the last
     12 months (coupons are always allowed). promotions (optional): asin, start, end of past promotions, whose
-    days the baseline leaves out too."""
+    days the baseline leaves out too. measured (optional): `measure`'s rows for those promotions, from which the
+    share of extra units later lost to a dip or taken from siblings is learned."""
     settings = settings or PromotionSettings()
     if economics is None or economics.empty:
         return [], []
@@ -210,7 +220,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     m0 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i])
     m1 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i], d)
     net = price[i] * (1 - d)
-    keep = 1 - settings.pull_forward
+    pull_forward = _pull_forward(measured, settings)
+    keep = 1 - pull_forward
 
     fee_table = {t: fees[t] for t in types}
 
@@ -218,7 +229,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
         q1 = q0 * (1 + units_lift)
         redemptions = share * q1
         fee = _fees(fee_table, kinds, n, redemptions * net, redemptions)
-        profit = q1 * (share * m1 + (1 - share) * m0) - q0 * m0 - settings.pull_forward * q0 * units_lift * m0 - fee
+        profit = q1 * (share * m1 + (1 - share) * m0) - q0 * m0 - pull_forward * q0 * units_lift * m0 - fee
         return profit, fee, redemptions
 
     profit, fee, redemptions = money(lift)
@@ -241,7 +252,10 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     m_be = share * (m1 - variable * net - per_redemption) + (1 - share) * m0
     be = break_even_lift(m0, m_be, q0, fixed) - 1
     lead_before = np.maximum(start - today_day, 0)
-    needed = base.level[i] * lead_before + q0 * (1 + lift_hi) + base.level[i] * n * (1 - demand_share)
+    # days before the start that running or planned promotions sell at a promotion's pace, not the baseline's
+    busy_before = _busy_days(asins[i], today_day, start, busy)
+    needed = base.level[i] * (lead_before + busy_before * np.maximum(lift_hi, 0)) + q0 * (1 + lift_hi) \
+        + base.level[i] * n * (1 - demand_share) + base.level[i] * settings.cover_after_days
     with np.errstate(invalid="ignore", divide="ignore"):
         margin_share = m1 / net
 
@@ -287,7 +301,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             "unit_cost": float(cost[a]), "referral_pct": _json(number["referral_pct"][a]),
             "fba_fee": _json(number["fba_fee"][a]), "inventory": _json(stock[a]),
             "redemption_share": float(share[k]), "effective_discount": float(d_eff[k]),
-            "pull_forward": settings.pull_forward, "elasticity_sd": float(eps_sd[a]),
+            "pull_forward": pull_forward, "elasticity_sd": float(eps_sd[a]),
             "lead_days": int(settings.lead_days.get(kind, 0)), "fee_schedule": asdict(fee_table[kind]),
             "risk_adjusted_profit": float(score[k]), "level": settings.level,
         }
@@ -368,6 +382,33 @@ def _free_start(c: pd.DataFrame, asins: np.ndarray, busy: pd.DataFrame, today: i
     first = starts.groupby(["i", "t"])["start"].min()
     key = pd.MultiIndex.from_arrays([c["i"], c["t"]])
     return first.reindex(key).fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings) -> float:
+    """The share of a promotion's extra units that its dip and its siblings take back: pooled over the seller's
+    measured promotions, with `pull_forward_pseudo` average promotions at `settings.pull_forward` (0–0.9)."""
+    if measured is None or measured.empty:
+        return settings.pull_forward
+    m = measured[measured["measurable"].fillna(False).astype(bool)]
+    gross = (pd.to_numeric(m["units"], errors="coerce") - pd.to_numeric(m["expected_units"], errors="coerce"))
+    taken = pd.to_numeric(m["dip_units"], errors="coerce") + pd.to_numeric(m["cannibalised_units"], errors="coerce")
+    use = (gross > 0) & taken.notna()
+    if not use.any():
+        return settings.pull_forward
+    prior = settings.pull_forward_pseudo * float(gross[use].mean())
+    share = (float(taken[use].sum()) + prior * settings.pull_forward) / (float(gross[use].sum()) + prior)
+    return float(np.clip(share, 0.0, 0.9))
+
+
+def _busy_days(asins: np.ndarray, today: int, start: np.ndarray, busy: pd.DataFrame) -> np.ndarray:
+    """Per candidate, the days from today to the day before its start that its ASIN's busy intervals cover."""
+    out = np.zeros(len(start))
+    if not len(busy):
+        return out
+    pairs = pd.DataFrame({"k": np.arange(len(start)), "asin": asins, "first": start}).merge(busy, on="asin")
+    overlap = np.minimum(pairs["end"], pairs["first"] - 1) - np.maximum(pairs["start"], today) + 1
+    return out + np.bincount(pairs["k"].to_numpy(), np.clip(overlap.to_numpy(dtype=float), 0, None),
+                             minlength=len(start))
 
 
 def _window_factors(panel, rows: np.ndarray, start: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,192 @@
+"""Benchmark: do approved promotion suggestions make money? Every promotion shape × seeds × 8 weeks, four policies.
+
+Per (shape, seed), one demo-size sandbox per policy, all with the same seed (3 sellers × 2 marketplaces, 48
+ASINs; common random numbers, so policies differ only by what they entered). Every week, for every marketplace:
+
+* none — nothing is entered (the counterfactual);
+* engine — `optimize.promotions.suggest` fed as the product's service feeds it: the history up to yesterday from
+  the sandbox's reports (`bench/promotions_market.py`), past coupons and deals from its coupon and promotion
+  reports measured with `measure` → `elasticities(with_sd=True)` (and the measured rows, whose dips and
+  siblings' losses set the pull-forward share), economics (price, unit cost, referral, FBA fee)
+  from the catalog, today's FBA inventory, busy = promotions running or upcoming, the guide's fees per type,
+  the deal types the seller ran in the last 12 months; every proposal is approved and entered as proposed
+  (type, percent or amount off, dates, budget) through `promotions.enter`, the function behind
+  `POST /_sandbox/promotions`;
+* fixed — in weeks 0, 2, 4, 6: a 20 %-off coupon for 7 days from tomorrow on each marketplace's top 3 ASINs by
+  units over the last 28 days (no budget);
+* oracle — for every ASIN free over the next 14 days, `promo_oracle.best_promotion` (hidden elasticity, shape,
+  stock; every type at 10–50 % in 10-point steps, a deal on day 1 or a coupon over the window) from tomorrow,
+  entered when it beats none.
+
+After the 8 weeks the clock runs 28 more days with nothing new entered, so the last promotions' dips count.
+Realised incremental profit = the policy's profit (sales after referral − unit cost − FBA fee − ad spend −
+promotion fees, in USD) − the same market's profit with no promotions, over those 12 weeks. Extra stock-out
+days = per ASIN, the days out of stock under the policy beyond those under none (a stock-out the restock cycle
+brings anyway, only moved by a few days, is not one the promotion caused); printed beside it, day by day, the
+(ASIN, day) pairs out of stock under the policy and in stock under none (counts such moved days too).
+
+Targets, per shape and seed: engine ≥ 0 and > fixed and no extra stock-out day; per shape, mean engine ≥ 60 % of
+mean oracle.
+
+    .venv/bin/python bench/promotions_quality.py [--seeds 1 2 3] [--shapes constant linear pull-forward
+        cannibalisation] [--weeks 8] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import promotions_market as pm
+
+from marketing.optimize.promotions import elasticities, measure, suggest
+from marketing.sandbox import promo_oracle
+
+START = date(2026, 6, 1)
+QUIET_DAYS = 35  # before week 0: the sellers' own promotions end, so every ASIN has a clean baseline
+TAIL_DAYS = 28
+ORACLE_DEPTHS = (0.1, 0.2, 0.3, 0.4, 0.5)  # of the list price: every type (a coupon up to 50 %); 10 % steps for time
+
+
+def engine_week(sb, seller: int, book) -> int:
+    today = book.market.today
+    t = book.market.today_ordinal
+    daily = pm.history(book, book.market.origin_ordinal, t - 1)
+    econ = pm.economics(book)
+    windows = pm.windows(book)
+    measured = measure(daily, windows, econ)
+    eps = elasticities(measured, asins=book.cat.asin, with_sd=True)
+    promos = book.retail.promotions
+    busy = pd.DataFrame([(book.cat.asin[p], pm.day_of(q.start), pm.day_of(q.end)) for q in promos if q.end >= t
+                         for p in q.products], columns=["asin", "start", "end"])
+    past = windows[["asin", "start", "end"]]
+    deal_types = {q.kind for q in promos if q.kind != "COUPON" and q.start >= t - 365 and q.start < t}
+    proposals, _ = suggest(daily, econ, inventory=pm.inventory(book), busy=busy, fees=pm.engine_fees(book),
+                           elasticity=eps, today=today, deal_types=deal_types, promotions=past, measured=measured)
+    for p in proposals:
+        money = p.discount_type == "AMOUNT_OFF_LIST_PRICE"
+        pm.enter(sb, seller, book, kind=p.type, asin=p.asin, start=p.start, end=p.end,
+                 percent=None if money else p.discount * 100, amount=p.discount if money else None,
+                 budget=p.budget)
+    return len(proposals)
+
+
+def fixed_week(sb, seller: int, book, week: int) -> int:
+    if week % 2:
+        return 0
+    t = book.market.today_ordinal
+    units = sum(pm.retail_day(book, d)["units"] for d in range(t - 28, t))
+    start = book.market.today + timedelta(days=1)
+    end = start + timedelta(days=6)
+    entered = 0
+    for p in np.argsort(-units)[:3]:
+        if any(p in q.products and q.start <= end.toordinal() and start.toordinal() <= q.end
+               for q in book.retail.promotions):
+            continue
+        pm.enter(sb, seller, book, kind="COUPON", asin=book.cat.asin[p], start=start, end=end, percent=20)
+        entered += 1
+    return entered
+
+
+def oracle_week(sb, seller: int, book) -> int:
+    start = book.market.today + timedelta(days=1)
+    end = start + timedelta(days=13)
+    entered = 0
+    for p, asin in enumerate(book.cat.asin):
+        if any(p in q.products and q.start <= end.toordinal() and start.toordinal() <= q.end
+               for q in book.retail.promotions):
+            continue
+        best = promo_oracle.best_promotion(book, asin, start, end, depths=ORACLE_DEPTHS)["best"]
+        if best is None:
+            continue
+        pm.enter(sb, seller, book, kind=best["type"], asin=asin, start=date.fromisoformat(best["start"]),
+                 end=date.fromisoformat(best["end"]), percent=best["discount_amount"])
+        entered += 1
+    return entered
+
+
+def run(shape: str, seed: int, policy: str, weeks: int) -> dict:
+    """One policy's 8 weeks: per-day profit and stock per ASIN over the scored days, fees, counts."""
+    sb = pm.sandbox(seed, shape, START)
+    sb.market.advance(QUIET_DAYS)
+    first = sb.market.today_ordinal
+    entered = 0
+    for week in range(weeks):
+        for seller, book in pm.books(sb):
+            if policy == "engine":
+                entered += engine_week(sb, seller, book)
+            elif policy == "fixed":
+                entered += fixed_week(sb, seller, book, week)
+            elif policy == "oracle":
+                entered += oracle_week(sb, seller, book)
+        sb.market.advance(7)
+    sb.market.advance(TAIL_DAYS)
+    last = sb.market.today_ordinal - 1
+    profit, stock, fees = [], [], 0.0
+    for _, book in pm.books(sb):
+        profit.append(pm.profit_by_day(book, first, last))
+        stock.append(pm.stock_by_day(book, first, last))
+        fees += sum(pm.fee_of(book, q) for q in book.retail.promotions if q.entered)
+    return {"shape": shape, "seed": seed, "policy": policy, "profit": np.concatenate(profit, axis=1),
+            "stock": np.concatenate(stock, axis=1), "fees": fees, "entered": entered}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--shapes", nargs="+", default=list(pm.SHAPES), choices=pm.SHAPES)
+    parser.add_argument("--weeks", type=int, default=8)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    cases = [(shape, seed, policy, args.weeks) for shape in args.shapes for seed in args.seeds
+             for policy in ("oracle", "engine", "fixed", "none")]  # slowest first
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(run, *zip(*cases, strict=True)))
+    by = {(r["shape"], r["seed"], r["policy"]): r for r in results}
+
+    print(f"Promotion suggestion quality: {args.weeks} weeks of decisions + {TAIL_DAYS} days after, 6 marketplaces "
+          "(48 ASINs) per seed; realised incremental profit vs no promotions, USD (after discount, fees, ad spend)")
+    verdicts = []
+    for shape in args.shapes:
+        print(f"\nshape {shape}")
+        print(f"{'seed':>4} | {'engine':>9} {'fixed':>9} {'oracle':>9} | {'eng/orc':>7} | {'entered e/f/o':>13} | "
+              f"{'fees e':>7} | {'extra stock-out days e/f/o':>26} | {'(day by day)':>14}")
+        gains = {p: [] for p in ("engine", "fixed", "oracle")}
+        for seed in args.seeds:
+            none = by[(shape, seed, "none")]
+            row, count, caused = {}, {}, {}
+            for policy in ("engine", "fixed", "oracle"):
+                r = by[(shape, seed, policy)]
+                row[policy] = float((r["profit"] - none["profit"]).sum()) - r["fees"]
+                count[policy] = r["entered"]
+                out, out_none = r["stock"] <= 0, none["stock"] <= 0
+                caused[policy] = (int(np.clip(out.sum(axis=0) - out_none.sum(axis=0), 0, None).sum()),
+                                  int((out & ~out_none).sum()))
+                gains[policy].append(row[policy])
+            share = row["engine"] / row["oracle"] if row["oracle"] > 0 else float("nan")
+            ok = row["engine"] >= 0 and row["engine"] > row["fixed"] and caused["engine"][0] == 0
+            verdicts.append(ok)
+            print(f"{seed:>4} | {row['engine']:>9,.0f} {row['fixed']:>9,.0f} {row['oracle']:>9,.0f} | {share:>7.0%} | "
+                  f"{count['engine']:>3}/{count['fixed']:>3}/{count['oracle']:>3}   | "
+                  f"{by[(shape, seed, 'engine')]['fees']:>7,.0f} | "
+                  f"{caused['engine'][0]:>14}/{caused['fixed'][0]:>4}/{caused['oracle'][0]:>4}   | "
+                  f"{caused['engine'][1]:>4}/{caused['fixed'][1]:>4}/{caused['oracle'][1]:>4} | "
+                  f"{'ok' if ok else 'MISSED'}")
+        mean = {p: float(np.mean(v)) for p, v in gains.items()}
+        share = mean["engine"] / mean["oracle"] if mean["oracle"] > 0 else float("nan")
+        ok = share >= 0.6
+        verdicts.append(ok)
+        print(f"mean | {mean['engine']:>9,.0f} {mean['fixed']:>9,.0f} {mean['oracle']:>9,.0f} | {share:>7.0%} | "
+              f"engine ≥ 60 % of oracle: {'ok' if ok else 'MISSED'}")
+    print(f"\ntargets: {'all met' if all(verdicts) else 'MISSED'} ({sum(verdicts)}/{len(verdicts)} checks); "
+          f"{time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
