@@ -17,27 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-PRIOR_ELASTICITY = -3.6
-
-
-@dataclass(frozen=True)
-class Fee:
-    fixed: float = 0.0
-    per_day: float = 0.0
-    per_redemption: float = 0.0
-    variable_pct: float = 0.0
-    variable_cap: float | None = None
-
-
-def promotion_fee(fee: Fee, *, days: int, sales: float, redemptions: float) -> float:
-    variable = sales * fee.variable_pct
-    if fee.variable_cap is not None:
-        variable = min(variable, fee.variable_cap)
-    return fee.fixed + fee.per_day * days + fee.per_redemption * redemptions + variable
-
-
-def break_even_lift(m0: float, m1: float, q0: float, fixed: float) -> float:
-    return (m0 * q0 + fixed) / (m1 * q0)
+# The real engine's value types and fee arithmetic: only measure and suggest are stood in for.
+from marketing.optimize.promotions.economics import PRIOR_ELASTICITY, Fee, break_even_lift, promotion_fee  # noqa: F401
+from marketing.optimize.promotions.suggest import Proposal, Skip
 
 
 @dataclass(frozen=True)
@@ -48,42 +30,6 @@ class PromotionSettings:
     horizon_days: int = 56
     lead_days: dict = field(default_factory=lambda: {"COUPON": 1, "BEST_DEAL": 14, "LIGHTNING_DEAL": 14})
     baseline_days: int = 28
-
-
-@dataclass(frozen=True)
-class Proposal:
-    asin: str
-    type: str
-    discount_type: str
-    discount: float
-    start: dt.date
-    end: dt.date
-    budget: float | None
-    price: float
-    was_price: float
-    net_price: float
-    margin_before: float
-    margin_after: float
-    baseline_units: float
-    expected_lift: float
-    break_even_lift: float
-    expected_units: float
-    units_lo: float
-    units_hi: float
-    expected_profit: float
-    profit_lo: float
-    profit_hi: float
-    fee: float
-    cover_days: float | None
-    elasticity: float
-    explanation: str
-    inputs: dict
-
-
-@dataclass(frozen=True)
-class Skip:
-    asin: str
-    reason: str
 
 
 def _date(value) -> dt.date:
