@@ -13,7 +13,7 @@ from rq.job import JobStatus
 from sqlalchemy import select
 
 from marketing.bids import apply, rules
-from marketing.cli.common import BadInput, Failed, acting_user
+from marketing.cli.common import BadInput, Failed, acting_user, chosen_suggestions
 from marketing.cli.common import seller_argument as _seller
 from marketing.cli.params import DATABASE_ID
 from marketing.extensions import db
@@ -92,15 +92,7 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
         raise BadInput("give either --all or one or more --id")
     seller = _seller(seller_ref)
     user = acting_user(seller, email)
-    if approve_all:
-        chosen = list(db.session.scalars(select(Suggestion).where(
-            Suggestion.seller_id == seller.id, Suggestion.kind == Kind.BID, Suggestion.status == lifecycle.PENDING)
-            .order_by(Suggestion.id)))
-    else:
-        chosen = [s for s in lifecycle.for_seller(seller.id, ids) if s.kind == Kind.BID]
-        missing = sorted(set(ids) - {s.id for s in chosen})
-        if missing:
-            raise BadInput(f"{seller.name} has no bid suggestion {', '.join(map(str, missing))}")
+    chosen = chosen_suggestions(seller, Kind.BID, approve_all, ids)
     approved = 0
     try:
         for suggestion in chosen:

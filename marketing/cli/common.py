@@ -1,12 +1,17 @@
-"""What every command shares: the exceptions that set the exit code, the SELLER argument and `--as EMAIL`."""
+"""What every command shares: the exceptions that set the exit code, the SELLER argument, `--as EMAIL` and the
+suggestions an approve command acts on."""
 
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
 from marketing import accounts
+from marketing.extensions import db
+from marketing.models import Suggestion
 from marketing.security import permissions as P
 from marketing.sellers import find_seller
+from marketing.suggestions import lifecycle
 
 
 class Failed(click.ClickException):
@@ -38,3 +43,17 @@ def acting_user(seller, email: str):
     if not P.can(user, P.ACT_ON_SUGGESTIONS, seller):
         raise BadInput(f"{user.email} ({user.role}) may not act on {seller.name}'s suggestions")
     return user
+
+
+def chosen_suggestions(seller, kind: str, approve_all: bool, ids: tuple[int, ...]) -> list[Suggestion]:
+    """The seller's suggestions of `kind` an `--all | --id ID …` option names: every pending one, or exactly
+    those ids (BadInput naming any the seller has not of that kind)."""
+    if approve_all:
+        return list(db.session.scalars(select(Suggestion).where(
+            Suggestion.seller_id == seller.id, Suggestion.kind == kind, Suggestion.status == lifecycle.PENDING)
+            .order_by(Suggestion.id)))
+    chosen = [s for s in lifecycle.for_seller(seller.id, ids) if s.kind == kind]
+    missing = sorted(set(ids) - {s.id for s in chosen})
+    if missing:
+        raise BadInput(f"{seller.name} has no {kind} suggestion {', '.join(map(str, missing))}")
+    return chosen

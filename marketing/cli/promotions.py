@@ -13,12 +13,12 @@ from flask.cli import with_appcontext
 from rq.job import JobStatus
 from sqlalchemy import select
 
-from marketing.cli.common import BadInput, Failed, acting_user
+from marketing.cli.common import BadInput, Failed, acting_user, chosen_suggestions
 from marketing.cli.common import seller_argument as _seller
 from marketing.cli.params import DATABASE_ID
 from marketing.extensions import db
 from marketing.jobs.worker import work_until
-from marketing.models import PromotionPlan, Suggestion
+from marketing.models import PromotionPlan
 from marketing.models.suggestions import Kind, Trigger
 from marketing.promotions import measuring, plans, service
 from marketing.suggestions import lifecycle, queries
@@ -89,15 +89,7 @@ def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str
         raise BadInput("give either --all or one or more --id")
     seller = _seller(seller_ref)
     user = acting_user(seller, email)
-    if approve_all:
-        chosen = list(db.session.scalars(select(Suggestion).where(
-            Suggestion.seller_id == seller.id, Suggestion.kind == Kind.PROMOTION,
-            Suggestion.status == lifecycle.PENDING).order_by(Suggestion.id)))
-    else:
-        chosen = [s for s in lifecycle.for_seller(seller.id, ids) if s.kind == Kind.PROMOTION]
-        missing = sorted(set(ids) - {s.id for s in chosen})
-        if missing:
-            raise BadInput(f"{seller.name} has no promotion suggestion {', '.join(map(str, missing))}")
+    chosen = chosen_suggestions(seller, Kind.PROMOTION, approve_all, ids)
     made = []
     for suggestion in chosen:
         try:
