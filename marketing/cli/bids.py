@@ -13,9 +13,8 @@ from rq.job import JobStatus
 from sqlalchemy import select
 
 from marketing.bids import apply, rules
-from marketing.cli.common import BadInput, Failed, acting_user, chosen_suggestions
+from marketing.cli.common import BadInput, Failed, acting_user, approve_options, chosen_suggestions
 from marketing.cli.common import seller_argument as _seller
-from marketing.cli.params import DATABASE_ID
 from marketing.extensions import db
 from marketing.jobs.worker import work_until
 from marketing.models import Suggestion
@@ -82,14 +81,10 @@ def list_(seller_ref: str, status: str | None, as_json: bool) -> None:
 
 @bids.command("approve")
 @click.argument("seller_ref", metavar="SELLER")
-@click.option("--all", "approve_all", is_flag=True, help="Approve every pending bid suggestion.")
-@click.option("--id", "ids", multiple=True, type=DATABASE_ID, help="Suggestion id to approve (repeatable).")
-@click.option("--as", "email", required=True, help="Email of the user the approval is recorded for.")
+@approve_options("bid")
 @with_appcontext
 def approve(seller_ref: str, approve_all: bool, ids: tuple[int, ...], email: str) -> None:
     """Approve pending bid suggestions as a user allowed to act on this seller."""
-    if approve_all == bool(ids):
-        raise BadInput("give either --all or one or more --id")
     seller = _seller(seller_ref)
     user = acting_user(seller, email)
     chosen = chosen_suggestions(seller, Kind.BID, approve_all, ids)

@@ -7,6 +7,7 @@ import click
 from sqlalchemy import select
 
 from marketing import accounts
+from marketing.cli.params import DATABASE_ID
 from marketing.extensions import db
 from marketing.models import Suggestion
 from marketing.security import permissions as P
@@ -45,9 +46,23 @@ def acting_user(seller, email: str):
     return user
 
 
+def approve_options(noun: str):
+    """An approve command's `--all | --id ID … --as EMAIL`, passed as ``approve_all``, ``ids`` and ``email``."""
+    def decorate(command):
+        command = click.option("--as", "email", required=True,
+                               help="Email of the user the approval is recorded for.")(command)
+        command = click.option("--id", "ids", multiple=True, type=DATABASE_ID,
+                               help="Suggestion id to approve (repeatable).")(command)
+        return click.option("--all", "approve_all", is_flag=True,
+                            help=f"Approve every pending {noun} suggestion.")(command)
+    return decorate
+
+
 def chosen_suggestions(seller, kind: str, approve_all: bool, ids: tuple[int, ...]) -> list[Suggestion]:
     """The seller's suggestions of `kind` an `--all | --id ID …` option names: every pending one, or exactly
-    those ids (BadInput naming any the seller has not of that kind)."""
+    those ids (BadInput naming any the seller has not of that kind, or for neither or both options)."""
+    if approve_all == bool(ids):
+        raise BadInput("give either --all or one or more --id")
     if approve_all:
         return list(db.session.scalars(select(Suggestion).where(
             Suggestion.seller_id == seller.id, Suggestion.kind == kind, Suggestion.status == lifecycle.PENDING)

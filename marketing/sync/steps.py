@@ -369,6 +369,23 @@ def _record(report: SyncReport, exc: errors.AmazonError) -> None:
         clients.record_error(connection, exc)
 
 
+def report_step(body: Callable[[SyncReport, Connection], None]) -> Callable[..., None]:
+    """One step of a report as an RQ job (`leased`), named by the function: nothing when the step is no longer
+    due (`_begin`); otherwise ``body(report, connection)`` with Amazon's and our errors handled (`_handled`)."""
+    name = body.__name__
+
+    @leased
+    @functools.wraps(body)
+    def run(report_id: int, attempt: int = 0) -> None:
+        report = _begin(report_id, name)
+        if report is None:
+            return
+        with _handled(report, name, attempt):
+            body(report, _connection(report))
+
+    return run
+
+
 def _done(report: SyncReport, rows: int) -> None:
     report.status, report.rows, report.finished_at = ReportStatus.INGESTED, rows, now()
     report.waiting_since = None
@@ -376,17 +393,12 @@ def _done(report: SyncReport, rows: int) -> None:
     _finish_if_ended(report.run_id)
 
 
-@leased
-def structure(report_id: int, attempt: int = 0) -> None:
+@report_step
+def structure(report: SyncReport, connection: Connection) -> None:
     """List and upsert one profile's campaigns, ad groups, keywords, targets and product ads."""
-    report = _begin(report_id, "structure")
-    if report is None:
-        return
-    with _handled(report, "structure", attempt):
-        connection = _connection(report)
-        seen = sync_profile(db.session, sources.ads.client(transport(), connection),
-                            profile_id=report.profile_id, seller_id=report.run.seller_id)
-        _done(report, seen)
+    seen = sync_profile(db.session, sources.ads.client(transport(), connection),
+                        profile_id=report.profile_id, seller_id=report.run.seller_id)
+    _done(report, seen)
 
 
 def _report_name(report: SyncReport) -> str:
@@ -395,73 +407,58 @@ def _report_name(report: SyncReport) -> str:
     return f"sync-{report.run_id}-{report.id}-{report.run.created_at:%Y%m%dT%H%M%S}"
 
 
-@leased
-def request(report_id: int, attempt: int = 0) -> None:
+@report_step
+def request(report: SyncReport, connection: Connection) -> None:
     """Ask Amazon for the report; a 425 duplicate answer hands back the id of the one already in progress."""
-    report = _begin(report_id, "request")
-    if report is None:
-        return
-    with _handled(report, "request", attempt):
-        connection = _connection(report)
-        report.amazon_report_id = sources.for_report(report).create(transport(), connection, report,
-                                                                    _report_name(report))
-        report.status, report.requested_at, report.waiting_since = ReportStatus.REQUESTED, now(), None
-        schedule(report, "check", delay=setting("SYNC_POLL_SECONDS"))
+    report.amazon_report_id = sources.for_report(report).create(transport(), connection, report,
+                                                                _report_name(report))
+    report.status, report.requested_at, report.waiting_since = ReportStatus.REQUESTED, now(), None
+    schedule(report, "check", delay=setting("SYNC_POLL_SECONDS"))
 
 
-@leased
-def check(report_id: int, attempt: int = 0) -> None:
+@report_step
+def check(report: SyncReport, connection: Connection) -> None:
     """One look at the report's status: ready → download; still working → look again later, until the horizon."""
-    report = _begin(report_id, "check")
-    if report is None:
-        return
-    with _handled(report, "check", attempt):
-        connection = _connection(report)
-        status = sources.for_report(report).status(transport(), connection, report)
-        report.waiting_since = None
-        if status.empty:
-            _done(report, 0)
-        elif status.ready:
-            report.status = ReportStatus.READY
-            schedule(report, "download")
-        elif now() >= horizon(report):
-            waited = _hours((now() - report.requested_at).total_seconds())
-            _give_up(report, f"Amazon had not finished {_label(report)} after {waited} (still {status.state}); "
-                             "the next run asks again.")
-        else:
-            remaining = (horizon(report) - now()).total_seconds()
-            schedule(report, "check", delay=min(_poll_delay(report), max(remaining, 0.0)))
+    status = sources.for_report(report).status(transport(), connection, report)
+    report.waiting_since = None
+    if status.empty:
+        _done(report, 0)
+    elif status.ready:
+        report.status = ReportStatus.READY
+        schedule(report, "download")
+    elif now() >= horizon(report):
+        waited = _hours((now() - report.requested_at).total_seconds())
+        _give_up(report, f"Amazon had not finished {_label(report)} after {waited} (still {status.state}); "
+                         "the next run asks again.")
+    else:
+        remaining = (horizon(report) - now()).total_seconds()
+        schedule(report, "check", delay=min(_poll_delay(report), max(remaining, 0.0)))
 
 
-@leased
-def download(report_id: int, attempt: int = 0) -> None:
+@report_step
+def download(report: SyncReport, connection: Connection) -> None:
     """Stream the finished file into `ingest`, which replaces the report's window in one transaction."""
-    report = _begin(report_id, "download")
-    if report is None:
+    rows = sources.for_report(report).rows(transport(), connection, report)
+    if report.report_type in PROMOTION_REPORTS:
+        stored = promotions.ingest_promotions(
+            db.session, report.report_type, rows, seller_id=report.run.seller_id,
+            marketplace_id=report.marketplace_id, start=report.start_date, end=report.end_date,
+            currency=_currency(report))
+        report.error = stored.notice  # stored, with a notice of what was skipped (`outcome.conclude`)
+        _done(report, stored.rows)
         return
-    with _handled(report, "download", attempt):
-        connection = _connection(report)
-        rows = sources.for_report(report).rows(transport(), connection, report)
-        if report.report_type in PROMOTION_REPORTS:
-            stored = promotions.ingest_promotions(
-                db.session, report.report_type, rows, seller_id=report.run.seller_id,
-                marketplace_id=report.marketplace_id, start=report.start_date, end=report.end_date,
-                currency=_currency(report))
-            report.error = stored.notice  # stored, with a notice of what was skipped (`outcome.conclude`)
-            _done(report, stored.rows)
-            return
-        if report.source == "sp":
-            count = ingest.ingest_report(
-                db.session, report.report_type, rows, seller_id=report.run.seller_id,
-                marketplace_id=report.marketplace_id, start=report.start_date, end=report.end_date,
-                currency=_currency(report))
-        else:
-            profile = _profile(report)
-            count = ingest.ingest_report(
-                db.session, report.report_type, rows, profile_id=report.profile_id, start=report.start_date,
-                end=report.end_date, currency=profile.currency_code,
-                attribution_days=ingest.ATTRIBUTION_DAYS[profile.account_type])
-        _done(report, count)
+    if report.source == "sp":
+        count = ingest.ingest_report(
+            db.session, report.report_type, rows, seller_id=report.run.seller_id,
+            marketplace_id=report.marketplace_id, start=report.start_date, end=report.end_date,
+            currency=_currency(report))
+    else:
+        profile = _profile(report)
+        count = ingest.ingest_report(
+            db.session, report.report_type, rows, profile_id=report.profile_id, start=report.start_date,
+            end=report.end_date, currency=profile.currency_code,
+            attribution_days=ingest.ATTRIBUTION_DAYS[profile.account_type])
+    _done(report, count)
 
 
 def _currency(report: SyncReport) -> str:
@@ -470,18 +467,13 @@ def _currency(report: SyncReport) -> str:
     return profile.currency_code if profile is not None else hosts.marketplace(report.marketplace_id).currency
 
 
-@leased
-def inventory(report_id: int, attempt: int = 0) -> None:
+@report_step
+def inventory(report: SyncReport, connection: Connection) -> None:
     """Store today's FBA inventory summaries of the report's marketplace (`sync.inventory`)."""
-    report = _begin(report_id, "inventory")
-    if report is None:
-        return
-    with _handled(report, "inventory", attempt):
-        connection = _connection(report)
-        summaries = sources.sp.client(transport(), connection).iter_inventory_summaries(report.marketplace_id)
-        count = stock.ingest_inventory(db.session, summaries, seller_id=report.run.seller_id,
-                                       marketplace_id=report.marketplace_id, day=report.end_date)
-        _done(report, count)
+    summaries = sources.sp.client(transport(), connection).iter_inventory_summaries(report.marketplace_id)
+    count = stock.ingest_inventory(db.session, summaries, seller_id=report.run.seller_id,
+                                   marketplace_id=report.marketplace_id, day=report.end_date)
+    _done(report, count)
 
 
 @leased
