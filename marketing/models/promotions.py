@@ -97,6 +97,7 @@ class SalesTrafficAsinWeekly(Base):
     marketplace_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     week_start: Mapped[dt.date] = mapped_column(primary_key=True)  # a Sunday
     asin: Mapped[str] = mapped_column(String(16), primary_key=True)
+    parent_asin: Mapped[str | None] = mapped_column(String(16))
     currency_code: Mapped[str] = mapped_column(String(3))
     ordered_sales: Mapped[Decimal] = mapped_column(default=Decimal(0))
     units_ordered: Mapped[int] = mapped_column(Integer, default=0)

@@ -67,25 +67,27 @@ def daily(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date,
           asins: list[str] | None = None) -> pd.DataFrame:
     """Units, sales and stock per ASIN and day from `start` to `end` (the engine's `daily`)."""
     s = SalesTrafficAsinDaily
-    query = select(s.asin, s.date, s.units_ordered, s.ordered_sales).where(
+    query = select(s.asin, s.parent_asin, s.date, s.units_ordered, s.ordered_sales).where(
         s.seller_id == seller_id, s.marketplace_id == marketplace_id, s.date >= start, s.date <= end)
     if asins is not None:
         query = query.where(s.asin.in_(asins))
-    rows = [(asin, day, int(units), float(sales)) for asin, day, units, sales in db.session.execute(query)]
-    seen = {(asin, day) for asin, day, _, _ in rows}
+    rows = [(asin, parent or asin, day, int(units), float(sales))
+            for asin, parent, day, units, sales in db.session.execute(query)]
+    seen = {(asin, day) for asin, _, day, _, _ in rows}
     w = SalesTrafficAsinWeekly
-    weekly = select(w.asin, w.week_start, w.units_ordered, w.ordered_sales).where(
+    weekly = select(w.asin, w.parent_asin, w.week_start, w.units_ordered, w.ordered_sales).where(
         w.seller_id == seller_id, w.marketplace_id == marketplace_id, w.week_start >= start - dt.timedelta(days=6),
         w.week_start <= end)
     if asins is not None:
         weekly = weekly.where(w.asin.in_(asins))
-    for asin, week, units, sales in db.session.execute(weekly):
+    for asin, parent, week, units, sales in db.session.execute(weekly):
         for offset in range(7):
             day = week + dt.timedelta(days=offset)
             if start <= day <= end and (asin, day) not in seen:
-                rows.append((asin, day, int(units) / 7, float(sales) / 7))
-    frame = pd.DataFrame(rows, columns=["asin", "date", "units", "sales"]).astype({"units": float, "sales": float})
-    frame.insert(1, "parent_asin", frame["asin"])  # the by-ASIN report names no parent: no siblings known
+                rows.append((asin, parent or asin, day, int(units) / 7, float(sales) / 7))
+    # An ASIN without a parent (rows stored before Amazon's parentAsin was kept) is its own: no siblings known.
+    frame = pd.DataFrame(rows, columns=["asin", "parent_asin", "date", "units", "sales"]).astype(
+        {"units": float, "sales": float})
     out = _stock_days(seller_id, marketplace_id, start, end)
     frame["in_stock"] = [(a, d) not in out for a, d in zip(frame["asin"], frame["date"], strict=True)]
     return frame.sort_values(["asin", "date"], ignore_index=True)[DAILY_COLUMNS]

@@ -488,6 +488,7 @@ def _by_asin(currency: str, *, page_views: bool) -> RowMapper:
     """A Sales & Traffic report's by-child-ASIN rows (the weekly table keeps no page views)."""
     return RowMapper([
         Field("asin", "childAsin|parentAsin", _text(16, required=True)),
+        Field("parent_asin", "parentAsin", _text(16)),
         Field("ordered_sales", "salesByAsin.orderedProductSales.amount", _money),
         Field("units_ordered", "salesByAsin.unitsOrdered", _count),
         Field("sessions", "trafficByAsin.sessions", _count),

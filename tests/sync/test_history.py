@@ -14,6 +14,7 @@ from marketing import jobs, sellers
 from marketing.clock import now, set_today, today
 from marketing.connections import service
 from marketing.extensions import db
+from marketing.promotions import history as promotions_history
 from marketing.models import (
     HistoryPull,
     InventoryDaily,
@@ -46,11 +47,12 @@ def pull_all(seller_id: int) -> None:
     work()
 
 
-def by_asin(seller: Seller, market: str, start: dt.date, days: int) -> dict[str, int]:
-    """Units by child ASIN as the sandbox reports that day or week (the oracle)."""
+def by_asin(seller: Seller, market: str, start: dt.date, days: int) -> dict[str, tuple[int, str]]:
+    """Units and parent ASIN by child ASIN as the sandbox reports that day or week (the oracle)."""
     body = sp_document(seller, plan.SALES_TRAFFIC, market, start, start + dt.timedelta(days=days - 1),
                        options={"dateGranularity": "DAY" if days == 1 else "WEEK", "asinGranularity": "CHILD"})
-    return {row["childAsin"]: row["salesByAsin"]["unitsOrdered"] for row in body.get("salesAndTrafficByAsin", [])}
+    return {row["childAsin"]: (row["salesByAsin"]["unitsOrdered"], row["parentAsin"])
+            for row in body.get("salesAndTrafficByAsin", [])}
 
 
 def test_the_wanted_reports_are_each_day_newest_first_then_whole_weeks_before(app):
@@ -76,12 +78,17 @@ def test_the_history_stores_each_day_and_week_as_amazon_reports_it_and_shows_its
     assert {p.status for p in got.values()} <= {"done", "empty"} and any(p.status == "done" for p in got.values())
     seller = db.session.get(Seller, seller_id)
     yesterday = today() - dt.timedelta(days=1)
-    stored = dict(db.session.execute(select(SalesTrafficAsinDaily.asin, SalesTrafficAsinDaily.units_ordered).where(
-        SalesTrafficAsinDaily.seller_id == seller_id, SalesTrafficAsinDaily.date == yesterday)).all())
+    s = SalesTrafficAsinDaily
+    stored = {asin: (units, parent) for asin, units, parent in db.session.execute(
+        select(s.asin, s.units_ordered, s.parent_asin).where(s.seller_id == seller_id, s.date == yesterday))}
     assert stored and stored == by_asin(seller, market, yesterday, 1)
+    assert any(asin != parent for asin, (_, parent) in stored.items())  # siblings, for cannibalisation
+    frame = promotions_history.daily(seller_id, market, yesterday, yesterday)
+    assert dict(zip(frame["asin"], frame["parent_asin"], strict=True)) == {a: p for a, (_, p) in stored.items()}
     week = max(start for start, days in got if days == 7 and got[(start, days)].status == "done")
-    weekly = dict(db.session.execute(select(SalesTrafficAsinWeekly.asin, SalesTrafficAsinWeekly.units_ordered)
-                                     .where(SalesTrafficAsinWeekly.week_start == week)).all())
+    w = SalesTrafficAsinWeekly
+    weekly = {asin: (units, parent) for asin, units, parent in db.session.execute(
+        select(w.asin, w.units_ordered, w.parent_asin).where(w.week_start == week))}
     assert weekly and weekly == by_asin(seller, market, week, 7)
     oldest = min(start for start, days in got if days == 7 and got[(start, days)].status == "done")
     line = f"Sales history: 4 of 4 days, weekly back to {oldest.isoformat()}"
