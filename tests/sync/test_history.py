@@ -14,7 +14,6 @@ from marketing import jobs, sellers
 from marketing.clock import now, set_today, today
 from marketing.connections import service
 from marketing.extensions import db
-from marketing.promotions import history as promotions_history
 from marketing.models import (
     HistoryPull,
     InventoryDaily,
@@ -24,6 +23,7 @@ from marketing.models import (
     Seller,
     SyncRun,
 )
+from marketing.promotions import history as promotions_history
 from marketing.sync import history, plan, runs
 from tests.sync.conftest import connect, drain, sp_document, work
 
