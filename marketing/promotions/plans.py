@@ -35,6 +35,9 @@ MAX_DAYS = {PromotionType.COUPON: 90, PromotionType.BEST_DEAL: 7, PromotionType.
 OPEN = (PlanState.PLANNED, PlanState.ENTERED, PlanState.RUNNING, PlanState.FINISHED)  # followed by `advance`
 CANCELLABLE = (PlanState.PLANNED, PlanState.ENTERED, PlanState.RUNNING)
 MATCH_DAYS = 1  # a reported promotion starting this many days from a plan's start can be that plan
+# Days past the 28 after a plan the by-ASIN history may take to arrive; then the plan is measured on what there
+# is (a missing Sales & Traffic role stops that history for good), saying through when.
+HISTORY_GRACE_DAYS = 14
 # Seller Central's create pages (spec §2), on the marketplace's Seller Central host.
 CREATE_PATH = {PromotionType.COUPON: "/coupons/create"}
 DEAL_CREATE_PATH = "/merchandising/deals/create"
@@ -275,6 +278,12 @@ def _measure(plan: PromotionPlan, day: dt.date) -> None:
     stored = history.last_day(plan.seller_id, plan.marketplace_id, list(plan.asins))
     if day > end and stored is not None and stored >= end:
         plan.state = PlanState.MEASURED
+    elif day > end + dt.timedelta(days=HISTORY_GRACE_DAYS):
+        plan.state = PlanState.MEASURED
+        through = f"stops at {stored.isoformat()}" if stored is not None else "holds none of its days"
+        plan.notice = " ".join(filter(None, (
+            plan.notice, f"Amazon's sales history {through}, not {end.isoformat()}: measured on what there is "
+                         "(does the Sales & Traffic role still work for this seller?).")))
 
 
 def after_sync(seller_id: int, sync_run_id: int | None) -> dict[str, int]:

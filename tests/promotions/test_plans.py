@@ -164,6 +164,24 @@ def test_an_entered_plan_runs_finishes_is_matched_by_asins_and_start_and_measure
     assert plan.state == "measured"
 
 
+def test_a_plan_whose_history_never_arrives_is_measured_on_what_there_is_and_says_so(db, seller, rows, suggestion,
+                                                                                     user):
+    from marketing.promotions import plans
+
+    plan = plans.approve(suggestion, actor=user)
+    plans.mark_entered(plan, actor=user)
+    rows.promotion("AMZ-9", ["B0COST"], plan.start_date, plan.end_date)
+    rows.history("B0COST", days=9, until=plan.end_date + dt.timedelta(days=1))  # then Amazon sends no more
+    last_wait = plan.end_date + dt.timedelta(days=28 + plans.HISTORY_GRACE_DAYS)
+    plans.follow(seller.id, last_wait)
+    assert plan.state == "finished" and plan.notice is None
+    plans.follow(seller.id, last_wait + dt.timedelta(days=1))
+    assert plan.state == "measured" and plan.actual is not None
+    stops = (plan.end_date + dt.timedelta(days=1)).isoformat()
+    assert f"Amazon's sales history stops at {stops}, not {(plan.end_date + dt.timedelta(days=28)).isoformat()}" \
+        in plan.notice
+
+
 def test_an_unmatched_plan_is_measured_from_sales_and_traffic_and_says_so(db, seller, rows, suggestion, user):
     from marketing.promotions import plans
 
