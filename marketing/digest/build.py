@@ -252,8 +252,8 @@ def _promotions(ids: list[int], names: dict[int, str], week: Week) -> list[Promo
                          _decimal((plan.predicted or {}).get("expected_profit")),
                          _decimal((plan.actual or {}).get("incremental_profit")),
                          link("promotions.plan", seller_id=plan.seller_id, plan_id=plan.id))
-        (line(plan.seller_id).waiting if plan.state == PlanState.PLANNED else line(plan.seller_id).outcomes).append(
-            entry)
+        found = line(plan.seller_id)
+        (found.waiting if plan.state == PlanState.PLANNED else found.outcomes).append(entry)
     return sorted(lines.values(), key=lambda p: p.seller.lower())
 
 
