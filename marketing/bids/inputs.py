@@ -112,7 +112,8 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budg
         frame[column] = frame[column].astype(float)
     frame = frame.merge(_economics(seller_id, day or today()), on=["profile_id", "ad_group_id"], how="left")
     frame = frame.merge(_bid_clicks(seller_id, start, end), on=["profile_id", "target_id"], how="left")
-    frame = frame.merge(_budget_days(seller_id, end, budget_share), on=["profile_id", "campaign_id"], how="left")
+    frame = frame.merge(_budget_days(seller_id, (day or today()) - dt.timedelta(days=1), budget_share),
+                        on=["profile_id", "campaign_id"], how="left")
     return frame.merge(_last_changes(seller_id, end), on=["profile_id", "target_id"], how="left")
 
 
@@ -138,21 +139,23 @@ def _bid_clicks(seller_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
 
 
 def _budget_days(seller_id: int, end: dt.date, share: float) -> pd.DataFrame:
-    """Per campaign with a budget, over the last `BUDGET_DAYS` days to the window's end (cost is final by then):
-    the days with data (`budget_days`) and those on which it spent at least `share` of its budget
-    (`budget_capped_days`). Budgets are today's (the structure sync keeps no budget history)."""
+    """Per campaign with a budget, over the last `BUDGET_DAYS` days to `end` (yesterday: spend, unlike sales, is
+    not attributed later, so the latest days count at once): the days with data (`budget_days`), those on which it
+    spent at least `share` of its budget (`budget_capped_days`), its daily budget (`campaign_budget`) and its mean
+    daily spend on those days (`campaign_spend`). Budgets are today's (the structure sync keeps no budget history)."""
     c, d = SpCampaign, SpCampaignDaily
     start = end - dt.timedelta(days=BUDGET_DAYS - 1)
     capped = case((d.cost >= c.budget * share, 1), else_=0)
     rows = db.session.execute(
-        select(d.profile_id, d.campaign_id, func.count(), func.sum(capped))
+        select(d.profile_id, d.campaign_id, func.count(), func.sum(capped), c.budget, func.avg(d.cost))
         .join(c, and_(c.profile_id == d.profile_id, c.campaign_id == d.campaign_id))
         .where(c.seller_id == seller_id, c.budget > 0, d.date >= start, d.date <= end)
-        .group_by(d.profile_id, d.campaign_id)
+        .group_by(d.profile_id, d.campaign_id, c.budget)
     ).all()
-    frame = pd.DataFrame(rows, columns=["profile_id", "campaign_id", "budget_days", "budget_capped_days"])
+    frame = pd.DataFrame(rows, columns=["profile_id", "campaign_id", "budget_days", "budget_capped_days",
+                                        "campaign_budget", "campaign_spend"])
     return frame.astype({"profile_id": "int64", "campaign_id": "int64", "budget_days": float,
-                         "budget_capped_days": float})
+                         "budget_capped_days": float, "campaign_budget": float, "campaign_spend": float})
 
 
 class Sold(NamedTuple):

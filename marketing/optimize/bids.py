@@ -43,6 +43,8 @@ Input columns (money in the profile's currency):
     target_acos            per-row override (fraction); NaN → campaign_acos[campaign_id] → settings
     min_bid, max_bid, bid_increment   the marketplace's legal range per row (default: settings)
     last_change_date       date of the last applied bid change (NaT if none)
+    budget_days, budget_capped_days, campaign_budget, campaign_spend   the campaign's recent days with data, those
+                           it spent ≥ `budget_bound_share` of its daily budget, that budget and its mean daily spend
     anything else          (profile_id, keyword text, …) is passed through to the output unchanged
 
 Output columns:
@@ -50,21 +52,25 @@ Output columns:
     reason (categorical, marketing.optimize.reasons.Reason), direction ("up" | "down" | "hold")
     current_bid (float), suggested_bid (str for Decimal, e.g. "0.90"; missing on holds), inherited_bid (bool:
         applying it sets an explicit keyword bid), change_pct, limited_by ("" | "step_cap" | "min_bid" |
-        "max_bid"), explanation
+        "max_bid" | "budget"), explanation
     window_start, window_end, clicks, orders, impressions, cost, sales, acos
     evidence_clicks, evidence_orders (what the CVR rests on: the history where given, else the window)
     prior_alpha, prior_beta, cvr, cvr_low, cvr_high (central 2·confidence − 1 interval), aov,
     target_acos, cpc_ratio, break_even_acos (NaN if unknown), value_per_click, ideal_bid (before guardrails),
     break_even_cvr (the CVR at which the current bid is the ideal bid)
     expected_spend_delta_per_day, expected_sales_delta_per_day
+    objective, budget_bound, campaign_budget, campaign_spend, marginal_factor, and the last
+        change's measurement (measured, change_paid, measured_*)
 
 Decision order per target: out of the allowed range → CLAMPED_*; changed within cooldown → hold;
 no orders, enough clicks (`min_clicks_for_no_order_cut`) and upper CVR bound below break-even →
 LOWER_NO_ORDERS; too few impressions → RAISE_VISIBILITY (only while the optimistic CVR could pay for the
 higher bid); no order value → hold; ideal bid above the current one → RAISE_PROFITABLE; no orders and too few
 clicks to lower on → HOLD_LEARNING; observed ACoS at or under the ACoS the ideal bid aims for →
-HOLD_PROFITABLE (never lowered); otherwise LOWER_UNPROFITABLE. Then the step cap, the floor/ceiling, the
-increment and the dead band.
+HOLD_PROFITABLE (never lowered); otherwise LOWER_UNPROFITABLE. Then each campaign's budget (`_fit_budgets`): a
+budget-bound campaign gets no raises and gives up its least profitable clicks first (LOWER_BUDGET_BOUND), and in
+any other campaign raises shrink to what keeps it within its budget (HOLD_BUDGET_ROOM where none is left). Then
+the step cap, the floor/ceiling, the increment and the dead band.
 
 Expected change per day (a deliberately simple model): clicks scale with bid^elasticity and the
 cost per click keeps its observed ratio to the bid, so spend scales with bid^(1 + elasticity) and each
@@ -172,6 +178,8 @@ def suggest_bids(
         "dud": dud[at],
         "marginal_factor": _marginal_factor(change, ratio[at], settings),
         "budget_bound": budget_bound[at],
+        "campaign_budget": col.num("campaign_budget", np.nan)[at],
+        "campaign_spend": col.num("campaign_spend", np.nan)[at],
         **change,
     }
     passthrough = [name for name in targets.columns if name not in _INPUTS and name not in _OUTPUT]
@@ -233,15 +241,12 @@ def _decide(r, settings: BidSettings, today: np.datetime64) -> None:
         ]
         reason = np.select([c for _, c in rules], [_CODE[x] for x, _ in rules], _CODE[Reason.LOWER_UNPROFITABLE])
     reason = reason.astype(np.int8)
-    # A campaign that runs out of budget buys dearer clicks, not more, with a higher bid: no raises; a cheaper
-    # click stretches the budget over more of the day.
+    # A campaign that runs out of budget buys dearer clicks, not more, with a higher bid: no raises.
     bound = r["budget_bound"]
     reason[bound & np.isin(reason, [_CODE[x] for x in _RAISES])] = _CODE[Reason.HOLD_BUDGET_BOUND]
-    reason[bound & (reason == _CODE[Reason.HOLD_PROFITABLE])] = _CODE[Reason.LOWER_BUDGET_BOUND]
     proposal = np.select(
-        [reason == _CODE[Reason.RAISE_VISIBILITY], np.isin(reason, [_CODE[x] for x in _VALUE_MOVES]),
-         reason == _CODE[Reason.LOWER_BUDGET_BOUND]],
-        [visible_bid, r["ideal_bid"], bid * (1 - settings.budget_step)],
+        [reason == _CODE[Reason.RAISE_VISIBILITY], np.isin(reason, [_CODE[x] for x in _VALUE_MOVES])],
+        [visible_bid, r["ideal_bid"]],
         bid,
     )
     # A measured change that did not pay is not repeated: where the engine would go on the same way (or hold),
@@ -251,6 +256,7 @@ def _decide(r, settings: BidSettings, today: np.datetime64) -> None:
     back = r["measured"] & ~r["change_paid"] & onward & ~clamped_or_dud & ~bound & (bid == r["change_bid_after"])
     reason[back] = _CODE[Reason.BACK_OFF]
     proposal = np.where(back, r["change_bid_before"], proposal)
+    proposal, budget_limited = _fit_budgets(r, reason, proposal, settings)
 
     # Guardrails, in ticks of the bid increment so that the cap and the range hold after rounding.
     inc = r["increment"]
@@ -269,6 +275,7 @@ def _decide(r, settings: BidSettings, today: np.datetime64) -> None:
         ["", "max_bid", "min_bid", "step_cap"],
         "",
     )
+    r["limited_by"] = np.where(budget_limited & (r["limited_by"] == ""), "budget", r["limited_by"])
     moves = ~_HOLDS[reason] & ~clamped
     small = np.abs(proposed - bid) < np.maximum(settings.dead_band * bid, inc / 2)
     reason[moves & small] = _CODE[Reason.HOLD_DEAD_BAND]
@@ -284,6 +291,91 @@ def _decide(r, settings: BidSettings, today: np.datetime64) -> None:
     r["reason"], r["proposed_bid"], r["ticks"] = reason, proposed, ticks
     r["change_pct"] = np.where(hold, 0.0, proposed / bid - 1)
     r["direction"] = np.where(hold, "hold", np.where(proposed > bid, "up", "down"))
+
+
+def _fit_budgets(r, reason, proposal, settings: BidSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Each campaign's bids within its daily budget; changes `reason` in place, returns the proposals and where
+    the budget limited a raise.
+
+    A budget-bound campaign stops early in the day, so its budget, not the bids, sets its spend: it earns most by
+    spending that budget on the clicks that earn most per dollar, all day. So its spend comes down each run until
+    it fits, and the clicks given up are the least profitable ones: its bids go to k × their ideal bid (never up),
+    with k one factor per campaign, the largest that lowers the campaign's expected spend by `budget_step` — the
+    targets bid furthest above what their clicks are worth are cut most, those well below it not at all (the
+    engine's own cuts count toward the step): a profit-maximiser paying a shadow price for the budget.
+    In a campaign that is not bound, raises shrink (one factor per campaign on their steps) to what keeps its
+    expected spend within `budget_bound_share` of its budget: a raise that would run it out of budget buys dearer
+    clicks for part of the day, and drives it back into the cuts above.
+    Expected spend: each target's daily spend in the window × (bid after ÷ bid)^(1 + elasticity), as in the
+    expected change, and the campaign's recent daily spend (`campaign_spend`) for the room left under its budget."""
+    bid = r["current_bid"]
+    limited = np.zeros(bid.size, dtype=bool)
+    if not bid.size:
+        return proposal, limited
+    camp = pd.factorize(r["campaign_id"])[0]
+    spend = np.where(r["cost"] > 0, r["cost"], 0.0)
+    spends = np.bincount(camp, spend)[camp] > 0
+    power = 1 + settings.elasticity
+    step = np.clip(proposal / bid, 1 - settings.max_step, 1 + settings.max_step)
+
+    def largest(rows, step_at, limit, lo, hi):
+        """Per row of `rows`, its campaign's largest x in [lo, hi] whose steps `step_at(x, rows)` keep the
+        campaign's expected spend after ÷ before ≤ `limit` (a row's, the same for its campaign); lo where none."""
+        ids, local = np.unique(camp[rows], return_inverse=True)
+        w, most = spend[rows], np.empty(ids.size)
+        most[local] = limit[rows]
+        base = np.bincount(local, w, ids.size)
+
+        def ok(x):
+            return np.bincount(local, w * step_at(x[local], rows) ** power, ids.size) <= (most + _EPS) * base
+
+        lo, hi = np.full(ids.size, lo, dtype=float), np.full(ids.size, hi, dtype=float)
+        fits = ok(hi)
+        for _ in range(30):
+            mid = (lo + hi) / 2
+            good = ok(mid)
+            lo, hi = np.where(good, mid, lo), np.where(good, hi, mid)
+        return np.where(fits, hi, lo)[local]
+
+    fixed = np.isin(reason, [_CODE[x] for x in (Reason.CLAMPED_MIN, Reason.CLAMPED_MAX, Reason.HOLD_COOLDOWN)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        worth = r["ideal_bid"] / bid
+    cut = r["budget_bound"] & ~fixed & np.isfinite(worth) & spends
+    if cut.any():
+        rows = np.flatnonzero(r["budget_bound"] & spends)
+
+        def bound_step(log_k, at):  # bids toward k × ideal, never up, within the step cap
+            down = np.clip(np.minimum(step[at], np.exp(log_k) * worth[at]), 1 - settings.max_step, 1.0)
+            return np.where(cut[at], down, step[at])
+
+        aim = np.full(bid.size, 1 - settings.budget_step)
+        fitted = bound_step(largest(rows, bound_step, aim, -10.0, 10.0), rows)
+        deeper = np.zeros(bid.size, dtype=bool)
+        deeper[rows] = cut[rows] & (fitted < step[rows] - _EPS)
+        reason[deeper] = _CODE[Reason.LOWER_BUDGET_BOUND]
+        step[rows] = fitted
+        proposal = np.where(deeper, bid * step, proposal)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = settings.budget_bound_share * r["campaign_budget"] / r["campaign_spend"]
+    up = ~r["budget_bound"] & np.isfinite(room) & (room > 0) & (step > 1) & spends
+    if up.any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.bincount(camp, spend * step**power) / np.bincount(camp, spend)
+        rows = np.flatnonzero(np.isin(camp, np.unique(camp[up & (ratio[camp] > room + _EPS)])))
+
+        def room_step(t, at):  # raises' steps shrunk to step^t
+            return np.where(up[at], step[at] ** t, step[at])
+
+        scaled = room_step(largest(rows, room_step, room, 0.0, 1.0), rows)
+        limited[rows] = up[rows] & (scaled < step[rows] - _EPS)
+        none_left = np.zeros(bid.size, dtype=bool)
+        none_left[rows] = limited[rows] & (scaled < 1 + settings.dead_band)
+        proposal = proposal.copy()
+        proposal[rows] = np.where(limited[rows], bid[rows] * scaled, proposal[rows])
+        proposal[none_left] = bid[none_left]
+        reason[none_left] = _CODE[Reason.HOLD_BUDGET_ROOM]
+        limited &= ~none_left
+    return proposal, limited
 
 
 def _expected_change(r, settings: BidSettings) -> None:
@@ -509,7 +601,7 @@ _INPUTS = {
     *("clicks", "orders", "cost", "sales", "state", "manual", "price", "target_acos", "min_bid", "max_bid"),
     *("bid_increment", "last_change_date", "unit_cost", "fees", "history_clicks", "history_orders"),
     *("history_sales", "bid_clicks", "control_clicks", "control_cost", "control_sales", "budget_days"),
-    *("budget_capped_days", "bid_before", "bid_after"),
+    *("budget_capped_days", "campaign_budget", "campaign_spend", "bid_before", "bid_after"),
     *(f"{w}_{m}" for w in ("before", "after") for m in ("days", "clicks", "cost", "orders", "sales")),
 }
 _OUTPUT = [
@@ -551,6 +643,8 @@ _OUTPUT = [
     "expected_sales_delta_per_day",
     "objective",
     "budget_bound",
+    "campaign_budget",
+    "campaign_spend",
     "marginal_factor",
     "last_change_date",
     "change_pct_last",

@@ -51,6 +51,9 @@ _TEMPLATES = {
     Reason.HOLD_BUDGET_BOUND: "Budget-bound: the campaign spent its daily budget on most recent days, so a higher "
     "bid would buy dearer clicks, not more of them; keep {current_bid} (the engine would raise toward "
     "{ideal_bid}).",
+    Reason.HOLD_BUDGET_ROOM: "The campaign spends {campaign_spend} a day of its {campaign_budget} budget: a higher bid "
+    "would run it out of budget, buying dearer clicks for part of the day instead of more of them; keep "
+    "{current_bid} (the engine would raise toward {ideal_bid}).",
     Reason.BACK_OFF: "The last change ({last_change} on {last_change_date}) did not pay: {measured_clicks} clicks "
     "and CPC {measured_cpc} against untouched targets, extra spend at a {measured_marginal_acos} marginal ACoS; "
     "step back {current_bid} → {proposed_bid} ({change}).",
@@ -71,7 +74,8 @@ _MARGIN_TEMPLATES = {
     "{current_bid}."
 }
 
-_MONEY = ("current_bid", "proposed_bid", "ideal_bid", "value_per_click", "aov", "floor", "ceiling")
+_MONEY = ("current_bid", "proposed_bid", "ideal_bid", "value_per_click", "aov", "floor", "ceiling", "campaign_budget",
+          "campaign_spend")
 _PERCENT = ("cvr", "cvr_high", "break_even_cvr", "target_acos", "break_even_acos")
 
 

@@ -17,6 +17,7 @@ class Reason(StrEnum):
     HOLD_NO_VALUE = "HOLD_NO_VALUE"  # no order value anywhere (no orders up the hierarchy, no price)
     LOWER_BUDGET_BOUND = "LOWER_BUDGET_BOUND"  # the campaign runs out of budget: cheaper clicks, more of the day
     HOLD_BUDGET_BOUND = "HOLD_BUDGET_BOUND"  # would raise, but the campaign runs out of budget: a raise buys nothing
+    HOLD_BUDGET_ROOM = "HOLD_BUDGET_ROOM"  # would raise, but that would run the campaign out of its budget
     BACK_OFF = "BACK_OFF"  # the last change, measured, did not pay: step back toward the bid before it
     HOLD_SAME_STEP = "HOLD_SAME_STEP"  # would step the same way again before the last step's effect shows
 

@@ -44,7 +44,7 @@ class BidSettings:
     currency_symbol: str = "$"
     objective: str = "profit"  # profit: most profit at ACoS ≤ target (needs unit costs) | growth: most sales
     budget_bound_share: float = 0.95  # a day at this share of the campaign's budget counts as budget-capped
-    budget_step: float = 0.10  # cut per run on a profitable target of a budget-capped campaign
+    budget_step: float = 0.20  # share of a budget-capped campaign's expected spend its bids give up per run
     min_days_after_change: int = 7  # days of data after a change before another step the same way
     measure_days: int = 14  # an applied change is judged on this many days after it
     marginal_prior_changes: float = 3.0  # bid changes' weight of the prior marginal-cost factor (pseudo-changes)

@@ -67,7 +67,8 @@ def test_inputs_price_each_click_at_the_bid_in_force_that_day(db, seller):
 def test_a_campaign_out_of_budget_on_most_days_is_budget_bound(db, seller):
     campaign = db.session.scalars(select(SpCampaign).where(SpCampaign.seller_id == seller.id,
                                                            SpCampaign.budget > 0)).first()
-    for days_ago in range(4, 11):
+    # the last 7 days to yesterday (spend is not attributed later, so no days are left out); 8 days ago is older
+    for days_ago in range(1, 9):
         db.session.add(SpCampaignDaily(profile_id=campaign.profile_id, date=today() - dt.timedelta(days=days_ago),
                                        campaign_id=campaign.campaign_id,
                                        cost=campaign.budget if days_ago % 3 else campaign.budget / 2))
@@ -75,6 +76,8 @@ def test_a_campaign_out_of_budget_on_most_days_is_budget_bound(db, seller):
     frame = inputs.load(seller.id, 30)
     mine = frame[frame["campaign_id"] == campaign.campaign_id].iloc[0]
     assert (mine["budget_days"], mine["budget_capped_days"]) == (7, 5)
+    assert mine["campaign_budget"] == float(campaign.budget)
+    assert mine["campaign_spend"] == pytest.approx(float(campaign.budget) * 6 / 7)
 
 
 @pytest.mark.sqlite

@@ -35,17 +35,54 @@ def test_a_few_clicks_without_orders_are_not_a_dud_yet():
     assert s.cvr > 0.05
 
 
-def test_budget_bound_campaigns_get_no_raises_and_cheaper_clicks():
-    bound = {"budget_days": 7.0, "budget_capped_days": 6.0}
-    raise_ = suggest(target("k", bid=0.5, **STEADY, **bound)).loc["k"]
-    assert (raise_.reason, raise_.direction) == ("HOLD_BUDGET_BOUND", "hold")
-    assert raise_.explanation.startswith("Budget-bound") and raise_.budget_bound
-    # converts at 15% (ACoS 29%) where its ad group says 10%: the engine would hold it
-    cheap = suggest(target("k", bid=1.65, clicks=400, orders=60, impressions=40000, **bound)).loc["k"]
-    assert (cheap.reason, cheap.direction) == ("LOWER_BUDGET_BOUND", "down")
-    assert float(cheap.suggested_bid) == pytest.approx(1.65 * 0.9, abs=0.011)
-    free = suggest(target("k", bid=0.5, **STEADY, budget_days=7.0, budget_capped_days=2.0)).loc["k"]
-    assert free.direction == "up"
+def _campaign(capped_days: float, budget: float, spend: float) -> dict:
+    """A campaign of its own (c2), sharing the siblings' ad group for its priors (10% CVR, $30 orders: a click is
+    worth $3, so 30% ACoS at an 80% CPC ratio allows ~$1.12)."""
+    return {"campaign_id": "c2", "budget_days": 7.0, "budget_capped_days": capped_days, "campaign_budget": budget,
+            "campaign_spend": spend}
+
+
+def _spend_ratio(out, elasticity=BidSettings().elasticity) -> float:
+    """The engine's expected spend after ÷ before of the rows `out`: window cost × (new bid ÷ bid)^(1 + e)."""
+    growth = 1 + out["change_pct"].to_numpy()
+    return float((out["cost"] * growth ** (1 + elasticity)).sum() / out["cost"].sum())
+
+
+def test_a_budget_bound_campaign_gives_up_its_least_profitable_clicks_first():
+    # Out of budget on all 7 days: the campaign's spend has to come down, and the clicks to give up are those bid
+    # furthest above their worth. `cheap` is bid far below its worth (the engine would raise it), `fair` a little
+    # below, `dear` above it (its own cut is the step cap).
+    bound = _campaign(7.0, budget=100.0, spend=100.0)
+    out = suggest(target("cheap", bid=0.5, **STEADY, **bound), target("fair", bid=1.0, **STEADY, **bound),
+                  target("dear", bid=1.4, clicks=400, orders=36, impressions=40000, **bound))
+    assert (out.loc["cheap"].reason, out.loc["cheap"].direction) == ("HOLD_BUDGET_BOUND", "hold")
+    assert out.loc["cheap"].explanation.startswith("Budget-bound") and out.loc["cheap"].budget_bound
+    # `fair` would be held anywhere else (ACoS 27% on a 30% target); here it is cut, less than `dear`
+    assert (out.loc["fair"].reason, out.loc["fair"].direction) == ("LOWER_BUDGET_BOUND", "down")
+    assert out.loc["dear"].change_pct < out.loc["fair"].change_pct < 0
+    # together the campaign's expected spend falls by the budget step, no more
+    assert _spend_ratio(out) == pytest.approx(1 - BidSettings().budget_step, abs=0.01)
+    # on 2 days of 7 it is not bound: `cheap` is raised
+    free = suggest(target("cheap", bid=0.5, **STEADY, **_campaign(2.0, budget=100.0, spend=60.0))).loc["cheap"]
+    assert free.direction == "up" and not free.budget_bound
+
+
+def test_raises_stay_within_the_campaigns_budget():
+    # Spends $10 a day of a $12 budget: raising both as far as their worth would run it out of budget by noon;
+    # the raises shrink (one factor for the campaign) to what keeps it under 95% of the budget.
+    near = _campaign(0.0, budget=12.0, spend=10.0)
+    out = suggest(target("k", bid=0.5, **STEADY, **near), target("m", bid=0.9, **STEADY, **near))
+    assert (out["reason"] == "RAISE_PROFITABLE").all() and (out["limited_by"] == "budget").all()
+    assert 0.05 <= out.loc["k"].change_pct < 0.25  # +25% (the step cap) with room to spare
+    assert _spend_ratio(out) == pytest.approx(0.95 * 12 / 10, abs=0.02)
+    # already at 95%: no raise at all, and the sentence says why
+    full = suggest(target("k", bid=0.5, **STEADY, **_campaign(0.0, budget=12.0, spend=11.5))).loc["k"]
+    assert (full.reason, full.direction) == ("HOLD_BUDGET_ROOM", "hold")
+    assert full.explanation.startswith("The campaign spends $11.50 a day of its $12.00 budget")
+    # a roomy budget changes nothing
+    roomy = suggest(target("k", bid=0.5, **STEADY, **_campaign(0.0, budget=100.0, spend=10.0))).loc["k"]
+    assert (roomy.reason, roomy.limited_by) == ("RAISE_PROFITABLE", "step_cap")
+    assert roomy.change_pct == pytest.approx(0.25, abs=0.011)
 
 
 def test_no_second_step_the_same_way_within_a_week():
