@@ -6,8 +6,9 @@ ASINs; common random numbers, so policies differ only by what they entered). Eve
 * none — nothing is entered (the counterfactual);
 * engine — `optimize.promotions.suggest` fed as the product's service feeds it: the history up to yesterday from
   the sandbox's reports (`bench/promotions_market.py`), past coupons and deals from its coupon and promotion
-  reports measured with `measure` → `elasticities(with_sd=True)` (and the measured rows, whose dips and
-  siblings' losses set the pull-forward share), economics (price, unit cost, referral, FBA fee)
+  reports measured with `measure` → `elasticities(with_sd=True)` and their days left out of the baseline (and,
+  here only — the product's service does not pass them yet — the measured rows, whose dips and siblings' losses
+  set the pull-forward share and its error), economics (price, unit cost, referral, FBA fee)
   from the catalog, today's FBA inventory, busy = promotions running or upcoming, the guide's fees per type,
   the deal types the seller ran in the last 12 months; every proposal is approved and entered as proposed
   (type, percent or amount off, dates, budget) through `promotions.enter`, the function behind

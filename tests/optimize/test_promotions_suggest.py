@@ -32,6 +32,12 @@ FEES = {"COUPON": COUPON_FEE, "BEST_DEAL": DEAL_FEE, "LIGHTNING_DEAL": DEAL_FEE}
 NO_BUSY = pd.DataFrame(columns=["asin", "start", "end"])
 
 
+def rules(**overrides) -> PromotionSettings:
+    """The settings the rule tests are written at: the score weighs half the downside and the share taken back
+    by dips is taken as known, so each rule's arithmetic shows; the defaults' caution has its own tests."""
+    return PromotionSettings(**{"risk_aversion": 0.5, "pull_forward_sd": 0.0, **overrides})
+
+
 def run(*, daily=None, econ=None, inventory=None, busy=NO_BUSY, fees=None, elasticity=-4.0, deal_types=(),
         settings=None, **kwargs):
     daily = history(10, days=100, noise=False) if daily is None else daily
@@ -41,7 +47,7 @@ def run(*, daily=None, econ=None, inventory=None, busy=NO_BUSY, fees=None, elast
                                                     dtype=float),
                    busy=busy, fees=FEES if fees is None else fees,
                    elasticity=pd.Series({a: elasticity for a in asins}, dtype=float), today=TODAY,
-                   deal_types=set(deal_types), settings=settings or PromotionSettings(), **kwargs)
+                   deal_types=set(deal_types), settings=settings or rules(), **kwargs)
 
 
 def only(result) -> Proposal:
@@ -75,7 +81,7 @@ def test_a_profitable_coupon_is_proposed_with_its_numbers_and_sentence():
 
 def test_expected_profit_and_break_even_follow_the_formulas():
     """No noise and no elasticity uncertainty: the proposal's money is the documented arithmetic."""
-    settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
+    settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
     p = only(run(settings=settings))
     q0, d, share, pull = 70.0, 0.2, 0.5, settings.pull_forward  # a week at 10 a day
     lift = (1 - share * d) ** -4.0 - 1
@@ -93,8 +99,8 @@ def test_expected_profit_and_break_even_follow_the_formulas():
 
 
 def test_the_redemption_share_keeps_a_coupon_lift_modest():
-    half = only(run(settings=PromotionSettings(depths=(0.2,), amount_off=False)))
-    everyone = only(run(settings=PromotionSettings(depths=(0.2,), amount_off=False, redemption_share=1.0)))
+    half = only(run(settings=rules(depths=(0.2,), amount_off=False)))
+    everyone = only(run(settings=rules(depths=(0.2,), amount_off=False, redemption_share=1.0)))
     assert half.expected_lift == pytest.approx(0.9 ** -4 - 1)
     assert everyone.expected_lift == pytest.approx(0.8 ** -4 - 1)
 
@@ -106,16 +112,16 @@ def test_no_unit_cost_means_enter_unit_cost():
 def test_coupon_depth_stays_within_amazons_range():
     """Left to itself a 60 %-off coupon would win here (cheap product, very elastic demand)."""
     econ = economics("A1", unit_cost=1.0, fba_fee=0.0)
-    wide = PromotionSettings(depths=(0.6,), amount_off=False, coupon_max_pct=0.6)
+    wide = rules(depths=(0.6,), amount_off=False, coupon_max_pct=0.6)
     assert only(run(econ=econ, elasticity=-8.0, settings=wide)).discount == pytest.approx(0.6)
-    narrow = PromotionSettings(depths=(0.6,), amount_off=False)
+    narrow = rules(depths=(0.6,), amount_off=False)
     assert skipped(run(econ=econ, elasticity=-8.0, settings=narrow)) == "coupon discount outside Amazon's range"
 
 
 def test_an_amount_off_coupon_is_a_whole_currency_amount():
     """52 % is outside the range, its rounded amount ($10 of $20 = 50 %) is not."""
     econ = economics("A1", unit_cost=1.0, fba_fee=0.0)
-    p = only(run(econ=econ, elasticity=-8.0, settings=PromotionSettings(depths=(0.52,))))
+    p = only(run(econ=econ, elasticity=-8.0, settings=rules(depths=(0.52,))))
     assert p.discount_type == "AMOUNT_OFF_LIST_PRICE" and p.discount == 10.0
     assert p.net_price == pytest.approx(10.0)
 
@@ -124,7 +130,7 @@ def test_net_price_must_be_below_the_was_price():
     """The list price is $20 but buyers paid $17 over the last 90 days: 10 % off ($18) is not below it."""
     daily = history(10, days=100, noise=False, price=17.0)
     econ = economics("A1", unit_cost=3.0, price=20.0)
-    settings = PromotionSettings(depths=(0.1,), amount_off=False)
+    settings = rules(depths=(0.1,), amount_off=False)
     assert skipped(run(daily=daily, econ=econ, settings=settings)) == "net price not below the Was Price"
     deeper = only(run(daily=daily, econ=econ, settings=replace(settings, depths=(0.1, 0.2))))
     assert deeper.discount == pytest.approx(0.2) and deeper.was_price == pytest.approx(17.0)
@@ -134,7 +140,7 @@ def test_the_margin_after_the_discount_must_stay_above_the_minimum():
     """Cost $13: at 20 % off a unit earns $0.60 of $16 (3.75 %) after the referral fee, under the 5 % minimum;
     a 2 % minimum allows it."""
     econ = economics("A1", unit_cost=13.0, fba_fee=0.0)
-    settings = PromotionSettings(depths=(0.2,), amount_off=False)
+    settings = rules(depths=(0.2,), amount_off=False)
     assert skipped(run(econ=econ, elasticity=-12.0, settings=settings)) == "margin after the discount too thin"
     assert only(run(econ=econ, elasticity=-12.0, settings=replace(settings, min_margin_after=0.02)))
 
@@ -175,7 +181,7 @@ def test_only_a_promotion_that_pays_is_proposed():
 
 def test_the_risk_adjusted_profit_must_be_positive():
     """The same expected profit is proposed when the elasticity is certain and not when it is very uncertain."""
-    base = PromotionSettings(depths=(0.1,), amount_off=False)
+    base = rules(depths=(0.1,), amount_off=False)
     econ = economics("A1", unit_cost=5.0)
     sure = only(run(econ=econ, settings=replace(base, elasticity_sd=0.0)))
     assert sure.expected_profit > 0
@@ -198,8 +204,8 @@ def test_past_promotion_days_do_not_inflate_the_baseline():
 
 
 def test_the_best_depth_is_picked_from_the_grid():
-    p = only(run(settings=PromotionSettings(elasticity_sd=0.0)))
-    profits = {d: only(run(settings=PromotionSettings(elasticity_sd=0.0, depths=(d,), amount_off=False)))
+    p = only(run(settings=rules(elasticity_sd=0.0)))
+    profits = {d: only(run(settings=rules(elasticity_sd=0.0, depths=(d,), amount_off=False)))
                .expected_profit for d in (0.05, 0.1, 0.3)}
     assert all(p.expected_profit >= value - 1e-9 for value in profits.values())
 
@@ -207,7 +213,7 @@ def test_the_best_depth_is_picked_from_the_grid():
 def test_a_lightning_deal_sees_only_its_hours_of_demand():
     fees = {"LIGHTNING_DEAL": Fee(fixed=0.0)}
     econ = economics("A1", unit_cost=1.0, fba_fee=0.0)
-    settings = PromotionSettings(depths=(0.2,), elasticity_sd=0.0)
+    settings = rules(depths=(0.2,), elasticity_sd=0.0)
     p = only(run(econ=econ, fees=fees, deal_types={"LIGHTNING_DEAL"}, settings=settings))
     weekday_factor = [0.8, 0.9, 1.0, 1.0, 1.1, 1.2, 1.0][p.start.weekday()]
     lift = 0.8 ** -4.0 - 1
@@ -223,7 +229,7 @@ def test_bad_input_is_handled():
     daily.loc[daily.index[-5:], "units"] = np.nan
     daily["sales"] += 1e-9
     proposals, skips = suggest(daily, econ, inventory=pd.Series({"A1": np.nan}), busy=NO_BUSY, fees=FEES,
-                               elasticity=pd.Series({"A1": np.nan}), today=TODAY)
+                               elasticity=pd.Series({"A1": np.nan}), today=TODAY, settings=rules())
     assert [p.asin for p in proposals] == ["A1"] and proposals[0].elasticity == PRIOR_ELASTICITY
     assert skips == [Skip("GHOST", "too little clean sales history (0 of 28 days)")]
     empty = suggest(daily.iloc[:0], economics("A1"), inventory=pd.Series(dtype=float), busy=NO_BUSY, fees=FEES,
@@ -253,7 +259,7 @@ def test_many_asins_at_once_match_one_at_a_time():
 def test_a_per_asin_elasticity_spread_replaces_the_setting():
     """Given `elasticities(…, with_sd=True)`'s frame, a well-known elasticity is proposed where the default
     uncertainty would not be."""
-    base = PromotionSettings(depths=(0.1,), amount_off=False, elasticity_sd=3.0)
+    base = rules(depths=(0.1,), amount_off=False, elasticity_sd=3.0)
     econ = economics("A1", unit_cost=5.0)
     known = pd.DataFrame({"elasticity": [-4.0], "sd": [0.1]}, index=["A1"])
     p = only(suggest(history(10, days=100, noise=False), econ, inventory=pd.Series(dtype=float), busy=NO_BUSY,
@@ -266,7 +272,7 @@ def test_stock_must_also_cover_the_restock_time_after_the_end():
     """Enough for the week at the upper lift but not for 28 more days at the baseline: a promotion that would
     leave the ASIN to run dry before a restock arrives is not proposed."""
     tight = {"A1": 300.0}
-    assert only(run(inventory=tight, settings=PromotionSettings(cover_after_days=0))).cover_days == pytest.approx(30)
+    assert only(run(inventory=tight, settings=rules(cover_after_days=0))).cover_days == pytest.approx(30)
     assert skipped(run(inventory=tight)) == "stock would run out"
     assert only(run(inventory={"A1": 700.0}))
 
@@ -276,7 +282,7 @@ def test_a_running_promotion_before_the_start_sells_at_a_promotions_pace():
     baseline pace, the next week and nothing more is not enough."""
     first = TODAY + timedelta(days=1)
     busy = pd.DataFrame({"asin": ["A1"], "start": [first - timedelta(days=3)], "end": [first + timedelta(days=9)]})
-    settings = PromotionSettings(cover_after_days=0, depths=(0.3,), amount_off=False, elasticity_sd=0.0)
+    settings = rules(cover_after_days=0, depths=(0.3,), amount_off=False, elasticity_sd=0.0)
     free = only(run(inventory={"A1": 200.0}, settings=settings))  # 1 day + 7 days at the upper lift
     assert free.start == first
     assert skipped(run(inventory={"A1": 300.0}, busy=busy, settings=settings)) == "stock would run out"
@@ -285,7 +291,7 @@ def test_a_running_promotion_before_the_start_sells_at_a_promotions_pace():
 
 def test_coupon_depths_reach_amazons_cap_where_demand_is_very_elastic():
     p = only(run(econ=economics("A1", unit_cost=1.0, fba_fee=0.0), elasticity=-8.0,
-                 settings=PromotionSettings(elasticity_sd=0.0, amount_off=False)))
+                 settings=rules(elasticity_sd=0.0, amount_off=False)))
     assert 0.30 < p.discount <= 0.50
 
 
@@ -294,7 +300,7 @@ def test_the_share_taken_back_by_dips_and_siblings_is_learned_from_past_promotio
     (shrunk a little toward the setting), says so in its inputs, and expects less profit than the default 20 %."""
     measured = pd.DataFrame({"measurable": True, "units": [300.0] * 20, "expected_units": 200.0,
                              "dip_units": 30.0, "cannibalised_units": 20.0})
-    settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
+    settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
     learned = only(run(settings=settings, measured=measured))
     default = only(run(settings=settings))
     assert learned.inputs["pull_forward"] == pytest.approx((1000 + 5 * 100 * 0.2) / (2000 + 5 * 100))
@@ -302,3 +308,54 @@ def test_the_share_taken_back_by_dips_and_siblings_is_learned_from_past_promotio
     assert learned.expected_units == pytest.approx(default.expected_units / 0.8 * (1 - learned.inputs["pull_forward"]))
     assert learned.expected_profit < default.expected_profit
     assert only(run(settings=settings, measured=measured.assign(measurable=False))).inputs["pull_forward"] == 0.2
+
+
+def test_the_share_taken_backs_error_follows_how_far_promotions_stray_and_unfinished_dips_wait():
+    """The share's standard error is the ratio estimator's (each promotion's units taken back vs the share × its
+    gross, plus the setting's pseudo-promotions at their spread); dips watched fewer than
+    `pull_forward_post_days` clean days are left out; the error lowers profit's lower bound, not its value."""
+    even = pd.DataFrame({"measurable": True, "units": [300.0] * 20, "expected_units": 200.0, "dip_units": 50.0,
+                         "cannibalised_units": 0.0, "post_days": 28})
+    settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False, risk_aversion=0.0,
+                                 pull_forward_sd=0.2)
+    steady = only(run(settings=settings, measured=even))
+    share = (1000 + 5 * 100 * 0.2) / (2000 + 5 * 100)
+    assert steady.inputs["pull_forward"] == pytest.approx(share)
+    assert steady.inputs["pull_forward_se"] == pytest.approx(
+        math.sqrt(20 * (50 - share * 100) ** 2 + 5 * (100 * 0.2) ** 2) / 2500)
+    scattered = only(run(settings=settings, measured=even.assign(dip_units=[30.0, 70.0] * 10)))
+    assert scattered.inputs["pull_forward"] == pytest.approx(share)
+    assert scattered.inputs["pull_forward_se"] == pytest.approx(
+        math.sqrt(10 * (30 - share * 100) ** 2 + 10 * (70 - share * 100) ** 2 + 5 * (100 * 0.2) ** 2) / 2500)
+    assert scattered.inputs["pull_forward_se"] > 1.5 * steady.inputs["pull_forward_se"]
+    assert scattered.expected_profit == pytest.approx(steady.expected_profit)
+    assert scattered.profit_lo < steady.profit_lo
+    unfinished = pd.concat([even, even.iloc[:10].assign(dip_units=0.0, post_days=5)], ignore_index=True)
+    assert only(run(settings=settings, measured=unfinished)).inputs["pull_forward"] == pytest.approx(share)
+
+
+def test_an_asin_out_of_stock_in_the_last_restock_days_is_skipped():
+    """A stock-out in the last `restock_days` says the ASIN's restocks do not keep up: no promotion for it; one
+    longer ago does not count (a day whose stock is unknown is not a stock-out)."""
+    recent = history(10, days=100, noise=False)
+    recent.loc[recent["date"] == TODAY - timedelta(days=40), "in_stock"] = False
+    assert skipped(run(daily=recent)) == "ran out of stock recently"
+    assert only(run(daily=recent, settings=rules(restock_days=30))).asin == "A1"
+    old = history(10, days=100, noise=False)
+    old.loc[old["date"] == TODAY - timedelta(days=70), "in_stock"] = False
+    assert only(run(daily=old)).asin == "A1"
+
+
+def test_by_default_a_proposal_must_make_money_at_the_low_end_of_its_interval():
+    """The default scores a candidate by its profit's lower bound (elasticity −4 ± 1 at 90 %): a promotion that
+    pays on average but loses at the pessimistic end is not proposed, and where one passes, the depth with the
+    best lower bound wins over a deeper one that earns more on average but may lose."""
+    thin = economics("A1", unit_cost=4.0)
+    assert only(run(econ=thin, settings=rules())).profit_lo < 0 < only(run(econ=thin, settings=rules())).expected_profit
+    assert skipped(run(econ=thin, settings=PromotionSettings())) == "no profitable depth"
+    fair = economics("A1", unit_cost=3.0)
+    bold, careful = only(run(econ=fair, settings=rules())), only(run(econ=fair, settings=PromotionSettings()))
+    assert careful.profit_lo > 0 > bold.profit_lo and careful.discount < bold.discount
+    lows = [run(econ=fair, settings=PromotionSettings(depths=(d,), amount_off=False))[0]
+            for d in PromotionSettings().depths]
+    assert careful.profit_lo >= max(q[0].profit_lo for q in lows if q) - 1e-9  # amounts off are tried too

@@ -47,8 +47,8 @@ def measure(daily, windows, economics, *, baseline_days=28, post_days=28, level=
         during = rows[(rows["day"] >= start) & (rows["day"] <= end)]
         days = (end - start).days + 1
         if len(base) < baseline_days:
-            out.append({"key": w.key, "asin": w.asin, "measurable": False, "reason": "fewer than 28 baseline days",
-                         "days": days})
+            out.append({"key": w.key, "asin": w.asin, "start": w.start, "end": w.end, "measurable": False,
+                        "reason": "fewer than 28 baseline days", "days": days})
             continue
         q0 = float(base["units"].mean())
         units = float(during["units"].sum())
@@ -57,24 +57,25 @@ def measure(daily, windows, economics, *, baseline_days=28, post_days=28, level=
         cost = float(econ.loc[w.asin, "unit_cost"]) if w.asin in econ.index else np.nan
         d = 0.0 if np.isnan(w.discount) else float(w.discount)
         profit = inc * (price * (1 - d) - cost) - q0 * days * price * d - float(w.fee)
-        out.append({"key": w.key, "asin": w.asin, "measurable": True, "reason": "", "baseline_units": q0,
-                    "days": days, "units": units, "incremental_units": inc, "incremental_lo": inc - 5,
-                    "incremental_hi": inc + 5, "dip_units": 0.0, "cannibalised_units": 0.0,
+        out.append({"key": w.key, "asin": w.asin, "start": w.start, "end": w.end, "measurable": True, "reason": "",
+                    "baseline_units": q0, "days": days, "units": units, "incremental_units": inc,
+                    "incremental_lo": inc - 5, "incremental_hi": inc + 5, "dip_units": 0.0, "cannibalised_units": 0.0,
                     "incremental_revenue": inc * price * (1 - d), "incremental_profit": profit,
                     "profit_lo": profit - 10, "profit_hi": profit + 10, "observed_discount": d,
                     "lift": units / (q0 * days) - 1 if q0 else np.nan})
-    columns = ["key", "asin", "measurable", "reason", "baseline_units", "days", "units", "incremental_units",
-               "incremental_lo", "incremental_hi", "dip_units", "cannibalised_units", "incremental_revenue",
-               "incremental_profit", "profit_lo", "profit_hi", "observed_discount", "lift"]
+    columns = ["key", "asin", "start", "end", "measurable", "reason", "baseline_units", "days", "units",
+               "incremental_units", "incremental_lo", "incremental_hi", "dip_units", "cannibalised_units",
+               "incremental_revenue", "incremental_profit", "profit_lo", "profit_hi", "observed_discount", "lift"]
     return pd.DataFrame(out, columns=columns)
 
 
-def elasticities(measured, *, prior=PRIOR_ELASTICITY):
-    return pd.Series(prior, index=sorted(set(measured["asin"])) if len(measured) else [], dtype=float)
+def elasticities(measured, *, prior=PRIOR_ELASTICITY, with_sd=False):
+    own = pd.Series(prior, index=sorted(set(measured["asin"])) if len(measured) else [], dtype=float)
+    return pd.DataFrame({"elasticity": own, "sd": 1.0}) if with_sd else own
 
 
 def suggest(daily, economics, *, inventory, busy, fees, elasticity, today, deal_types,
-            settings=PromotionSettings()):
+            settings=PromotionSettings(), promotions=None, measured=None):
     proposals, skips = [], []
     econ = economics.set_index("asin") if len(economics) else pd.DataFrame(columns=["price", "unit_cost"])
     for asin, rows in daily.groupby("asin"):

@@ -10,10 +10,16 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
     lift    (1 − d_eff)^ε − 1, ε the ASIN's elasticity; its interval from ε ± z·`elasticity_sd`
     units   Q₀·lift × (1 − p): some of the extra units are sales pulled from the weeks after or taken from
             sibling ASINs; p is learned from `measured` (the seller's past promotions: Σ (dip + cannibalised) ÷
-            Σ gross, shrunk toward `pull_forward` by `pull_forward_pseudo` promotions), else `pull_forward`
+            Σ gross over those whose dip was watched `pull_forward_post_days`, shrunk toward `pull_forward` by
+            `pull_forward_pseudo` promotions), else `pull_forward`; its standard error from how far each
+            promotion's own share strays (a dozen noisy dips pin it down only loosely)
     profit  Q₁·m̄ − Q₀·m₀ − pull-forward × Q₀·lift × m₀ − fee, m̄ the per-unit margin blended over clippers
-            (m₁) and the rest (m₀), the fee Amazon's (`economics.promotion_fee`) for that type and window
+            (m₁) and the rest (m₀), the fee Amazon's (`economics.promotion_fee`) for that type and window; its
+            lower bound from the elasticity's interval, the baseline's noise and p's error, in quadrature
     L*      (m₀·Q₀ + F) / (m̄′·Q₀), F the fixed fee, m̄′ the blended margin after the variable fee
+
+An ASIN out of stock on any of the last `restock_days` is skipped: its restocks do not keep up with its demand
+as it is, and a promotion would bring the next stock-out sooner and make it longer.
 
 Rules, in order (a candidate failing one is dropped; an ASIN without a candidate left is skipped with the rule
 its best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the
@@ -21,9 +27,10 @@ Was Price (≈ the median price paid over `was_price_days`); a margin after the 
 `min_margin_after` of the net price; a free window within `horizon_days` after the type's lead time (no overlap
 with `busy`); stock for the days before it (at a promotion's pace where `busy` holds one), the window at the
 interval's upper units and `cover_after_days` after it, so a promotion never leaves the ASIN to run dry before a
-restock can arrive; a positive
-expected profit and a positive risk-adjusted profit, profit − `risk_aversion` × (profit − its lower bound).
-Of what passes, the highest risk-adjusted profit wins.
+restock can arrive; a positive expected profit and a positive risk-adjusted profit, profit − `risk_aversion` ×
+(profit − its lower bound): at the default 1 the lower bound itself, so a proposal is one that makes money at
+the pessimistic end of its interval, and the depth with the best such end wins. Of what passes, the highest
+risk-adjusted profit wins.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from marketing.optimize.promotions.economics import (
     promotion_fee,
     unit_margin,
 )
-from marketing.optimize.promotions.panel import baseline, build_panel, row_medians, to_days, weekday_of
+from marketing.optimize.promotions.panel import baseline, build_panel, gather, row_medians, to_days, weekday_of
 
 DEAL_TYPES = (LIGHTNING_DEAL, BEST_DEAL)
 
@@ -64,6 +71,7 @@ SKIP_UNIT_COST = "enter unit cost"
 SKIP_NO_PRICE = "no price: enter one or wait for sales"
 SKIP_NO_SALES = "no sales in the baseline"
 SKIP_NO_FEES = "no promotion fees for this marketplace"
+SKIP_RAN_OUT = "ran out of stock recently"
 # The rules a candidate can fail, in the order they are checked (the last one is the best an ASIN got to).
 RULES = ("coupon discount outside Amazon's range", "net price not below the Was Price",
          "margin after the discount too thin", "no free window", "stock would run out", "no profitable depth")
@@ -87,9 +95,14 @@ class PromotionSettings:
     redemption_share: float = 0.5  # share of a coupon's buyers who clip it
     pull_forward: float = 0.2  # share of the extra units that are later sales pulled forward (or siblings')
     pull_forward_pseudo: float = 5.0  # promotions' worth of weight `pull_forward` keeps against `measured`
+    pull_forward_sd: float = 0.0  # spread of `pull_forward` (and of its pseudo-promotions) where nothing says more
+    pull_forward_post_days: int = 21  # clean days after a promotion before its dip counts toward the share
+    # an ASIN out of stock on one of these last days has restocks that do not keep up with its demand as it is:
+    # a promotion would only bring its next stock-out sooner and make it longer
+    restock_days: int = 60
     elasticity_sd: float = 1.0  # uncertainty of an ASIN's elasticity where the caller gives none
     level: float = 0.9  # the interval
-    risk_aversion: float = 0.5  # weight of the interval's downside in the score
+    risk_aversion: float = 1.0  # weight of the interval's downside in the score (1: the lower bound)
     budget_pull_share: float = 0.8  # Amazon pulls a coupon when this share of its budget is used
     was_price_days: int = 90
     currency_symbol: str = "$"
@@ -106,7 +119,9 @@ class PromotionSettings:
         _require(all(0 < d < 1 for d in self.depths) and len(self.depths) > 0, "Depths must be between 0 and 100%.")
         _require(0 < self.redemption_share <= 1, "The redemption share must be between 0 and 100%.")
         _require(0 <= self.pull_forward < 1 and 0 <= self.risk_aversion <= 1, "Shares must be 0–100%.")
-        _require(self.pull_forward_pseudo >= 0, "The weight of the pull-forward setting can't be negative.")
+        _require(self.restock_days >= 0, "Day counts can't be negative.")
+        _require(self.pull_forward_pseudo >= 0 and self.pull_forward_sd >= 0 and self.pull_forward_post_days >= 0,
+                 "The weight, spread and days of the pull-forward setting can't be negative.")
         _require(0 < self.level < 1 and self.elasticity_sd >= 0, "The interval level must be between 0 and 100%.")
         _require(0 < self.budget_pull_share <= 1 and 0 < self.lightning_hours <= 24, "Out-of-range setting.")
         _require(self.cover_after_days >= 0, "Days of cover after a promotion can't be negative.")
@@ -193,10 +208,11 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
 
     skip = np.select(
         [~(cost >= 0), ~(price > 0), base.days < settings.baseline_days, ~(base.level > 0), np.full(len(asins),
-                                                                                                    not types)],
+                                                                                                    not types),
+         _out_days(panel, rows, today_day, settings.restock_days) > 0],
         [SKIP_UNIT_COST, SKIP_NO_PRICE,
          pd.Series(base.days).map(lambda n: f"too little clean sales history ({n} of {settings.baseline_days} "
-                                            "days)").to_numpy(), SKIP_NO_SALES, SKIP_NO_FEES], "")
+                                            "days)").to_numpy(), SKIP_NO_SALES, SKIP_NO_FEES, SKIP_RAN_OUT], "")
     live = np.flatnonzero(skip == "")
     skips = [Skip(str(asins[i]), str(skip[i])) for i in np.flatnonzero(skip != "")]
     if not len(live):
@@ -220,7 +236,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     m0 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i])
     m1 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i], d)
     net = price[i] * (1 - d)
-    pull_forward = _pull_forward(measured, settings)
+    pull_forward, pull_forward_se = _pull_forward(measured, settings)
     keep = 1 - pull_forward
 
     fee_table = {t: fees[t] for t in types}
@@ -244,7 +260,9 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     units = q0 * lift * keep
     units_lo = units - np.hypot(units - q0 * lift_lo * keep, z * base_sd * np.abs(lift) * keep)
     units_hi = units + np.hypot(q0 * lift_hi * keep - units, z * base_sd * np.abs(lift) * keep)
-    profit_lo = profit - np.hypot(profit - profit_lo_el, z * base_sd * np.abs(per_baseline_unit))
+    # a larger share taken back costs the units it takes at m₀
+    pull_sd = z * pull_forward_se * q0 * np.abs(lift) * np.abs(m0)
+    profit_lo = profit - np.sqrt((profit - profit_lo_el) ** 2 + (z * base_sd * per_baseline_unit) ** 2 + pull_sd ** 2)
     profit_hi = profit + np.hypot(profit_hi_el - profit, z * base_sd * np.abs(per_baseline_unit))
     score = profit - settings.risk_aversion * (profit - profit_lo)
     variable = np.array([fees[kind].variable_pct for kind in types])[t]
@@ -301,7 +319,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             "unit_cost": float(cost[a]), "referral_pct": _json(number["referral_pct"][a]),
             "fba_fee": _json(number["fba_fee"][a]), "inventory": _json(stock[a]),
             "redemption_share": float(share[k]), "effective_discount": float(d_eff[k]),
-            "pull_forward": pull_forward, "elasticity_sd": float(eps_sd[a]),
+            "pull_forward": pull_forward, "pull_forward_se": pull_forward_se, "elasticity_sd": float(eps_sd[a]),
             "lead_days": int(settings.lead_days.get(kind, 0)), "fee_schedule": asdict(fee_table[kind]),
             "risk_adjusted_profit": float(score[k]), "level": settings.level,
         }
@@ -384,20 +402,38 @@ def _free_start(c: pd.DataFrame, asins: np.ndarray, busy: pd.DataFrame, today: i
     return first.reindex(key).fillna(-1).to_numpy(dtype=np.int64)
 
 
-def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings) -> float:
-    """The share of a promotion's extra units that its dip and its siblings take back: pooled over the seller's
-    measured promotions, with `pull_forward_pseudo` average promotions at `settings.pull_forward` (0–0.9)."""
+def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings) -> tuple[float, float]:
+    """The share of a promotion's extra units that its dip and its siblings take back, and its standard error:
+    pooled over the seller's measured promotions whose dip was watched for `pull_forward_post_days` clean days
+    (a recent one's dip is not over yet), with `pull_forward_pseudo` average promotions at
+    `settings.pull_forward` (0–0.9). The error is the ratio estimator's, from how far each promotion's own share
+    strays: a dozen noisy 28-day dips pin the share down only loosely."""
+    prior_se = settings.pull_forward_sd
     if measured is None or measured.empty:
-        return settings.pull_forward
+        return settings.pull_forward, prior_se
     m = measured[measured["measurable"].fillna(False).astype(bool)]
+    if "post_days" in m:
+        m = m[pd.to_numeric(m["post_days"], errors="coerce").fillna(0) >= settings.pull_forward_post_days]
     gross = (pd.to_numeric(m["units"], errors="coerce") - pd.to_numeric(m["expected_units"], errors="coerce"))
     taken = pd.to_numeric(m["dip_units"], errors="coerce") + pd.to_numeric(m["cannibalised_units"], errors="coerce")
     use = (gross > 0) & taken.notna()
     if not use.any():
-        return settings.pull_forward
-    prior = settings.pull_forward_pseudo * float(gross[use].mean())
-    share = (float(taken[use].sum()) + prior * settings.pull_forward) / (float(gross[use].sum()) + prior)
-    return float(np.clip(share, 0.0, 0.9))
+        return settings.pull_forward, prior_se
+    g, t = gross[use].to_numpy(dtype=float), taken[use].to_numpy(dtype=float)
+    prior = settings.pull_forward_pseudo * float(g.mean())
+    share = (float(t.sum()) + prior * settings.pull_forward) / (float(g.sum()) + prior)
+    # the prior's pseudo-promotions count as average promotions whose share strays by `pull_forward_sd`
+    spread = float(np.sum((t - share * g) ** 2)) + settings.pull_forward_pseudo * (float(g.mean()) * prior_se) ** 2
+    se = np.sqrt(spread) / (float(g.sum()) + prior)
+    return float(np.clip(share, 0.0, 0.9)), float(se)
+
+
+def _out_days(panel, rows: np.ndarray, today: int, days: int) -> np.ndarray:
+    """Per ASIN, the days of the last `days` before today its history shows it out of stock."""
+    if not len(panel.asins) or days <= 0:
+        return np.zeros(len(rows))
+    r, col, inside = gather(panel, rows, np.full(len(rows), today - panel.day0 - days), np.full(len(rows), days))
+    return (inside & ~np.isnan(panel.units[r, col]) & ~panel.stocked[r, col]).sum(axis=1)
 
 
 def _busy_days(asins: np.ndarray, today: int, start: np.ndarray, busy: pd.DataFrame) -> np.ndarray:
