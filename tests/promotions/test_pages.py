@@ -148,7 +148,10 @@ def test_admins_edit_fees_with_dates(client, db, admin):
     data = {"marketplace_id": "ATVPDKIKX0DER", "type": "COUPON", "effective_from": "2026-04-01", "fixed": "5",
             "per_day": "0", "per_redemption": "0", "variable_pct": "2.5", "variable_cap": "2000", "note": "guide"}
     assert client.post("/admin/promotion-fees", data=data).status_code == 303
-    fee = db.session.scalar(select(PromotionFee))
+    # by its key: a fresh database still holds the US fees the migration seeds (other tests' cleanup empties them)
+    fee = db.session.scalar(select(PromotionFee).where(PromotionFee.marketplace_id == "ATVPDKIKX0DER",
+                                                       PromotionFee.type == "COUPON",
+                                                       PromotionFee.effective_from == dt.date(2026, 4, 1)))
     assert (str(fee.variable_pct), str(fee.variable_cap), fee.currency_code) == ("2.5000", "2000.0000", "USD")
     bad = client.post("/admin/promotion-fees", data={**data, "variable_pct": "120"})
     assert bad.status_code == 400 and "must be at most 100" in bad.get_data(as_text=True)
