@@ -109,13 +109,13 @@ def _stock_days(seller_id: int, marketplace_id: str, start: dt.date, end: dt.dat
 
 
 def economics(seller_id: int, currency_code: str | None) -> pd.DataFrame:
-    """Price, unit cost, referral fee (a fraction) and FBA fee per ASIN the seller entered; values entered in
-    another currency than the marketplace's are not used."""
+    """Price, unit cost, referral fee (a fraction; NaN where not entered: `fees_per_unit`'s default) and FBA fee
+    per ASIN the seller entered; values entered in another currency than the marketplace's are not used."""
     rows = []
     for p in db.session.scalars(select(Product).where(Product.seller_id == seller_id, Product.archived.is_(False))):
         if p.currency_code not in (None, currency_code):
             continue
-        rows.append((p.asin, _float(p.price), _float(p.unit_cost), _float(p.referral_fee_pct, 0.0) / 100,
+        rows.append((p.asin, _float(p.price), _float(p.unit_cost), _float(p.referral_fee_pct) / 100,
                      _float(p.fba_fee, 0.0)))
     return pd.DataFrame(rows, columns=["asin", "price", "unit_cost", "referral_pct", "fba_fee"]).astype(
         {"price": float, "unit_cost": float, "referral_pct": float, "fba_fee": float})

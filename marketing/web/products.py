@@ -14,6 +14,7 @@ from marketing import settings_registry
 from marketing.extensions import db
 from marketing.models import Seller
 from marketing.numbers import BadNumber
+from marketing.optimize.margin import DEFAULT_REFERRAL_FEE_PCT
 from marketing.products import service
 from marketing.products.forms import money_text, parse_fee_pct, parse_margin, parse_money
 from marketing.products.service import Row
@@ -42,7 +43,7 @@ def _render(seller: Seller, rows: list[Row] | None = None, status: int = 200, ty
         "products/index.html", seller=seller, rows=rows, sources=service.SOURCES, typed=typed or {},
         fields={f"{prefix}-{r.asin}": money_text(value) for r in rows
                 for prefix, value in (("cost", r.unit_cost), ("referral", r.referral_fee_pct), ("fba", r.fba_fee))},
-        margin=margin or "", derived=derived,
+        margin=margin or "", derived=derived, default_referral=DEFAULT_REFERRAL_FEE_PCT,
         margin_error=margin_error, target_acos=settings_registry.get("target_acos", seller.id),
         can_edit=P.can(current_user, P.SELLER_SETTINGS, seller), window_days=service.WINDOW_DAYS,
     ), status

@@ -56,8 +56,11 @@ def test_unit_margin_reuses_the_fees_per_unit_rule():
     assert unit_margin(20.0, 8.0, 0.15, 3.0) == pytest.approx(20 - 8 - fees_per_unit(20.0, 15, 3.0))
     assert unit_margin(20.0, 8.0, 0.15, 3.0, 0.2) == pytest.approx(16 - 8 - 0.15 * 16 - 3)
     assert np.isnan(unit_margin(20.0, np.nan, 0.15, 3.0))
-    assert unit_margin(20.0, 8.0, np.nan, np.nan) == pytest.approx(12.0)  # fees not entered count as 0
+    # not entered: the referral fee counts as Amazon's usual 15 %, the FBA fee as 0
+    assert unit_margin(20.0, 8.0, np.nan, np.nan) == pytest.approx(12.0 - 3.0)
+    assert fees_per_unit(20.0, None, None) == pytest.approx(3.0) and fees_per_unit(20.0, 0, None) == 0.0
     assert fees_per_unit(None, None, None) == 0.0 and isinstance(fees_per_unit(20, 15, 3), float)
+    assert list(fees_per_unit(np.array([20.0, 20.0]), np.array([np.nan, 8.0]), 0.0)) == pytest.approx([3.0, 1.6])
 
 
 def deal_history(asins, elasticity, depths, *, rate=20.0, seed=0, noise=True):

@@ -92,8 +92,8 @@ def test_the_page_lists_advertised_asins_with_observed_prices_and_break_even(cli
     html = client.get(f"/sellers/{seller.id}/products").get_data(as_text=True)
     shoe, sock = row(html, SHOE), row(html, SOCK)
     assert "20.00 USD" in shoe and "ad sales" in shoe  # 200 / 10 units in the last 30 days
-    assert "70.0%" in shoe  # (20 − 6) / 20
-    assert 'value="6.00"' in shoe
+    assert "55.0%" in shoe  # (20 − 6 − 15 % × 20) / 20: the referral fee not entered counts as Amazon's usual 15 %
+    assert 'value="6.00"' in shoe and 'placeholder="15"' in shoe
     assert "5.00 USD" in sock and "Sales &amp; Traffic" in sock  # preferred over the ads' 4.00
     assert re.search(r"data-break-even>—<", sock)
     assert "Products &amp; margins" in client.get(f"/sellers/{seller.id}").get_data(as_text=True)
@@ -174,9 +174,9 @@ def test_a_csv_import_stores_costs_and_prices(client, db, seller, marketer):
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions.count("product.cost_changed") == 2 and actions.count("product.price_changed") == 1
     html = client.get(f"/sellers/{seller.id}/products").get_data(as_text=True)
-    assert "76.0%" in row(html, SHOE)  # (25 − 6) / 25: the entered price beats the observed 20.00
+    assert "61.0%" in row(html, SHOE)  # (25 − 6 − 3.75) / 25: the entered price beats the observed 20.00
     exported = client.get(f"/sellers/{seller.id}/products?format=csv").get_data(as_text=True)
-    assert f"{SHOE},6.00,25.00,USD,20.00,ad sales,0.7600" in exported
+    assert f"{SHOE},6.00,25.00,USD,20.00,ad sales,0.6100" in exported
     assert upload(client, seller, exported).status_code == 303  # the download imports back
 
 
@@ -198,8 +198,10 @@ def test_a_bad_csv_is_refused_whole_with_line_numbers(client, db, seller, market
 
 @pytest.mark.sqlite
 def test_a_margin_gives_a_sales_weighted_target_acos_that_can_be_set(client, db, seller, marketer):
-    db.session.add_all([Product(seller_id=seller.id, asin=SHOE, unit_cost=Decimal("6")),  # break-even 70%
-                        Product(seller_id=seller.id, asin=SOCK, unit_cost=Decimal("4.5"))])  # 10%: can't keep 20%
+    db.session.add_all([Product(seller_id=seller.id, asin=SHOE, unit_cost=Decimal("6"),  # break-even 70%
+                                referral_fee_pct=Decimal(0)),  # an all-in cost
+                        Product(seller_id=seller.id, asin=SOCK, unit_cost=Decimal("4.5"),  # 10%: can't keep 20%
+                                referral_fee_pct=Decimal(0))])
     db.session.commit()
     html = client.get(f"/sellers/{seller.id}/products?margin=20").get_data(as_text=True)
     # shoes: 70 − 20 = 50% on 200.00 of sales; socks: 0% on 100.00 of sales → 100 / 300
@@ -235,7 +237,7 @@ def test_the_engine_sees_the_products_price_and_cost_and_caps_a_thin_margin_at_b
     from marketing.optimize.bids import suggest_bids
     from marketing.optimize.settings import BidSettings
 
-    db.session.add(Product(seller_id=seller.id, asin=SHOE, unit_cost=Decimal("17")))
+    db.session.add(Product(seller_id=seller.id, asin=SHOE, unit_cost=Decimal("17"), referral_fee_pct=Decimal(0)))
     db.session.add(SpTarget(profile_id=PROFILE, seller_id=seller.id, target_id=100, kind="keyword", campaign_id=7,
                             ad_group_id=8, text="trail shoes", match_type="EXACT", state="ENABLED",
                             bid=Decimal("0.50")))

@@ -8,6 +8,7 @@ import pytest
 
 from marketing.numbers import BadNumber
 from marketing.optimize.margin import break_even_acos as engine_break_even
+from marketing.optimize.margin import fees_per_unit
 from marketing.products.forms import money_text, parse_margin, parse_money
 from marketing.products.importing import ImportLine, parse_import
 from marketing.products.margin import Economics, break_even_acos, derive_target_acos
@@ -69,11 +70,12 @@ def test_a_margin_is_a_percentage_below_100(typed, message):
 
 
 def test_break_even_is_the_engines_rule():
-    assert break_even_acos(Decimal(20), Decimal(6)) == Decimal("0.7000")
-    assert break_even_acos(Decimal(3), Decimal(4)) == Decimal("-0.3333")  # loses money before any ad
+    assert break_even_acos(Decimal(20), Decimal(6), Decimal(0)) == Decimal("0.7000")
+    assert break_even_acos(Decimal(20), Decimal(6)) == Decimal("0.5500")  # a referral fee not entered: 15 %
+    assert break_even_acos(Decimal(3), Decimal(4), Decimal(0)) == Decimal("-0.3333")  # loses money before any ad
     assert break_even_acos(Decimal(3), None) is None and break_even_acos(None, Decimal(1)) is None
     assert float(break_even_acos(Decimal("19.99"), Decimal("7.25"))) == pytest.approx(
-        float(engine_break_even(19.99, 7.25)), abs=5e-5)
+        float(engine_break_even(19.99, 7.25, fees_per_unit(19.99, None, None))), abs=5e-5)
 
 
 def test_a_target_acos_is_sales_weighted_and_unreachable_asins_count_as_zero():

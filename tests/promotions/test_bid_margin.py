@@ -39,7 +39,7 @@ def _advertised(db, seller):
         SpTarget(profile_id=PROFILE, seller_id=seller.id, target_id=100, kind="keyword", campaign_id=7,
                  ad_group_id=8, text="tent", match_type="EXACT", state="ENABLED", bid=Decimal("0.50")),
         Product(seller_id=seller.id, asin="B0COST", unit_cost=Decimal("14"), price=Decimal("20"),
-                currency_code="USD"),
+                referral_fee_pct=Decimal(0), currency_code="USD"),  # an all-in cost
     ])
     for days_ago in range(4, 14):
         db.session.add(SpTargetDaily(

@@ -106,7 +106,8 @@ def test_a_suggested_coupon_goes_from_the_page_to_seller_central_and_back_measur
     rows = products.rows_for(seller_id)
     priced = [r for r in rows if r.price is not None]
     assert priced, "the sync found no ASIN with a price"
-    lines = "asin,unit_cost\n" + "".join(f"{r.asin},{(r.price * 35 / 100):.2f}\n" for r in priced)
+    # all-in costs (fees included: a 0 % referral fee), as a seller whose cost sheet has them
+    lines = "asin,unit_cost,referral_fee_pct\n" + "".join(f"{r.asin},{(r.price * 35 / 100):.2f},0\n" for r in priced)
     path = app.instance_path + "/costs.csv"
     with open(path, "w") as handle:
         handle.write(lines)
