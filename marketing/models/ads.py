@@ -77,7 +77,8 @@ class SpProductAd(_Entity, Base):
 
 class Product(Base):
     """What the seller tells us about an ASIN that Amazon does not: unit cost and fees (for break-even ACoS and
-    profit). A fee not entered counts as 0 (the unit cost may include it)."""
+    profit). A referral fee not entered counts as Amazon's usual rate, an FBA fee as 0
+    (`optimize.margin.fees_per_unit`)."""
 
     __tablename__ = "products"
 
