@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, text
 
 from marketing.clock import today
 from marketing.extensions import db
@@ -77,30 +77,36 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budg
     start, end = lookback_window(day or today(), lookback_days, ATTRIBUTION_LAG_DAYS)
     history_start = min(start, lookback_window(day or today(), HISTORY_DAYS, ATTRIBUTION_LAG_DAYS)[0])
     d = SpTargetDaily
-    facts = and_(d.profile_id == SpTarget.profile_id, d.target_id == SpTarget.target_id, d.date >= history_start,
-                 d.date <= end)
 
     def window(column):
-        return func.coalesce(func.sum(case((d.date >= start, column), else_=0)), 0)
+        return func.sum(case((d.date >= start, column), else_=0))
 
-    def history(column):
-        return func.coalesce(func.sum(column), 0)
-
+    # The facts are summed per target first, over the seller's profiles' rows of the history (a hash aggregate
+    # over one pass of the table), then joined to the targets: joining first read each target's days through
+    # the index, one heap page per day (~9M page reads for a 100,000-target seller).
+    profiles = select(SpTarget.profile_id).where(SpTarget.seller_id == seller_id).distinct()
+    sums = (
+        select(d.profile_id, d.target_id, window(d.impressions).label("impressions"), window(d.clicks).label("clicks"),
+               window(d.cost).label("cost"), window(d.orders).label("orders"), window(d.sales).label("sales"),
+               func.sum(d.clicks).label("history_clicks"), func.sum(d.orders).label("history_orders"),
+               func.sum(d.sales).label("history_sales"))
+        .where(d.profile_id.in_(profiles), d.date >= history_start, d.date <= end)
+        .group_by(d.profile_id, d.target_id)
+    ).subquery()
     query = (
         select(SpTarget.profile_id, SpTarget.target_id, SpTarget.kind, SpTarget.campaign_id, SpTarget.ad_group_id,
                SpTarget.text, SpTarget.bid, SpAdGroup.default_bid, SpTarget.state, SpAdGroup.state,
-               SpCampaign.state, window(d.impressions), window(d.clicks), window(d.cost), window(d.orders),
-               window(d.sales), history(d.clicks), history(d.orders), history(d.sales))
+               SpCampaign.state, *(func.coalesce(column, 0) for column in list(sums.c)[2:]))
         .join(SpAdGroup, and_(SpAdGroup.profile_id == SpTarget.profile_id,
                               SpAdGroup.ad_group_id == SpTarget.ad_group_id))
         .join(SpCampaign, and_(SpCampaign.profile_id == SpTarget.profile_id,
                                SpCampaign.campaign_id == SpTarget.campaign_id))
-        .outerjoin(d, facts)
+        .outerjoin(sums, and_(sums.c.profile_id == SpTarget.profile_id, sums.c.target_id == SpTarget.target_id))
         .where(SpTarget.seller_id == seller_id, SpTarget.state != "ARCHIVED")
-        .group_by(SpTarget.profile_id, SpTarget.target_id, SpTarget.kind, SpTarget.campaign_id,
-                  SpTarget.ad_group_id, SpTarget.text, SpTarget.bid, SpAdGroup.default_bid, SpTarget.state,
-                  SpAdGroup.state, SpCampaign.state)
+        .order_by(SpTarget.profile_id, SpTarget.target_id)
     )
+    if db.session.get_bind().dialect.name == "postgresql":  # the aggregate's ~1.5 KB a target stays in memory
+        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
     columns = ["profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid",
                "ad_group_default_bid", "target_state", "ad_group_state", "campaign_state", "impressions", "clicks",
                "cost", "orders", "sales", "history_clicks", "history_orders", "history_sales"]
