@@ -10,14 +10,18 @@ away, whichever path started the run — never while writes to Amazon are paused
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 import orjson
 import pandas as pd
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import insert, select
 
 from marketing import settings_registry
@@ -94,7 +98,8 @@ def _compute(run: SuggestionRun) -> None:
         if busy:
             keys = zip(moves["profile_id"].tolist(), moves["target_id"].tolist(), strict=True)
             moves = moves[[key not in busy for key in keys]]
-        _write(_rows(run, moves, market))
+        created = now()
+        _write(_rows(run, moves.iloc[i:i + _CHUNK], market, created) for i in range(0, len(moves), _CHUNK))
         run.suggestions += len(moves)
         run.up += int((moves["direction"] == Direction.UP).sum())
         run.down += int((moves["direction"] == Direction.DOWN).sum())
@@ -146,7 +151,8 @@ def engine_settings(guard: rules.Guardrails, market: Marketplace | None) -> BidS
     return BidSettings(exclude_recent_days=inputs.ATTRIBUTION_LAG_DAYS, **fields)
 
 
-def _rows(run: SuggestionRun, moves: pd.DataFrame, market: Marketplace | None) -> dict[str, list]:
+def _rows(run: SuggestionRun, moves: pd.DataFrame, market: Marketplace | None, created: dt.datetime
+          ) -> dict[str, list]:
     """The engine's suggestion rows as suggestions columns, column by column (a large seller's run writes 100,000
     rows: no per-row pandas access). `inputs` holds every engine column the row's own columns don't."""
     n = len(moves)
@@ -170,31 +176,38 @@ def _rows(run: SuggestionRun, moves: pd.DataFrame, market: Marketplace | None) -
         "inputs": inputs,
         "expected_spend_delta": [_money(v) for v in column["expected_spend_delta_per_day"]],
         "expected_sales_delta": [_money(v) for v in column["expected_sales_delta_per_day"]],
-        "created_at": [now()] * n,
+        "created_at": [created] * n,
     }
 
 
-def _write(columns: dict[str, list]) -> None:
-    """Insert the rows: one COPY on PostgreSQL (JSON encoded here), multi-row INSERTs elsewhere (SQLite)."""
-    names = list(columns)
-    rows = zip(*columns.values(), strict=True)
+def _write(chunks: Iterable[dict[str, list]]) -> None:
+    """Insert the rows, chunk by chunk as `_rows` builds them: one COPY on PostgreSQL, JSON encoded here, sent by
+    psycopg's writer thread so the server takes a chunk in while the next is built; multi-row INSERTs elsewhere
+    (SQLite)."""
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    if first is None:
+        return
+    names = list(first)
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
-        dicts = [dict(zip(names, row, strict=True)) for row in rows]
-        for start in range(0, len(dicts), _INSERT_CHUNK):
-            db.session.execute(insert(Suggestion), dicts[start:start + _INSERT_CHUNK])
+        for columns in itertools.chain([first], chunks):
+            db.session.execute(insert(Suggestion), [dict(zip(names, row, strict=True))
+                                                    for row in zip(*columns.values(), strict=True)])
         return
     json_at = [i for i, name in enumerate(names) if name in ("payload", "inputs")]
     cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY {Suggestion.__tablename__} ({', '.join(names)}) FROM STDIN") as copy:
-        for row in rows:
-            row = list(row)
-            for i in json_at:
-                row[i] = orjson.dumps(row[i]).decode()
-            copy.write_row(row)
+    statement = f"COPY {Suggestion.__tablename__} ({', '.join(names)}) FROM STDIN"
+    with cursor, cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        for columns in itertools.chain([first], chunks):
+            for row in zip(*columns.values(), strict=True):
+                row = list(row)
+                for i in json_at:
+                    row[i] = orjson.dumps(row[i]).decode()
+                copy.write_row(row)
 
 
-_INSERT_CHUNK = 5_000
+_CHUNK = 5_000  # rows built and sent at a time
 
 
 def _explanation(text: str, promotion) -> str:
@@ -216,6 +229,10 @@ _STORED = {"profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "tex
 
 def _plain_column(values: pd.Series) -> list:
     """A column's values JSON-safe, as `_plain` makes each one; numbers and booleans without a per-value call."""
+    if values.dtype.kind == "M":  # dates: one isoformat per distinct value
+        codes, distinct = pd.factorize(values)
+        plain = [_plain(value) for value in distinct]
+        return [plain[code] if code >= 0 else None for code in codes]
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiub":
         array = values.to_numpy()
         plain = array.astype(object)
