@@ -1,15 +1,15 @@
 """bid inputs: sp_target_daily summed per target and week (kept by the ingest on PostgreSQL), filled from the days
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07 07:00:00
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016'
-down_revision = '0015'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
