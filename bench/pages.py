@@ -116,10 +116,13 @@ def seed() -> None:
         from marketing import accounts
         from marketing.dashboard.rollups import refresh_rollups
         from marketing.extensions import db
-        from marketing.models import Seller
+        from marketing.models import AdsProfile, Seller
+        from marketing.sync.ingest import refresh_target_weeks
 
         for seller_id in db.session.scalars(db.select(Seller.id)):
             refresh_rollups(seller_id, dates[0], dates[-1])
+        for profile_id in db.session.scalars(db.select(AdsProfile.profile_id)):  # what the ingest keeps
+            refresh_target_weeks(db.session, profile_id, dates[0], dates[-1])
         accounts.create_user("bench@example.com", "admin", password=PASSWORD)
         db.session.commit()
     with psycopg.connect(database_url(DATABASE), autocommit=True) as conn:

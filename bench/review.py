@@ -100,7 +100,7 @@ def timed(client, url: str, n: int) -> tuple[float, float, int]:
 
 def old_unpaged(app, seller_id: int, n: int) -> tuple[float, float, int]:
     """The page before: every matching row (silently capped at 5,000) loaded and sorted in Python, then
-    rendered, one row per suggestion, with the rows' template."""
+    rendered, one row per suggestion, with the page's row macro."""
     from flask import render_template_string
     from flask_login import login_user
     from sqlalchemy import select
@@ -120,7 +120,8 @@ def old_unpaged(app, seller_id: int, n: int) -> tuple[float, float, int]:
                 .order_by(Suggestion.id).limit(5000)))
             rows.sort(key=lambda s: -abs(s.change_pct or 0))
             html = render_template_string(
-                "{% for s in rows %}{% include 'suggestions/rows/bid.html' %}{% endfor %}", rows=rows,
+                "{% import 'suggestions/rows.html' as r with context %}{% for s in rows %}{{ r.bid(s, choosing) }}"
+                "{% endfor %}", rows=rows,
                 choosing=True, can_act=True, selected=set(), edits={}, seller=db.session.get(Seller, seller_id),
                 filters=queries.Filters(), campaign_names={}, last_changes={}, lifecycle=lifecycle,
                 **formatting.FILTERS)

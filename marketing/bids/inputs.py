@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, text, union_all
 
 from marketing.clock import today
 from marketing.extensions import db
@@ -39,10 +39,12 @@ from marketing.models import (
     SpProductDaily,
     SpTarget,
     SpTargetDaily,
+    SpTargetWeekly,
     Suggestion,
     SyncReport,
     SyncRun,
 )
+from marketing.models.facts import WEEKLY_DIALECTS, week_of
 from marketing.models.suggestions import Kind
 from marketing.models.sync import ACTIVE_RUN, ReportStatus
 from marketing.optimize.margin import fees_per_unit
@@ -76,31 +78,38 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budg
     Paused targets are included: they inform the engine's priors but get no suggestion."""
     start, end = lookback_window(day or today(), lookback_days, ATTRIBUTION_LAG_DAYS)
     history_start = min(start, lookback_window(day or today(), HISTORY_DAYS, ATTRIBUTION_LAG_DAYS)[0])
-    d = SpTargetDaily
-    facts = and_(d.profile_id == SpTarget.profile_id, d.target_id == SpTarget.target_id, d.date >= history_start,
-                 d.date <= end)
+    profiles = list(db.session.scalars(select(SpTarget.profile_id).where(SpTarget.seller_id == seller_id)
+                                       .distinct()))
+    dialect = db.session.get_bind().dialect.name
+    facts = _facts(profiles, history_start, start, end, weekly=dialect in WEEKLY_DIALECTS)
 
     def window(column):
-        return func.coalesce(func.sum(case((d.date >= start, column), else_=0)), 0)
+        return func.sum(case((facts.c.day >= start, column), else_=0))
 
-    def history(column):
-        return func.coalesce(func.sum(column), 0)
-
+    # Summed per target first (a hash aggregate over ~13 weekly rows and the cut weeks' days per target), then
+    # joined to the targets: joining the days first read each target's days through the index, one heap page a
+    # day (~9M page reads for a 100,000-target seller).
+    f = facts.c
+    sums = (
+        select(f.profile_id, f.target_id, window(f.impressions), window(f.clicks), window(f.cost), window(f.orders),
+               window(f.sales), func.sum(f.clicks), func.sum(f.orders), func.sum(f.sales))
+        .group_by(f.profile_id, f.target_id)
+    ).subquery()
     query = (
         select(SpTarget.profile_id, SpTarget.target_id, SpTarget.kind, SpTarget.campaign_id, SpTarget.ad_group_id,
                SpTarget.text, SpTarget.bid, SpAdGroup.default_bid, SpTarget.state, SpAdGroup.state,
-               SpCampaign.state, window(d.impressions), window(d.clicks), window(d.cost), window(d.orders),
-               window(d.sales), history(d.clicks), history(d.orders), history(d.sales))
+               SpCampaign.state, *(func.coalesce(column, 0) for column in list(sums.c)[2:]))
         .join(SpAdGroup, and_(SpAdGroup.profile_id == SpTarget.profile_id,
                               SpAdGroup.ad_group_id == SpTarget.ad_group_id))
         .join(SpCampaign, and_(SpCampaign.profile_id == SpTarget.profile_id,
                                SpCampaign.campaign_id == SpTarget.campaign_id))
-        .outerjoin(d, facts)
+        .outerjoin(sums, and_(sums.c.profile_id == SpTarget.profile_id, sums.c.target_id == SpTarget.target_id))
         .where(SpTarget.seller_id == seller_id, SpTarget.state != "ARCHIVED")
-        .group_by(SpTarget.profile_id, SpTarget.target_id, SpTarget.kind, SpTarget.campaign_id,
-                  SpTarget.ad_group_id, SpTarget.text, SpTarget.bid, SpAdGroup.default_bid, SpTarget.state,
-                  SpAdGroup.state, SpCampaign.state)
+        .order_by(SpTarget.profile_id, SpTarget.target_id)
     )
+    if dialect == "postgresql":  # the aggregate's ~1.5 KB a target stays in memory; JIT costs more than it saves
+        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
+        db.session.execute(text("SET LOCAL jit = off"))
     columns = ["profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid",
                "ad_group_default_bid", "target_state", "ad_group_state", "campaign_state", "impressions", "clicks",
                "cost", "orders", "sales", "history_clicks", "history_orders", "history_sales"]
@@ -115,6 +124,39 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budg
     frame = frame.merge(_budget_days(seller_id, (day or today()) - dt.timedelta(days=1), budget_share),
                         on=["profile_id", "campaign_id"], how="left")
     return frame.merge(_last_changes(seller_id, end), on=["profile_id", "target_id"], how="left")
+
+
+_METRICS = ("impressions", "clicks", "cost", "orders", "sales")
+
+
+def _facts(profiles: list[int], first: dt.date, cut: dt.date, last: dt.date, *, weekly: bool):
+    """The profiles' targeting facts from `first` to `last` as (profile_id, target_id, day, metrics…) rows: whole
+    weeks from `sp_target_weekly` where it is kept (`day` their Monday), except a week `cut` (the window's first
+    day) falls inside, and every other day from `sp_target_daily`. A week lies wholly on one side of `cut`, so
+    `day >= cut` tells the window's rows."""
+    weeks = []
+    monday = week_of(first + dt.timedelta(days=6))  # the first Monday on or after `first`
+    while weekly and monday + dt.timedelta(days=6) <= last:
+        if not monday < cut <= monday + dt.timedelta(days=6):
+            weeks.append(monday)
+        monday += dt.timedelta(days=7)
+    covered = {week + dt.timedelta(days=k) for week in weeks for k in range(7)}
+    runs: list[list[dt.date]] = []
+    for day in (first + dt.timedelta(days=k) for k in range((last - first).days + 1)):
+        if day in covered:
+            continue
+        if runs and runs[-1][1] == day - dt.timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    d, w = SpTargetDaily, SpTargetWeekly
+    days = (select(d.profile_id, d.target_id, d.date.label("day"), *(getattr(d, m) for m in _METRICS))
+            .where(d.profile_id.in_(profiles), or_(*(d.date.between(a, b) for a, b in runs))))
+    if not weeks:
+        return days.subquery()
+    whole = (select(w.profile_id, w.target_id, w.week_start.label("day"), *(getattr(w, m) for m in _METRICS))
+             .where(w.profile_id.in_(profiles), w.week_start.in_(weeks)))
+    return (union_all(days, whole) if runs else whole).subquery()
 
 
 def _bid_clicks(seller_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:

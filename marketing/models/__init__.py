@@ -14,6 +14,7 @@ from marketing.models.facts import (
     SpProductDaily,
     SpSearchTermDaily,
     SpTargetDaily,
+    SpTargetWeekly,
 )
 from marketing.models.promotions import (
     HistoryPull,
@@ -74,6 +75,7 @@ __all__ = [
     "SpSearchTermDaily",
     "SpTarget",
     "SpTargetDaily",
+    "SpTargetWeekly",
     "SyncReport",
     "SyncRun",
     "Seller",

@@ -50,6 +50,34 @@ class SpTargetDaily(_Metrics, Base):
     match_type: Mapped[str | None] = mapped_column(String(32))
 
 
+def week_of(day: dt.date) -> dt.date:
+    """The Monday of `day`'s week: `SpTargetWeekly`'s key."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+WEEKLY_DIALECTS = ("postgresql",)  # where `SpTargetWeekly` is kept
+
+
+class SpTargetWeekly(Base):
+    """`sp_target_daily` summed per target and week (Monday to Sunday): the bid inputs read a 90-day history as
+    ~13 rows a target, plus the days of the weeks their windows cut (`bids.inputs.load`).
+
+    Kept on PostgreSQL (`WEEKLY_DIALECTS`) by the ingest of every targeting report, in the same transaction as its
+    days (`sync.ingest.refresh_target_weeks`). On SQLite (the embedded demo's few targets) the inputs sum the days
+    and this table stays empty."""
+
+    __tablename__ = "sp_target_weekly"
+
+    profile_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    week_start: Mapped[dt.date] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    impressions: Mapped[int] = mapped_column(BigInteger)
+    clicks: Mapped[int] = mapped_column(BigInteger)
+    cost: Mapped[Decimal]
+    orders: Mapped[int] = mapped_column(Integer)
+    sales: Mapped[Decimal]
+
+
 class SpSearchTermDaily(_Metrics, Base):
     __tablename__ = "sp_search_term_daily"
 

@@ -5,7 +5,8 @@ SQLite: `executemany`), so memory stays flat whatever the report size. Only when
 read and validated is the report's slice of the fact table — (profile or seller+marketplace, date window) —
 deleted and re-inserted from staging. Everything runs in the caller's transaction: until it commits, readers
 see the previous data, and a failure rolls it all back. Re-ingesting a report is therefore idempotent;
-restated rows change and rows Amazon no longer reports disappear.
+restated rows change and rows Amazon no longer reports disappear. A targeting report then sums the weeks it
+touches again into `sp_target_weekly` (PostgreSQL), in the same transaction, for the bid inputs.
 
 Bulk path: an Ads report read straight from its download (`AdsClient.iter_report_rows`, an `ArrayStream`) on
 PostgreSQL skips the staging table. The slice is deleted first, then slices of a few MB of the JSON array are
@@ -24,11 +25,27 @@ from typing import Any
 
 import msgspec
 import psycopg
-from sqlalchemy import Column, Connection, MetaData, Table, delete, insert, literal, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    MetaData,
+    Table,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketing.amazon.streams import ArrayStream, iter_array_items
+from marketing.models import SpTargetDaily, SpTargetWeekly
+from marketing.models.facts import WEEKLY_DIALECTS, week_of
 
 from .rows import (
     ADS_REPORT_TYPES,
@@ -44,7 +61,8 @@ from .rows import (
     sales_traffic_week_parts,
 )
 
-__all__ = ["ATTRIBUTION_DAYS", "SALES_TRAFFIC_PREFIXES", "IngestError", "ingest_report"]
+__all__ = ["ATTRIBUTION_DAYS", "SALES_TRAFFIC_PREFIXES", "IngestError", "ingest_report", "refresh_target_weeks"]
+TARGETING = "spTargeting"
 BATCH_ROWS = 5000  # rows mapped before they go to staging: bounds memory, amortises the round trips
 
 
@@ -101,20 +119,44 @@ def ingest_report(
         raise ValueError(f"unknown report type {report_type!r}")
     connection = session if isinstance(session, Connection) else session.connection()
     try:
+        written = None
         part = parts.get(None)
         if isinstance(rows, ArrayStream) and part and part.mapper.fast and connection.dialect.name == "postgresql":
             prefix = _copy_prefix(part.constants)
             if prefix is not None:
-                return _load_direct(connection, report_type, rows, part, prefix, start, end)
-        stages = {key: _Stage(connection, part) for key, part in parts.items() if part is not None}
-        written = _load(report_type, routed, parts, stages)
-        for stage in stages.values():
-            stage.merge(report_type, start, end)
-            stage.drop()
+                written = _load_direct(connection, report_type, rows, part, prefix, start, end)
+        if written is None:
+            stages = {key: _Stage(connection, part) for key, part in parts.items() if part is not None}
+            written = _load(report_type, routed, parts, stages)
+            for stage in stages.values():
+                stage.merge(report_type, start, end)
+                stage.drop()
+        if report_type == TARGETING:
+            refresh_target_weeks(connection, profile_id, start, end)
         return written
     except BaseException:
         session.rollback()
         raise
+
+
+def refresh_target_weeks(session: Session | Connection, profile_id: int, start: dt.date, end: dt.date) -> None:
+    """Sum the profile's days again into every week of `sp_target_weekly` that [start, end] touches (where the
+    dialect keeps it, `WEEKLY_DIALECTS`), in the caller's transaction: the ingest calls it after replacing a
+    targeting slice, so the weeks never disagree with the days."""
+    connection = session if isinstance(session, Connection) else session.connection()
+    if connection.dialect.name not in WEEKLY_DIALECTS:
+        return
+    first, last = week_of(start), week_of(end)
+    weekly, daily = SpTargetWeekly.__table__, SpTargetDaily.__table__
+    connection.execute(delete(weekly).where(weekly.c.profile_id == profile_id,
+                                            weekly.c.week_start.between(first, last)))
+    week = cast(func.date_trunc("week", cast(daily.c.date, DateTime)), Date)
+    metrics = ("impressions", "clicks", "cost", "orders", "sales")
+    connection.execute(insert(weekly).from_select(
+        ["profile_id", "week_start", "target_id", *metrics],
+        select(daily.c.profile_id, week, daily.c.target_id, *(func.sum(daily.c[m]) for m in metrics))
+        .where(daily.c.profile_id == profile_id, daily.c.date.between(first, last + dt.timedelta(days=6)))
+        .group_by(daily.c.profile_id, week, daily.c.target_id)))
 
 
 def _copy_prefix(constants: dict[str, Any]) -> str | None:

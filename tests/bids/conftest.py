@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketing.sandbox.testing import running_sandbox
 from tests.conftest import sandbox_app
@@ -117,3 +117,16 @@ def make_suggestions(db, seller, ads):
         return rows
 
     return make
+
+
+def sum_weeks(db) -> None:
+    """What the ingest does after writing targeting days (`ingest.refresh_target_weeks`), for tests that add the
+    days themselves: the bid inputs read whole weeks from `sp_target_weekly` (PostgreSQL)."""
+    from marketing.models import SpTargetDaily
+    from marketing.sync.ingest import refresh_target_weeks
+
+    d = SpTargetDaily
+    for profile_id, first, last in db.session.execute(
+            select(d.profile_id, func.min(d.date), func.max(d.date)).group_by(d.profile_id)).all():
+        refresh_target_weeks(db.session, profile_id, first, last)
+    db.session.commit()

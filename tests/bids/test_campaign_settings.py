@@ -16,7 +16,7 @@ from marketing.bids import rules, suggest
 from marketing.clock import today
 from marketing.models import AuditEvent, CampaignSettings, SpTarget, SpTargetDaily, Suggestion
 from marketing.optimize.settings import BidSettings
-from tests.bids.conftest import live_keywords
+from tests.bids.conftest import live_keywords, sum_weeks
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ def keyword(db, seller) -> SpTarget:
             campaign_id=target.campaign_id, ad_group_id=target.ad_group_id, impressions=400, clicks=10,
             cost=Decimal("4.00"), orders=2, units=2, sales=Decimal(200)))
     db.session.commit()
+    sum_weeks(db)
     return target
 
 

@@ -14,7 +14,7 @@ from marketing.bids import history, inputs, suggest
 from marketing.clock import today
 from marketing.models import BidHistory, SpCampaign, SpCampaignDaily, SpTarget, SpTargetDaily, Suggestion
 from marketing.suggestions import lifecycle
-from tests.bids.conftest import live_keywords
+from tests.bids.conftest import live_keywords, sum_weeks
 
 
 def _rows(db, target):
@@ -55,6 +55,7 @@ def test_inputs_price_each_click_at_the_bid_in_force_that_day(db, seller):
             campaign_id=keyword.campaign_id, ad_group_id=keyword.ad_group_id, impressions=100, clicks=10,
             cost=Decimal("5"), orders=1, units=1, sales=Decimal("20")))
     db.session.commit()
+    sum_weeks(db)
     row = inputs.load(seller.id, 30).set_index("target_id").loc[keyword.target_id]
     # 40 → 10 days ago at $1.00 (days 20..11: 100 clicks), from 10 days ago $2.00 (days 10..6: 50 clicks),
     # from 5 days ago $1.00 again (days 5..4: 20 clicks)
@@ -91,6 +92,7 @@ def test_applying_a_bid_records_it_and_each_suggestion_states_its_objective(db, 
             campaign_id=keyword.campaign_id, ad_group_id=keyword.ad_group_id, impressions=400, clicks=10,
             cost=Decimal("1"), orders=3, units=3, sales=Decimal("300")))
     db.session.commit()
+    sum_weeks(db)
     run = suggest.run_suggestions(seller.id)
     mine = db.session.scalar(select(Suggestion).where(Suggestion.run_id == run.id,
                                                       Suggestion.entity_id == keyword.target_id))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from marketing.bids import inputs, suggest
 from marketing.clock import today
 from marketing.models import SpTarget, SpTargetDaily, Suggestion, SuggestionRun
-from tests.bids.conftest import live_keywords
+from tests.bids.conftest import live_keywords, sum_weeks
 
 
 @pytest.fixture
@@ -33,6 +33,7 @@ def evidence(db, seller):
                 ad_group_id=target.ad_group_id, impressions=400, clicks=clicks, cost=Decimal("0.40") * clicks,
                 orders=orders, units=orders, sales=Decimal(sales)))
     db.session.commit()
+    sum_weeks(db)
     return winner, loser
 
 
@@ -54,6 +55,7 @@ def test_inputs_add_a_longer_history_as_conversion_evidence(db, seller, evidence
             campaign_id=winner.campaign_id, ad_group_id=winner.ad_group_id, impressions=400, clicks=10,
             cost=Decimal("4.00"), orders=3, units=3, sales=Decimal("300")))
     db.session.commit()
+    sum_weeks(db)
     row = inputs.load(seller.id, 30).set_index("target_id").loc[winner.target_id]
     assert (row["clicks"], row["orders"], row["sales"]) == (250, 50, 5000.0)  # the look-back window only
     assert (row["history_clicks"], row["history_orders"], row["history_sales"]) == (270, 56, 5600.0)

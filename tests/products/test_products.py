@@ -26,6 +26,7 @@ from marketing.models import (
     SpTarget,
     SpTargetDaily,
 )
+from tests.bids.conftest import sum_weeks
 
 TODAY = dt.date(2026, 3, 15)
 PROFILE = 1_111_111_111_111
@@ -247,6 +248,7 @@ def test_the_engine_sees_the_products_price_and_cost_and_caps_a_thin_margin_at_b
             ad_group_id=8, impressions=1000, clicks=10, cost=Decimal("3.00"), orders=1, units=1,
             sales=Decimal("20.00")))
     db.session.commit()
+    sum_weeks(db)
     frame = inputs.load(seller.id, 30)
     target = frame.set_index("target_id").loc[100]
     assert (target["price"], target["unit_cost"]) == (20.0, 17.0)

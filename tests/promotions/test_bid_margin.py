@@ -18,6 +18,7 @@ from marketing.models import (
     SpTargetDaily,
     Suggestion,
 )
+from tests.bids.conftest import sum_weeks
 from tests.promotions.conftest import TODAY
 
 PROFILE = 2_222_222_222_222
@@ -47,6 +48,7 @@ def _advertised(db, seller):
             ad_group_id=8, impressions=1000, clicks=10, cost=Decimal("3.00"), orders=1, units=1,
             sales=Decimal("20.00")))
     db.session.commit()
+    sum_weeks(db)
 
 
 def test_a_running_coupon_prices_the_margin_and_the_suggestion_says_so(db, seller, rows):

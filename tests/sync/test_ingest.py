@@ -21,7 +21,9 @@ from marketing.models import (
     SpProductDaily,
     SpSearchTermDaily,
     SpTargetDaily,
+    SpTargetWeekly,
 )
+from marketing.models.facts import WEEKLY_DIALECTS, week_of
 from marketing.sync.ingest import SALES_TRAFFIC_PREFIXES, IngestError, ingest_report
 from tests.sync.ingest_helpers import END, PROFILE, START, days, fact_rows, target_row, target_rows
 
@@ -86,6 +88,24 @@ def test_restated_rows_change_vanished_rows_disappear_neighbours_stay(db):
     assert len(fact_rows(db.session, SpTargetDaily, profile_id=PROFILE)) == len(rows)  # 34 + the next window's
     assert db.session.get(SpTargetDaily, (PROFILE, outside["date"] and END + timedelta(days=1), 42)) is not None
     assert db.session.get(SpTargetDaily, (PROFILE + 1, START, 43)) is not None
+
+
+def test_targeting_days_are_summed_per_week_as_they_are_replaced(db):
+    """The bid inputs read whole weeks from `sp_target_weekly` (PostgreSQL): it follows every replacement."""
+    rows = target_rows(n_targets=5)
+    ingest(db, rows)
+    ingest(db, [{**rows[0], "clicks": rows[0]["clicks"] + 7, "cost": Decimal("12.34")}, *rows[2:]])
+    weekly = {(r.profile_id, r.week_start, r.target_id): (r.impressions, r.clicks, r.cost, r.orders, r.sales)
+              for r in db.session.scalars(select(SpTargetWeekly))}
+    if db.engine.dialect.name not in WEEKLY_DIALECTS:
+        assert weekly == {}  # SQLite's inputs sum the days
+        return
+    summed: dict[tuple, list] = {}
+    for r in db.session.scalars(select(SpTargetDaily)):
+        sums = summed.setdefault((r.profile_id, week_of(r.date), r.target_id), [0, 0, Decimal(0), 0, Decimal(0)])
+        for i, value in enumerate((r.impressions, r.clicks, r.cost, r.orders, r.sales)):
+            sums[i] += value
+    assert weekly == {key: tuple(sums) for key, sums in summed.items()} and len(weekly) >= 5
 
 
 def test_a_bad_row_late_in_the_stream_leaves_the_previous_data(db):
