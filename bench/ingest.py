@@ -372,7 +372,7 @@ class scratch_database:  # noqa: N801 (used as a context manager)
         from sqlalchemy.engine import make_url
 
         from marketing.config import normalise_database_url
-        from marketing.models import SpTargetDaily
+        from marketing.models import SpTargetDaily, SpTargetWeekly
 
         server = os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
         url = make_url(normalise_database_url(server))
@@ -383,6 +383,7 @@ class scratch_database:  # noqa: N801 (used as a context manager)
         db_url = url.set(database=self.name).render_as_string(hide_password=False)
         engine = create_engine(db_url)
         SpTargetDaily.__table__.create(engine)
+        SpTargetWeekly.__table__.create(engine)  # the ingest re-sums the weeks it touches (`sync.ingest`)
         engine.dispose()
         return db_url
 
