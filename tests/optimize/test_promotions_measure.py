@@ -126,6 +126,50 @@ def test_the_dip_after_and_the_siblings_loss_have_the_right_signs():
     assert row["incremental_revenue"] == pytest.approx((during - dip - lost) * 20.0, rel=0.01)
 
 
+def smeared(daily: pd.DataFrame, before: date) -> pd.DataFrame:
+    """The product's older history: each week's units and sales before `before` spread evenly over its 7 days."""
+    daily = daily.copy()
+    old = daily["date"] < before
+    week = (pd.to_datetime(daily["date"]) - pd.Timestamp(daily["date"].min())).dt.days // 7
+    for column in ("units", "sales"):
+        daily.loc[old, column] = daily[old].groupby(["asin", week[old]])[column].transform("mean")
+    daily["exact"] = ~old
+    return daily
+
+
+def test_no_dip_or_siblings_loss_is_read_from_days_spread_from_weekly_totals():
+    """A one-day deal with no dip and no sibling loss, on a history whose older weeks are spread evenly over their
+    days (`exact` False): the spread moves the deal's extra units into its week's other days, so the after-days
+    and the sibling's days there say nothing — no dip nor loss is read from them (post_days 0), only from
+    exact days."""
+    deal = PROMO_START + timedelta(days=3)  # a Thursday: the deal's week spreads over 3 days before, 3 after
+    daily = history(10, asins=("A1", "A2"), parent="P1", noise=False)
+    daily = plant(daily, "A1", deal, deal, multiplier=8.0, noise=False)
+    daily = plant(daily, "A2", deal, deal, multiplier=0.5, noise=False)
+    spread = smeared(daily, PROMO_START + timedelta(days=60))
+    row = one(spread, window(start=deal, days=1, type="LIGHTNING_DEAL")).loc[("p1", "A1")]
+    assert row["measurable"] and row["post_days"] == 0
+    assert row["dip_units"] == 0 and row["cannibalised_units"] == 0
+    exact = one(daily.assign(exact=True), window(start=deal, days=1, type="LIGHTNING_DEAL")).loc[("p1", "A1")]
+    assert exact["post_days"] == 28 and exact["dip_units"] == pytest.approx(0.0, abs=0.05)
+    assert exact["cannibalised_units"] == pytest.approx(5.0 * WEEKLY[3], rel=0.05)  # weekday factors move a little
+
+
+def test_a_day_that_ends_in_a_stock_out_is_no_dip():
+    """After a promotion with no dip, the ASIN sells out halfway through a day and is out the next two: the
+    half day sold what was left, not what buyers wanted, so it is not read as a dip (nor counts in a baseline)."""
+    end = PROMO_START + timedelta(days=6)
+    daily = plant(history(10, noise=False), "A1", PROMO_START, end, multiplier=2.0, noise=False)
+    last = end + timedelta(days=10)
+    daily.loc[daily["date"] == last, ["units", "sales"]] /= 2
+    out = (daily["date"] > last) & (daily["date"] <= last + timedelta(days=2))
+    daily.loc[out, ["units", "sales"]] = 0.0
+    daily.loc[out, "in_stock"] = False
+    row = one(daily).loc[("p1", "A1")]
+    assert row["post_days"] == 25
+    assert row["dip_units"] == pytest.approx(0.0, abs=1e-6)
+
+
 def test_a_sibling_in_the_same_promotion_is_not_cannibalised():
     end = PROMO_START + timedelta(days=6)
     daily = history(10, asins=("A1", "A2"), parent="P1", noise=False)

@@ -66,6 +66,7 @@ def test_history_spreads_weeks_where_no_day_is_stored_and_reads_stock_outs(db, s
     week = frame[(frame["date"] >= dt.date(2026, 1, 4)) & (frame["date"] <= dt.date(2026, 1, 10))]
     assert list(week["units"]) == [10.0] * 7 and list(week["sales"]) == [20.0] * 7
     assert len(frame) == 10
+    assert list(frame["exact"]) == [False] * 7 + [True] * 3  # a week's share is no day's own figure
     assert list(frame["in_stock"]) == [True] * 9 + [False]
 
 

@@ -6,9 +6,10 @@ units known; looked for over at most twice as many calendar days). Where fewer e
 measurable and says why.
 
     gross        = Σ during (units − counterfactual)
-    dip          = Σ post (counterfactual − units), over the clean days of the `post_days` after the end
+    dip          = Σ post (counterfactual − units), over the clean exact days of the `post_days` after the end
     cannibalised = Σ siblings, during (counterfactual − units), siblings = the other ASINs of the same parent,
-                   over their clean days (so not a sibling's days in this or another promotion); split over
+                   over their clean exact days (so not a sibling's days in this or another promotion, nor days
+                   whose units are a share of a weekly total: `panel`); split over
                    the promotion's ASINs of that parent by their counterfactual units
     incremental  = gross − dip − cannibalised          (MARKET_AND_ALGORITHMS.md §4.3)
 
@@ -52,14 +53,15 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
             post_days: int = 28, level: float = 0.9, redemption_share: float = 0.5) -> pd.DataFrame:
     """One row per (key, asin) of `windows`.
 
-    daily: asin, parent_asin, date, units, sales, in_stock (bool; True where unknown), ad_spend (optional)
+    daily: asin, parent_asin, date, units, sales, in_stock (bool; True where unknown), ad_spend (optional),
+        exact (optional bool; False where the row is a share of a weekly total: no dip or sibling loss read there)
     windows: key, type (PromotionType value), asin, start, end (inclusive), discount (fraction; NaN for deals:
         the observed price drop is used), fee (the key's total, split over its ASINs by baseline revenue)
     economics: asin, price (NaN → median price paid), unit_cost (NaN → no profit), referral_pct (fraction),
         fba_fee
     → key, asin, type, start, end, measurable, reason ('' when measurable), baseline_units (per day, over the
       window's weekdays), days, units, expected_units (counterfactual over the window), incremental_units,
-      incremental_lo, incremental_hi (interval at `level`), dip_units, post_days (clean days the dip rests on),
+      incremental_lo, incremental_hi (interval at `level`), dip_units, post_days (clean exact days the dip rests on),
       cannibalised_units, incremental_revenue, incremental_profit, profit_lo, profit_hi, observed_discount,
       effective_discount, lift (units ÷ counterfactual − 1 over the window's in-stock days), lift_se (its
       standard error from the baseline's spread), baseline_price (price paid per unit over the baseline), fee
@@ -94,7 +96,7 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     expected = base.level * f_during
     gross = units - expected
 
-    post = _sums(panel, rows, last + 1, np.full(len(rows), post_days), days="clean")
+    post = _sums(panel, rows, last + 1, np.full(len(rows), post_days), days="watched")
     post_units, f_post, f2_post, post_count = post["units"], post["factor"], post["factor2"], post["days"]
     s2 = base.spread ** 2
     drift = level_drift(panel, baseline_days)
@@ -212,7 +214,7 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
     base = baseline(panel, sibling, start, days=base_days, search=2 * base_days)
     good = base.days >= base_days
     first, last = start - panel.day0, end - panel.day0
-    sums = _sums(panel, sibling, first, last - first + 1, days="clean")
+    sums = _sums(panel, sibling, first, last - first + 1, days="watched")
     clean_units, f, f2 = sums["units"], sums["factor"], sums["factor2"]
     with np.errstate(invalid="ignore", divide="ignore"):
         lost = np.where(good, base.level * f - clean_units, 0.0)
@@ -228,10 +230,12 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
 
 def _sums(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray, *, days: str) -> dict:
     """Units, weekday factors (and their squares), days, sales and ad spend summed over each window's days whose
-    units are known (`days`: "known"), that were in stock too ("stocked") or clean ("clean")."""
+    units are known (`days`: "known"), that were in stock too ("stocked") or clean and exact ("watched": what a dip
+    or a sibling's loss is read from)."""
     r, c, inside = gather(panel, rows, first, length)
     units = panel.units[r, c]
-    use = inside & {"known": ~np.isnan(units), "stocked": panel.stocked[r, c], "clean": panel.clean[r, c]}[days]
+    use = inside & {"known": ~np.isnan(units), "stocked": panel.stocked[r, c],
+                    "watched": panel.clean[r, c] & panel.exact[r, c]}[days]
     factor = np.where(use, panel.factors[r, panel.weekday[c]], 0.0)
     return {"units": np.where(use, units, 0.0).sum(axis=1), "factor": factor.sum(axis=1),
             "factor2": (factor ** 2).sum(axis=1), "days": use.sum(axis=1).astype(float),
