@@ -296,25 +296,35 @@ def test_coupon_depths_reach_amazons_cap_where_demand_is_very_elastic():
 
 
 def test_the_share_taken_back_by_dips_and_siblings_is_learned_from_past_promotions():
-    """Past promotions whose dip and siblings took back half their extra units: the proposal keeps half its units
-    (shrunk a little toward the setting), says so in its inputs, and expects less profit than the default 20 %."""
-    measured = pd.DataFrame({"measurable": True, "units": [300.0] * 20, "expected_units": 200.0,
-                             "dip_units": 30.0, "cannibalised_units": 20.0})
+    """Past promotions whose dip took back 30 % of their extra units, and whose siblings 20 % where the ASIN has
+    siblings: the proposal keeps the rest (each share shrunk a little toward its prior), says so in its inputs, and
+    expects less profit than the default 20 %. An ASIN alone in its family loses nothing to siblings, and the
+    promotions of lone ASINs do not dilute the siblings' share."""
+    family = pd.concat([history(10, days=100, noise=False, asins=("A1", "A2"), parent="P"),
+                        history(10, days=100, noise=False, asins=("A3",))], ignore_index=True)
+    measured = pd.DataFrame({"asin": ["A2"] * 20 + ["A3"] * 20, "measurable": True, "units": 300.0,
+                             "expected_units": 200.0, "dip_units": 30.0,
+                             "cannibalised_units": [20.0] * 20 + [0.0] * 20})
     settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
-    learned = only(run(settings=settings, measured=measured))
-    default = only(run(settings=settings))
-    assert learned.inputs["pull_forward"] == pytest.approx((1000 + 5 * 100 * 0.2) / (2000 + 5 * 100))
+    learned = only(run(daily=family, settings=settings, measured=measured))
+    lone = only(run(daily=family, econ=economics("A3", unit_cost=3.0), settings=settings, measured=measured))
+    default = only(run(daily=family, settings=settings))
+    dip = (40 * 30 + 5 * 100 * 0.2) / (4000 + 5 * 100)
+    siblings = 20 * 20 / (2000 + 5 * 100)
+    assert learned.inputs["pull_forward"] == pytest.approx(dip + siblings)
+    assert lone.inputs["pull_forward"] == pytest.approx(dip)
     assert default.inputs["pull_forward"] == 0.2
     assert learned.expected_units == pytest.approx(default.expected_units / 0.8 * (1 - learned.inputs["pull_forward"]))
     assert learned.expected_profit < default.expected_profit
-    assert only(run(settings=settings, measured=measured.assign(measurable=False))).inputs["pull_forward"] == 0.2
+    assert only(run(daily=family, settings=settings, measured=measured.assign(measurable=False))
+                ).inputs["pull_forward"] == 0.2
 
 
 def test_the_share_taken_backs_error_follows_how_far_promotions_stray_and_unfinished_dips_wait():
     """The share's standard error is the ratio estimator's (each promotion's units taken back vs the share × its
     gross, plus the setting's pseudo-promotions at their spread); dips watched fewer than
     `pull_forward_post_days` clean days are left out; the error lowers profit's lower bound, not its value."""
-    even = pd.DataFrame({"measurable": True, "units": [300.0] * 20, "expected_units": 200.0, "dip_units": 50.0,
+    even = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 20, "expected_units": 200.0, "dip_units": 50.0,
                          "cannibalised_units": 0.0, "post_days": 28})
     settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False, risk_aversion=0.0,
                                  pull_forward_sd=0.2)
