@@ -4,8 +4,9 @@ past promotions and plans, and what keeps a new promotion's dates busy.
 
 Daily Sales & Traffic rows are used where they exist; older weeks (`SalesTrafficAsinWeekly`) are spread evenly
 over their seven days, which is all a 28-day baseline needs of them (marked `exact` False: the engine reads no dip
-or sibling loss from them). Stock is known only for FBA ASINs with an
-inventory row: elsewhere an ASIN counts as in stock and its cover as unknown.
+or sibling loss from them). Stock is known only for FBA ASINs on the days an inventory row was stored (the
+inventory summaries answer for today only, so from the first sync on): elsewhere `in_stock` is unknown (None) and
+the engine counts the day as in stock for baselines but reads no dip from it, and the cover is unknown.
 """
 
 from __future__ import annotations
@@ -89,8 +90,9 @@ def daily(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date,
     # An ASIN without a parent (rows stored before Amazon's parentAsin was kept) is its own: no siblings known.
     frame = pd.DataFrame(rows, columns=["asin", "parent_asin", "date", "units", "sales", "exact"]).astype(
         {"units": float, "sales": float, "exact": bool})
-    out = _stock_days(seller_id, marketplace_id, start, end)
-    frame["in_stock"] = [(a, d) not in out for a, d in zip(frame["asin"], frame["date"], strict=True)]
+    stock = _stock_days(seller_id, marketplace_id, start, end)
+    frame["in_stock"] = pd.Series([stock.get((a, d)) for a, d in zip(frame["asin"], frame["date"], strict=True)],
+                                  dtype=object)
     return frame.sort_values(["asin", "date"], ignore_index=True)[DAILY_COLUMNS]
 
 
@@ -101,12 +103,12 @@ def last_day(seller_id: int, marketplace_id: str, asins: list[str]) -> dt.date |
         s.seller_id == seller_id, s.marketplace_id == marketplace_id, s.asin.in_(asins)))
 
 
-def _stock_days(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date) -> set[tuple[str, dt.date]]:
-    """(ASIN, day) where the FBA inventory showed nothing sellable."""
+def _stock_days(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date) -> dict[tuple[str, dt.date], bool]:
+    """(ASIN, day) → whether the FBA inventory stored that day showed anything sellable."""
     i = InventoryDaily
-    return {(asin, day) for asin, day in db.session.execute(select(i.asin, i.date).where(
-        i.seller_id == seller_id, i.marketplace_id == marketplace_id, i.date >= start, i.date <= end,
-        i.fulfillable <= 0))}
+    return {(asin, day): fulfillable > 0 for asin, day, fulfillable in db.session.execute(
+        select(i.asin, i.date, i.fulfillable).where(i.seller_id == seller_id, i.marketplace_id == marketplace_id,
+                                                    i.date >= start, i.date <= end))}
 
 
 def economics(seller_id: int, currency_code: str | None) -> pd.DataFrame:

@@ -155,6 +155,24 @@ def test_no_dip_or_siblings_loss_is_read_from_days_spread_from_weekly_totals():
     assert exact["cannibalised_units"] == pytest.approx(5.0 * WEEKLY[3], rel=0.05)  # weekday factors move a little
 
 
+def test_no_dip_is_read_from_days_whose_stock_is_unknown():
+    """After a promotion the ASIN runs out for 10 days that no inventory row recorded (`in_stock` missing, the
+    product's history before its first sync; or no row at all): those days count as in stock for a baseline but
+    would read as a dip, so the dip rests on the days whose stock is known."""
+    end = PROMO_START + timedelta(days=6)
+    daily = plant(history(10, noise=False), "A1", PROMO_START, end, multiplier=2.0, noise=False).astype(
+        {"in_stock": object})
+    out = (daily["date"] > end + timedelta(days=5)) & (daily["date"] <= end + timedelta(days=15))
+    daily.loc[out, ["units", "sales"]] = 0.0
+    daily.loc[out, "in_stock"] = None
+    # the 100 units those days lack are no dip (the zero days still nudge the weekday factors: about 1 unit)
+    row = one(daily).loc[("p1", "A1")]
+    assert row["post_days"] == 18 and abs(row["dip_units"]) < 2
+    assert row["incremental_units"] == pytest.approx(true_mean(daily, "A1", PROMO_START, end), rel=0.03)
+    row = one(daily[~out]).loc[("p1", "A1")]
+    assert row["post_days"] == 18 and abs(row["dip_units"]) < 2
+
+
 def test_a_day_that_ends_in_a_stock_out_is_no_dip():
     """After a promotion with no dip, the ASIN sells out halfway through a day and is out the next two: the
     half day sold what was left, not what buyers wanted, so it is not read as a dip (nor counts in a baseline)."""

@@ -6,10 +6,10 @@ units known; looked for over at most twice as many calendar days). Where fewer e
 measurable and says why.
 
     gross        = Σ during (units − counterfactual)
-    dip          = Σ post (counterfactual − units), over the clean exact days of the `post_days` after the end
+    dip          = Σ post (counterfactual − units), over the watched days of the `post_days` after the end
+                   (clean, the day's own figures and its stock known: `panel`)
     cannibalised = Σ siblings, during (counterfactual − units), siblings = the other ASINs of the same parent,
-                   over their clean exact days (so not a sibling's days in this or another promotion, nor days
-                   whose units are a share of a weekly total: `panel`); split over
+                   over their watched days (so not a sibling's days in this or another promotion); split over
                    the promotion's ASINs of that parent by their counterfactual units
     incremental  = gross − dip − cannibalised          (MARKET_AND_ALGORITHMS.md §4.3)
 
@@ -53,15 +53,16 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
             post_days: int = 28, level: float = 0.9, redemption_share: float = 0.5) -> pd.DataFrame:
     """One row per (key, asin) of `windows`.
 
-    daily: asin, parent_asin, date, units, sales, in_stock (bool; True where unknown), ad_spend (optional),
-        exact (optional bool; False where the row is a share of a weekly total: no dip or sibling loss read there)
+    daily: asin, parent_asin, date, units, sales, in_stock (bool; missing where unknown: in stock for the
+        baseline, no dip or sibling loss read there), ad_spend (optional), exact (optional bool; False where the
+        row is a share of a weekly total: no dip or sibling loss read there either)
     windows: key, type (PromotionType value), asin, start, end (inclusive), discount (fraction; NaN for deals:
         the observed price drop is used), fee (the key's total, split over its ASINs by baseline revenue)
     economics: asin, price (NaN → median price paid), unit_cost (NaN → no profit), referral_pct (fraction),
         fba_fee
     → key, asin, type, start, end, measurable, reason ('' when measurable), baseline_units (per day, over the
       window's weekdays), days, units, expected_units (counterfactual over the window), incremental_units,
-      incremental_lo, incremental_hi (interval at `level`), dip_units, post_days (clean exact days the dip rests on),
+      incremental_lo, incremental_hi (interval at `level`), dip_units, post_days (watched days the dip rests on),
       cannibalised_units, incremental_revenue, incremental_profit, profit_lo, profit_hi, observed_discount,
       effective_discount, lift (units ÷ counterfactual − 1 over the window's in-stock days), lift_se (its
       standard error from the baseline's spread), baseline_price (price paid per unit over the baseline), fee
@@ -230,12 +231,11 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
 
 def _sums(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray, *, days: str) -> dict:
     """Units, weekday factors (and their squares), days, sales and ad spend summed over each window's days whose
-    units are known (`days`: "known"), that were in stock too ("stocked") or clean and exact ("watched": what a dip
-    or a sibling's loss is read from)."""
+    units are known (`days`: "known"), that were in stock too ("stocked") or watched ("watched": what a dip or a
+    sibling's loss is read from)."""
     r, c, inside = gather(panel, rows, first, length)
     units = panel.units[r, c]
-    use = inside & {"known": ~np.isnan(units), "stocked": panel.stocked[r, c],
-                    "watched": panel.clean[r, c] & panel.exact[r, c]}[days]
+    use = inside & {"known": ~np.isnan(units), "stocked": panel.stocked[r, c], "watched": panel.watched[r, c]}[days]
     factor = np.where(use, panel.factors[r, panel.weekday[c]], 0.0)
     return {"units": np.where(use, units, 0.0).sum(axis=1), "factor": factor.sum(axis=1),
             "factor2": (factor ** 2).sum(axis=1), "days": use.sum(axis=1).astype(float),

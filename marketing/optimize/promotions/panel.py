@@ -8,10 +8,12 @@ next (a day that ends in a stock-out sold what was left, not what buyers wanted)
 Traffic omits days without sales, so a missing row after the ASIN's first row is a day with 0 units; days before
 the first row are unknown (the ASIN was not listed yet, or the history does not reach back).
 
-A day is *exact* unless its row is a share of a weekly total (`exact` False: the product's history spreads an
-older week's report evenly over its days). Such days serve a baseline's level, but a promotion's after-days or
-its siblings' days spread that way would move its extra units into the days around it: a dip or a sibling's loss
-is only read from exact days.
+A day is *watched* when it is clean, its row is the day's own (not a share of a weekly total: `exact` False, the
+product's history spreads an older week's report evenly over its days) and its stock is known (`in_stock` not
+missing; a day without a row, no sales, has none). Other clean days serve a baseline's level, but a dip or a
+sibling's loss is only read from watched days: a week spread over its days moves a promotion's extra units into
+the days around it, and a stock-out nobody recorded (the product knows stock only from its first sync on) looks
+just like a dip.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class Panel:
     sales: np.ndarray  # float (A, D); 0 where unknown
     ad: np.ndarray  # float (A, D); 0 where unknown or not given
     clean: np.ndarray  # bool (A, D): known, in stock that day and the next, no promotion
-    exact: np.ndarray  # bool (A, D): the day's own figures, not a share of a weekly total
+    watched: np.ndarray  # bool (A, D): clean, the day's own figures (not a weekly share) and its stock known
     stocked: np.ndarray  # bool (A, D): known and in stock (promotion or not)
     factors: np.ndarray  # (A, 7) weekday factors, mean 1 per ASIN
     weekday: np.ndarray  # (D,) 0 = Monday
@@ -64,8 +66,8 @@ class Panel:
 
 
 def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo_end: np.ndarray) -> Panel:
-    """daily: asin, parent_asin, date, units, sales, in_stock, ad_spend (optional), exact (optional; False where
-    the row is a share of a weekly total). promo_*: the promotion windows
+    """daily: asin, parent_asin, date, units, sales, in_stock (missing where unknown), ad_spend (optional), exact
+    (optional; False where the row is a share of a weekly total). promo_*: the promotion windows
     (inclusive epoch days) whose days are not clean."""
     named = daily["asin"].notna() & daily["date"].notna()
     frame = daily if named.all() else daily[named]
@@ -92,9 +94,11 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     in_stock = frame["in_stock"].fillna(True).astype(bool).to_numpy() if "in_stock" in frame else True
     stock_m = np.ones((n_rows, n_days), dtype=bool)
     stock_m[codes, col] = in_stock
-    exact_m = np.ones((n_rows, n_days), dtype=bool)
+    known = frame["in_stock"].notna().to_numpy() if "in_stock" in frame else np.ones(len(frame), dtype=bool)
     if "exact" in frame:
-        exact_m[codes, col] = frame["exact"].fillna(True).astype(bool).to_numpy()
+        known = known & frame["exact"].fillna(True).astype(bool).to_numpy()
+    watched_m = np.zeros((n_rows, n_days), dtype=bool)  # a day without a row (no sales) has no stock recorded
+    watched_m[codes, col] = known
     first = np.full(n_rows, n_days, dtype=np.int64)
     np.minimum.at(first, codes, col)
     last_data = (int(day.max()) - day0) if len(day) else -1
@@ -120,7 +124,7 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     parent_of = pd.Series(parents[first_row]).reindex(range(n_rows))
     parent_codes, _ = pd.factorize(parent_of.where(parent_of.notna() & (parent_of.astype(str).str.len() > 0)))
     return Panel(asins=pd.Index(asins, dtype=object), parent=parent_codes, day0=day0, units=units_m, sales=sales_m,
-                 ad=ad_m, clean=clean, exact=exact_m, stocked=stocked,
+                 ad=ad_m, clean=clean, watched=clean & watched_m, stocked=stocked,
                  factors=_weekday_factors(units_m, clean, weekday), weekday=weekday)
 
 
