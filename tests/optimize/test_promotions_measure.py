@@ -38,6 +38,7 @@ def test_a_planted_lift_is_recovered_exactly_without_noise():
     assert row["incremental_units"] == pytest.approx(0.6 * expected)
     assert row["lift"] == pytest.approx(0.6)
     assert row["dip_units"] == pytest.approx(0.0, abs=1e-9) and row["cannibalised_units"] == 0
+    assert row["dip_sd"] == pytest.approx(0.0, abs=1e-9) and row["cannibalised_sd"] == 0
     assert row["days"] == 7 and row["post_days"] == 28
 
 
@@ -171,6 +172,20 @@ def test_no_dip_is_read_from_days_whose_stock_is_unknown():
     assert row["incremental_units"] == pytest.approx(true_mean(daily, "A1", PROMO_START, end), rel=0.03)
     row = one(daily[~out]).loc[("p1", "A1")]
     assert row["post_days"] == 18 and abs(row["dip_units"]) < 2
+
+
+def test_a_dips_sd_is_the_spread_of_dips_read_one_promotion_at_a_time():
+    """120 promotions with no dip, each measured on its own (so nothing shrinks it): their dips ÷ dip_sd spread
+    like a standard normal, which is what lets `suggest` tell a seller's share from noise."""
+    asins = [f"A{i}" for i in range(120)]
+    daily = history(12, asins=asins, seed=21)
+    end = PROMO_START + timedelta(days=6)
+    z = []
+    for n, asin in enumerate(asins):
+        own = plant(daily[daily["asin"] == asin], asin, PROMO_START, end, multiplier=1.5, seed=300 + n)
+        row = one(own, window(asin=asin)).loc[("p1", asin)]
+        z.append(row["dip_units"] / row["dip_sd"])
+    assert abs(np.mean(z)) < 0.3 and 0.75 < np.std(z) < 1.3
 
 
 def test_a_day_that_ends_in_a_stock_out_is_no_dip():

@@ -340,6 +340,11 @@ def test_the_share_taken_backs_error_follows_how_far_promotions_stray_and_unfini
     assert scattered.inputs["pull_forward_se"] > 1.5 * steady.inputs["pull_forward_se"]
     assert scattered.expected_profit == pytest.approx(steady.expected_profit)
     assert scattered.profit_lo < steady.profit_lo
+    # each dip's own noise (measure's dip_sd: its shrinkage toward the seller's share hides it) widens the error
+    noisy = only(run(settings=settings, measured=even.assign(dip_sd=30.0)))
+    assert noisy.inputs["pull_forward"] == pytest.approx(share)
+    assert noisy.inputs["pull_forward_se"] == pytest.approx(
+        math.sqrt(20 * (50 - share * 100) ** 2 + 20 * 30.0 ** 2 + 5 * (100 * 0.2) ** 2) / 2500)
     unfinished = pd.concat([even, even.iloc[:10].assign(dip_units=0.0, post_days=5)], ignore_index=True)
     assert only(run(settings=settings, measured=unfinished)).inputs["pull_forward"] == pytest.approx(share)
 
@@ -356,16 +361,20 @@ def test_an_asin_out_of_stock_in_the_last_restock_days_is_skipped():
     assert only(run(daily=old)).asin == "A1"
 
 
-def test_by_default_a_proposal_must_make_money_at_the_low_end_of_its_interval():
-    """The default scores a candidate by its profit's lower bound (elasticity −4 ± 1 at 90 %): a promotion that
+def test_at_full_risk_aversion_a_proposal_must_make_money_at_the_low_end_of_its_interval():
+    """risk_aversion 1 scores a candidate by its profit's lower bound (elasticity −4 ± 1 at 90 %): a promotion that
     pays on average but loses at the pessimistic end is not proposed, and where one passes, the depth with the
-    best lower bound wins over a deeper one that earns more on average but may lose."""
+    best lower bound wins over a deeper one that earns more on average but may lose. The default, 0.5, scores it
+    halfway between its expected profit and that lower bound."""
+    cautious = PromotionSettings(risk_aversion=1.0)
     thin = economics("A1", unit_cost=4.0)
     assert only(run(econ=thin, settings=rules())).profit_lo < 0 < only(run(econ=thin, settings=rules())).expected_profit
-    assert skipped(run(econ=thin, settings=PromotionSettings())) == "no profitable depth"
+    assert skipped(run(econ=thin, settings=cautious)) == "no profitable depth"
     fair = economics("A1", unit_cost=3.0)
-    bold, careful = only(run(econ=fair, settings=rules())), only(run(econ=fair, settings=PromotionSettings()))
+    bold, careful = only(run(econ=fair, settings=rules())), only(run(econ=fair, settings=cautious))
     assert careful.profit_lo > 0 > bold.profit_lo and careful.discount < bold.discount
-    lows = [run(econ=fair, settings=PromotionSettings(depths=(d,), amount_off=False))[0]
-            for d in PromotionSettings().depths]
+    lows = [run(econ=fair, settings=replace(cautious, depths=(d,), amount_off=False))[0] for d in cautious.depths]
     assert careful.profit_lo >= max(q[0].profit_lo for q in lows if q) - 1e-9  # amounts off are tried too
+    halfway = only(run(econ=fair, settings=PromotionSettings()))
+    assert halfway.inputs["risk_adjusted_profit"] == pytest.approx(
+        halfway.expected_profit - 0.5 * (halfway.expected_profit - halfway.profit_lo))

@@ -43,8 +43,8 @@ from marketing.optimize.promotions.panel import NO_DAY, Panel, baseline, build_p
 
 COLUMNS = [
     "key", "asin", "type", "start", "end", "measurable", "reason", "baseline_units", "days", "units",
-    "expected_units", "incremental_units", "incremental_lo", "incremental_hi", "dip_units", "post_days",
-    "cannibalised_units", "incremental_revenue", "incremental_profit", "profit_lo", "profit_hi",
+    "expected_units", "incremental_units", "incremental_lo", "incremental_hi", "dip_units", "dip_sd", "post_days",
+    "cannibalised_units", "cannibalised_sd", "incremental_revenue", "incremental_profit", "profit_lo", "profit_hi",
     "observed_discount", "effective_discount", "lift", "lift_se", "baseline_price", "fee", "ad_spend_change",
 ]
 
@@ -62,8 +62,9 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
         fba_fee
     → key, asin, type, start, end, measurable, reason ('' when measurable), baseline_units (per day, over the
       window's weekdays), days, units, expected_units (counterfactual over the window), incremental_units,
-      incremental_lo, incremental_hi (interval at `level`), dip_units, post_days (watched days the dip rests on),
-      cannibalised_units, incremental_revenue, incremental_profit, profit_lo, profit_hi, observed_discount,
+      incremental_lo, incremental_hi (interval at `level`), dip_units, dip_sd (the noise of the dip as read from
+      this promotion alone, before its shrinkage), post_days (watched days the dip rests on), cannibalised_units,
+      cannibalised_sd (likewise), incremental_revenue, incremental_profit, profit_lo, profit_hi, observed_discount,
       effective_discount, lift (units ÷ counterfactual − 1 over the window's in-stock days), lift_se (its
       standard error from the baseline's spread), baseline_price (price paid per unit over the baseline), fee
       (this ASIN's share), ad_spend_change.
@@ -152,7 +153,8 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
         "baseline_units": measured(expected / np.maximum(days_known, 1)), "days": (end - start + 1),
         "units": units, "expected_units": measured(expected), "incremental_units": measured(incremental),
         "incremental_lo": measured(incremental - z * se), "incremental_hi": measured(incremental + z * se),
-        "dip_units": measured(dip), "post_days": post_count.astype(int), "cannibalised_units": measured(cannibalised),
+        "dip_units": measured(dip), "dip_sd": measured(np.sqrt(var_dip)), "post_days": post_count.astype(int),
+        "cannibalised_units": measured(cannibalised), "cannibalised_sd": measured(np.sqrt(loss_var)),
         "incremental_revenue": measured(sales - expected * base.price - dip_revenue - can_revenue),
         "incremental_profit": measured(profit), "profit_lo": measured(profit - z * se * np.abs(m0)),
         "profit_hi": measured(profit + z * se * np.abs(m0)), "observed_discount": measured(observed),

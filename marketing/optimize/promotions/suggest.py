@@ -29,8 +29,9 @@ Was Price (≈ the median price paid over `was_price_days`); a margin after the 
 with `busy`); stock for the days before it (at a promotion's pace where `busy` holds one), the window at the
 interval's upper units and `cover_after_days` after it, so a promotion never leaves the ASIN to run dry before a
 restock can arrive; a positive expected profit and a positive risk-adjusted profit, profit − `risk_aversion` ×
-(profit − its lower bound): at the default 1 the lower bound itself, so a proposal is one that makes money at
-the pessimistic end of its interval, and the depth with the best such end wins. Of what passes, the highest
+(profit − its lower bound): at 1 the lower bound itself, so a proposal is one that makes money at the
+pessimistic end of its interval, and the depth with the best such end wins; the default 0.5 asks for money halfway
+to that end. Of what passes, the highest
 risk-adjusted profit wins.
 """
 
@@ -103,7 +104,9 @@ class PromotionSettings:
     restock_days: int = 60
     elasticity_sd: float = 1.0  # uncertainty of an ASIN's elasticity where the caller gives none
     level: float = 0.9  # the interval
-    risk_aversion: float = 1.0  # weight of the interval's downside in the score (1: the lower bound)
+    # weight of the interval's downside in the score (1: the lower bound; 0.5: halfway to it, which never lost money
+    # on the quality bench's seeds 1-3 once the share taken back carried its own noise)
+    risk_aversion: float = 0.5
     budget_pull_share: float = 0.8  # Amazon pulls a coupon when this share of its budget is used
     was_price_days: int = 90
     currency_symbol: str = "$"
@@ -430,14 +433,18 @@ def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, ha
         lost = pd.to_numeric(m["cannibalised_units"], errors="coerce")
         use = (gross > 0) & dip_units.notna() & lost.notna()
         family = use & m["asin"].astype(str).isin(set(has_siblings.index[has_siblings.to_numpy()]))
-        dip = _pooled(gross[use], dip_units[use], settings.pull_forward, settings)
-        siblings = _pooled(gross[family], lost[family], 0.0, settings)
+        noise = {c: pd.to_numeric(m[c], errors="coerce").fillna(0.0) if c in m else pd.Series(0.0, index=m.index)
+                 for c in ("dip_sd", "cannibalised_sd")}
+        dip = _pooled(gross[use], dip_units[use], noise["dip_sd"][use], settings.pull_forward, settings)
+        siblings = _pooled(gross[family], lost[family], noise["cannibalised_sd"][family], 0.0, settings)
     return dip, siblings
 
 
-def _pooled(gross: pd.Series, taken: pd.Series, prior_share: float, settings: PromotionSettings
+def _pooled(gross: pd.Series, taken: pd.Series, sd: pd.Series, prior_share: float, settings: PromotionSettings
             ) -> tuple[float, float]:
-    """Σ taken ÷ Σ gross with `pull_forward_pseudo` average promotions at `prior_share`, and its error."""
+    """Σ taken ÷ Σ gross with `pull_forward_pseudo` average promotions at `prior_share`, and its error: the
+    promotions' spread around the share, plus each one's own noise (`measure` shrinks each dip toward the
+    seller's share, which hides most of that spread: a 28-day dip rests on a baseline carried a month ahead)."""
     prior_se = settings.pull_forward_sd
     if not len(gross):
         return prior_share, prior_se
@@ -445,7 +452,8 @@ def _pooled(gross: pd.Series, taken: pd.Series, prior_share: float, settings: Pr
     prior = settings.pull_forward_pseudo * float(g.mean())
     share = (float(t.sum()) + prior * prior_share) / (float(g.sum()) + prior)
     # the prior's pseudo-promotions count as average promotions whose share strays by `pull_forward_sd`
-    spread = float(np.sum((t - share * g) ** 2)) + settings.pull_forward_pseudo * (float(g.mean()) * prior_se) ** 2
+    spread = float(np.sum((t - share * g) ** 2)) + float(np.sum(sd.to_numpy(dtype=float) ** 2)) \
+        + settings.pull_forward_pseudo * (float(g.mean()) * prior_se) ** 2
     return float(np.clip(share, 0.0, 0.9)), float(np.sqrt(spread) / (float(g.sum()) + prior))
 
 
