@@ -324,8 +324,8 @@ def test_the_share_taken_backs_error_follows_how_far_promotions_stray_and_unfini
     """The share's standard error is the ratio estimator's (each promotion's units taken back vs the share × its
     gross, plus the setting's pseudo-promotions at their spread); dips watched fewer than
     `pull_forward_post_days` clean days are left out; the error lowers profit's lower bound, not its value."""
-    even = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 20, "expected_units": 200.0, "dip_units": 50.0,
-                         "cannibalised_units": 0.0, "post_days": 28})
+    even = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 20, "expected_units": 200.0,
+                         "dip_units": 50.0, "cannibalised_units": 0.0, "post_days": 28})
     settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False, risk_aversion=0.0,
                                  pull_forward_sd=0.2)
     steady = only(run(settings=settings, measured=even))

@@ -328,7 +328,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             "unit_cost": float(cost[a]), "referral_pct": _json(number["referral_pct"][a]),
             "fba_fee": _json(number["fba_fee"][a]), "inventory": _json(stock[a]),
             "redemption_share": float(share[k]), "effective_discount": float(d_eff[k]),
-            "pull_forward": float(pull_forward[k]), "pull_forward_se": float(pull_forward_se[k]), "elasticity_sd": float(eps_sd[a]),
+            "pull_forward": float(pull_forward[k]), "pull_forward_se": float(pull_forward_se[k]),
+            "elasticity_sd": float(eps_sd[a]),
             "lead_days": int(settings.lead_days.get(kind, 0)), "fee_schedule": asdict(fee_table[kind]),
             "risk_adjusted_profit": float(score[k]), "level": settings.level,
         }
