@@ -6,11 +6,11 @@ ASINs; common random numbers, so policies differ only by what they entered). Eve
 * none — nothing is entered (the counterfactual);
 * engine — `optimize.promotions.suggest` fed as the product's service feeds it: the history up to yesterday from
   the sandbox's reports (`bench/promotions_market.py`), past coupons and deals from its coupon and promotion
-  reports measured with `measure` → `elasticities(with_sd=True)` and their days left out of the baseline (and,
-  here only — the product's service does not pass them yet — the measured rows, whose dips and siblings' losses
-  set the pull-forward share and its error), economics (price, unit cost, referral, FBA fee)
-  from the catalog, today's FBA inventory, busy = promotions running or upcoming, the guide's fees per type,
-  the deal types the seller ran in the last 12 months; every proposal is approved and entered as proposed
+  reports measured with `measure` → `elasticities(with_sd=True)` and their days left out of the baseline, and
+  the measured rows (their dips and siblings' losses set the share taken back and its error; the product's
+  service passes them too, though it reads no dip before its first inventory sync), economics (price, unit cost,
+  referral, FBA fee) from the catalog, today's FBA inventory, busy = promotions running or upcoming, the guide's
+  fees per type, the deal types the seller ran in the last 12 months; every proposal is approved and entered as proposed
   (type, percent or amount off, dates, budget) through `promotions.enter`, the function behind
   `POST /_sandbox/promotions`;
 * fixed — in weeks 0, 2, 4, 6: a 20 %-off coupon for 7 days from tomorrow on each marketplace's top 3 ASINs by

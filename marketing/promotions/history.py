@@ -3,8 +3,10 @@ marketplace: the by-ASIN sales history, the economics the seller entered, stock,
 past promotions and plans, and what keeps a new promotion's dates busy.
 
 Daily Sales & Traffic rows are used where they exist; older weeks (`SalesTrafficAsinWeekly`) are spread evenly
-over their seven days, which is all a 28-day baseline needs of them. Stock is known only for FBA ASINs with an
-inventory row: elsewhere an ASIN counts as in stock and its cover as unknown.
+over their seven days, which is all a 28-day baseline needs of them (marked `exact` False: the engine reads no dip
+or sibling loss from them). Stock is known only for FBA ASINs on the days an inventory row was stored (the
+inventory summaries answer for today only, so from the first sync on): elsewhere `in_stock` is unknown (None) and
+the engine counts the day as in stock for baselines but reads no dip from it, and the cover is unknown.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from marketing.models.promotions import DiscountType
 HISTORY_DAYS = 400  # what the ingest keeps of reported promotions, and the history read for them
 DEAL_TYPE_DAYS = 365  # deal types the seller ran this recently may be suggested
 IN_FLIGHT = (PlanState.PLANNED, PlanState.ENTERED, PlanState.RUNNING)  # plans that keep their ASINs' dates busy
-DAILY_COLUMNS = ["asin", "parent_asin", "date", "units", "sales", "in_stock"]
+DAILY_COLUMNS = ["asin", "parent_asin", "date", "units", "sales", "in_stock", "exact"]
 WINDOW_COLUMNS = ["key", "type", "asin", "start", "end", "discount", "fee"]
 
 
@@ -71,9 +73,9 @@ def daily(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date,
         s.seller_id == seller_id, s.marketplace_id == marketplace_id, s.date >= start, s.date <= end)
     if asins is not None:
         query = query.where(s.asin.in_(asins))
-    rows = [(asin, parent or asin, day, int(units), float(sales))
+    rows = [(asin, parent or asin, day, int(units), float(sales), True)
             for asin, parent, day, units, sales in db.session.execute(query)]
-    seen = {(asin, day) for asin, _, day, _, _ in rows}
+    seen = {(asin, day) for asin, _, day, _, _, _ in rows}
     w = SalesTrafficAsinWeekly
     weekly = select(w.asin, w.parent_asin, w.week_start, w.units_ordered, w.ordered_sales).where(
         w.seller_id == seller_id, w.marketplace_id == marketplace_id, w.week_start >= start - dt.timedelta(days=6),
@@ -84,12 +86,13 @@ def daily(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date,
         for offset in range(7):
             day = week + dt.timedelta(days=offset)
             if start <= day <= end and (asin, day) not in seen:
-                rows.append((asin, parent or asin, day, int(units) / 7, float(sales) / 7))
+                rows.append((asin, parent or asin, day, int(units) / 7, float(sales) / 7, False))
     # An ASIN without a parent (rows stored before Amazon's parentAsin was kept) is its own: no siblings known.
-    frame = pd.DataFrame(rows, columns=["asin", "parent_asin", "date", "units", "sales"]).astype(
-        {"units": float, "sales": float})
-    out = _stock_days(seller_id, marketplace_id, start, end)
-    frame["in_stock"] = [(a, d) not in out for a, d in zip(frame["asin"], frame["date"], strict=True)]
+    frame = pd.DataFrame(rows, columns=["asin", "parent_asin", "date", "units", "sales", "exact"]).astype(
+        {"units": float, "sales": float, "exact": bool})
+    stock = _stock_days(seller_id, marketplace_id, start, end)
+    frame["in_stock"] = pd.Series([stock.get((a, d)) for a, d in zip(frame["asin"], frame["date"], strict=True)],
+                                  dtype=object)
     return frame.sort_values(["asin", "date"], ignore_index=True)[DAILY_COLUMNS]
 
 
@@ -100,12 +103,12 @@ def last_day(seller_id: int, marketplace_id: str, asins: list[str]) -> dt.date |
         s.seller_id == seller_id, s.marketplace_id == marketplace_id, s.asin.in_(asins)))
 
 
-def _stock_days(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date) -> set[tuple[str, dt.date]]:
-    """(ASIN, day) where the FBA inventory showed nothing sellable."""
+def _stock_days(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date) -> dict[tuple[str, dt.date], bool]:
+    """(ASIN, day) → whether the FBA inventory stored that day showed anything sellable."""
     i = InventoryDaily
-    return {(asin, day) for asin, day in db.session.execute(select(i.asin, i.date).where(
-        i.seller_id == seller_id, i.marketplace_id == marketplace_id, i.date >= start, i.date <= end,
-        i.fulfillable <= 0))}
+    return {(asin, day): fulfillable > 0 for asin, day, fulfillable in db.session.execute(
+        select(i.asin, i.date, i.fulfillable).where(i.seller_id == seller_id, i.marketplace_id == marketplace_id,
+                                                    i.date >= start, i.date <= end))}
 
 
 def economics(seller_id: int, currency_code: str | None) -> pd.DataFrame:

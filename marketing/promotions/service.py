@@ -77,13 +77,14 @@ def _compute(run: SuggestionRun) -> None:
         frame = history.daily(run.seller_id, market_id, start, day - dt.timedelta(days=1))
         economics = history.economics(run.seller_id, currency)
         measured = measuring.measure_reported(run.seller_id, market_id, frame, economics)
-        # the elasticities' spread sets each proposal's interval; past promotions' days leave the baseline
+        # the elasticities' spread sets each proposal's interval; past promotions' days leave the baseline; their
+        # dips and siblings' losses set the share of the extra units taken back
         proposals, skips = engine.suggest(
             frame, economics, inventory=history.inventory(run.seller_id, market_id),
             busy=history.busy(run.seller_id, market_id, day), fees=history.fees(market_id, day),
             elasticity=engine.elasticities(measured, with_sd=True), today=day,
             deal_types=history.deal_types(run.seller_id, market_id, day),
-            promotions=measured[["asin", "start", "end"]])
+            promotions=measured[["asin", "start", "end"]], measured=measured)
         rows = [_row(run, p, market_id, currency) for p in proposals]
         if rows:
             db.session.execute(insert(Suggestion), rows)

@@ -38,6 +38,7 @@ def test_a_planted_lift_is_recovered_exactly_without_noise():
     assert row["incremental_units"] == pytest.approx(0.6 * expected)
     assert row["lift"] == pytest.approx(0.6)
     assert row["dip_units"] == pytest.approx(0.0, abs=1e-9) and row["cannibalised_units"] == 0
+    assert row["dip_sd"] == pytest.approx(0.0, abs=1e-9) and row["cannibalised_sd"] == 0
     assert row["days"] == 7 and row["post_days"] == 28
 
 
@@ -124,6 +125,82 @@ def test_the_dip_after_and_the_siblings_loss_have_the_right_signs():
     assert row["cannibalised_units"] == pytest.approx(lost, rel=0.01) and row["cannibalised_units"] > 0
     assert row["incremental_units"] == pytest.approx(during - dip - lost, rel=0.01)
     assert row["incremental_revenue"] == pytest.approx((during - dip - lost) * 20.0, rel=0.01)
+
+
+def smeared(daily: pd.DataFrame, before: date) -> pd.DataFrame:
+    """The product's older history: each week's units and sales before `before` spread evenly over its 7 days."""
+    daily = daily.copy()
+    old = daily["date"] < before
+    week = (pd.to_datetime(daily["date"]) - pd.Timestamp(daily["date"].min())).dt.days // 7
+    for column in ("units", "sales"):
+        daily.loc[old, column] = daily[old].groupby(["asin", week[old]])[column].transform("mean")
+    daily["exact"] = ~old
+    return daily
+
+
+def test_no_dip_or_siblings_loss_is_read_from_days_spread_from_weekly_totals():
+    """A one-day deal with no dip and no sibling loss, on a history whose older weeks are spread evenly over their
+    days (`exact` False): the spread moves the deal's extra units into its week's other days, so the after-days
+    and the sibling's days there say nothing — no dip nor loss is read from them (post_days 0), only from
+    exact days."""
+    deal = PROMO_START + timedelta(days=3)  # a Thursday: the deal's week spreads over 3 days before, 3 after
+    daily = history(10, asins=("A1", "A2"), parent="P1", noise=False)
+    daily = plant(daily, "A1", deal, deal, multiplier=8.0, noise=False)
+    daily = plant(daily, "A2", deal, deal, multiplier=0.5, noise=False)
+    spread = smeared(daily, PROMO_START + timedelta(days=60))
+    row = one(spread, window(start=deal, days=1, type="LIGHTNING_DEAL")).loc[("p1", "A1")]
+    assert row["measurable"] and row["post_days"] == 0
+    assert row["dip_units"] == 0 and row["cannibalised_units"] == 0
+    exact = one(daily.assign(exact=True), window(start=deal, days=1, type="LIGHTNING_DEAL")).loc[("p1", "A1")]
+    assert exact["post_days"] == 28 and exact["dip_units"] == pytest.approx(0.0, abs=0.05)
+    assert exact["cannibalised_units"] == pytest.approx(5.0 * WEEKLY[3], rel=0.05)  # weekday factors move a little
+
+
+def test_no_dip_is_read_from_days_whose_stock_is_unknown():
+    """After a promotion the ASIN runs out for 10 days that no inventory row recorded (`in_stock` missing, the
+    product's history before its first sync; or no row at all): those days count as in stock for a baseline but
+    would read as a dip, so the dip rests on the days whose stock is known."""
+    end = PROMO_START + timedelta(days=6)
+    daily = plant(history(10, noise=False), "A1", PROMO_START, end, multiplier=2.0, noise=False).astype(
+        {"in_stock": object})
+    out = (daily["date"] > end + timedelta(days=5)) & (daily["date"] <= end + timedelta(days=15))
+    daily.loc[out, ["units", "sales"]] = 0.0
+    daily.loc[out, "in_stock"] = None
+    # the 100 units those days lack are no dip (the zero days still nudge the weekday factors: about 1 unit)
+    row = one(daily).loc[("p1", "A1")]
+    assert row["post_days"] == 18 and abs(row["dip_units"]) < 2
+    assert row["incremental_units"] == pytest.approx(true_mean(daily, "A1", PROMO_START, end), rel=0.03)
+    row = one(daily[~out]).loc[("p1", "A1")]
+    assert row["post_days"] == 18 and abs(row["dip_units"]) < 2
+
+
+def test_a_dips_sd_is_the_spread_of_dips_read_one_promotion_at_a_time():
+    """120 promotions with no dip, each measured on its own (so nothing shrinks it): their dips ÷ dip_sd spread
+    like a standard normal, which is what lets `suggest` tell a seller's share from noise."""
+    asins = [f"A{i}" for i in range(120)]
+    daily = history(12, asins=asins, seed=21)
+    end = PROMO_START + timedelta(days=6)
+    z = []
+    for n, asin in enumerate(asins):
+        own = plant(daily[daily["asin"] == asin], asin, PROMO_START, end, multiplier=1.5, seed=300 + n)
+        row = one(own, window(asin=asin)).loc[("p1", asin)]
+        z.append(row["dip_units"] / row["dip_sd"])
+    assert abs(np.mean(z)) < 0.3 and 0.75 < np.std(z) < 1.3
+
+
+def test_a_day_that_ends_in_a_stock_out_is_no_dip():
+    """After a promotion with no dip, the ASIN sells out halfway through a day and is out the next two: the
+    half day sold what was left, not what buyers wanted, so it is not read as a dip (nor counts in a baseline)."""
+    end = PROMO_START + timedelta(days=6)
+    daily = plant(history(10, noise=False), "A1", PROMO_START, end, multiplier=2.0, noise=False)
+    last = end + timedelta(days=10)
+    daily.loc[daily["date"] == last, ["units", "sales"]] /= 2
+    out = (daily["date"] > last) & (daily["date"] <= last + timedelta(days=2))
+    daily.loc[out, ["units", "sales"]] = 0.0
+    daily.loc[out, "in_stock"] = False
+    row = one(daily).loc[("p1", "A1")]
+    assert row["post_days"] == 25
+    assert row["dip_units"] == pytest.approx(0.0, abs=1e-6)
 
 
 def test_a_sibling_in_the_same_promotion_is_not_cannibalised():

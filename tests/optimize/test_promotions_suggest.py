@@ -296,26 +296,36 @@ def test_coupon_depths_reach_amazons_cap_where_demand_is_very_elastic():
 
 
 def test_the_share_taken_back_by_dips_and_siblings_is_learned_from_past_promotions():
-    """Past promotions whose dip and siblings took back half their extra units: the proposal keeps half its units
-    (shrunk a little toward the setting), says so in its inputs, and expects less profit than the default 20 %."""
-    measured = pd.DataFrame({"measurable": True, "units": [300.0] * 20, "expected_units": 200.0,
-                             "dip_units": 30.0, "cannibalised_units": 20.0})
+    """Past promotions whose dip took back 30 % of their extra units, and whose siblings 20 % where the ASIN has
+    siblings: the proposal keeps the rest (each share shrunk a little toward its prior), says so in its inputs, and
+    expects less profit than the default 20 %. An ASIN alone in its family loses nothing to siblings, and the
+    promotions of lone ASINs do not dilute the siblings' share."""
+    family = pd.concat([history(10, days=100, noise=False, asins=("A1", "A2"), parent="P"),
+                        history(10, days=100, noise=False, asins=("A3",))], ignore_index=True)
+    measured = pd.DataFrame({"asin": ["A2"] * 20 + ["A3"] * 20, "measurable": True, "units": 300.0,
+                             "expected_units": 200.0, "dip_units": 30.0,
+                             "cannibalised_units": [20.0] * 20 + [0.0] * 20})
     settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
-    learned = only(run(settings=settings, measured=measured))
-    default = only(run(settings=settings))
-    assert learned.inputs["pull_forward"] == pytest.approx((1000 + 5 * 100 * 0.2) / (2000 + 5 * 100))
+    learned = only(run(daily=family, settings=settings, measured=measured))
+    lone = only(run(daily=family, econ=economics("A3", unit_cost=3.0), settings=settings, measured=measured))
+    default = only(run(daily=family, settings=settings))
+    dip = (40 * 30 + 5 * 100 * 0.2) / (4000 + 5 * 100)
+    siblings = 20 * 20 / (2000 + 5 * 100)
+    assert learned.inputs["pull_forward"] == pytest.approx(dip + siblings)
+    assert lone.inputs["pull_forward"] == pytest.approx(dip)
     assert default.inputs["pull_forward"] == 0.2
     assert learned.expected_units == pytest.approx(default.expected_units / 0.8 * (1 - learned.inputs["pull_forward"]))
     assert learned.expected_profit < default.expected_profit
-    assert only(run(settings=settings, measured=measured.assign(measurable=False))).inputs["pull_forward"] == 0.2
+    assert only(run(daily=family, settings=settings, measured=measured.assign(measurable=False))
+                ).inputs["pull_forward"] == 0.2
 
 
 def test_the_share_taken_backs_error_follows_how_far_promotions_stray_and_unfinished_dips_wait():
     """The share's standard error is the ratio estimator's (each promotion's units taken back vs the share × its
     gross, plus the setting's pseudo-promotions at their spread); dips watched fewer than
     `pull_forward_post_days` clean days are left out; the error lowers profit's lower bound, not its value."""
-    even = pd.DataFrame({"measurable": True, "units": [300.0] * 20, "expected_units": 200.0, "dip_units": 50.0,
-                         "cannibalised_units": 0.0, "post_days": 28})
+    even = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 20, "expected_units": 200.0,
+                         "dip_units": 50.0, "cannibalised_units": 0.0, "post_days": 28})
     settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False, risk_aversion=0.0,
                                  pull_forward_sd=0.2)
     steady = only(run(settings=settings, measured=even))
@@ -330,6 +340,11 @@ def test_the_share_taken_backs_error_follows_how_far_promotions_stray_and_unfini
     assert scattered.inputs["pull_forward_se"] > 1.5 * steady.inputs["pull_forward_se"]
     assert scattered.expected_profit == pytest.approx(steady.expected_profit)
     assert scattered.profit_lo < steady.profit_lo
+    # each dip's own noise (measure's dip_sd: its shrinkage toward the seller's share hides it) widens the error
+    noisy = only(run(settings=settings, measured=even.assign(dip_sd=30.0)))
+    assert noisy.inputs["pull_forward"] == pytest.approx(share)
+    assert noisy.inputs["pull_forward_se"] == pytest.approx(
+        math.sqrt(20 * (50 - share * 100) ** 2 + 20 * 30.0 ** 2 + 5 * (100 * 0.2) ** 2) / 2500)
     unfinished = pd.concat([even, even.iloc[:10].assign(dip_units=0.0, post_days=5)], ignore_index=True)
     assert only(run(settings=settings, measured=unfinished)).inputs["pull_forward"] == pytest.approx(share)
 
@@ -346,16 +361,20 @@ def test_an_asin_out_of_stock_in_the_last_restock_days_is_skipped():
     assert only(run(daily=old)).asin == "A1"
 
 
-def test_by_default_a_proposal_must_make_money_at_the_low_end_of_its_interval():
-    """The default scores a candidate by its profit's lower bound (elasticity −4 ± 1 at 90 %): a promotion that
+def test_at_full_risk_aversion_a_proposal_must_make_money_at_the_low_end_of_its_interval():
+    """risk_aversion 1 scores a candidate by its profit's lower bound (elasticity −4 ± 1 at 90 %): a promotion that
     pays on average but loses at the pessimistic end is not proposed, and where one passes, the depth with the
-    best lower bound wins over a deeper one that earns more on average but may lose."""
+    best lower bound wins over a deeper one that earns more on average but may lose. The default, 0.5, scores it
+    halfway between its expected profit and that lower bound."""
+    cautious = PromotionSettings(risk_aversion=1.0)
     thin = economics("A1", unit_cost=4.0)
     assert only(run(econ=thin, settings=rules())).profit_lo < 0 < only(run(econ=thin, settings=rules())).expected_profit
-    assert skipped(run(econ=thin, settings=PromotionSettings())) == "no profitable depth"
+    assert skipped(run(econ=thin, settings=cautious)) == "no profitable depth"
     fair = economics("A1", unit_cost=3.0)
-    bold, careful = only(run(econ=fair, settings=rules())), only(run(econ=fair, settings=PromotionSettings()))
+    bold, careful = only(run(econ=fair, settings=rules())), only(run(econ=fair, settings=cautious))
     assert careful.profit_lo > 0 > bold.profit_lo and careful.discount < bold.discount
-    lows = [run(econ=fair, settings=PromotionSettings(depths=(d,), amount_off=False))[0]
-            for d in PromotionSettings().depths]
+    lows = [run(econ=fair, settings=replace(cautious, depths=(d,), amount_off=False))[0] for d in cautious.depths]
     assert careful.profit_lo >= max(q[0].profit_lo for q in lows if q) - 1e-9  # amounts off are tried too
+    halfway = only(run(econ=fair, settings=PromotionSettings()))
+    assert halfway.inputs["risk_adjusted_profit"] == pytest.approx(
+        halfway.expected_profit - 0.5 * (halfway.expected_profit - halfway.profit_lo))

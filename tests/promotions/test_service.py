@@ -66,7 +66,8 @@ def test_history_spreads_weeks_where_no_day_is_stored_and_reads_stock_outs(db, s
     week = frame[(frame["date"] >= dt.date(2026, 1, 4)) & (frame["date"] <= dt.date(2026, 1, 10))]
     assert list(week["units"]) == [10.0] * 7 and list(week["sales"]) == [20.0] * 7
     assert len(frame) == 10
-    assert list(frame["in_stock"]) == [True] * 9 + [False]
+    assert list(frame["exact"]) == [False] * 7 + [True] * 3  # a week's share is no day's own figure
+    assert list(frame["in_stock"]) == [None] * 9 + [False]  # stock is known only where an inventory row is
 
 
 def test_past_promotions_are_measured_with_their_fee_and_discount(db, seller, rows):

@@ -6,9 +6,10 @@ units known; looked for over at most twice as many calendar days). Where fewer e
 measurable and says why.
 
     gross        = Σ during (units − counterfactual)
-    dip          = Σ post (counterfactual − units), over the clean days of the `post_days` after the end
+    dip          = Σ post (counterfactual − units), over the watched days of the `post_days` after the end
+                   (clean, the day's own figures and its stock known: `panel`)
     cannibalised = Σ siblings, during (counterfactual − units), siblings = the other ASINs of the same parent,
-                   over their clean days (so not a sibling's days in this or another promotion); split over
+                   over their watched days (so not a sibling's days in this or another promotion); split over
                    the promotion's ASINs of that parent by their counterfactual units
     incremental  = gross − dip − cannibalised          (MARKET_AND_ALGORITHMS.md §4.3)
 
@@ -42,8 +43,8 @@ from marketing.optimize.promotions.panel import NO_DAY, Panel, baseline, build_p
 
 COLUMNS = [
     "key", "asin", "type", "start", "end", "measurable", "reason", "baseline_units", "days", "units",
-    "expected_units", "incremental_units", "incremental_lo", "incremental_hi", "dip_units", "post_days",
-    "cannibalised_units", "incremental_revenue", "incremental_profit", "profit_lo", "profit_hi",
+    "expected_units", "incremental_units", "incremental_lo", "incremental_hi", "dip_units", "dip_sd", "post_days",
+    "cannibalised_units", "cannibalised_sd", "incremental_revenue", "incremental_profit", "profit_lo", "profit_hi",
     "observed_discount", "effective_discount", "lift", "lift_se", "baseline_price", "fee", "ad_spend_change",
 ]
 
@@ -52,15 +53,18 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
             post_days: int = 28, level: float = 0.9, redemption_share: float = 0.5) -> pd.DataFrame:
     """One row per (key, asin) of `windows`.
 
-    daily: asin, parent_asin, date, units, sales, in_stock (bool; True where unknown), ad_spend (optional)
+    daily: asin, parent_asin, date, units, sales, in_stock (bool; missing where unknown: in stock for the
+        baseline, no dip or sibling loss read there), ad_spend (optional), exact (optional bool; False where the
+        row is a share of a weekly total: no dip or sibling loss read there either)
     windows: key, type (PromotionType value), asin, start, end (inclusive), discount (fraction; NaN for deals:
         the observed price drop is used), fee (the key's total, split over its ASINs by baseline revenue)
     economics: asin, price (NaN → median price paid), unit_cost (NaN → no profit), referral_pct (fraction),
         fba_fee
     → key, asin, type, start, end, measurable, reason ('' when measurable), baseline_units (per day, over the
       window's weekdays), days, units, expected_units (counterfactual over the window), incremental_units,
-      incremental_lo, incremental_hi (interval at `level`), dip_units, post_days (clean days the dip rests on),
-      cannibalised_units, incremental_revenue, incremental_profit, profit_lo, profit_hi, observed_discount,
+      incremental_lo, incremental_hi (interval at `level`), dip_units, dip_sd (the noise of the dip as read from
+      this promotion alone, before its shrinkage), post_days (watched days the dip rests on), cannibalised_units,
+      cannibalised_sd (likewise), incremental_revenue, incremental_profit, profit_lo, profit_hi, observed_discount,
       effective_discount, lift (units ÷ counterfactual − 1 over the window's in-stock days), lift_se (its
       standard error from the baseline's spread), baseline_price (price paid per unit over the baseline), fee
       (this ASIN's share), ad_spend_change.
@@ -94,7 +98,7 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     expected = base.level * f_during
     gross = units - expected
 
-    post = _sums(panel, rows, last + 1, np.full(len(rows), post_days), days="clean")
+    post = _sums(panel, rows, last + 1, np.full(len(rows), post_days), days="watched")
     post_units, f_post, f2_post, post_count = post["units"], post["factor"], post["factor2"], post["days"]
     s2 = base.spread ** 2
     drift = level_drift(panel, baseline_days)
@@ -149,7 +153,8 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
         "baseline_units": measured(expected / np.maximum(days_known, 1)), "days": (end - start + 1),
         "units": units, "expected_units": measured(expected), "incremental_units": measured(incremental),
         "incremental_lo": measured(incremental - z * se), "incremental_hi": measured(incremental + z * se),
-        "dip_units": measured(dip), "post_days": post_count.astype(int), "cannibalised_units": measured(cannibalised),
+        "dip_units": measured(dip), "dip_sd": measured(np.sqrt(var_dip)), "post_days": post_count.astype(int),
+        "cannibalised_units": measured(cannibalised), "cannibalised_sd": measured(np.sqrt(loss_var)),
         "incremental_revenue": measured(sales - expected * base.price - dip_revenue - can_revenue),
         "incremental_profit": measured(profit), "profit_lo": measured(profit - z * se * np.abs(m0)),
         "profit_hi": measured(profit + z * se * np.abs(m0)), "observed_discount": measured(observed),
@@ -212,7 +217,7 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
     base = baseline(panel, sibling, start, days=base_days, search=2 * base_days)
     good = base.days >= base_days
     first, last = start - panel.day0, end - panel.day0
-    sums = _sums(panel, sibling, first, last - first + 1, days="clean")
+    sums = _sums(panel, sibling, first, last - first + 1, days="watched")
     clean_units, f, f2 = sums["units"], sums["factor"], sums["factor2"]
     with np.errstate(invalid="ignore", divide="ignore"):
         lost = np.where(good, base.level * f - clean_units, 0.0)
@@ -228,10 +233,11 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
 
 def _sums(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray, *, days: str) -> dict:
     """Units, weekday factors (and their squares), days, sales and ad spend summed over each window's days whose
-    units are known (`days`: "known"), that were in stock too ("stocked") or clean ("clean")."""
+    units are known (`days`: "known"), that were in stock too ("stocked") or watched ("watched": what a dip or a
+    sibling's loss is read from)."""
     r, c, inside = gather(panel, rows, first, length)
     units = panel.units[r, c]
-    use = inside & {"known": ~np.isnan(units), "stocked": panel.stocked[r, c], "clean": panel.clean[r, c]}[days]
+    use = inside & {"known": ~np.isnan(units), "stocked": panel.stocked[r, c], "watched": panel.watched[r, c]}[days]
     factor = np.where(use, panel.factors[r, panel.weekday[c]], 0.0)
     return {"units": np.where(use, units, 0.0).sum(axis=1), "factor": factor.sum(axis=1),
             "factor2": (factor ** 2).sum(axis=1), "days": use.sum(axis=1).astype(float),

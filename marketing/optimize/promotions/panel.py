@@ -3,9 +3,17 @@
 Everything here works on whole arrays: one row per ASIN, one column per day, so the baselines of thousands of
 promotions (or of every ASIN for suggestions) are a few gathers and sums, not a loop.
 
-A day counts toward a baseline when it is *clean*: its units are known, the ASIN was in stock and no promotion
-ran. Sales & Traffic omits days without sales, so a missing row after the ASIN's first row is a day with 0 units;
-days before the first row are unknown (the ASIN was not listed yet, or the history does not reach back).
+A day counts toward a baseline when it is *clean*: its units are known, the ASIN was in stock that day and the
+next (a day that ends in a stock-out sold what was left, not what buyers wanted) and no promotion ran. Sales &
+Traffic omits days without sales, so a missing row after the ASIN's first row is a day with 0 units; days before
+the first row are unknown (the ASIN was not listed yet, or the history does not reach back).
+
+A day is *watched* when it is clean, its row is the day's own (not a share of a weekly total: `exact` False, the
+product's history spreads an older week's report evenly over its days) and its stock is known (`in_stock` not
+missing; a day without a row, no sales, has none). Other clean days serve a baseline's level, but a dip or a
+sibling's loss is only read from watched days: a week spread over its days moves a promotion's extra units into
+the days around it, and a stock-out nobody recorded (the product knows stock only from its first sync on) looks
+just like a dip.
 """
 
 from __future__ import annotations
@@ -42,7 +50,8 @@ class Panel:
     units: np.ndarray  # float (A, D); NaN where unknown
     sales: np.ndarray  # float (A, D); 0 where unknown
     ad: np.ndarray  # float (A, D); 0 where unknown or not given
-    clean: np.ndarray  # bool (A, D): known, in stock, no promotion
+    clean: np.ndarray  # bool (A, D): known, in stock that day and the next, no promotion
+    watched: np.ndarray  # bool (A, D): clean, the day's own figures (not a weekly share) and its stock known
     stocked: np.ndarray  # bool (A, D): known and in stock (promotion or not)
     factors: np.ndarray  # (A, 7) weekday factors, mean 1 per ASIN
     weekday: np.ndarray  # (D,) 0 = Monday
@@ -57,7 +66,8 @@ class Panel:
 
 
 def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo_end: np.ndarray) -> Panel:
-    """daily: asin, parent_asin, date, units, sales, in_stock, ad_spend (optional). promo_*: the promotion windows
+    """daily: asin, parent_asin, date, units, sales, in_stock (missing where unknown), ad_spend (optional), exact
+    (optional; False where the row is a share of a weekly total). promo_*: the promotion windows
     (inclusive epoch days) whose days are not clean."""
     named = daily["asin"].notna() & daily["date"].notna()
     frame = daily if named.all() else daily[named]
@@ -84,6 +94,11 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     in_stock = frame["in_stock"].fillna(True).astype(bool).to_numpy() if "in_stock" in frame else True
     stock_m = np.ones((n_rows, n_days), dtype=bool)
     stock_m[codes, col] = in_stock
+    known = frame["in_stock"].notna().to_numpy() if "in_stock" in frame else np.ones(len(frame), dtype=bool)
+    if "exact" in frame:
+        known = known & frame["exact"].fillna(True).astype(bool).to_numpy()
+    watched_m = np.zeros((n_rows, n_days), dtype=bool)  # a day without a row (no sales) has no stock recorded
+    watched_m[codes, col] = known
     first = np.full(n_rows, n_days, dtype=np.int64)
     np.minimum.at(first, codes, col)
     last_data = (int(day.max()) - day0) if len(day) else -1
@@ -100,15 +115,17 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     promo_m = np.cumsum(promo, axis=1)[:, :n_days] > 0
 
     stocked = ~np.isnan(units_m) & stock_m
-    clean = stocked & ~promo_m
+    sold_out = np.zeros_like(stock_m)
+    sold_out[:, :-1] = ~stock_m[:, 1:]
+    clean = stocked & ~sold_out & ~promo_m
     weekday = weekday_of(np.arange(day0, day0 + n_days))
     parents = frame["parent_asin"].to_numpy(dtype=object) if "parent_asin" in frame else np.full(len(frame), None)
     _, first_row = np.unique(codes, return_index=True)
     parent_of = pd.Series(parents[first_row]).reindex(range(n_rows))
     parent_codes, _ = pd.factorize(parent_of.where(parent_of.notna() & (parent_of.astype(str).str.len() > 0)))
     return Panel(asins=pd.Index(asins, dtype=object), parent=parent_codes, day0=day0, units=units_m, sales=sales_m,
-                 ad=ad_m, clean=clean, stocked=stocked, factors=_weekday_factors(units_m, clean, weekday),
-                 weekday=weekday)
+                 ad=ad_m, clean=clean, watched=clean & watched_m, stocked=stocked,
+                 factors=_weekday_factors(units_m, clean, weekday), weekday=weekday)
 
 
 def _weekday_factors(units: np.ndarray, clean: np.ndarray, weekday: np.ndarray) -> np.ndarray:

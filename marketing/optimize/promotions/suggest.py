@@ -9,10 +9,11 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
             a deal's in full
     lift    (1 − d_eff)^ε − 1, ε the ASIN's elasticity; its interval from ε ± z·`elasticity_sd`
     units   Q₀·lift × (1 − p): some of the extra units are sales pulled from the weeks after or taken from
-            sibling ASINs; p is learned from `measured` (the seller's past promotions: Σ (dip + cannibalised) ÷
-            Σ gross over those whose dip was watched `pull_forward_post_days`, shrunk toward `pull_forward` by
-            `pull_forward_pseudo` promotions), else `pull_forward`; its standard error from how far each
-            promotion's own share strays (a dozen noisy dips pin it down only loosely)
+            sibling ASINs; p is learned from `measured` (the seller's past promotions: Σ dip ÷ Σ gross over those
+            whose dip was watched `pull_forward_post_days`, shrunk toward `pull_forward` by `pull_forward_pseudo`
+            promotions, else `pull_forward`; plus, for an ASIN with siblings, Σ cannibalised ÷ Σ gross over the
+            promotions of ASINs with siblings); its standard error from how far each promotion's own share
+            strays (a dozen noisy dips pin it down only loosely)
     profit  Q₁·m̄ − Q₀·m₀ − pull-forward × Q₀·lift × m₀ − fee, m̄ the per-unit margin blended over clippers
             (m₁) and the rest (m₀), the fee Amazon's (`economics.promotion_fee`) for that type and window; its
             lower bound from the elasticity's interval, the baseline's noise and p's error, in quadrature
@@ -28,8 +29,9 @@ Was Price (≈ the median price paid over `was_price_days`); a margin after the 
 with `busy`); stock for the days before it (at a promotion's pace where `busy` holds one), the window at the
 interval's upper units and `cover_after_days` after it, so a promotion never leaves the ASIN to run dry before a
 restock can arrive; a positive expected profit and a positive risk-adjusted profit, profit − `risk_aversion` ×
-(profit − its lower bound): at the default 1 the lower bound itself, so a proposal is one that makes money at
-the pessimistic end of its interval, and the depth with the best such end wins. Of what passes, the highest
+(profit − its lower bound): at 1 the lower bound itself, so a proposal is one that makes money at the
+pessimistic end of its interval, and the depth with the best such end wins; the default 0.5 asks for money halfway
+to that end. Of what passes, the highest
 risk-adjusted profit wins.
 """
 
@@ -102,7 +104,9 @@ class PromotionSettings:
     restock_days: int = 60
     elasticity_sd: float = 1.0  # uncertainty of an ASIN's elasticity where the caller gives none
     level: float = 0.9  # the interval
-    risk_aversion: float = 1.0  # weight of the interval's downside in the score (1: the lower bound)
+    # weight of the interval's downside in the score (1: the lower bound; 0.5: halfway to it, which never lost money
+    # on the quality bench's seeds 1-3 once the share taken back carried its own noise)
+    risk_aversion: float = 0.5
     budget_pull_share: float = 0.8  # Amazon pulls a coupon when this share of its budget is used
     was_price_days: int = 90
     currency_symbol: str = "$"
@@ -236,7 +240,12 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     m0 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i])
     m1 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i], d)
     net = price[i] * (1 - d)
-    pull_forward, pull_forward_se = _pull_forward(measured, settings)
+    family = pd.Series(panel.parent, index=panel.asins)
+    has_siblings = (family >= 0) & family.map(family.value_counts()).gt(1)
+    (dip_share, dip_se), (sibling_share, sibling_se) = _pull_forward(measured, settings, has_siblings)
+    with_siblings = has_siblings.reindex(asins[i]).fillna(False).to_numpy(dtype=bool)
+    pull_forward = np.minimum(dip_share + with_siblings * sibling_share, 0.9)
+    pull_forward_se = np.hypot(dip_se, with_siblings * sibling_se)
     keep = 1 - pull_forward
 
     fee_table = {t: fees[t] for t in types}
@@ -319,7 +328,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             "unit_cost": float(cost[a]), "referral_pct": _json(number["referral_pct"][a]),
             "fba_fee": _json(number["fba_fee"][a]), "inventory": _json(stock[a]),
             "redemption_share": float(share[k]), "effective_discount": float(d_eff[k]),
-            "pull_forward": pull_forward, "pull_forward_se": pull_forward_se, "elasticity_sd": float(eps_sd[a]),
+            "pull_forward": float(pull_forward[k]), "pull_forward_se": float(pull_forward_se[k]),
+            "elasticity_sd": float(eps_sd[a]),
             "lead_days": int(settings.lead_days.get(kind, 0)), "fee_schedule": asdict(fee_table[kind]),
             "risk_adjusted_profit": float(score[k]), "level": settings.level,
         }
@@ -402,30 +412,50 @@ def _free_start(c: pd.DataFrame, asins: np.ndarray, busy: pd.DataFrame, today: i
     return first.reindex(key).fillna(-1).to_numpy(dtype=np.int64)
 
 
-def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings) -> tuple[float, float]:
-    """The share of a promotion's extra units that its dip and its siblings take back, and its standard error:
-    pooled over the seller's measured promotions whose dip was watched for `pull_forward_post_days` clean days
-    (a recent one's dip is not over yet), with `pull_forward_pseudo` average promotions at
-    `settings.pull_forward` (0–0.9). The error is the ratio estimator's, from how far each promotion's own share
-    strays: a dozen noisy 28-day dips pin the share down only loosely."""
+def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, has_siblings: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate, the share of a promotion's extra units that its dip and its siblings take back, and its
+    standard error. The dip's share is pooled over the seller's measured promotions whose dip was watched for
+    `pull_forward_post_days` clean days (a recent one's dip is not over yet), with `pull_forward_pseudo` average
+    promotions at `settings.pull_forward`; the siblings' share only over the promotions of ASINs with siblings
+    (an ASIN alone in its family has no sibling to take from, and pooling it in would dilute the share of those
+    that have), with as many pseudo-promotions at 0, and added only for candidates with siblings (0–0.9 in all).
+    The errors are the ratio estimator's, from how far each promotion's own share strays: a dozen noisy dips pin
+    the share down only loosely."""
     prior_se = settings.pull_forward_sd
-    if measured is None or measured.empty:
-        return settings.pull_forward, prior_se
-    m = measured[measured["measurable"].fillna(False).astype(bool)]
-    if "post_days" in m:
-        m = m[pd.to_numeric(m["post_days"], errors="coerce").fillna(0) >= settings.pull_forward_post_days]
-    gross = (pd.to_numeric(m["units"], errors="coerce") - pd.to_numeric(m["expected_units"], errors="coerce"))
-    taken = pd.to_numeric(m["dip_units"], errors="coerce") + pd.to_numeric(m["cannibalised_units"], errors="coerce")
-    use = (gross > 0) & taken.notna()
-    if not use.any():
-        return settings.pull_forward, prior_se
-    g, t = gross[use].to_numpy(dtype=float), taken[use].to_numpy(dtype=float)
+    dip = (settings.pull_forward, prior_se)
+    siblings = (0.0, prior_se)
+    if measured is not None and not measured.empty:
+        m = measured[measured["measurable"].fillna(False).astype(bool)]
+        if "post_days" in m:
+            m = m[pd.to_numeric(m["post_days"], errors="coerce").fillna(0) >= settings.pull_forward_post_days]
+        gross = pd.to_numeric(m["units"], errors="coerce") - pd.to_numeric(m["expected_units"], errors="coerce")
+        dip_units = pd.to_numeric(m["dip_units"], errors="coerce")
+        lost = pd.to_numeric(m["cannibalised_units"], errors="coerce")
+        use = (gross > 0) & dip_units.notna() & lost.notna()
+        family = use & m["asin"].astype(str).isin(set(has_siblings.index[has_siblings.to_numpy()]))
+        noise = {c: pd.to_numeric(m[c], errors="coerce").fillna(0.0) if c in m else pd.Series(0.0, index=m.index)
+                 for c in ("dip_sd", "cannibalised_sd")}
+        dip = _pooled(gross[use], dip_units[use], noise["dip_sd"][use], settings.pull_forward, settings)
+        siblings = _pooled(gross[family], lost[family], noise["cannibalised_sd"][family], 0.0, settings)
+    return dip, siblings
+
+
+def _pooled(gross: pd.Series, taken: pd.Series, sd: pd.Series, prior_share: float, settings: PromotionSettings
+            ) -> tuple[float, float]:
+    """Σ taken ÷ Σ gross with `pull_forward_pseudo` average promotions at `prior_share`, and its error: the
+    promotions' spread around the share, plus each one's own noise (`measure` shrinks each dip toward the
+    seller's share, which hides most of that spread: a 28-day dip rests on a baseline carried a month ahead)."""
+    prior_se = settings.pull_forward_sd
+    if not len(gross):
+        return prior_share, prior_se
+    g, t = gross.to_numpy(dtype=float), taken.to_numpy(dtype=float)
     prior = settings.pull_forward_pseudo * float(g.mean())
-    share = (float(t.sum()) + prior * settings.pull_forward) / (float(g.sum()) + prior)
+    share = (float(t.sum()) + prior * prior_share) / (float(g.sum()) + prior)
     # the prior's pseudo-promotions count as average promotions whose share strays by `pull_forward_sd`
-    spread = float(np.sum((t - share * g) ** 2)) + settings.pull_forward_pseudo * (float(g.mean()) * prior_se) ** 2
-    se = np.sqrt(spread) / (float(g.sum()) + prior)
-    return float(np.clip(share, 0.0, 0.9)), float(se)
+    spread = float(np.sum((t - share * g) ** 2)) + float(np.sum(sd.to_numpy(dtype=float) ** 2)) \
+        + settings.pull_forward_pseudo * (float(g.mean()) * prior_se) ** 2
+    return float(np.clip(share, 0.0, 0.9)), float(np.sqrt(spread) / (float(g.sum()) + prior))
 
 
 def _out_days(panel, rows: np.ndarray, today: int, days: int) -> np.ndarray:
