@@ -273,13 +273,20 @@ def send_bench(count: int = BULK) -> tuple[float, str, float]:
                     for t, _ in spare:  # the baseline: one PUT per bid
                         ads.update_bids(profile.profile_id, "keywords", [(t.target_id, float(t.bid))])
                     baseline = (time.perf_counter() - started) * count / max(1, len(spare))
-                worker = subprocess.Popen([*nightly.MARKETING, "worker", "--queues", "default"], env=env, cwd=ROOT,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                log = HERE / ".cache" / "send-worker.log"
+                with open(log, "w") as output:
+                    worker = subprocess.Popen([*nightly.MARKETING, "worker", "--queues", "default"], env=env,
+                                              cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+                deadline = time.monotonic() + 120
                 while not Worker.all(queue=jobs.queue("default")):
+                    if worker.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"the send bench's worker did not start; see {log}")
                     time.sleep(0.5)
                 started = time.perf_counter()
                 job = apply.enqueue(seller_id)
                 while job.get_status(refresh=True) not in ("finished", "failed"):
+                    if time.perf_counter() - started > 600:
+                        raise RuntimeError(f"the apply job was still {job.get_status()} after 10 minutes; see {log}")
                     time.sleep(0.5)
                 elapsed = time.perf_counter() - started
                 result = job.return_value() or {}
