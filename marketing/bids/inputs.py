@@ -44,7 +44,7 @@ from marketing.models import (
     SyncReport,
     SyncRun,
 )
-from marketing.models.facts import WEEKLY_DIALECTS, week_of
+from marketing.models.facts import WEEKLY_DIALECTS, WEEKLY_METRICS, week_of
 from marketing.models.suggestions import Kind
 from marketing.models.sync import ACTIVE_RUN, ReportStatus
 from marketing.optimize.margin import fees_per_unit
@@ -126,9 +126,6 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budg
     return frame.merge(_last_changes(seller_id, end), on=["profile_id", "target_id"], how="left")
 
 
-_METRICS = ("impressions", "clicks", "cost", "orders", "sales")
-
-
 def _facts(profiles: list[int], first: dt.date, cut: dt.date, last: dt.date, *, weekly: bool):
     """The profiles' targeting facts from `first` to `last` as (profile_id, target_id, day, metrics…) rows: whole
     weeks from `sp_target_weekly` where it is kept (`day` their Monday), except a week `cut` (the window's first
@@ -150,11 +147,11 @@ def _facts(profiles: list[int], first: dt.date, cut: dt.date, last: dt.date, *, 
         else:
             runs.append([day, day])
     d, w = SpTargetDaily, SpTargetWeekly
-    days = (select(d.profile_id, d.target_id, d.date.label("day"), *(getattr(d, m) for m in _METRICS))
+    days = (select(d.profile_id, d.target_id, d.date.label("day"), *(getattr(d, m) for m in WEEKLY_METRICS))
             .where(d.profile_id.in_(profiles), or_(*(d.date.between(a, b) for a, b in runs))))
     if not weeks:
         return days.subquery()
-    whole = (select(w.profile_id, w.target_id, w.week_start.label("day"), *(getattr(w, m) for m in _METRICS))
+    whole = (select(w.profile_id, w.target_id, w.week_start.label("day"), *(getattr(w, m) for m in WEEKLY_METRICS))
              .where(w.profile_id.in_(profiles), w.week_start.in_(weeks)))
     return (union_all(days, whole) if runs else whole).subquery()
 

@@ -56,6 +56,7 @@ def week_of(day: dt.date) -> dt.date:
 
 
 WEEKLY_DIALECTS = ("postgresql",)  # where `SpTargetWeekly` is kept
+WEEKLY_METRICS = ("impressions", "clicks", "cost", "orders", "sales")  # what it sums of `SpTargetDaily`
 
 
 class SpTargetWeekly(Base):

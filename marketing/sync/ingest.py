@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from marketing.amazon.streams import ArrayStream, iter_array_items
 from marketing.models import SpTargetDaily, SpTargetWeekly
-from marketing.models.facts import WEEKLY_DIALECTS, week_of
+from marketing.models.facts import WEEKLY_DIALECTS, WEEKLY_METRICS, week_of
 
 from .rows import (
     ADS_REPORT_TYPES,
@@ -151,10 +151,9 @@ def refresh_target_weeks(session: Session | Connection, profile_id: int, start: 
     connection.execute(delete(weekly).where(weekly.c.profile_id == profile_id,
                                             weekly.c.week_start.between(first, last)))
     week = cast(func.date_trunc("week", cast(daily.c.date, DateTime)), Date)
-    metrics = ("impressions", "clicks", "cost", "orders", "sales")
     connection.execute(insert(weekly).from_select(
-        ["profile_id", "week_start", "target_id", *metrics],
-        select(daily.c.profile_id, week, daily.c.target_id, *(func.sum(daily.c[m]) for m in metrics))
+        ["profile_id", "week_start", "target_id", *WEEKLY_METRICS],
+        select(daily.c.profile_id, week, daily.c.target_id, *(func.sum(daily.c[m]) for m in WEEKLY_METRICS))
         .where(daily.c.profile_id == profile_id, daily.c.date.between(first, last + dt.timedelta(days=6)))
         .group_by(daily.c.profile_id, week, daily.c.target_id)))
 

@@ -412,16 +412,16 @@ def _free_start(c: pd.DataFrame, asins: np.ndarray, busy: pd.DataFrame, today: i
     return first.reindex(key).fillna(-1).to_numpy(dtype=np.int64)
 
 
-def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, has_siblings: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate, the share of a promotion's extra units that its dip and its siblings take back, and its
-    standard error. The dip's share is pooled over the seller's measured promotions whose dip was watched for
-    `pull_forward_post_days` clean days (a recent one's dip is not over yet), with `pull_forward_pseudo` average
-    promotions at `settings.pull_forward`; the siblings' share only over the promotions of ASINs with siblings
-    (an ASIN alone in its family has no sibling to take from, and pooling it in would dilute the share of those
-    that have), with as many pseudo-promotions at 0, and added only for candidates with siblings (0–0.9 in all).
-    The errors are the ratio estimator's, from how far each promotion's own share strays: a dozen noisy dips pin
-    the share down only loosely."""
+def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, has_siblings: pd.Series
+                  ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The shares of a promotion's extra units that its dip and (for an ASIN with siblings: `has_siblings`, by
+    ASIN) its siblings take back, each with its standard error; the caller adds them per candidate. The dip's
+    share is pooled over the seller's measured promotions whose dip was watched for `pull_forward_post_days` clean
+    days (a recent one's dip is not over yet), with `pull_forward_pseudo` average promotions at
+    `settings.pull_forward`; the siblings' share only over the promotions of ASINs with siblings (an ASIN alone in
+    its family has no sibling to take from, and pooling it in would dilute the share of those that have), with as
+    many pseudo-promotions at 0 (each 0–0.9). The errors are the ratio estimator's, from how far each promotion's
+    own share strays: a dozen noisy dips pin the share down only loosely."""
     prior_se = settings.pull_forward_sd
     dip = (settings.pull_forward, prior_se)
     siblings = (0.0, prior_se)
