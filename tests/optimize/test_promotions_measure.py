@@ -61,15 +61,20 @@ def test_the_interval_covers_the_truth_about_90_percent_of_the_time():
     """300 simulated promotions with Poisson noise: the 90 % interval holds the planted truth 84–96 % of the time."""
     asins = [f"A{i}" for i in range(300)]
     daily = history(8, asins=asins, seed=5)
+    assert 0.84 <= covered_share(daily, asins, np.random.default_rng(9)) <= 0.96
+
+
+def covered_share(daily: pd.DataFrame, asins: list[str], rng: np.random.Generator) -> float:
+    """Plant a 7-day promotion lifting each ASIN's units 1–2× and measure them all: the share of 90 % intervals
+    that hold the planted truth."""
     end = PROMO_START + timedelta(days=6)
-    rng = np.random.default_rng(9)
     multipliers = rng.uniform(1.0, 2.0, len(asins))
     for n, asin in enumerate(asins):
         daily = plant(daily, asin, PROMO_START, end, multiplier=multipliers[n], seed=1000 + n)
     result = measure(daily, pd.DataFrame([window(f"k{a}", a) for a in asins]), economics(*asins))
     truth = np.array([(m - 1) * true_mean(daily, a, PROMO_START, end) for a, m in zip(asins, multipliers, strict=True)])
     covered = (result["incremental_lo"].to_numpy() <= truth) & (truth <= result["incremental_hi"].to_numpy())
-    assert 0.84 <= covered.mean() <= 0.96
+    return float(covered.mean())
 
 
 def test_the_baseline_is_weekday_adjusted():
@@ -333,14 +338,7 @@ def test_a_level_that_drifts_between_months_widens_the_interval_to_keep_its_cove
     scale = steps[daily["_n"].to_numpy(), block]
     daily["_mean"] = daily["_mean"] * scale
     daily["units"] = rng.poisson(daily["_mean"]).astype(float)
-    end = PROMO_START + timedelta(days=6)
-    multipliers = rng.uniform(1.0, 2.0, len(asins))
-    for n, asin in enumerate(asins):
-        daily = plant(daily, asin, PROMO_START, end, multiplier=multipliers[n], seed=1000 + n)
-    result = measure(daily, pd.DataFrame([window(f"k{a}", a) for a in asins]), economics(*asins))
-    truth = np.array([(m - 1) * true_mean(daily, a, PROMO_START, end) for a, m in zip(asins, multipliers, strict=True)])
-    covered = (result["incremental_lo"].to_numpy() <= truth) & (truth <= result["incremental_hi"].to_numpy())
-    assert 0.80 <= covered.mean() <= 0.97
+    assert 0.80 <= covered_share(daily, asins, rng) <= 0.97
 
 
 def test_the_drift_is_nil_on_a_steady_history_and_found_on_a_drifting_one():
