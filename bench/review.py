@@ -220,6 +220,7 @@ def send_bench(count: int = BULK) -> tuple[float, str, float]:
 
     from marketing import create_app, jobs
     from marketing.bids import apply
+    from marketing.clock import now
     from marketing.connections import clients
     from marketing.extensions import db
     from marketing.models import Seller, SpAdGroup, SpTarget, Suggestion, SuggestionRun
@@ -266,14 +267,18 @@ def send_bench(count: int = BULK) -> tuple[float, str, float]:
                         marketplace=profile.marketplace_id, campaign_id=t.campaign_id, ad_group_id=t.ad_group_id,
                         label=t.text, current_value=t.bid, proposed_value=t.bid + Decimal("0.05"),
                         approved_value=t.bid + Decimal("0.05"), direction="up", status="approved", reason="bench",
-                        decided_by="bench", inputs={}) for t, _ in rows[:count]])
+                        decided_by="bench", decided_at=now(), inputs={}) for t, _ in rows[:count]])
                     db.session.commit()
                     spare = rows[count:]
                     started = time.perf_counter()
                     for t, _ in spare:  # the baseline: one PUT per bid
                         ads.update_bids(profile.profile_id, "keywords", [(t.target_id, float(t.bid))])
                     baseline = (time.perf_counter() - started) * count / max(1, len(spare))
+                    # Each answer noted the connection's last success in this session: commit it, or its row lock
+                    # would hold the worker's first write to the same row (and the bench would wait forever).
+                    db.session.commit()
                 log = HERE / ".cache" / "send-worker.log"
+                log.parent.mkdir(parents=True, exist_ok=True)
                 with open(log, "w") as output:
                     worker = subprocess.Popen([*nightly.MARKETING, "worker", "--queues", "default"], env=env,
                                               cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
