@@ -64,7 +64,7 @@ class SuggestionRun(Base):
     suggestions: Mapped[int] = mapped_column(Integer, default=0)
     up: Mapped[int] = mapped_column(Integer, default=0)
     down: Mapped[int] = mapped_column(Integer, default=0)
-    superseded: Mapped[int] = mapped_column(Integer, default=0)
+    superseded: Mapped[int] = mapped_column(Integer, default=0)  # older pending suggestions it replaced (deleted)
     auto_approved: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     notice: Mapped[str | None] = mapped_column(Text)  # what the run left out and why (incomplete data)
@@ -79,20 +79,22 @@ SPEND_RANK = "coalesce(abs(expected_spend_delta), -1)"
 class Suggestion(Base):
     __tablename__ = "suggestions"
     __table_args__ = (
-        Index("ix_suggestions_seller_status", "seller_id", "status"),
         # As PostgreSQL spells them back (so autogenerate sees no drift); SQLite gets them from the migration.
         Index("ix_suggestions_review_change", "seller_id", "status", text(
             "COALESCE(abs(COALESCE(approved_value, proposed_value) - current_value) / NULLIF(current_value, "
             "0::numeric), '-1'::integer::numeric) DESC"), "id"),
         Index("ix_suggestions_review_spend", "seller_id", "status", text(
             "COALESCE(abs(expected_spend_delta), '-1'::integer::numeric) DESC"), "id"),
-        # The review page's counts and per-campaign sums: index-only scans on PostgreSQL.
+        # The review page's counts and per-campaign sums: index-only scans on PostgreSQL; its (seller_id, status)
+        # prefix serves every other lookup by status.
         Index("ix_suggestions_review_campaign", "seller_id", "status", "campaign_id", "id",
               postgresql_include=["expected_spend_delta", "expected_sales_delta"]),
         Index("ix_suggestions_summary", "seller_id", "kind", "status", "reason", "marketplace",
               postgresql_include=["expected_spend_delta", "expected_sales_delta"]),
-        Index("ix_suggestions_entity", "profile_id", "entity_id"),
-        Index("ix_suggestions_ref", "seller_id", "kind", "entity_ref"),
+        # A target's decided suggestions (in flight, applied, measured); pending rows, the bulk of every run's
+        # writes, are left out of it.
+        Index("ix_suggestions_entity", "profile_id", "entity_id", postgresql_where=text("status <> 'pending'"),
+              sqlite_where=text("status <> 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,7 +22,7 @@ from marketing.extensions import db
 from marketing.models import SpCampaign, Suggestion, SuggestionRun
 from marketing.models.suggestions import CHANGE_RANK, SPEND_RANK, Kind
 from marketing.suggestions.bulk import JobView, job_state
-from marketing.suggestions.lifecycle import PENDING, REJECTED, SUPERSEDED, Status
+from marketing.suggestions.lifecycle import PENDING, REJECTED, Status
 
 PER_PAGE = 50
 PER_PAGE_CHOICES = (25, 50, 100, 200)
@@ -215,9 +215,9 @@ def count(seller_id: int, kind: str, status: str) -> int:
                                                         Suggestion.status == status)) or 0
 
 
-# What the campaign page shows per target: rejected and superseded suggestions are decisions already made or
-# replaced, so a target's row falls back to the newest one that still says something about its bid.
-SHOWN_INLINE = tuple(s for s in Status if s not in (REJECTED, SUPERSEDED))
+# What the campaign page shows per target: a rejected suggestion is a decision already made, so a target's row falls
+# back to the newest one that still says something about its bid.
+SHOWN_INLINE = tuple(s for s in Status if s != REJECTED)
 
 
 def latest_suggestions_by_target(seller_id: int, profile_id: int, campaign_id: int) -> dict[int, Suggestion]:

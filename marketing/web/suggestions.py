@@ -151,6 +151,8 @@ def decide(seller_id: int):
     db.session.commit()
     verb = "approved" if action == "approve" else "rejected"
     message = f"{done} suggestion{'s' if done != 1 else ''} {verb}."
+    if gone := len(set(ids)) - len(chosen):  # deleted by a newer run while the page was open
+        message += f" {gone} {'were' if gone != 1 else 'was'} replaced by a newer run meanwhile; reload the page."
     if already:  # a double click, or another reviewer at the same moment: say who decided
         by = ", ".join(sorted({s.decided_by for s in already if s.decided_by}))
         message += f" {len(already)} already were" + (f" (by {by})." if by else ".")

@@ -54,6 +54,7 @@ def _suggestion(db, seller, target: SpTarget) -> Suggestion:
 def test_a_campaign_override_is_stored_audited_and_used_by_the_run(client, db, marketer, seller, keyword):
     default = _suggestion(db, seller, keyword)
     assert default.direction == "up" and default.inputs["target_acos"] == pytest.approx(0.30)
+    default_bid, default_acos = default.proposed_value, default.inputs["target_acos"]  # the next run deletes it
     assert "Target ACoS: 30 % (seller default)" in _text(client.get(_url(seller, keyword.campaign_id)))
 
     answer = client.post(_url(seller, keyword.campaign_id), data={"target_acos": "1.5%", "action": "save"},
@@ -67,7 +68,7 @@ def test_a_campaign_override_is_stored_audited_and_used_by_the_run(client, db, m
     assert (event.target_id, event.details["old"], event.details["new"]) == (str(keyword.campaign_id), "", "1.5")
 
     lowered = _suggestion(db, seller, keyword)
-    assert lowered.proposed_value < default.proposed_value
+    assert lowered.proposed_value < default_bid
     assert lowered.inputs["target_acos"] == pytest.approx(0.015) and "1.5%" in lowered.explanation
     assert settings_registry.get("target_acos", seller.id) == Decimal("30")  # the seller's is untouched
 
@@ -79,8 +80,7 @@ def test_a_campaign_override_is_stored_audited_and_used_by_the_run(client, db, m
                                 .order_by(AuditEvent.id)).all()
     assert [(e.details["old"], e.details["new"]) for e in events] == [("", "1.5"), ("1.5", "")]
     restored = _suggestion(db, seller, keyword)
-    assert (restored.proposed_value, restored.inputs["target_acos"]) == (default.proposed_value,
-                                                                         default.inputs["target_acos"])
+    assert (restored.proposed_value, restored.inputs["target_acos"]) == (default_bid, default_acos)
 
 
 def test_the_same_value_again_is_not_a_change(client, db, marketer, seller, keyword):

@@ -7,15 +7,16 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from marketing.models import AuditEvent, SpCampaign, Suggestion, SuggestionRun
 from marketing.suggestions import lifecycle
 
 
-def _status(db, suggestion_id: int) -> str:
+def _status(db, suggestion_id: int) -> str | None:
+    """The stored status; None once a newer run deleted the row."""
     db.session.expire_all()
-    return db.session.get(Suggestion, suggestion_id).status
+    return db.session.scalar(select(Suggestion.status).where(Suggestion.id == suggestion_id))
 
 
 @pytest.mark.sqlite
@@ -40,16 +41,17 @@ def test_lifecycle_allows_only_its_transitions(db, make_suggestions, make_user):
 
 
 @pytest.mark.sqlite
-def test_a_new_run_supersedes_older_pending_ones(db, make_suggestions, make_user):
+def test_a_new_run_replaces_older_pending_ones(db, make_suggestions, make_user):
     old = make_suggestions(2)
     lifecycle.approve(old[1], actor=make_user("m@example.com", "marketer"))
     new_run = SuggestionRun(seller_id=old[0].seller_id, kind="bid", status="succeeded")
     db.session.add(new_run)
     db.session.flush()
     fresh = make_suggestions(1, run=new_run)
+    ids = [s.id for s in (*old, *fresh)]
     assert lifecycle.supersede(old[0].seller_id, "bid", new_run.id) == 1
     db.session.commit()
-    assert [_status(db, s.id) for s in (*old, *fresh)] == ["superseded", "approved", "pending"]
+    assert [_status(db, i) for i in ids] == [None, "approved", "pending"]
 
 
 @pytest.mark.sqlite
@@ -107,15 +109,40 @@ def test_approving_twice_is_a_no_op(client, db, marketer, seller, make_suggestio
 @pytest.mark.sqlite
 def test_approving_from_a_stale_page_is_refused_clearly(client, db, marketer, seller, make_suggestions):
     one, two = make_suggestions(2)
-    one.status = "superseded"  # a newer run replaced it while the page was open
+    one.status = "rejected"  # someone else decided it while the page was open
     db.session.commit()
     answer = client.post(f"/sellers/{seller.id}/suggestions/decide",
                          data={"action": "approve", "ids": [one.id, two.id]})
     html = answer.get_data(as_text=True)
     assert answer.status_code == 400
-    assert "no longer pending (it is superseded); reload the page" in html
+    assert "no longer pending (it is rejected); reload the page" in html
     assert "Nothing was saved" in html
     assert _status(db, two.id) == "pending"  # nothing half-done
+
+
+@pytest.mark.sqlite
+def test_approving_what_a_newer_run_replaced_says_so(client, db, marketer, seller, make_suggestions):
+    one, two = make_suggestions(2)
+    replaced = SuggestionRun(seller_id=seller.id, kind="bid", status="succeeded")
+    db.session.add(replaced)
+    db.session.flush()
+    two.run_id = replaced.id  # `one` is of an older run: the newer one replaces it while the page is open
+    ids = [one.id, two.id]
+    assert lifecycle.supersede(seller.id, "bid", replaced.id) == 1
+    db.session.commit()
+    answer = client.post(f"/sellers/{seller.id}/suggestions/decide", data={"action": "approve", "ids": ids},
+                         follow_redirects=True)
+    assert "1 suggestion approved. 1 was replaced by a newer run meanwhile; reload the page." in \
+        answer.get_data(as_text=True)
+    assert [_status(db, i) for i in ids] == [None, "approved"]
+
+
+@pytest.mark.sqlite
+def test_a_row_replaced_between_reading_and_deciding_is_not_allowed(db, make_suggestions, make_user):
+    (one,) = make_suggestions(1)
+    db.session.execute(delete(Suggestion).where(Suggestion.id == one.id))  # the run's DELETE, after the page read it
+    with pytest.raises(lifecycle.NotAllowed, match=r"was replaced by a newer run; reload the page"):
+        lifecycle.approve(one, actor=make_user("m@example.com", "marketer"))
 
 
 @pytest.mark.parametrize("typed, message", [

@@ -31,12 +31,12 @@ def test_a_run_stores_one_suggestion_per_proposal_and_names_what_it_skipped(db, 
     assert service.summary(suggested) == "1 promotion suggestions"
 
 
-def test_a_new_run_supersedes_the_pending_ones(db, seller, suggested):
+def test_a_new_run_replaces_the_pending_ones(db, seller, suggested):
     from marketing.promotions import service
 
     second = service.run_suggestions(seller.id)
     assert second.superseded == 1
-    assert [s.status for s in _suggestions(db, seller)] == ["superseded", "pending"]
+    assert [(s.run_id, s.status) for s in _suggestions(db, seller)] == [(second.id, "pending")]
 
 
 def test_busy_windows_from_running_promotions_move_the_dates(db, seller, rows):

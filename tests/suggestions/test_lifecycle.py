@@ -21,7 +21,7 @@ def test_the_docstring_lists_exactly_the_transitions():
 
 def test_status_strings_are_the_stored_ones():
     assert [str(s) for s in Status] == ["pending", "approved", "applied", "failed", "stale", "undoing", "undone",
-                                         "rejected", "superseded"]
+                                         "rejected"]
 
 
 @pytest.mark.parametrize("status, approve, reject, undo, flight", [
@@ -31,7 +31,7 @@ def test_status_strings_are_the_stored_ones():
     ("applied", False, False, True, False),
     ("undoing", False, False, False, True),
     ("undone", False, False, False, False),
-    ("superseded", False, False, False, False),
+    ("rejected", False, False, False, False),
 ])
 def test_questions_templates_ask(status, approve, reject, undo, flight):
     assert (lifecycle.can_approve(status), lifecycle.can_reject(status), lifecycle.can_undo(status),
