@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select, text, union_all
+from sqlalchemy import Float, Numeric, and_, case, cast, func, or_, select, text, union_all
 
 from marketing.clock import today
 from marketing.extensions import db
@@ -97,8 +97,8 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budg
     ).subquery()
     query = (
         select(SpTarget.profile_id, SpTarget.target_id, SpTarget.kind, SpTarget.campaign_id, SpTarget.ad_group_id,
-               SpTarget.text, SpTarget.bid, SpAdGroup.default_bid, SpTarget.state, SpAdGroup.state,
-               SpCampaign.state, *(func.coalesce(column, 0) for column in list(sums.c)[2:]))
+               SpTarget.text, cast(SpTarget.bid, Float), cast(SpAdGroup.default_bid, Float), SpTarget.state,
+               SpAdGroup.state, SpCampaign.state, *(func.coalesce(column, 0) for column in list(sums.c)[2:]))
         .join(SpAdGroup, and_(SpAdGroup.profile_id == SpTarget.profile_id,
                               SpAdGroup.ad_group_id == SpTarget.ad_group_id))
         .join(SpCampaign, and_(SpCampaign.profile_id == SpTarget.profile_id,
@@ -113,12 +113,12 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budg
     columns = ["profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid",
                "ad_group_default_bid", "target_state", "ad_group_state", "campaign_state", "impressions", "clicks",
                "cost", "orders", "sales", "history_clicks", "history_orders", "history_sales"]
-    frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)
+    # Plain tuples: pandas probes each row object for named fields (~1 s for 100,000 targets).
+    frame = pd.DataFrame([tuple(row) for row in db.session.execute(query)], columns=columns)
+    frame = frame.astype({c: float for c in ("current_bid", "ad_group_default_bid", "cost", "sales", "history_sales")})
     live = (frame.pop("target_state") == _LIVE) & (frame.pop("ad_group_state") == _LIVE)
     frame["state"] = (live & (frame.pop("campaign_state") == _LIVE)).map({True: "enabled", False: "paused"})
     frame["manual"] = True  # every Sponsored Products keyword/target bid is the advertiser's own
-    for column in ("current_bid", "ad_group_default_bid", "cost", "sales", "history_sales"):
-        frame[column] = frame[column].astype(float)
     frame = frame.merge(_economics(seller_id, day or today()), on=["profile_id", "ad_group_id"], how="left")
     frame = frame.merge(_bid_clicks(seller_id, start, end), on=["profile_id", "target_id"], how="left")
     frame = frame.merge(_budget_days(seller_id, (day or today()) - dt.timedelta(days=1), budget_share),
@@ -147,13 +147,20 @@ def _facts(profiles: list[int], first: dt.date, cut: dt.date, last: dt.date, *, 
         else:
             runs.append([day, day])
     d, w = SpTargetDaily, SpTargetWeekly
-    days = (select(d.profile_id, d.target_id, d.date.label("day"), *(getattr(d, m) for m in WEEKLY_METRICS))
+    days = (select(d.profile_id, d.target_id, d.date.label("day"), *_metrics(d))
             .where(d.profile_id.in_(profiles), or_(*(d.date.between(a, b) for a, b in runs))))
     if not weeks:
         return days.subquery()
-    whole = (select(w.profile_id, w.target_id, w.week_start.label("day"), *(getattr(w, m) for m in WEEKLY_METRICS))
+    whole = (select(w.profile_id, w.target_id, w.week_start.label("day"), *_metrics(w))
              .where(w.profile_id.in_(profiles), w.week_start.in_(weeks)))
     return (union_all(days, whole) if runs else whole).subquery()
+
+
+def _metrics(table) -> list:
+    """The summed metrics, money as floats: the engine computes in floats, PostgreSQL sums floats faster than
+    exact numerics (~15 % of the query for a large seller), and floats come back without a Decimal per value."""
+    return [cast(column, Float).label(m) if isinstance((column := getattr(table, m)).type, Numeric) else column
+            for m in WEEKLY_METRICS]
 
 
 def _bid_clicks(seller_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
