@@ -31,7 +31,7 @@ from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.extensions import db
 from marketing.models import CampaignSettings, SuggestionRun
-from marketing.models.base import MONEY_SCALE
+from marketing.models.base import MONEY_PLACES
 from marketing.models.suggestions import Direction, Kind, RunStatus, Suggestion, Trigger
 from marketing.optimize.settings import BidSettings
 from marketing.settings_registry import Group
@@ -156,7 +156,7 @@ def _rows(run: SuggestionRun, moves: pd.DataFrame, market: Marketplace | None, c
     """The engine's suggestion rows as suggestions columns, column by column (a large seller's run writes 100,000
     rows: no per-row pandas access). `inputs` holds every engine column the row's own columns don't."""
     n = len(moves)
-    column = {name: moves[name].tolist() for name in moves.columns}
+    column = {name: moves[name].tolist() for name in _STORED | _PAYLOAD if name in moves.columns}
     stored = [name for name in moves.columns if name not in _STORED]
     inputs = [dict(zip(stored, values, strict=True)) for values in zip(*(_plain_column(moves[name]) for name in stored),
                                                                             strict=True)] if stored else [{}] * n
@@ -167,15 +167,15 @@ def _rows(run: SuggestionRun, moves: pd.DataFrame, market: Marketplace | None, c
         "entity_id": [int(v) for v in column["target_id"]], "entity_ref": [str(int(v)) for v in column["target_id"]],
         "marketplace": [market.marketplace_id if market is not None else None] * n,
         "campaign_id": [int(v) for v in column["campaign_id"]], "ad_group_id": [int(v) for v in column["ad_group_id"]],
-        "label": column["text"], "current_value": [_money(v) for v in column["current_bid"]],
+        "label": column["text"], "current_value": _money_column(moves["current_bid"]),
         "proposed_value": [Decimal(v) for v in column["suggested_bid"]], "direction": column["direction"],
         "status": [lifecycle.PENDING] * n, "reason": [str(v) for v in column["reason"]],
         "explanation": [_explanation(text, p) for text, p in zip(column["explanation"], promotion, strict=True)],
         "payload": [{"objective": o, "budget_bound": bool(b)}
                     for o, b in zip(column["objective"], column["budget_bound"], strict=True)],
         "inputs": inputs,
-        "expected_spend_delta": [_money(v) for v in column["expected_spend_delta_per_day"]],
-        "expected_sales_delta": [_money(v) for v in column["expected_sales_delta_per_day"]],
+        "expected_spend_delta": _money_column(moves["expected_spend_delta_per_day"]),
+        "expected_sales_delta": _money_column(moves["expected_sales_delta_per_day"]),
         "created_at": [created] * n,
     }
 
@@ -218,13 +218,14 @@ def _explanation(text: str, promotion) -> str:
     return text
 
 
-def _money(value) -> Decimal | None:
-    """An engine figure (a float) as the money column stores it."""
-    return None if value is None or pd.isna(value) else Decimal(str(value)).quantize(MONEY_SCALE)
+def _money_column(values: pd.Series) -> list[Decimal | None]:
+    """Engine figures (floats) as the money columns store them, rounded to their places (NaN: none)."""
+    return [None if v != v else Decimal(f"{v:.{MONEY_PLACES}f}") for v in values.to_numpy(dtype=float).tolist()]
 
 
 _STORED = {"profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid", "suggested_bid",
            "direction", "reason", "explanation", "expected_spend_delta_per_day", "expected_sales_delta_per_day"}
+_PAYLOAD = {"promotion", "objective", "budget_bound"}  # read by `_rows` too, and kept in `inputs`
 
 
 def _plain_column(values: pd.Series) -> list:
