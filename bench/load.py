@@ -72,10 +72,13 @@ def urls(conn) -> dict[str, list[str]]:
 
 
 def locust(host: str, users: int, seconds: int, think: str, urls_file: str, prefix: str) -> dict[str, dict]:
+    """Run `users` for `seconds` once all are logged in: they arrive one a second and log in, and the statistics
+    restart when the last has arrived (`--reset-stats`). Logging 50 in at 5 a second queued every page behind
+    the password hashes for the first half minute, which is not what 50 logged-in marketers see."""
     env = {**os.environ, "LOAD_URLS": urls_file, "LOAD_PASSWORD": PASSWORD, "LOAD_USERS": str(users),
            "LOAD_THINK": think}
     subprocess.run([str(BIN / "locust"), "-f", str(HERE / "load_locustfile.py"), "--headless", "-u", str(users),
-                    "-r", str(max(1, users // 10)), "-t", f"{seconds}s", "--host", host, "--csv", prefix,
+                    "-r", "1", "--reset-stats", "-t", f"{seconds + users}s", "--host", host, "--csv", prefix,
                     "--only-summary", "--loglevel", "WARNING"], env=env, check=False, stdout=subprocess.DEVNULL)
     with open(f"{prefix}_stats.csv") as handle:
         return {row["Name"]: row for row in csv.DictReader(handle)}
@@ -161,7 +164,8 @@ def main() -> int:
             conn.execute("DELETE FROM sellers WHERE NOT (id = ANY(%s))", (list(before),))
             conn.commit()
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
-    print(f"\nload: {args.users} users, 3-10 s between pages, {args.minutes:g} min, gunicorn {args.web_workers} "
+    print(f"\nload: {args.users} logged-in users (arriving one a second, measured once all are in), 3-10 s between "
+          f"pages, {args.minutes:g} min, gunicorn {args.web_workers} "
           f"workers, PostgreSQL + Redis; during it a worker synced {len(run_ids)} sandbox sellers "
           f"({sync['succeeded']} succeeded, {sync['failed']} failed, {sync['active']} still running). "
           f"{os.cpu_count()} CPUs, load average {load}")
