@@ -4,10 +4,10 @@ Work goes in batches of 1,000 targets (Amazon's most per PUT): read back, one PU
 says how many have had their answer (the review page shows it). Safe to run twice: only `approved` and `undoing`
 suggestions are picked up and each batch is committed as soon as Amazon has answered, so a re-run never
 re-sends an applied bid, and a token revoked half-way leaves the batches Amazon accepted `applied` with their
-audit rows. Before writing, the live bid is
-meanwhile), the suggestion becomes `stale` and nothing is sent for it. A keyword that inherited its ad
-group's default bid is compared against that default and gets an explicit bid of its own; its undo sends a null
-bid, so it inherits the default again.
+audit rows. Before writing, the live bid is read back from Amazon; if it is not what the suggestion was based
+on (someone changed it in the console meanwhile), the suggestion becomes `stale` and nothing is sent for it. A
+keyword that inherited its ad group's default bid is compared against that default and gets an explicit bid of
+its own; its undo sends a null bid, so it inherits the default again.
 
 One write per target per batch: if a target has several open changes (a re-approved failed suggestion beside
 a newer one, an approval racing a new run, an undo requested beside a newer approval), only one is sent — a
