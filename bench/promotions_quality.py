@@ -9,7 +9,8 @@ ASINs; common random numbers, so policies differ only by what they entered). Eve
   reports measured with `measure` → `elasticities(with_sd=True)` and their days left out of the baseline, and
   the measured rows (their dips and siblings' losses set the share taken back and its error; the product's
   service passes them too, though it reads no dip before its first inventory sync), economics (price, unit cost,
-  referral, FBA fee) from the catalog, today's FBA inventory, busy = promotions running or upcoming, the guide's
+  referral, FBA fee) from the catalog, today's FBA inventory and its daily history (fulfillable, inbound: the
+  restocks are learned from it), busy = promotions running or upcoming with their type and depth, the guide's
   fees per type, the deal types the seller ran in the last 12 months; every proposal is approved and entered as proposed
   (type, percent or amount off, dates, budget) through `promotions.enter`, the function behind
   `POST /_sandbox/promotions`;
@@ -62,12 +63,14 @@ def engine_week(sb, seller: int, book) -> int:
     measured = measure(daily, windows, econ)
     eps = elasticities(measured, asins=book.cat.asin, with_sd=True)
     promos = book.retail.promotions
-    busy = pd.DataFrame([(book.cat.asin[p], pm.day_of(q.start), pm.day_of(q.end)) for q in promos if q.end >= t
-                         for p in q.products], columns=["asin", "start", "end"])
+    busy = pd.DataFrame([(book.cat.asin[p], pm.day_of(q.start), pm.day_of(q.end), q.kind, cut)
+                         for q in promos if q.end >= t for p, cut in zip(q.products, q.cut, strict=True)],
+                        columns=["asin", "start", "end", "type", "discount"])
     past = windows[["asin", "start", "end"]]
     deal_types = {q.kind for q in promos if q.kind != "COUPON" and q.start >= t - 365 and q.start < t}
     proposals, _ = suggest(daily, econ, inventory=pm.inventory(book), busy=busy, fees=pm.engine_fees(book),
-                           elasticity=eps, today=today, deal_types=deal_types, promotions=past, measured=measured)
+                           elasticity=eps, today=today, deal_types=deal_types, promotions=past, measured=measured,
+                           inventory_history=pm.inventory_history(book, book.market.origin_ordinal, t))
     for p in proposals:
         money = p.discount_type == "AMOUNT_OFF_LIST_PRICE"
         pm.enter(sb, seller, book, kind=p.type, asin=p.asin, start=p.start, end=p.end,
