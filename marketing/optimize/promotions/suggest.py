@@ -517,8 +517,8 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     forward, its stock leaving at least at its `drain_units` a day: it must not run out without the promotion, and
     with it keep `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's
     sales (a reorder moved by the promotion is placed at another point of a day's sales), and never less than a
-    day's sales. One whose restocks are unknown gets none and must last to
-    `cover_after_days` after the end."""
+    day's sales. One whose restocks are unknown gets none and must last to `cover_after_days` after the end (its
+    stock only falls: summed, not run day by day)."""
     horizon = _stock_days(settings)
     offset = np.arange(horizon)
     weekday = weekday_of(today + offset)
@@ -540,19 +540,33 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
                           lead=np.nan_to_num(lead[ak], nan=1.0), reorder=reorder[ak], order=np.nan_to_num(order[ak]),
                           inbound=inbound[ak], arrival=arrival[ak])
 
-    asins_checked = np.unique(a)
-    without = np.empty((len(stock), horizon + 1))  # each ASIN's stock with no new promotion
-    without[asins_checked] = path(asins_checked, pace[asins_checked])
-    low, low_without = np.empty(len(a)), np.empty(len(a))
-    for lo in range(0, len(a), chunk):
-        k = slice(lo, lo + chunk)
-        ak = a[k]
-        window = (offset >= first_day[k][:, None]) & (offset < (first_day[k] + days[k])[:, None])
-        share = demand_share[k][:, None]
-        daily = np.where(window, share * (1 + np.maximum(lift_hi[k], 0))[:, None] + 1 - share, pace[ak])
-        watched = (np.arange(horizon + 1) >= first_day[k][:, None]) & (np.arange(horizon + 1) <= last_day[k][:, None])
-        low[k] = np.where(watched, path(ak, daily), np.inf).min(axis=1)
-        low_without[k] = np.where(watched, without[ak], np.inf).min(axis=1)
+    low, low_without = np.full(len(a), np.inf), np.full(len(a), np.inf)
+    up = demand_share * (1 + np.maximum(lift_hi, 0)) + 1 - demand_share  # the window's pace
+    # restocks unknown: the stock only falls, so its lowest is what the days to the last one leave (no run needed)
+    plain = np.flatnonzero(~modelled[a])
+    if len(plain):
+        ap = a[plain]
+        f = factors[np.maximum(rows[ap], 0)]
+        cum = np.c_[np.zeros(len(ap)), np.cumsum(f * pace[ap], axis=1)]
+        cum_f = np.c_[np.zeros(len(ap)), np.cumsum(f, axis=1)]
+        first, end, last = first_day[plain], first_day[plain] + days[plain], last_day[plain]
+        at = np.arange(len(ap))
+        sold = cum[at, first] + up[plain] * (cum_f[at, end] - cum_f[at, first]) + cum[at, last] - cum[at, end]
+        low[plain] = np.maximum(stock[ap] - pace_of[ap] * sold, 0.0)
+    run = np.flatnonzero(modelled[a])
+    if len(run):
+        asins_run = np.unique(a[run])
+        without = np.empty((len(stock), horizon + 1))  # each ASIN's stock with no new promotion
+        without[asins_run] = path(asins_run, pace[asins_run])
+        for lo in range(0, len(run), chunk):
+            k = run[lo:lo + chunk]
+            ak = a[k]
+            window = (offset >= first_day[k][:, None]) & (offset < (first_day[k] + days[k])[:, None])
+            daily = np.where(window, up[k][:, None], pace[ak])
+            watched = (np.arange(horizon + 1) >= first_day[k][:, None]) \
+                & (np.arange(horizon + 1) <= last_day[k][:, None])
+            low[k] = np.where(watched, path(ak, daily), np.inf).min(axis=1)
+            low_without[k] = np.where(watched, without[ak], np.inf).min(axis=1)
     # a restocked ASIN must not run out by itself, and the promotion must keep its lowest stock above
     # `safety_days` of baseline, or (where the restocks run it lower anyway) at that low less a day's sales, and never
     # below a day's sales
