@@ -117,6 +117,15 @@ def inventory(book: Book) -> pd.Series:
     return pd.Series(np.floor(book.retail.stock(book.market.today_ordinal)), index=book.cat.asin, dtype=float)
 
 
+def inventory_history(book: Book, first: int, last: int) -> pd.DataFrame:
+    """Fulfillable and inbound FBA units per ASIN and day, first … last (ordinals), as the product's daily inventory
+    rows hold them (`/fba/inventory/v1/summaries` on each day: `retail.stock(d)`, `retail.inbound(d)`)."""
+    c, days = book.cat, range(first, last + 1)
+    return pd.DataFrame({"asin": np.tile(c.asin, len(days)), "date": np.repeat([day_of(d) for d in days], len(c.asin)),
+                         "fulfillable": np.concatenate([np.floor(book.retail.stock(d)) for d in days]),
+                         "inbound": np.concatenate([book.retail.inbound(d) for d in days])})
+
+
 def enter(sb: Sandbox, seller: int, book: Book, *, kind: str, asin: str, start: date, end: date, percent=None,
           amount=None, budget=None) -> Promotion:
     """Enter a promotion through the admin API's own function (`promotions.enter`)."""

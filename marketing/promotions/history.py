@@ -137,6 +137,16 @@ def inventory(seller_id: int, marketplace_id: str) -> pd.Series:
     return pd.Series({asin: float(units) for asin, units in rows}, dtype=float)
 
 
+def inventory_history(seller_id: int, marketplace_id: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Fulfillable and inbound FBA units per ASIN and stored day in [start, end]: what the engine learns each ASIN's
+    restocks from (lead time, reorder level, order size)."""
+    i = InventoryDaily
+    rows = db.session.execute(select(i.asin, i.date, i.fulfillable, i.inbound).where(
+        i.seller_id == seller_id, i.marketplace_id == marketplace_id, i.date >= start, i.date <= end)).all()
+    return pd.DataFrame(rows, columns=["asin", "date", "fulfillable", "inbound"]).astype(
+        {"fulfillable": float, "inbound": float})
+
+
 def fee_rows(marketplace_id: str, day: dt.date) -> dict[str, PromotionFee]:
     """Per promotion type, the fee row in force on `day` in the marketplace."""
     rows = db.session.scalars(select(PromotionFee).where(
@@ -208,19 +218,25 @@ def windows(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=WINDOW_COLUMNS).astype({"discount": float, "fee": float})
 
 
-def busy(seller_id: int, marketplace_id: str, day: dt.date, *, except_plan: int | None = None) -> pd.DataFrame:
-    """(asin, start, end) of promotions running or starting from `day` on, and of plans in flight."""
-    rows = []
+def busy(seller_id: int, marketplace_id: str, day: dt.date, *, except_plan: int | None = None,
+         prices: dict[str, float] | None = None) -> pd.DataFrame:
+    """(asin, start, end, type, discount) of promotions running or starting from `day` on, and of plans in flight;
+    discount as a fraction of the price (an amount off needs the ASIN's price from `prices`; a deal's is unknown
+    until reported: NaN), so the engine can run the stock forward at their pace."""
+    rows, prices = [], prices or {}
     since = dt.datetime.combine(day, dt.time(), dt.UTC)
     for promotion in db.session.scalars(select(Promotion).where(
             Promotion.seller_id == seller_id, Promotion.marketplace_id == marketplace_id, Promotion.ends_at >= since)):
-        rows += [(a.asin, promotion.starts_at.date(), promotion.ends_at.date()) for a in promotion.asins]
+        rows += [(a.asin, promotion.starts_at.date(), promotion.ends_at.date(), promotion.type,
+                  _fraction(promotion.discount_type, promotion.discount_amount, prices.get(a.asin)))
+                 for a in promotion.asins]
     for plan in db.session.scalars(select(PromotionPlan).where(
             PromotionPlan.seller_id == seller_id, PromotionPlan.marketplace_id == marketplace_id,
             PromotionPlan.state.in_(IN_FLIGHT), PromotionPlan.end_date >= day)):
         if plan.id != except_plan:
-            rows += [(asin, plan.start_date, plan.end_date) for asin in plan.asins]
-    return pd.DataFrame(rows, columns=["asin", "start", "end"])
+            rows += [(asin, plan.start_date, plan.end_date, plan.type,
+                      _fraction(plan.discount_type, plan.discount_amount, prices.get(asin))) for asin in plan.asins]
+    return pd.DataFrame(rows, columns=["asin", "start", "end", "type", "discount"]).astype({"discount": float})
 
 
 def deal_types(seller_id: int, marketplace_id: str, day: dt.date) -> set[str]:

@@ -79,12 +79,16 @@ def _compute(run: SuggestionRun) -> None:
         measured = measuring.measure_reported(run.seller_id, market_id, frame, economics)
         # the elasticities' spread sets each proposal's interval; past promotions' days leave the baseline; their
         # dips and siblings' losses set the share of the extra units taken back
+        prices = economics.set_index("asin")["price"].to_dict() if len(economics) else {}
+        # running and planned promotions at their depth, and the inventory history, let the engine run each
+        # ASIN's stock forward with its restocks
         proposals, skips = engine.suggest(
             frame, economics, inventory=history.inventory(run.seller_id, market_id),
-            busy=history.busy(run.seller_id, market_id, day), fees=history.fees(market_id, day),
+            busy=history.busy(run.seller_id, market_id, day, prices=prices), fees=history.fees(market_id, day),
             elasticity=engine.elasticities(measured, with_sd=True), today=day,
             deal_types=history.deal_types(run.seller_id, market_id, day),
-            promotions=measured[["asin", "start", "end"]], measured=measured)
+            promotions=measured[["asin", "start", "end"]], measured=measured,
+            inventory_history=history.inventory_history(run.seller_id, market_id, start, day))
         rows = [_row(run, p, market_id, currency) for p in proposals]
         if rows:
             db.session.execute(insert(Suggestion), rows)

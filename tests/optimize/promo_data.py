@@ -48,3 +48,22 @@ def window(key="p1", asin="A1", start=date(2026, 3, 2), days=7, *, type="COUPON"
 def economics(*asins, price=20.0, unit_cost=8.0, referral_pct=0.15, fba_fee=3.0) -> pd.DataFrame:
     return pd.DataFrame({"asin": list(asins), "price": price, "unit_cost": unit_cost, "referral_pct": referral_pct,
                          "fba_fee": fba_fee})
+
+
+def fba_inventory(rate=10.0, *, days=120, lead=12, reorder=200.0, order=450.0, stock=400.0, asin="A1", drain=None,
+                  first=START) -> pd.DataFrame:
+    """Daily fulfillable and inbound units of an ASIN whose stock falls `drain` (default `rate`) a day under a
+    reorder policy: when stock falls below `reorder` with nothing inbound, `order` units are inbound from the next
+    day and land `lead` days after that. The sandbox's order of events: inbound clears on the landing day,
+    fulfillable rises the day after."""
+    drain = rate if drain is None else drain
+    rows, level, pending, qty = [], stock, None, 0.0
+    for k in range(days):
+        inbound = qty if pending is not None and pending > k else 0.0
+        rows.append((asin, first + timedelta(days=k), level, inbound))
+        if pending == k:
+            level, pending = level + qty, None
+        level = max(level - drain, 0.0)
+        if pending is None and level < reorder:
+            pending, qty = k + lead, order
+    return pd.DataFrame(rows, columns=["asin", "date", "fulfillable", "inbound"])

@@ -23,7 +23,7 @@ from marketing.optimize.promotions import (
     suggest,
 )
 from marketing.optimize.promotions.economics import unit_margin
-from tests.optimize.promo_data import START, economics, history
+from tests.optimize.promo_data import START, economics, fba_inventory, history
 
 TODAY = START + timedelta(days=100)  # the day after the history ends
 COUPON_FEE = Fee(fixed=5.0, variable_pct=0.025, variable_cap=2000.0)
@@ -278,10 +278,11 @@ def test_stock_must_also_cover_the_restock_time_after_the_end():
 
 
 def test_a_running_promotion_before_the_start_sells_at_a_promotions_pace():
-    """A coupon running for the first 10 days sells faster than the baseline: stock that covers those days at the
-    baseline pace, the next week and nothing more is not enough."""
+    """A 30 % coupon running for the first 10 days sells faster than the baseline: stock that covers those days at
+    the baseline pace, the next week and nothing more is not enough."""
     first = TODAY + timedelta(days=1)
-    busy = pd.DataFrame({"asin": ["A1"], "start": [first - timedelta(days=3)], "end": [first + timedelta(days=9)]})
+    busy = pd.DataFrame({"asin": ["A1"], "start": [first - timedelta(days=3)], "end": [first + timedelta(days=9)],
+                         "type": ["COUPON"], "discount": [0.3]})
     settings = rules(cover_after_days=0, depths=(0.3,), amount_off=False, elasticity_sd=0.0)
     free = only(run(inventory={"A1": 200.0}, settings=settings))  # 1 day + 7 days at the upper lift
     assert free.start == first
@@ -378,3 +379,74 @@ def test_at_full_risk_aversion_a_proposal_must_make_money_at_the_low_end_of_its_
     halfway = only(run(econ=fair, settings=PromotionSettings()))
     assert halfway.inputs["risk_adjusted_profit"] == pytest.approx(
         halfway.expected_profit - 0.5 * (halfway.expected_profit - halfway.profit_lo))
+
+
+
+def restocked(*, lead=10, low=0.0, high=np.inf, inbound=False) -> pd.DataFrame:
+    """An FBA inventory history (10 a day sold; 450 ordered when stock falls below 200, landing `lead` days later)
+    cut on the last day whose fulfillable is within [low, high] and whose inbound is open or not, as `inbound`
+    says, and dated to end today: at least one whole shipment lies before it."""
+    frame = fba_inventory(10.0, days=200, lead=lead, reorder=200.0, order=450.0, stock=400.0)
+    fits = (frame["fulfillable"].between(low, high)) & ((frame["inbound"] > 0) == inbound)
+    frame = frame.iloc[: fits[fits].index[-1] + 1]
+    return frame.assign(date=[TODAY - timedelta(days=len(frame) - 1 - k) for k in range(len(frame))])
+
+
+def today_stock(frame: pd.DataFrame) -> dict:
+    return {"A1": float(frame["fulfillable"].iat[-1])}
+
+
+def test_a_restocked_asin_counts_on_its_next_shipment():
+    """Today's 150 units alone would not last the week and a month after it, but the history shows 450 units landing
+    10 days after each order, and one is on its way: the coupon is proposed, and its inputs say why."""
+    history = restocked(high=150, inbound=True)
+    assert skipped(run(inventory=today_stock(history))) == "stock would run out"
+    p = only(run(inventory=today_stock(history), inventory_history=history))
+    assert p.inputs["restock"] == {"lead_days": 10.0, "reorder_units": 190.0, "order_units": 450.0}
+    assert p.inputs["lowest_stock"] > 3 * 10  # `safety_days` of the baseline
+
+
+def test_a_promotion_that_runs_the_stock_dry_before_the_shipment_lands_is_not_proposed():
+    """Stock just above the reorder level: a 20 %-off coupon from tomorrow triggers the order and sells fast while it
+    is on its way. With a 17-day lead, about 2 days of stock are left when a shipment lands, which the coupon would
+    eat; with an 8-day lead there is room."""
+    settings = rules(depths=(0.2,), amount_off=False)
+    slow = restocked(lead=17, low=210, high=240)
+    assert skipped(run(inventory=today_stock(slow), inventory_history=slow, settings=settings)) == \
+        "stock would run out"
+    fast = restocked(lead=8, low=210, high=240)
+    assert only(run(inventory=today_stock(fast), inventory_history=fast, settings=settings)).start == \
+        TODAY + timedelta(days=1)
+
+
+def test_an_asin_whose_restocks_run_dry_on_their_own_is_not_promoted():
+    """A 25-day lead on 20 days of stock: the ASIN runs out every cycle without any promotion, so none is proposed
+    however much it holds today; without the history, today's stock alone would let one through."""
+    history = restocked(lead=25, low=440)
+    assert only(run(inventory=today_stock(history)))
+    assert skipped(run(inventory=today_stock(history), inventory_history=history)) == "stock would run out"
+
+
+def test_a_restocked_asin_is_not_skipped_for_an_old_stock_out():
+    """A stock-out 40 days ago skips an ASIN whose restocks are unknown; where the history shows them keeping up,
+    the run forward decides instead."""
+    daily = history(10, days=100, noise=False)
+    daily.loc[daily["date"] == TODAY - timedelta(days=40), "in_stock"] = False
+    stocked = restocked(lead=8, low=500)
+    assert skipped(run(daily=daily, inventory=today_stock(stocked))) == "ran out of stock recently"
+    assert only(run(daily=daily, inventory=today_stock(stocked), inventory_history=stocked))
+
+
+def test_a_planned_promotion_sells_at_its_own_depth_before_the_start():
+    """A promotion planned for the coming week drains the stock at its upper lift: a 5 % coupon leaves enough for a
+    10 % coupon after it; a 50 % Best Deal does not, and neither does one whose depth is not given (taken as the
+    deepest)."""
+    first = TODAY + timedelta(days=1)
+    settings = rules(depths=(0.1,), amount_off=False, elasticity_sd=0.0)
+    week = {"asin": ["A1"], "start": [first], "end": [first + timedelta(days=6)]}
+    small = pd.DataFrame({**week, "type": ["COUPON"], "discount": [0.05]})
+    deep = pd.DataFrame({**week, "type": ["BEST_DEAL"], "discount": [0.5]})
+    unknown = pd.DataFrame(week)
+    assert only(run(inventory={"A1": 600.0}, busy=small, settings=settings)).start == first + timedelta(days=7)
+    for busy in (deep, unknown):
+        assert skipped(run(inventory={"A1": 600.0}, busy=busy, settings=settings)) == "stock would run out"

@@ -50,6 +50,38 @@ def test_busy_windows_from_running_promotions_move_the_dates(db, seller, rows):
     assert s.payload["start"] == (TODAY + dt.timedelta(days=5)).isoformat()
 
 
+def test_the_engine_gets_the_inventory_history_and_the_busy_promotions_depth(db, seller, rows, engine, monkeypatch):
+    """The engine learns restocks from the stored FBA inventory days and runs the stock forward at the pace of the
+    promotions already running or planned, so the run passes both (an amount off as a share of the price)."""
+    from decimal import Decimal
+
+    from marketing.models import InventoryDaily
+    from marketing.promotions import service
+
+    rows.history("B0COST")
+    rows.product("B0COST")
+    rows.promotion("C-RUNNING", ["B0COST"], TODAY - dt.timedelta(days=2), TODAY + dt.timedelta(days=4))
+    amount = rows.promotion("C-AMOUNT", ["B0COST"], TODAY + dt.timedelta(days=5), TODAY + dt.timedelta(days=9))
+    amount.discount_type, amount.discount_amount = "AMOUNT_OFF_LIST_PRICE", Decimal("5")
+    for n, (fulfillable, inbound) in enumerate([(120, 0), (110, 300), (100, 300)]):
+        db.session.add(InventoryDaily(seller_id=seller.id, marketplace_id=US, date=TODAY - dt.timedelta(days=2 - n),
+                                      asin="B0COST", fulfillable=fulfillable, inbound=inbound))
+    db.session.commit()
+    seen = {}
+    real = engine.suggest
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "suggest", spy)
+    service.run_suggestions(seller.id)
+    history = seen["inventory_history"].sort_values("date")
+    assert list(history["fulfillable"]) == [120.0, 110.0, 100.0] and list(history["inbound"]) == [0.0, 300.0, 300.0]
+    busy = seen["busy"].sort_values("start")
+    assert list(busy["type"]) == ["COUPON", "COUPON"] and list(busy["discount"]) == [0.2, 0.25]  # 5.00 of 20.00
+
+
 def test_history_spreads_weeks_where_no_day_is_stored_and_reads_stock_outs(db, seller, rows):
     from decimal import Decimal
 

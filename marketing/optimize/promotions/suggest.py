@@ -19,20 +19,26 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
             lower bound from the elasticity's interval, the baseline's noise and p's error, in quadrature
     L*      (m₀·Q₀ + F) / (m̄′·Q₀), F the fixed fee, m̄′ the blended margin after the variable fee
 
-An ASIN out of stock on any of the last `restock_days` is skipped: its restocks do not keep up with its demand
-as it is, and a promotion would bring the next stock-out sooner and make it longer.
+Stock: where the ASIN's inventory history shows how it is restocked (`restock.restock_model`: lead time, reorder
+level, order size, today's open shipment, the pace stock leaves at), its stock is run forward (`restock.stock_path`)
+at the baseline pace, running or planned promotions (`busy`, at their own depth where given) and the candidate's
+window at the interval's upper lift. From the candidate's start to `horizon_days` + `cover_after_days` after today
+it must not run out without the promotion, and with it stay above `safety_days` of baseline units, or, where the
+restocks leave less anyway, above that low less a day's sales, and never below a day's sales: a promotion that
+only moves the reorder earlier is fine, one that sells while a shipment is on its way must leave what the wait
+needs. Without such a history the restocks are unknown: an ASIN out of stock on any of the last `restock_days` is
+skipped (its restocks do not keep up with its demand as it is, and a promotion would bring the next stock-out
+sooner and make it longer), and the stock on hand must cover the promotion and `cover_after_days` more, as if
+nothing arrived.
 
 Rules, in order (a candidate failing one is dropped; an ASIN without a candidate left is skipped with the rule
 its best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the
 Was Price (≈ the median price paid over `was_price_days`); a margin after the discount of at least
 `min_margin_after` of the net price; a free window within `horizon_days` after the type's lead time (no overlap
-with `busy`); stock for the days before it (at a promotion's pace where `busy` holds one), the window at the
-interval's upper units and `cover_after_days` after it, so a promotion never leaves the ASIN to run dry before a
-restock can arrive; a positive expected profit and a positive risk-adjusted profit, profit − `risk_aversion` ×
-(profit − its lower bound): at 1 the lower bound itself, so a proposal is one that makes money at the
-pessimistic end of its interval, and the depth with the best such end wins; the default 0.5 asks for money halfway
-to that end. Of what passes, the highest
-risk-adjusted profit wins.
+with `busy`); the stock rule above; a positive expected profit and a positive risk-adjusted profit,
+profit − `risk_aversion` × (profit − its lower bound): at 1 the lower bound itself, so a proposal is one that makes
+money at the pessimistic end of its interval, and the depth with the best such end wins; the default 0.5 asks for
+money halfway to that end. Of what passes, the highest risk-adjusted profit wins.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from marketing.optimize.promotions.economics import (
     unit_margin,
 )
 from marketing.optimize.promotions.panel import baseline, build_panel, gather, row_medians, to_days, weekday_of
+from marketing.optimize.promotions.restock import restock_model, stock_path
 
 DEAL_TYPES = (LIGHTNING_DEAL, BEST_DEAL)
 
@@ -102,6 +109,9 @@ class PromotionSettings:
     # an ASIN out of stock on one of these last days has restocks that do not keep up with its demand as it is:
     # a promotion would only bring its next stock-out sooner and make it longer
     restock_days: int = 60
+    # stock the run-forward of a restocked ASIN must keep, in baseline days: the baseline and the lead time are
+    # estimates, and the upper lift is not the highest
+    safety_days: float = 3.0
     elasticity_sd: float = 1.0  # uncertainty of an ASIN's elasticity where the caller gives none
     level: float = 0.9  # the interval
     # weight of the interval's downside in the score (1: the lower bound; 0.5: halfway to it, which never lost money
@@ -123,7 +133,7 @@ class PromotionSettings:
         _require(all(0 < d < 1 for d in self.depths) and len(self.depths) > 0, "Depths must be between 0 and 100%.")
         _require(0 < self.redemption_share <= 1, "The redemption share must be between 0 and 100%.")
         _require(0 <= self.pull_forward < 1 and 0 <= self.risk_aversion <= 1, "Shares must be 0–100%.")
-        _require(self.restock_days >= 0, "Day counts can't be negative.")
+        _require(self.restock_days >= 0 and self.safety_days >= 0, "Day counts can't be negative.")
         _require(self.pull_forward_pseudo >= 0 and self.pull_forward_sd >= 0 and self.pull_forward_post_days >= 0,
                  "The weight, spread and days of the pull-forward setting can't be negative.")
         _require(0 < self.level < 1 and self.elasticity_sd >= 0, "The interval level must be between 0 and 100%.")
@@ -175,7 +185,8 @@ class Skip:
 def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Series, busy: pd.DataFrame,
             fees: Mapping[str, Fee], elasticity: pd.Series, today: date, deal_types=frozenset(),
             settings: PromotionSettings | None = None, promotions: pd.DataFrame | None = None,
-            measured: pd.DataFrame | None = None) -> tuple[list[Proposal], list[Skip]]:
+            measured: pd.DataFrame | None = None, inventory_history: pd.DataFrame | None = None
+            ) -> tuple[list[Proposal], list[Skip]]:
     """A proposal or a skip for every ASIN of `economics`.
 
     daily, economics: as for `measure`. inventory: asin → sellable units (NaN: unknown, not checked).
@@ -185,14 +196,16 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     replaces `settings.elasticity_sd` for the interval. deal_types: the deal types the seller ran in the last
     12 months (coupons are always allowed). promotions (optional): asin, start, end of past promotions, whose
     days the baseline leaves out too. measured (optional): `measure`'s rows for those promotions, from which the
-    share of extra units later lost to a dip or taken from siblings is learned."""
+    share of extra units later lost to a dip or taken from siblings is learned. inventory_history (optional):
+    asin, date, fulfillable, inbound per day (the FBA inventory summaries), from which each ASIN's restocks are
+    learned (`restock.restock_model`); `inventory` stays today's sellable units."""
     settings = settings or PromotionSettings()
     if economics is None or economics.empty:
         return [], []
     econ = economics.assign(asin=economics["asin"].astype(str)).drop_duplicates("asin").reset_index(drop=True)
     asins = econ["asin"].to_numpy()
     today_day = int(to_days([today])[0])
-    busy = _intervals(busy)
+    raw_busy, busy = busy, _intervals(busy)
     excluded = pd.concat([busy, _intervals(promotions)], ignore_index=True)
     panel = build_panel(daily if daily is not None else pd.DataFrame(columns=["asin", "date", "units", "sales"]),
                         excluded["asin"], excluded["start"].to_numpy(), excluded["end"].to_numpy())
@@ -208,12 +221,14 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     stock = stock.groupby(stock.index.astype(str)).first().reindex(asins).to_numpy(dtype=float) if stock is not None \
         else np.full(len(asins), np.nan)
     eps, eps_sd = _elasticity(elasticity, asins, settings.elasticity_sd)
+    restocks = restock_model(inventory_history).reindex(asins)
+    modelled = (restocks["shipments"].fillna(0).to_numpy() >= 1) & np.isfinite(stock)
     types = [t for t in (COUPON, *DEAL_TYPES) if (t == COUPON or t in set(deal_types)) and t in fees]
 
     skip = np.select(
         [~(cost >= 0), ~(price > 0), base.days < settings.baseline_days, ~(base.level > 0), np.full(len(asins),
                                                                                                     not types),
-         _out_days(panel, rows, today_day, settings.restock_days) > 0],
+         ~modelled & (_out_days(panel, rows, today_day, settings.restock_days) > 0)],
         [SKIP_UNIT_COST, SKIP_NO_PRICE,
          pd.Series(base.days).map(lambda n: f"too little clean sales history ({n} of {settings.baseline_days} "
                                             "days)").to_numpy(), SKIP_NO_SALES, SKIP_NO_FEES, SKIP_RAN_OUT], "")
@@ -278,18 +293,21 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     per_redemption = np.array([fees[kind].per_redemption for kind in types])[t]
     m_be = share * (m1 - variable * net - per_redemption) + (1 - share) * m0
     be = break_even_lift(m0, m_be, q0, fixed) - 1
-    lead_before = np.maximum(start - today_day, 0)
-    # days before the start that running or planned promotions sell at a promotion's pace, not the baseline's
-    busy_before = _busy_days(asins[i], today_day, start, busy)
-    needed = base.level[i] * (lead_before + busy_before * np.maximum(lift_hi, 0)) + q0 * (1 + lift_hi) \
-        + base.level[i] * n * (1 - demand_share) + base.level[i] * settings.cover_after_days
     with np.errstate(invalid="ignore", divide="ignore"):
         margin_share = m1 / net
 
     in_range = (kinds != COUPON) | ((d >= settings.coupon_min_pct - 1e-9) & (d <= settings.coupon_max_pct + 1e-9))
+    earlier = [~in_range, ~(net < was[i]), ~(margin_share >= settings.min_margin_after - 1e-9), start < 0]
+    # the stock rule, only where stock is known and the earlier rules pass (it runs the stock forward)
+    check = np.flatnonzero(~np.logical_or.reduce(earlier) & np.isfinite(stock[i]))
+    low, short = np.full(len(i), np.nan), np.zeros(len(i), dtype=bool)
+    if len(check):
+        pace = _busy_pace(raw_busy, asins, eps, eps_sd, z, today_day, settings)
+        low[check], short[check] = _stock_check(panel, rows, i[check], start[check], n[check], lift_hi[check],
+                                                demand_share[check], base.level, stock, restocks, modelled, pace,
+                                                today_day, settings)
     failed = np.select(
-        [~in_range, ~(net < was[i]), ~(margin_share >= settings.min_margin_after - 1e-9), start < 0,
-         stock[i] < needed, ~((profit > 0) & (score > 0))],
+        [*earlier, short, ~((profit > 0) & (score > 0))],
         np.arange(len(RULES)), len(RULES))
     amount_off = c["amount_off"].to_numpy()
     order = np.lexsort((d, amount_off, -np.where(failed == len(RULES), score, -np.inf), i))
@@ -330,6 +348,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             "redemption_share": float(share[k]), "effective_discount": float(d_eff[k]),
             "pull_forward": float(pull_forward[k]), "pull_forward_se": float(pull_forward_se[k]),
             "elasticity_sd": float(eps_sd[a]),
+            "restock": {c: _json(restocks[c].iat[a]) for c in ("lead_days", "reorder_units", "order_units")}
+            if modelled[a] else None, "lowest_stock": _json(low[k]),
             "lead_days": int(settings.lead_days.get(kind, 0)), "fee_schedule": asdict(fee_table[kind]),
             "risk_adjusted_profit": float(score[k]), "level": settings.level,
         }
@@ -458,23 +478,109 @@ def _pooled(gross: pd.Series, taken: pd.Series, sd: pd.Series, prior_share: floa
     return float(np.clip(share, 0.0, 0.9)), float(np.sqrt(spread) / (float(g.sum()) + prior))
 
 
+def _busy_pace(busy: pd.DataFrame | None, asins: np.ndarray, eps: np.ndarray, eps_sd: np.ndarray, z: float,
+               today: int, settings: PromotionSettings) -> np.ndarray:
+    """(ASIN, day from today) → demand multiplier of running or planned promotions, at their upper lift: a busy
+    row's `discount` (fraction of the price; optional, with its `type`) as buyers get it, else the deepest depth (at
+    least the coupon cap) in full: a promotion of unknown depth may be that deep; 1 on days without one."""
+    days = _stock_days(settings)
+    pace = np.ones((len(asins), days))
+    if busy is None or busy.empty:
+        return pace
+    b = busy.dropna(subset=["asin", "start", "end"])
+    k = pd.Index(asins).get_indexer(b["asin"].astype(str))
+    kind = b["type"].astype(str).to_numpy() if "type" in b else np.full(len(b), "")
+    depth = pd.to_numeric(b["discount"], errors="coerce").to_numpy(dtype=float) if "discount" in b \
+        else np.full(len(b), np.nan)
+    effective = np.where(np.isfinite(depth), depth * np.where(kind == COUPON, settings.redemption_share, 1.0),
+                         max(*settings.depths, settings.coupon_max_pct))
+    hours = np.where(kind == LIGHTNING_DEAL, settings.lightning_hours / 24, 1.0)
+    first, last = to_days(b["start"]) - today, to_days(b["end"]) - today
+    for row in np.flatnonzero(k >= 0):
+        a = k[row]
+        up = (1 - effective[row]) ** (eps[a] - z * eps_sd[a]) - 1
+        span = slice(int(np.clip(first[row], 0, days)), int(np.clip(last[row] + 1, 0, days)))
+        pace[a, span] = np.maximum(pace[a, span], 1 + hours[row] * max(up, 0.0))
+    return pace
+
+
+def _stock_days(settings: PromotionSettings) -> int:
+    """Days the stock is run forward: a window ending on the horizon's last day, and the cover after it."""
+    return settings.horizon_days + int(math.ceil(settings.cover_after_days)) + 1
+
+
+def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stock, restocks, modelled, pace,
+                 today: int, settings: PromotionSettings, chunk: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate (ASIN index `a`): the lowest stock `restock.stock_path` expects once it starts, and whether
+    that is too low. Demand: the baseline's level × weekday factors, busy days at `pace`, the window at the upper
+    lift (a Lightning Deal's only over its hours). A restocked ASIN (`modelled`) is watched to the last day run
+    forward, its stock leaving at least at its `drain_units` a day: it must not run out without the promotion, and
+    with it keep `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's
+    sales (a reorder moved by the promotion is placed at another point of a day's sales), and never less than a
+    day's sales. One whose restocks are unknown gets none and must last to `cover_after_days` after the end (its
+    stock only falls: summed, not run day by day)."""
+    horizon = _stock_days(settings)
+    offset = np.arange(horizon)
+    weekday = weekday_of(today + offset)
+    r = restocks
+    lead, reorder, order = (r[c].to_numpy(dtype=float) for c in ("lead_days", "reorder_units", "order_units"))
+    inbound = np.where(modelled, r["inbound"].fillna(0.0).to_numpy(dtype=float), 0.0)
+    since = r["inbound_since"].to_numpy(dtype=float)
+    arrival = np.where(np.isfinite(since), since + lead - today, lead)  # an inbound of unknown age: a whole lead
+    reorder = np.where(modelled, reorder, -np.inf)
+    first_day = start - today
+    last_day = np.where(modelled[a], horizon, np.minimum(first_day + days + int(math.ceil(settings.cover_after_days)),
+                                                         horizon))
+    # a restocked ASIN's stock leaves at its history's pace where that is faster than its sales
+    pace_of = np.where(modelled, np.fmax(level, r["drain_units"].to_numpy(dtype=float)), level)
+    factors = panel.factors[:, weekday] if len(panel.asins) else np.ones((1, horizon))
+
+    def path(ak, daily):
+        return stock_path(stock[ak], pace_of[ak][:, None] * factors[np.maximum(rows[ak], 0)] * daily,
+                          lead=np.nan_to_num(lead[ak], nan=1.0), reorder=reorder[ak], order=np.nan_to_num(order[ak]),
+                          inbound=inbound[ak], arrival=arrival[ak])
+
+    low, low_without = np.full(len(a), np.inf), np.full(len(a), np.inf)
+    up = demand_share * (1 + np.maximum(lift_hi, 0)) + 1 - demand_share  # the window's pace
+    # restocks unknown: the stock only falls, so its lowest is what the days to the last one leave (no run needed)
+    plain = np.flatnonzero(~modelled[a])
+    if len(plain):
+        ap = a[plain]
+        f = factors[np.maximum(rows[ap], 0)]
+        cum = np.c_[np.zeros(len(ap)), np.cumsum(f * pace[ap], axis=1)]
+        cum_f = np.c_[np.zeros(len(ap)), np.cumsum(f, axis=1)]
+        first, end, last = first_day[plain], first_day[plain] + days[plain], last_day[plain]
+        at = np.arange(len(ap))
+        sold = cum[at, first] + up[plain] * (cum_f[at, end] - cum_f[at, first]) + cum[at, last] - cum[at, end]
+        low[plain] = np.maximum(stock[ap] - pace_of[ap] * sold, 0.0)
+    run = np.flatnonzero(modelled[a])
+    if len(run):
+        asins_run = np.unique(a[run])
+        without = np.empty((len(stock), horizon + 1))  # each ASIN's stock with no new promotion
+        without[asins_run] = path(asins_run, pace[asins_run])
+        for lo in range(0, len(run), chunk):
+            k = run[lo:lo + chunk]
+            ak = a[k]
+            window = (offset >= first_day[k][:, None]) & (offset < (first_day[k] + days[k])[:, None])
+            daily = np.where(window, up[k][:, None], pace[ak])
+            watched = (np.arange(horizon + 1) >= first_day[k][:, None]) \
+                & (np.arange(horizon + 1) <= last_day[k][:, None])
+            low[k] = np.where(watched, path(ak, daily), np.inf).min(axis=1)
+            low_without[k] = np.where(watched, without[ak], np.inf).min(axis=1)
+    # a restocked ASIN must not run out by itself, and the promotion must keep its lowest stock above
+    # `safety_days` of baseline, or (where the restocks run it lower anyway) at that low less a day's sales, and never
+    # below a day's sales
+    floor = np.where(modelled[a], np.fmax(np.minimum(settings.safety_days * level[a], low_without - level[a]),
+                                          level[a]), 0.0)
+    return low, ~(low > floor) | (modelled[a] & ~(low_without > 0))
+
+
 def _out_days(panel, rows: np.ndarray, today: int, days: int) -> np.ndarray:
     """Per ASIN, the days of the last `days` before today its history shows it out of stock."""
     if not len(panel.asins) or days <= 0:
         return np.zeros(len(rows))
     r, col, inside = gather(panel, rows, np.full(len(rows), today - panel.day0 - days), np.full(len(rows), days))
     return (inside & ~np.isnan(panel.units[r, col]) & ~panel.stocked[r, col]).sum(axis=1)
-
-
-def _busy_days(asins: np.ndarray, today: int, start: np.ndarray, busy: pd.DataFrame) -> np.ndarray:
-    """Per candidate, the days from today to the day before its start that its ASIN's busy intervals cover."""
-    out = np.zeros(len(start))
-    if not len(busy):
-        return out
-    pairs = pd.DataFrame({"k": np.arange(len(start)), "asin": asins, "first": start}).merge(busy, on="asin")
-    overlap = np.minimum(pairs["end"], pairs["first"] - 1) - np.maximum(pairs["start"], today) + 1
-    return out + np.bincount(pairs["k"].to_numpy(), np.clip(overlap.to_numpy(dtype=float), 0, None),
-                             minlength=len(start))
 
 
 def _window_factors(panel, rows: np.ndarray, start: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
