@@ -34,8 +34,7 @@ DRAIN_DAYS = 56
 def restock_model(history: pd.DataFrame | None) -> pd.DataFrame:
     """history: asin, date, fulfillable, inbound (one row per ASIN and day). Per ASIN with at least one whole
     shipment: lead_days, reorder_units, order_units, drain_units, shipments (how many were seen), and the latest
-    day's open
-    shipment: inbound (units) and inbound_since (epoch day it first showed; NaN when none is open)."""
+    day's open shipment: inbound (units) and inbound_since (epoch day it first showed; NaN when none is open)."""
     empty = pd.DataFrame({c: pd.Series(dtype=float) for c in MODEL_COLUMNS})
     if history is None or history.empty:
         return empty
