@@ -15,7 +15,18 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketing.clock import now
@@ -52,6 +63,8 @@ class SuggestionRun(Base):
     """One engine run for one seller: when it ran, how it ended and what it proposed."""
 
     __tablename__ = "suggestion_runs"
+    # What a suggestion's one foreign key refers to: its run and that run's seller (`Suggestion.__table_args__`).
+    __table_args__ = (UniqueConstraint("id", "seller_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"), index=True)
@@ -79,6 +92,10 @@ SPEND_RANK = "coalesce(abs(expected_spend_delta), -1)"
 class Suggestion(Base):
     __tablename__ = "suggestions"
     __table_args__ = (
+        # One foreign key, on the run and its seller: the row's seller is its run's, and a run's 100,000 rows pay one
+        # check each instead of two (~0.5 s). A seller's deletion reaches its suggestions through its runs.
+        ForeignKeyConstraint(["run_id", "seller_id"], ["suggestion_runs.id", "suggestion_runs.seller_id"],
+                             ondelete="CASCADE"),
         # As PostgreSQL spells them back (so autogenerate sees no drift); SQLite gets them from the migration.
         Index("ix_suggestions_review_change", "seller_id", "status", text(
             "COALESCE(abs(COALESCE(approved_value, proposed_value) - current_value) / NULLIF(current_value, "
@@ -98,8 +115,8 @@ class Suggestion(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
-    run_id: Mapped[int] = mapped_column(ForeignKey("suggestion_runs.id", ondelete="CASCADE"), index=True)
+    seller_id: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(16))  # Kind
     entity_kind: Mapped[str] = mapped_column(String(8))  # keyword | target (bids); asin (promotions)
     entity_ref: Mapped[str] = mapped_column(String(64))  # the entity's id at Amazon, as text
