@@ -7,7 +7,8 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from marketing.bids import inputs, suggest
 from marketing.clock import today
@@ -62,6 +63,35 @@ def test_inputs_add_a_longer_history_as_conversion_evidence(db, seller, evidence
 
 
 @pytest.mark.sqlite
+def test_inputs_equal_the_day_by_day_sums_on_every_weekday(db, seller, evidence):
+    """Each day's clicks are its own number, so a week read whole where it should not be, or a day negated twice,
+    changes a sum: whatever the weekday, the window and the history equal the sums of their days."""
+    winner, _ = evidence
+    db.session.execute(delete(SpTargetDaily).where(SpTargetDaily.target_id == winner.target_id))
+    clicks = {today() - dt.timedelta(days=k): 1 + k * (k + 3) % 97 for k in range(1, 101)}
+    for day, n in clicks.items():
+        db.session.add(SpTargetDaily(
+            profile_id=winner.profile_id, date=day, target_id=winner.target_id, campaign_id=winner.campaign_id,
+            ad_group_id=winner.ad_group_id, impressions=10 * n, clicks=n, cost=Decimal("0.37") * n, orders=n % 3,
+            units=n % 3, sales=Decimal("9.99") * (n % 3)))
+    db.session.commit()
+    sum_weeks(db)
+    for shift in range(7):
+        day = today() - dt.timedelta(days=shift)
+        for lookback in (30, 14):
+            row = inputs.load(seller.id, lookback, day).set_index("target_id").loc[winner.target_id]
+            window = [n for d, n in clicks.items() if day - dt.timedelta(days=lookback) <= d <= day - dt.timedelta(4)]
+            history = [n for d, n in clicks.items()
+                       if day - dt.timedelta(days=inputs.HISTORY_DAYS) <= d <= day - dt.timedelta(4)]
+            assert (row["clicks"], row["impressions"]) == (sum(window), 10 * sum(window)), (day, lookback)
+            assert row["cost"] == pytest.approx(0.37 * sum(window)), (day, lookback)
+            assert row["history_clicks"] == sum(history), (day, lookback)
+            assert row["history_orders"] == sum(n % 3 for n in history), (day, lookback)
+            assert row["history_sales"] == pytest.approx(9.99 * sum(n % 3 for n in history)), (day, lookback)
+            db.session.rollback()
+
+
+@pytest.mark.sqlite
 def test_a_run_saves_up_and_down_suggestions_with_explanations(db, seller, evidence):
     winner, loser = evidence
     run = suggest.run_suggestions(seller.id)
@@ -74,6 +104,37 @@ def test_a_run_saves_up_and_down_suggestions_with_explanations(db, seller, evide
     assert up.proposed_value <= (up.current_value * Decimal("1.25")).quantize(Decimal("0.01"))  # step cap
     assert up.explanation and up.inputs["clicks"] == 250 and up.expected_spend_delta > 0
     assert up.label == winner.text
+
+
+@pytest.mark.sqlite
+def test_a_suggestion_is_its_runs_sellers_and_goes_with_the_seller(db, seller, evidence, make_seller):
+    from marketing.sellers import delete_seller
+
+    run = suggest.run_suggestions(seller.id)
+    other = make_seller("Someone Else", seller.region)
+    db.session.commit()
+    wrong = db.session.scalar(select(Suggestion).where(Suggestion.run_id == run.id).limit(1))
+    wrong.seller_id = other.id  # the one foreign key is (run, seller): a row can't name another seller than its run's
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    delete_seller(db.session.get(type(seller), seller.id))
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Suggestion)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SuggestionRun)) == 0
+
+
+@pytest.mark.sqlite
+def test_inputs_keep_six_significant_digits_and_null_for_what_is_not_a_number(db, seller, evidence):
+    winner, _ = evidence
+    run = suggest.run_suggestions(seller.id)
+    row = db.session.scalar(select(Suggestion).where(Suggestion.run_id == run.id,
+                                                     Suggestion.entity_id == winner.target_id))
+    floats = {k: v for k, v in row.inputs.items() if isinstance(v, float)}
+    assert floats and all(len(f"{abs(v):.15g}".replace(".", "").strip("0")) <= 6 for v in floats.values())
+    assert row.inputs["clicks"] == 250 and isinstance(row.inputs["clicks"], int)
+    assert row.inputs["break_even_acos"] is None  # no unit cost: NaN in the engine, null here
+    assert row.inputs["window_end"] == (today() - dt.timedelta(days=4)).isoformat() + "T00:00:00"
 
 
 @pytest.mark.sqlite
