@@ -3,9 +3,10 @@
 The window leaves out the last 3 days because Amazon keeps attributing sales to recent clicks for days;
 judging a bid on them would read every recent click as a click without a sale.
 
-Clicks, orders and sales are also summed over a longer history (`HISTORY_DAYS`, what the sync backfills)
-as `history_*`: a keyword's conversion rate and order value don't depend on its bid, so older data still
-counts as evidence for them, while cost, impressions and ACoS describe the bids of the look-back window.
+Clicks, orders and sales are also summed over a longer history (`history_start`: from the first Monday of the
+last `HISTORY_DAYS`, what the sync backfills) as `history_*`: a keyword's conversion rate and order value don't
+depend on its bid, so older data still counts as evidence for them, while cost, impressions and ACoS describe the
+bids of the look-back window.
 
 The bid each day's clicks were bought at comes from the bid history (`models.BidHistory`), never from the
 reports' `keywordBid` (the bid at report time): `bid_clicks` = Σ clicks × bid in force, so the engine's CPC/bid
@@ -77,7 +78,7 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budg
 
     Paused targets are included: they inform the engine's priors but get no suggestion."""
     start, end = lookback_window(day or today(), lookback_days, ATTRIBUTION_LAG_DAYS)
-    history_start = min(start, lookback_window(day or today(), HISTORY_DAYS, ATTRIBUTION_LAG_DAYS)[0])
+    history_start = min(start, first_history_day(day or today()))
     profiles = list(db.session.scalars(select(SpTarget.profile_id).where(SpTarget.seller_id == seller_id)
                                        .distinct()))
     dialect = db.session.get_bind().dialect.name
@@ -127,6 +128,14 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budg
     frame = frame.merge(_budget_days(seller_id, (day or today()) - dt.timedelta(days=1), budget_share),
                         on=["profile_id", "campaign_id"], how="left")
     return frame.merge(_last_changes(seller_id, end), on=["profile_id", "target_id"], how="left")
+
+
+def first_history_day(day: dt.date) -> dt.date:
+    """The history's first day: the first Monday of the last `HISTORY_DAYS` days (84 to 90 days back). It
+    starts on a Monday so that it reads whole weeks of `sp_target_weekly`, not a partial week's days: a fifth of a
+    large seller's rows."""
+    first = lookback_window(day, HISTORY_DAYS, ATTRIBUTION_LAG_DAYS)[0]
+    return first + dt.timedelta(days=-first.weekday() % 7)
 
 
 def _facts(profiles: list[int], first: dt.date, cut: dt.date, last: dt.date, *, weekly: bool):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import configure_mappers
 from marketing import jobs
 from marketing.extensions import db
 from marketing.jobs import tick
+from marketing.optimize import bids as bid_engine
 from marketing.sync import steps  # preloaded, so forked work horses start warm instead of each importing it
 
 log = logging.getLogger("marketing.jobs")
@@ -93,6 +94,8 @@ def run(app: Flask, queue_names: tuple[str, ...] = jobs.QUEUES, burst: bool = Fa
         if not burst:
             tick.ensure_scheduled()
         configure_mappers()  # once here, not in every forked work horse
+        if not simple:
+            bid_engine.warm()  # the engine's quantile tables, inherited by every forked run
         queues = [Queue(name, connection=conn) for name in queue_names]
         worker_class = AppSimpleWorker if simple else AppWorker
         while True:

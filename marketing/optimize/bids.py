@@ -99,6 +99,14 @@ _RAISES = (Reason.RAISE_PROFITABLE, Reason.RAISE_VISIBILITY)
 _EPS = 1e-9
 
 
+def warm(settings: BidSettings | None = None) -> None:
+    """Build the quantile tables the engine interpolates at `settings.confidence` (~0.3 s, once per process):
+    `marketing worker` does it before it forks, so each run's work horse starts with them."""
+    confidence = (settings or BidSettings()).confidence
+    for prob in (confidence, 1 - confidence):
+        beta_quantile(prob, np.ones(1), np.ones(1))
+
+
 def suggest_bids(
     targets: pd.DataFrame,
     settings: BidSettings,

@@ -47,6 +47,12 @@ def test_inputs_sum_the_window_without_the_last_three_days(db, seller, evidence)
     assert row["state"] == "enabled" and row["manual"]
 
 
+@pytest.mark.parametrize("day", [dt.date(2026, 4, 1) + dt.timedelta(days=k) for k in range(7)])
+def test_the_history_starts_on_the_first_monday_of_the_last_90_days(day):
+    first = inputs.first_history_day(day)
+    assert first.weekday() == 0 and 84 <= (day - first).days <= 90
+
+
 @pytest.mark.sqlite
 def test_inputs_add_a_longer_history_as_conversion_evidence(db, seller, evidence):
     winner, _ = evidence
@@ -81,8 +87,7 @@ def test_inputs_equal_the_day_by_day_sums_on_every_weekday(db, seller, evidence)
         for lookback in (30, 14):
             row = inputs.load(seller.id, lookback, day).set_index("target_id").loc[winner.target_id]
             window = [n for d, n in clicks.items() if day - dt.timedelta(days=lookback) <= d <= day - dt.timedelta(4)]
-            history = [n for d, n in clicks.items()
-                       if day - dt.timedelta(days=inputs.HISTORY_DAYS) <= d <= day - dt.timedelta(4)]
+            history = [n for d, n in clicks.items() if inputs.first_history_day(day) <= d <= day - dt.timedelta(4)]
             assert (row["clicks"], row["impressions"]) == (sum(window), 10 * sum(window)), (day, lookback)
             assert row["cost"] == pytest.approx(0.37 * sum(window)), (day, lookback)
             assert row["history_clicks"] == sum(history), (day, lookback)

@@ -37,3 +37,16 @@ def test_interpolated_quantiles_are_close_to_exact():
 def test_quantile_beyond_the_table():
     a, b = np.array([0.8, 2000.0]), np.array([5e5, 20000.0])
     assert np.allclose(beta_quantile(0.95, a, b), exact_beta_quantile(0.95, a, b), rtol=1e-2)
+
+
+def test_warming_the_bid_engine_builds_the_tables_its_runs_use():
+    from marketing.optimize import bids
+    from marketing.optimize.settings import BidSettings
+    from marketing.optimize.special import _table
+
+    _table.cache_clear()
+    bids.warm(BidSettings(confidence=0.9))
+    assert _table.cache_info().currsize == 2
+    beta_quantile(0.9, np.array([2.0]), np.array([30.0]))
+    beta_quantile(1 - 0.9, np.array([2.0]), np.array([30.0]))
+    assert _table.cache_info().misses == 2 and _table.cache_info().hits >= 2
