@@ -114,9 +114,10 @@ def load(seller_id: int, lookback_days: int, day: dt.date | None = None, *, budg
     columns = ["profile_id", "target_id", "kind", "campaign_id", "ad_group_id", "text", "current_bid",
                "ad_group_default_bid", "target_state", "ad_group_state", "campaign_state", "impressions", "clicks",
                "cost", "orders", "sales", "history_clicks", "history_orders", "history_sales"]
-    # Core, not the ORM (which builds a row object per target), and plain tuples: pandas probes each row object for
-    # named fields (~1 s for 100,000 targets).
-    frame = pd.DataFrame([tuple(row) for row in db.session.connection().execute(query)], columns=columns)
+    # The driver's own tuples (every column is already an int, a float or text): the ORM's and Core's row objects
+    # cost ~0.4 s for 100,000 targets, and pandas probes row objects for named fields (~1 s).
+    with db.session.connection().execute(query) as result:
+        frame = pd.DataFrame(result.cursor.fetchall(), columns=columns)
     counts = ("impressions", "clicks", "orders", "history_clicks", "history_orders")
     frame = frame.astype({c: float for c in ("current_bid", "ad_group_default_bid", "cost", "sales", "history_sales")}
                          | {c: "int64" for c in counts})

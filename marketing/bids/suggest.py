@@ -88,12 +88,16 @@ def _compute(run: SuggestionRun) -> None:
         log.info("bid suggestions for seller %s: %s", run.seller_id, run.notice)
     frame = frame[~frame["profile_id"].isin(list(incomplete))]
     run.targets = len(frame)
-    for profile_id, targets in frame.groupby("profile_id"):
-        market = rules.profile_marketplace(run.seller_id, int(profile_id))
-        result = suggest_bids(targets.reset_index(drop=True), engine_settings(guard, market), today=today(),
-                              campaign_acos=overrides.target_acos.get(int(profile_id)),
-                              campaign_objective=overrides.objective.get(int(profile_id)))
-        history.store_measurements(run.seller_id, int(profile_id), result[result["measured"]])
+    profiles = [(int(pid), rules.profile_marketplace(run.seller_id, int(pid)), targets)
+                for pid, targets in frame.groupby("profile_id")]
+    with lifecycle.superseding(run.seller_id, KIND, run.id) as replaced:  # the server deletes while the engine runs
+        results = [(pid, market, suggest_bids(targets.reset_index(drop=True), engine_settings(guard, market),
+                                              today=today(), campaign_acos=overrides.target_acos.get(pid),
+                                              campaign_objective=overrides.objective.get(pid)))
+                   for pid, market, targets in profiles]
+    run.superseded = replaced[0]
+    for profile_id, market, result in results:
+        history.store_measurements(run.seller_id, profile_id, result[result["measured"]])
         moves = result[result["direction"] != "hold"]
         if busy:
             keys = zip(moves["profile_id"].tolist(), moves["target_id"].tolist(), strict=True)
@@ -104,7 +108,6 @@ def _compute(run: SuggestionRun) -> None:
         run.up += int((moves["direction"] == Direction.UP).sum())
         run.down += int((moves["direction"] == Direction.DOWN).sum())
     db.session.flush()
-    run.superseded = lifecycle.supersede(run.seller_id, KIND, run.id)
     if guard["bid_auto_apply_below"] is not None and rules.writes_paused(run.seller_id) is None:
         run.auto_approved = _auto_approve(run, guard["bid_auto_apply_below"])
     run.status, run.finished_at = RunStatus.SUCCEEDED, now()

@@ -20,7 +20,8 @@ A row lock alone would not do: SQLite ignores `SELECT … FOR UPDATE`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 
@@ -183,13 +184,33 @@ def supersede(seller_id: int, kind: str, keep_run_id: int) -> int:
     decided them, and the run keeps how many it replaced); return how many. Deleted rather than marked: marking
     100,000 rows rewrote every index of the table (seconds for a large seller each night), and the marked rows
     piled up for nothing."""
-    result = db.session.execute(
-        delete(Suggestion)
-        .where(Suggestion.seller_id == seller_id, Suggestion.kind == kind, Suggestion.status == PENDING,
-               Suggestion.run_id != keep_run_id)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_replaced(seller_id, kind, keep_run_id).execution_options(synchronize_session=False))
     return result.rowcount or 0
+
+
+@contextmanager
+def superseding(seller_id: int, kind: str, keep_run_id: int) -> Iterator[list[int]]:
+    """`supersede`, begun before a block that computes without the database and counted after it: on PostgreSQL
+    the DELETE goes out in psycopg's pipeline mode, so the server deletes (~0.3 s for a large seller's 100,000
+    rows) while the caller's engine runs. The list yielded holds the count once the block has ended."""
+    count: list[int] = []
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        count.append(supersede(seller_id, kind, keep_run_id))
+        yield count
+        return
+    statement = _replaced(seller_id, kind, keep_run_id).compile(dialect=connection.dialect)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        with raw.pipeline():
+            cursor.execute(str(statement), statement.params)
+            yield count
+        count.append(max(cursor.rowcount, 0))
+
+
+def _replaced(seller_id: int, kind: str, keep_run_id: int):
+    return delete(Suggestion).where(Suggestion.seller_id == seller_id, Suggestion.kind == kind,
+                                    Suggestion.status == PENDING, Suggestion.run_id != keep_run_id)
 
 
 def busy_entities(seller_id: int, kind: str) -> set[tuple[int, int]]:
