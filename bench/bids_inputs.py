@@ -9,6 +9,7 @@ baseline that fetches the raw daily rows and aggregates them in pandas, and the 
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import time
 from pathlib import Path
@@ -61,4 +62,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()  # --help says what it does, nothing runs
     main()
