@@ -81,7 +81,8 @@ def elasticities(measured, *, prior=PRIOR_ELASTICITY, with_sd=False):
 
 
 def suggest(daily, economics, *, inventory, busy, fees, elasticity, today, deal_types,
-            settings=PromotionSettings(), promotions=None, measured=None, inventory_history=None):
+            settings=PromotionSettings(), promotions=None, measured=None, inventory_history=None,
+            measured_elsewhere=None):
     proposals, skips = [], []
     econ = economics.set_index("asin") if len(economics) else pd.DataFrame(columns=["price", "unit_cost"])
     for asin, rows in daily.groupby("asin"):
