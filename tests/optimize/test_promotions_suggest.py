@@ -313,7 +313,8 @@ def test_the_share_taken_back_by_dips_and_siblings_is_learned_from_past_promotio
     default = only(run(daily=family, econ=rich, settings=settings))
     assert learned.inputs["pull_forward"] == pytest.approx(0.3 + 0.2)
     assert lone.inputs["pull_forward"] == pytest.approx(0.3)
-    assert default.inputs["pull_forward"] == 0.2 and default.inputs["pull_forward_se"] == pytest.approx(math.hypot(0.2, 0.2))
+    assert default.inputs["pull_forward"] == 0.2
+    assert default.inputs["pull_forward_se"] == pytest.approx(math.hypot(0.2, 0.2))  # the dip's and the siblings'
     assert learned.expected_units == pytest.approx(default.expected_units / 0.8 * (1 - learned.inputs["pull_forward"]))
     assert learned.expected_profit < default.expected_profit
     assert only(run(daily=family, econ=rich, settings=settings, measured=measured.assign(measurable=False))
@@ -369,8 +370,8 @@ def test_the_dips_share_corrects_for_the_level_both_are_read_against():
     share, _ = pooled_share([100.0] * 8, [30.0, 50.0] * 2 + [50.0] * 4, 400.0, c=[-300.0] * 4 + [0.0] * 4,
                             vg=[900.0] * 4 + [0.0] * 4)
     assert both.inputs["pull_forward"] == pytest.approx(share)
-    assert only(run(econ=rich, settings=settings, measured_elsewhere=elsewhere)).inputs["pull_forward"] == pytest.approx(
-        pooled_share([100.0] * 4, [50.0] * 4, 400.0)[0])
+    alone = only(run(econ=rich, settings=settings, measured_elsewhere=elsewhere))
+    assert alone.inputs["pull_forward"] == pytest.approx(pooled_share([100.0] * 4, [50.0] * 4, 400.0)[0])
 
 
 def test_unfinished_dips_wait_and_the_shares_error_lowers_profits_lower_bound():
