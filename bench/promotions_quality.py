@@ -7,8 +7,9 @@ ASINs; common random numbers, so policies differ only by what they entered). Eve
 * engine — `optimize.promotions.suggest` fed as the product's service feeds it: the history up to yesterday from
   the sandbox's reports (`bench/promotions_market.py`), past coupons and deals from its coupon and promotion
   reports measured with `measure` → `elasticities(with_sd=True)` and their days left out of the baseline, and
-  the measured rows (their dips and siblings' losses set the share taken back and its error; the product's
-  service passes them too, though it reads no dip before its first inventory sync), economics (price, unit cost,
+  the measured rows, with those of the seller's other marketplace (their dips and siblings' losses set the share
+  taken back and its error; the product's service passes them too, though it reads no dip before its first
+  inventory sync), economics (price, unit cost,
   referral, FBA fee) from the catalog, today's FBA inventory and its daily history (fulfillable, inbound: the
   restocks are learned from it), busy = promotions running or upcoming with their type and depth, the guide's
   fees per type, the deal types the seller ran in the last 12 months; every proposal is approved and entered as proposed
@@ -60,13 +61,22 @@ TAIL_DAYS = 28
 ORACLE_DEPTHS = (0.1, 0.2, 0.3, 0.4, 0.5)  # of the list price: every type (a coupon up to 50 %); 10 % steps for time
 
 
-def engine_week(sb, seller: int, book) -> int:
+def engine_reads(sb) -> dict:
+    """Per book: the history up to yesterday, economics, windows and their measured rows, as the service reads
+    every marketplace of a seller before suggesting for any."""
+    out = {}
+    for _, book in pm.books(sb):
+        daily = pm.history(book, book.market.origin_ordinal, book.market.today_ordinal - 1)
+        econ, windows = pm.economics(book), pm.windows(book)
+        out[book] = (daily, econ, windows, measure(daily, windows, econ))
+    return out
+
+
+def engine_week(sb, seller: int, book, reads: dict) -> int:
     today = book.market.today
     t = book.market.today_ordinal
-    daily = pm.history(book, book.market.origin_ordinal, t - 1)
-    econ = pm.economics(book)
-    windows = pm.windows(book)
-    measured = measure(daily, windows, econ)
+    daily, econ, windows, measured = reads[book]
+    elsewhere = [reads[other][3] for s, other in pm.books(sb) if s == seller and other is not book]
     eps = elasticities(measured, asins=book.cat.asin, with_sd=True)
     promos = book.retail.promotions
     busy = pd.DataFrame([(book.cat.asin[p], pm.day_of(q.start), pm.day_of(q.end), q.kind, cut)
@@ -76,6 +86,7 @@ def engine_week(sb, seller: int, book) -> int:
     deal_types = {q.kind for q in promos if q.kind != "COUPON" and q.start >= t - 365 and q.start < t}
     proposals, _ = suggest(daily, econ, inventory=pm.inventory(book), busy=busy, fees=pm.engine_fees(book),
                            elasticity=eps, today=today, deal_types=deal_types, promotions=past, measured=measured,
+                           measured_elsewhere=pd.concat(elsewhere, ignore_index=True) if elsewhere else None,
                            inventory_history=pm.inventory_history(book, book.market.origin_ordinal, t))
     for p in proposals:
         money = p.discount_type == "AMOUNT_OFF_LIST_PRICE"
@@ -144,9 +155,10 @@ def run(shape: str, seed: int, policy: str, weeks: int) -> dict:
     last = first + 7 * weeks + TAIL_DAYS - 1
     entered = 0
     for week in range(weeks):
+        reads = engine_reads(sb) if policy == "engine" else {}
         for seller, book in pm.books(sb):
             if policy == "engine":
-                entered += engine_week(sb, seller, book)
+                entered += engine_week(sb, seller, book, reads)
             elif policy == "fixed":
                 entered += fixed_week(sb, seller, book, week)
             elif policy == "oracle":

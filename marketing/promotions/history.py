@@ -207,11 +207,8 @@ def plan_window(plan: PromotionPlan, prices: dict[str, float]) -> list[tuple]:
 
 
 def _fraction(discount_type: str | None, amount: Decimal | None, price: float | None) -> float:
-    if amount is None:
-        return np.nan
-    if discount_type == DiscountType.AMOUNT:
-        return float(amount) / price if price and price == price else np.nan
-    return float(amount) / 100
+    """The discount as a share of the price (`discount_share`); NaN without an amount."""
+    return np.nan if amount is None else float(engine().discount_share(discount_type, float(amount), price))
 
 
 def windows(rows: list[tuple]) -> pd.DataFrame:
@@ -257,9 +254,8 @@ class Running:
     end: dt.date
 
     def net_price(self, price: Decimal) -> Decimal:
-        if self.discount_type == DiscountType.AMOUNT:
-            return max(price - self.discount, Decimal(0))
-        return price * (1 - self.discount / 100)
+        """What buyers pay while it runs: never below 0, even for an amount off past the price."""
+        return price * (1 - engine().discount_share(self.discount_type, self.discount, price, floor=True))
 
     def describe(self, currency: str | None) -> str:
         off = (f"{self.discount.normalize():f}%" if self.discount_type != DiscountType.AMOUNT

@@ -71,9 +71,8 @@ def proposed_terms(suggestion: Suggestion) -> Terms:
 
 
 def net_price(price: Decimal, discount_type: str, discount: Decimal) -> Decimal:
-    if discount_type == DiscountType.AMOUNT:
-        return price - discount
-    return price * (1 - discount / 100)
+    """What buyers would pay: below 0 for an amount off past the price, which `check` refuses."""
+    return price * (1 - history.engine().discount_share(discount_type, discount, price))
 
 
 def check(suggestion: Suggestion, terms: Terms, *, day: dt.date) -> None:
@@ -82,8 +81,7 @@ def check(suggestion: Suggestion, terms: Terms, *, day: dt.date) -> None:
     settings = history.engine().PromotionSettings()
     price = Decimal(str(p["price"]))
     low, high = Decimal(str(settings.coupon_min_pct)) * 100, Decimal(str(settings.coupon_max_pct)) * 100
-    share = terms.discount if p["discount_type"] != DiscountType.AMOUNT else (
-        terms.discount / price * 100 if price > 0 else Decimal(0))
+    share = history.engine().discount_share(p["discount_type"], terms.discount, price) * 100  # the price is > 0
     if kind == PromotionType.COUPON and not low <= share <= high:
         what = f"{amount_text(terms.discount)}%" if p["discount_type"] != DiscountType.AMOUNT else \
             f"{amount_text(terms.discount)} {p.get('currency', '')} ({share:.1f}% of the price)"

@@ -15,6 +15,7 @@ import math
 from collections import defaultdict
 from decimal import Decimal
 
+import pandas as pd
 from sqlalchemy import insert
 
 from marketing.amazon.hosts import marketplace
@@ -71,14 +72,18 @@ def run_suggestions(seller_id: int, trigger: str = Trigger.MANUAL) -> Suggestion
 def _compute(run: SuggestionRun) -> None:
     engine, day = history.engine(), today()
     skipped: dict[str, list[str]] = defaultdict(list)
+    start = day - dt.timedelta(days=history.HISTORY_DAYS)
+    read = {}  # marketplace → (history, economics, measured past promotions)
     for market_id in history.marketplaces(run.seller_id):
-        currency = history.currency(run.seller_id, market_id)
-        start = day - dt.timedelta(days=history.HISTORY_DAYS)
         frame = history.daily(run.seller_id, market_id, start, day - dt.timedelta(days=1))
-        economics = history.economics(run.seller_id, currency)
-        measured = measuring.measure_reported(run.seller_id, market_id, frame, economics)
+        economics = history.economics(run.seller_id, history.currency(run.seller_id, market_id))
+        read[market_id] = (frame, economics, measuring.measure_reported(run.seller_id, market_id, frame, economics))
+    for market_id, (frame, economics, measured) in read.items():
+        currency = history.currency(run.seller_id, market_id)
         # the elasticities' spread sets each proposal's interval; past promotions' days leave the baseline; their
-        # dips and siblings' losses set the share of the extra units taken back
+        # dips and siblings' losses set the share of the extra units taken back, the dips' over all of the seller's
+        # marketplaces
+        elsewhere = [other for key, (_, _, other) in read.items() if key != market_id and len(other)]
         prices = economics.set_index("asin")["price"].to_dict() if len(economics) else {}
         # running and planned promotions at their depth, and the inventory history, let the engine run each
         # ASIN's stock forward with its restocks
@@ -88,6 +93,7 @@ def _compute(run: SuggestionRun) -> None:
             elasticity=engine.elasticities(measured, with_sd=True), today=day,
             deal_types=history.deal_types(run.seller_id, market_id, day),
             promotions=measured[["asin", "start", "end"]], measured=measured,
+            measured_elsewhere=pd.concat(elsewhere, ignore_index=True) if elsewhere else None,
             inventory_history=history.inventory_history(run.seller_id, market_id, start, day))
         rows = [_row(run, p, market_id, currency) for p in proposals]
         if rows:

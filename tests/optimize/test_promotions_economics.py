@@ -11,7 +11,7 @@ import pytest
 
 from marketing.optimize.margin import fees_per_unit
 from marketing.optimize.promotions import PRIOR_ELASTICITY, Fee, break_even_lift, elasticities, measure, promotion_fee
-from marketing.optimize.promotions.economics import unit_margin
+from marketing.optimize.promotions.economics import AMOUNT, PERCENT, discount_share, unit_margin
 from tests.optimize.promo_data import START, economics, history, plant, window
 
 COUPON_2025 = Fee(fixed=5.0, variable_pct=0.025, variable_cap=2000.0)  # from 2 Jun 2025 (cap from 5 Nov 2025)
@@ -61,6 +61,18 @@ def test_unit_margin_reuses_the_fees_per_unit_rule():
     assert fees_per_unit(20.0, None, None) == pytest.approx(3.0) and fees_per_unit(20.0, 0, None) == 0.0
     assert fees_per_unit(None, None, None) == 0.0 and isinstance(fees_per_unit(20, 15, 3), float)
     assert list(fees_per_unit(np.array([20.0, 20.0]), np.array([np.nan, 8.0]), 0.0)) == pytest.approx([3.0, 1.6])
+
+
+def test_a_discount_type_applies_to_the_price_one_way():
+    """Percent off needs no price; an amount off is a share of the price, NaN without one; Decimal stays exact."""
+    assert discount_share(PERCENT, 20.0) == pytest.approx(0.2) and discount_share(PERCENT, 20.0, None) == 0.2
+    assert discount_share(AMOUNT, 5.0, 25.0) == pytest.approx(0.2)
+    assert all(np.isnan(discount_share(AMOUNT, 5.0, price)) for price in (None, np.nan, 0.0))
+    assert discount_share(AMOUNT, Decimal("5"), Decimal("20")) == Decimal("0.25")
+    assert Decimal("20") * (1 - discount_share(PERCENT, Decimal("15"))) == Decimal("17.00")
+    # past the price: a plan's check sees a negative net price; a running promotion (floor) sells at 0
+    assert discount_share(AMOUNT, Decimal("30"), Decimal("20")) == Decimal("1.5")
+    assert discount_share(AMOUNT, Decimal("30"), Decimal("20"), floor=True) == 1
 
 
 def deal_history(asins, elasticity, depths, *, rate=20.0, seed=0, noise=True):

@@ -185,12 +185,20 @@ def test_a_dips_sd_is_the_spread_of_dips_read_one_promotion_at_a_time():
     asins = [f"A{i}" for i in range(120)]
     daily = history(12, asins=asins, seed=21)
     end = PROMO_START + timedelta(days=6)
-    z = []
+    z, rows = [], []
     for n, asin in enumerate(asins):
         own = plant(daily[daily["asin"] == asin], asin, PROMO_START, end, multiplier=1.5, seed=300 + n)
         row = one(own, window(asin=asin)).loc[("p1", asin)]
         z.append(row["dip_units"] / row["dip_sd"])
+        rows.append(row)
     assert abs(np.mean(z)) < 0.3 and 0.75 < np.std(z) < 1.3
+    # read against the same level, the dip and the gross move against each other as dip_gross_cov says
+    rows = pd.DataFrame(rows)
+    assert (rows["dip_read"] == rows["dip_units"]).all()  # alone, nothing shrinks it
+    gross = rows["units"] - rows["expected_units"]
+    ratio = np.cov(rows["dip_read"], gross / rows["expected_units"])[0, 1] \
+        / np.mean(rows["dip_gross_cov"] / rows["expected_units"])
+    assert 0.7 < ratio < 1.4
 
 
 def test_a_day_that_ends_in_a_stock_out_is_no_dip():

@@ -298,56 +298,116 @@ def test_coupon_depths_reach_amazons_cap_where_demand_is_very_elastic():
 
 def test_the_share_taken_back_by_dips_and_siblings_is_learned_from_past_promotions():
     """Past promotions whose dip took back 30 % of their extra units, and whose siblings 20 % where the ASIN has
-    siblings: the proposal keeps the rest (each share shrunk a little toward its prior), says so in its inputs, and
-    expects less profit than the default 20 %. An ASIN alone in its family loses nothing to siblings, and the
-    promotions of lone ASINs do not dilute the siblings' share."""
+    siblings: the proposal keeps the rest, says so in its inputs, and expects less profit than the default 20 %.
+    An ASIN alone in its family loses nothing to siblings, and the promotions of lone ASINs do not dilute the
+    siblings' share. Promotions that all say the same (no noise given) pin the share down."""
     family = pd.concat([history(10, days=100, noise=False, asins=("A1", "A2"), parent="P"),
                         history(10, days=100, noise=False, asins=("A3",))], ignore_index=True)
     measured = pd.DataFrame({"asin": ["A2"] * 20 + ["A3"] * 20, "measurable": True, "units": 300.0,
                              "expected_units": 200.0, "dip_units": 30.0,
                              "cannibalised_units": [20.0] * 20 + [0.0] * 20})
-    settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
-    learned = only(run(daily=family, settings=settings, measured=measured))
-    lone = only(run(daily=family, econ=economics("A3", unit_cost=3.0), settings=settings, measured=measured))
-    default = only(run(daily=family, settings=settings))
-    dip = (40 * 30 + 5 * 100 * 0.2) / (4000 + 5 * 100)
-    siblings = 20 * 20 / (2000 + 5 * 100)
-    assert learned.inputs["pull_forward"] == pytest.approx(dip + siblings)
-    assert lone.inputs["pull_forward"] == pytest.approx(dip)
+    settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False, pull_forward_sd=0.2)
+    rich = economics("A1", unit_cost=1.0)
+    learned = only(run(daily=family, econ=rich, settings=settings, measured=measured))
+    lone = only(run(daily=family, econ=economics("A3", unit_cost=1.0), settings=settings, measured=measured))
+    default = only(run(daily=family, econ=rich, settings=settings))
+    assert learned.inputs["pull_forward"] == pytest.approx(0.3 + 0.2)
+    assert lone.inputs["pull_forward"] == pytest.approx(0.3)
     assert default.inputs["pull_forward"] == 0.2
+    assert default.inputs["pull_forward_se"] == pytest.approx(math.hypot(0.2, 0.2))  # the dip's and the siblings'
     assert learned.expected_units == pytest.approx(default.expected_units / 0.8 * (1 - learned.inputs["pull_forward"]))
     assert learned.expected_profit < default.expected_profit
-    assert only(run(daily=family, settings=settings, measured=measured.assign(measurable=False))
+    assert only(run(daily=family, econ=rich, settings=settings, measured=measured.assign(measurable=False))
                 ).inputs["pull_forward"] == 0.2
 
 
-def test_the_share_taken_backs_error_follows_how_far_promotions_stray_and_unfinished_dips_wait():
-    """The share's standard error is the ratio estimator's (each promotion's units taken back vs the share × its
-    gross, plus the setting's pseudo-promotions at their spread); dips watched fewer than
-    `pull_forward_post_days` clean days are left out; the error lowers profit's lower bound, not its value."""
-    even = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 20, "expected_units": 200.0,
-                         "dip_units": 50.0, "cannibalised_units": 0.0, "post_days": 28})
+def pooled_share(g, t, v, prior=0.2, prior_sd=0.2, c=0.0, vg=0.0):
+    """The dip's share and its error as `_pooled` should fit them (written out for the tests)."""
+    g, t, v, c, vg = (np.broadcast_to(np.asarray(x, dtype=float), np.shape(g)) for x in (g, t, v, c, vg))
+    info = max(np.sum((g * g - vg) / v), np.sum(g * g / v) / 2)
+    fit = np.sum((g * t - c) / v) / info
+    data_var = max(1 / info, np.sum((g * (t - fit * g) / v) ** 2) / info ** 2)
+    precision = 1 / data_var + 1 / prior_sd ** 2
+    return (fit / data_var + prior / prior_sd ** 2) / precision, math.sqrt(1 / precision)
+
+
+def test_the_dips_share_weighs_each_promotion_by_its_noise():
+    """Big promotions whose dips are read closely took back half their extra units; a few one-day deals' dips,
+    read over 28 noisy days, swing wildly. Summing dips over gross (the ratio) lets the deals' noise in; weighing
+    each by its noise finds the half, and the prior only nudges it. A promotion with no watched day (noise 0)
+    says nothing."""
+    settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False, pull_forward_sd=0.2)
+    big = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 6, "expected_units": 100.0,
+                        "dip_read": [90.0, 110.0] * 3, "dip_sd": 20.0, "post_days": 28})
+    deals = pd.DataFrame({"asin": "A1", "measurable": True, "units": [30.0] * 6, "expected_units": 10.0,
+                          "dip_read": [-150.0, -50.0] * 3, "dip_sd": 120.0, "post_days": 28})
+    unread = deals.assign(dip_read=500.0, dip_sd=0.0)
+    measured = pd.concat([big, deals, unread], ignore_index=True)
+    p = only(run(econ=economics("A1", unit_cost=1.0), settings=settings, measured=measured))
+    ratio = (big["dip_read"].sum() + deals["dip_read"].sum()) / (big["units"] - 100 + deals["units"] - 10).sum()
+    share, se = pooled_share([200.0] * 6 + [20.0] * 6, [90.0, 110.0] * 3 + [-150.0, -50.0] * 3,
+                             [400.0] * 6 + [14400.0] * 6)
+    assert ratio < 0.4 and 0.45 < share < 0.5
+    assert p.inputs["pull_forward"] == pytest.approx(share)
+    assert p.inputs["pull_forward_se"] == pytest.approx(se) and se < 0.05
+
+
+def test_the_dips_share_corrects_for_the_level_both_are_read_against():
+    """A level read too high shrinks the gross and swells the dip: measure's dip_gross_cov (negative) and the
+    gross's own noise (gross_sd, which pulls a fitted slope toward 0) are taken out; the seller's other
+    marketplaces count toward the dip, not toward this marketplace's siblings."""
+    settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False, pull_forward_sd=0.2)
+    rows = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0, 300.0, 300.0, 300.0],
+                         "expected_units": 200.0, "dip_read": [30.0, 50.0, 30.0, 50.0], "dip_sd": 20.0,
+                         "dip_gross_cov": -300.0, "gross_sd": 30.0, "post_days": 28})
+    rich = economics("A1", unit_cost=0.5)
+    p = only(run(econ=rich, settings=settings, measured=rows))
+    share, se = pooled_share([100.0] * 4, [30.0, 50.0] * 2, 400.0, c=-300.0, vg=900.0)
+    plain, _ = pooled_share([100.0] * 4, [30.0, 50.0] * 2, 400.0)
+    assert p.inputs["pull_forward"] == pytest.approx(share) and share > plain + 0.05
+    elsewhere = rows.assign(asin="B9", dip_gross_cov=0.0, gross_sd=0.0, dip_read=50.0)
+    both = only(run(econ=rich, settings=settings, measured=rows, measured_elsewhere=elsewhere))
+    share, _ = pooled_share([100.0] * 8, [30.0, 50.0] * 2 + [50.0] * 4, 400.0, c=[-300.0] * 4 + [0.0] * 4,
+                            vg=[900.0] * 4 + [0.0] * 4)
+    assert both.inputs["pull_forward"] == pytest.approx(share)
+    alone = only(run(econ=rich, settings=settings, measured_elsewhere=elsewhere))
+    assert alone.inputs["pull_forward"] == pytest.approx(pooled_share([100.0] * 4, [50.0] * 4, 400.0)[0])
+
+
+def test_unfinished_dips_wait_and_the_shares_error_lowers_profits_lower_bound():
+    """Dips watched fewer than `pull_forward_post_days` clean days are left out; the share's error lowers profit's
+    lower bound, not its value."""
     settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False, risk_aversion=0.0,
-                                 pull_forward_sd=0.2)
-    steady = only(run(settings=settings, measured=even))
-    share = (1000 + 5 * 100 * 0.2) / (2000 + 5 * 100)
+                                 shared_risk_aversion=0.0)
+    even = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 20, "expected_units": 200.0,
+                         "dip_read": [40.0, 60.0] * 10, "dip_sd": 30.0, "post_days": 28})
+    rich = economics("A1", unit_cost=1.0)
+    steady = only(run(econ=rich, settings=settings, measured=even))
+    share, se = pooled_share([100.0] * 20, [40.0, 60.0] * 10, 900.0)
     assert steady.inputs["pull_forward"] == pytest.approx(share)
-    assert steady.inputs["pull_forward_se"] == pytest.approx(
-        math.sqrt(20 * (50 - share * 100) ** 2 + 5 * (100 * 0.2) ** 2) / 2500)
-    scattered = only(run(settings=settings, measured=even.assign(dip_units=[30.0, 70.0] * 10)))
-    assert scattered.inputs["pull_forward"] == pytest.approx(share)
-    assert scattered.inputs["pull_forward_se"] == pytest.approx(
-        math.sqrt(10 * (30 - share * 100) ** 2 + 10 * (70 - share * 100) ** 2 + 5 * (100 * 0.2) ** 2) / 2500)
-    assert scattered.inputs["pull_forward_se"] > 1.5 * steady.inputs["pull_forward_se"]
-    assert scattered.expected_profit == pytest.approx(steady.expected_profit)
-    assert scattered.profit_lo < steady.profit_lo
-    # each dip's own noise (measure's dip_sd: its shrinkage toward the seller's share hides it) widens the error
-    noisy = only(run(settings=settings, measured=even.assign(dip_sd=30.0)))
-    assert noisy.inputs["pull_forward"] == pytest.approx(share)
-    assert noisy.inputs["pull_forward_se"] == pytest.approx(
-        math.sqrt(20 * (50 - share * 100) ** 2 + 20 * 30.0 ** 2 + 5 * (100 * 0.2) ** 2) / 2500)
-    unfinished = pd.concat([even, even.iloc[:10].assign(dip_units=0.0, post_days=5)], ignore_index=True)
-    assert only(run(settings=settings, measured=unfinished)).inputs["pull_forward"] == pytest.approx(share)
+    noisy = only(run(econ=rich, settings=settings, measured=even.assign(dip_sd=90.0)))
+    assert noisy.inputs["pull_forward_se"] > 2 * steady.inputs["pull_forward_se"]
+    assert noisy.profit_lo < steady.profit_lo
+    unfinished = pd.concat([even, even.iloc[:10].assign(dip_read=0.0, post_days=5)], ignore_index=True)
+    assert only(run(econ=rich, settings=settings, measured=unfinished)).inputs["pull_forward"] == pytest.approx(share)
+
+
+def test_the_shares_error_weighs_more_than_the_asins_own():
+    """The share taken back is one number for all of a seller's proposals, so its downside is weighed on its own
+    (`shared_risk_aversion`): a proposal that pays unless the share is near the top of its interval is dropped
+    where that weighs fully, and its risk-adjusted profit is the profit less each downside at its weight."""
+    scattered = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 4, "expected_units": 200.0,
+                              "dip_read": [0.0, 60.0] * 2, "dip_sd": 60.0, "post_days": 28})
+    thin = economics("A1", unit_cost=3.0)
+    base = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False, risk_aversion=0.0,
+                             shared_risk_aversion=0.0)
+    p = only(run(econ=thin, settings=base, measured=scattered))
+    assert p.expected_profit > 0 and p.profit_lo < 0
+    assert skipped(run(econ=thin, settings=replace(base, shared_risk_aversion=1.0), measured=scattered)) \
+        == "no profitable depth"
+    half = only(run(econ=thin, settings=replace(base, shared_risk_aversion=0.25), measured=scattered))
+    assert half.inputs["risk_adjusted_profit"] == pytest.approx(
+        half.expected_profit - 0.25 * (half.expected_profit - half.profit_lo))  # no elasticity or baseline noise
 
 
 def test_an_asin_out_of_stock_in_the_last_restock_days_is_skipped():
@@ -365,9 +425,9 @@ def test_an_asin_out_of_stock_in_the_last_restock_days_is_skipped():
 def test_at_full_risk_aversion_a_proposal_must_make_money_at_the_low_end_of_its_interval():
     """risk_aversion 1 scores a candidate by its profit's lower bound (elasticity −4 ± 1 at 90 %): a promotion that
     pays on average but loses at the pessimistic end is not proposed, and where one passes, the depth with the
-    best lower bound wins over a deeper one that earns more on average but may lose. The default, 0.5, scores it
+    best lower bound wins over a deeper one that earns more on average but may lose. At 0.5 a candidate scores
     halfway between its expected profit and that lower bound."""
-    cautious = PromotionSettings(risk_aversion=1.0)
+    cautious = rules(risk_aversion=1.0)
     thin = economics("A1", unit_cost=4.0)
     assert only(run(econ=thin, settings=rules())).profit_lo < 0 < only(run(econ=thin, settings=rules())).expected_profit
     assert skipped(run(econ=thin, settings=cautious)) == "no profitable depth"
@@ -376,7 +436,7 @@ def test_at_full_risk_aversion_a_proposal_must_make_money_at_the_low_end_of_its_
     assert careful.profit_lo > 0 > bold.profit_lo and careful.discount < bold.discount
     lows = [run(econ=fair, settings=replace(cautious, depths=(d,), amount_off=False))[0] for d in cautious.depths]
     assert careful.profit_lo >= max(q[0].profit_lo for q in lows if q) - 1e-9  # amounts off are tried too
-    halfway = only(run(econ=fair, settings=PromotionSettings()))
+    halfway = bold
     assert halfway.inputs["risk_adjusted_profit"] == pytest.approx(
         halfway.expected_profit - 0.5 * (halfway.expected_profit - halfway.profit_lo))
 

@@ -34,7 +34,7 @@ class Rows:
         self.db, self.seller = db, seller
 
     def history(self, asin, *, days=90, units=10, price="20.00", until=TODAY - dt.timedelta(days=1),
-                during=None):
+                during=None, marketplace_id=US):
         """Daily Sales & Traffic for `days` days to `until`; `during` maps a day to (units, price) instead."""
         from marketing.models import SalesTrafficAsinDaily
 
@@ -42,7 +42,7 @@ class Rows:
             day = until - dt.timedelta(days=n)
             u, p = (during or {}).get(day, (units, price))
             self.db.session.add(SalesTrafficAsinDaily(
-                seller_id=self.seller.id, marketplace_id=US, date=day, asin=asin, currency_code="USD",
+                seller_id=self.seller.id, marketplace_id=marketplace_id, date=day, asin=asin, currency_code="USD",
                 ordered_sales=Decimal(p) * u, units_ordered=u, sessions=u * 10, page_views=u * 12))
         self.db.session.commit()
 
@@ -54,11 +54,12 @@ class Rows:
                                     price=Decimal(price), referral_fee_pct=Decimal(15), fba_fee=Decimal("3.00")))
         self.db.session.commit()
 
-    def promotion(self, amazon_id, asins, start, end, *, type="COUPON", discount="20", budget="500"):
+    def promotion(self, amazon_id, asins, start, end, *, type="COUPON", discount="20", budget="500",
+                  marketplace_id=US):
         from marketing.models import Promotion, PromotionAsin
 
         promotion = Promotion(
-            seller_id=self.seller.id, marketplace_id=US, type=type, amazon_id=amazon_id, name=amazon_id,
+            seller_id=self.seller.id, marketplace_id=marketplace_id, type=type, amazon_id=amazon_id, name=amazon_id,
             status="RUNNING", starts_at=dt.datetime.combine(start, dt.time(), dt.UTC),
             ends_at=dt.datetime.combine(end, dt.time(23, 59), dt.UTC), currency_code="USD",
             discount_type="PERCENT_OFF_LIST_PRICE" if type == "COUPON" else None,

@@ -17,8 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-# The real engine's value types and fee arithmetic: only measure and suggest are stood in for.
-from marketing.optimize.promotions.economics import PRIOR_ELASTICITY, Fee, break_even_lift, promotion_fee  # noqa: F401
+# The real engine's value types, fee and discount arithmetic: only measure and suggest are stood in for.
+from marketing.optimize.promotions.economics import (  # noqa: F401
+    PRIOR_ELASTICITY,
+    Fee,
+    break_even_lift,
+    discount_share,
+    promotion_fee,
+)
 from marketing.optimize.promotions.suggest import Proposal, Skip
 
 
@@ -75,7 +81,8 @@ def elasticities(measured, *, prior=PRIOR_ELASTICITY, with_sd=False):
 
 
 def suggest(daily, economics, *, inventory, busy, fees, elasticity, today, deal_types,
-            settings=PromotionSettings(), promotions=None, measured=None, inventory_history=None):
+            settings=PromotionSettings(), promotions=None, measured=None, inventory_history=None,
+            measured_elsewhere=None):
     proposals, skips = [], []
     econ = economics.set_index("asin") if len(economics) else pd.DataFrame(columns=["price", "unit_cost"])
     for asin, rows in daily.groupby("asin"):

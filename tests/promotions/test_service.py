@@ -102,6 +102,33 @@ def test_history_spreads_weeks_where_no_day_is_stored_and_reads_stock_outs(db, s
     assert list(frame["in_stock"]) == [None] * 9 + [False]  # stock is known only where an inventory row is
 
 
+def test_each_marketplace_learns_the_dips_share_from_the_sellers_other_marketplaces_too(db, seller, rows, engine,
+                                                                                          monkeypatch):
+    """How much of a promotion's extra units a dip takes back is learned over all of the seller's marketplaces:
+    the run measures every marketplace first and hands each the others' measured promotions."""
+    from marketing.promotions import service
+
+    canada = "A2EUQ1WTGCTBG2"
+    start = TODAY - dt.timedelta(days=40)
+    key = {}
+    for market in (US, canada):
+        rows.history("B0COST", marketplace_id=market)
+        promotion = rows.promotion(f"C-{market}", ["B0COST"], start, start + dt.timedelta(days=6),
+                                   marketplace_id=market)
+        key[market] = f"promotion-{promotion.id}"
+    rows.product("B0COST")
+    seen = []
+    real = engine.suggest
+
+    def spy(*args, **kwargs):
+        seen.append((list(kwargs["measured"]["key"]), list(kwargs["measured_elsewhere"]["key"])))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "suggest", spy)
+    service.run_suggestions(seller.id)
+    assert sorted(seen) == sorted([([key[US]], [key[canada]]), ([key[canada]], [key[US]])])
+
+
 def test_past_promotions_are_measured_with_their_fee_and_discount(db, seller, rows):
     from marketing.promotions import measuring
 

@@ -3,10 +3,16 @@ ASIN's promotional `elasticities`, and `suggest` the next promotion per ASIN wit
 caller (marketing.promotions) loads the tables into DataFrames; `panel` holds the shared ASIN × day arrays and
 baseline, `economics` the fees and margins."""
 
-from marketing.optimize.promotions.economics import PRIOR_ELASTICITY, Fee, break_even_lift, promotion_fee
+from marketing.optimize.promotions.economics import (
+    PRIOR_ELASTICITY,
+    Fee,
+    break_even_lift,
+    discount_share,
+    promotion_fee,
+)
 from marketing.optimize.promotions.elasticity import elasticities
 from marketing.optimize.promotions.measure import measure
 from marketing.optimize.promotions.suggest import LEAD_DAYS, PromotionSettings, Proposal, Skip, suggest
 
 __all__ = ["LEAD_DAYS", "PRIOR_ELASTICITY", "Fee", "PromotionSettings", "Proposal", "Skip", "break_even_lift",
-           "elasticities", "measure", "promotion_fee", "suggest"]
+           "discount_share", "elasticities", "measure", "promotion_fee", "suggest"]

@@ -66,6 +66,22 @@ def break_even_lift(m0: float, m1: float, q0: float, fixed: float):
     return float(lift) if lift.ndim == 0 else lift
 
 
+def discount_share(discount_type: str, discount, price=None, *, floor: bool = False):
+    """The share of the list price a discount takes off (the net price is price × (1 − share)): the one rule for
+    how a discount type applies to a price. PERCENT takes `discount` percent (20 → 0.2) whatever the price; AMOUNT
+    takes `discount` money ÷ the price. Decimal in, Decimal out (floats too). Cases: NaN for an amount off without
+    a price (None, NaN or 0): it is no share of a price nobody knows (a past coupon's window then reads the
+    observed price drop); `floor` caps the share at 1, so the net price never goes below 0 (what a running
+    promotion sells at, for the bid margin), where a plan's check wants a discount past the price to show."""
+    if discount_type == AMOUNT:
+        if price is None or price != price or not price:
+            return np.nan
+        share = discount / price
+    else:
+        share = discount / 100
+    return min(share, 1) if floor else share
+
+
 def unit_margin(price, unit_cost, referral_pct, fba_fee, discount=0.0):
     """Profit per unit sold at price × (1 − discount) after the unit cost, referral fee (a fraction of the price
     paid) and FBA fee; NaN where the unit cost or price is unknown."""

@@ -43,9 +43,10 @@ from marketing.optimize.promotions.panel import NO_DAY, Panel, baseline, build_p
 
 COLUMNS = [
     "key", "asin", "type", "start", "end", "measurable", "reason", "baseline_units", "days", "units",
-    "expected_units", "incremental_units", "incremental_lo", "incremental_hi", "dip_units", "dip_sd", "post_days",
-    "cannibalised_units", "cannibalised_sd", "incremental_revenue", "incremental_profit", "profit_lo", "profit_hi",
-    "observed_discount", "effective_discount", "lift", "lift_se", "baseline_price", "fee", "ad_spend_change",
+    "expected_units", "gross_sd", "incremental_units", "incremental_lo", "incremental_hi", "dip_units", "dip_read",
+    "dip_sd", "dip_gross_cov", "post_days", "cannibalised_units", "cannibalised_read", "cannibalised_sd",
+    "incremental_revenue", "incremental_profit", "profit_lo", "profit_hi", "observed_discount", "effective_discount",
+    "lift", "lift_se", "baseline_price", "fee", "ad_spend_change",
 ]
 
 
@@ -61,10 +62,13 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     economics: asin, price (NaN → median price paid), unit_cost (NaN → no profit), referral_pct (fraction),
         fba_fee
     → key, asin, type, start, end, measurable, reason ('' when measurable), baseline_units (per day, over the
-      window's weekdays), days, units, expected_units (counterfactual over the window), incremental_units,
-      incremental_lo, incremental_hi (interval at `level`), dip_units, dip_sd (the noise of the dip as read from
-      this promotion alone, before its shrinkage), post_days (watched days the dip rests on), cannibalised_units,
-      cannibalised_sd (likewise), incremental_revenue, incremental_profit, profit_lo, profit_hi, observed_discount,
+      window's weekdays), days, units, expected_units (counterfactual over the window), gross_sd (the noise of
+      units − expected_units), incremental_units, incremental_lo, incremental_hi (interval at `level`), dip_units,
+      dip_read (the dip as read from this promotion alone, before its shrinkage), dip_sd (its noise),
+      dip_gross_cov (the covariance of dip_read and the gross through the level both are read against: a level
+      read too high makes the gross smaller and the dip larger), post_days (watched days the dip rests on),
+      cannibalised_units, cannibalised_read, cannibalised_sd (likewise; the siblings' own levels, so no covariance
+      with the gross), incremental_revenue, incremental_profit, profit_lo, profit_hi, observed_discount,
       effective_discount, lift (units ÷ counterfactual − 1 over the window's in-stock days), lift_se (its
       standard error from the baseline's spread), baseline_price (price paid per unit over the baseline), fee
       (this ASIN's share), ad_spend_change.
@@ -108,6 +112,7 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
         # a day's variance grows with its mean (Poisson-like), so the promotion's days vary more by its lift
         var_during = s2 * (f2_during * np.maximum(units / expected, 1.0) + f_during ** 2 / base.days) \
             + drift * expected ** 2
+        dip_gross_cov = -(s2 / base.days + drift * base.level ** 2) * f_during * f_post
 
     econ = _economics(economics, w["asin"])
     list_price = np.where(np.isfinite(econ["price"]), econ["price"], base.median_price)
@@ -151,10 +156,13 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
         "key": w["key"].to_numpy(), "asin": w["asin"].to_numpy(), "type": w["type"].to_numpy(),
         "start": w["start"].to_numpy(), "end": w["end"].to_numpy(), "measurable": ok, "reason": reason,
         "baseline_units": measured(expected / np.maximum(days_known, 1)), "days": (end - start + 1),
-        "units": units, "expected_units": measured(expected), "incremental_units": measured(incremental),
+        "units": units, "expected_units": measured(expected),
+        "gross_sd": measured(np.sqrt(var_during)), "incremental_units": measured(incremental),
         "incremental_lo": measured(incremental - z * se), "incremental_hi": measured(incremental + z * se),
-        "dip_units": measured(dip), "dip_sd": measured(np.sqrt(var_dip)), "post_days": post_count.astype(int),
-        "cannibalised_units": measured(cannibalised), "cannibalised_sd": measured(np.sqrt(loss_var)),
+        "dip_units": measured(dip), "dip_read": measured(raw_dip), "dip_sd": measured(np.sqrt(var_dip)),
+        "dip_gross_cov": measured(dip_gross_cov), "post_days": post_count.astype(int),
+        "cannibalised_units": measured(cannibalised), "cannibalised_read": measured(loss),
+        "cannibalised_sd": measured(np.sqrt(loss_var)),
         "incremental_revenue": measured(sales - expected * base.price - dip_revenue - can_revenue),
         "incremental_profit": measured(profit), "profit_lo": measured(profit - z * se * np.abs(m0)),
         "profit_hi": measured(profit + z * se * np.abs(m0)), "observed_discount": measured(observed),

@@ -9,14 +9,15 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
             a deal's in full
     lift    (1 − d_eff)^ε − 1, ε the ASIN's elasticity; its interval from ε ± z·`elasticity_sd`
     units   Q₀·lift × (1 − p): some of the extra units are sales pulled from the weeks after or taken from
-            sibling ASINs; p is learned from `measured` (the seller's past promotions: Σ dip ÷ Σ gross over those
-            whose dip was watched `pull_forward_post_days`, shrunk toward `pull_forward` by `pull_forward_pseudo`
-            promotions, else `pull_forward`; plus, for an ASIN with siblings, Σ cannibalised ÷ Σ gross over the
-            promotions of ASINs with siblings); its standard error from how far each promotion's own share
-            strays (a dozen noisy dips pin it down only loosely)
+            sibling ASINs; p is learned from `measured` (the seller's past promotions, in every marketplace:
+            `measured_elsewhere`): the dip's share fitted over those whose dip was watched `pull_forward_post_days`,
+            each weighted by its own noise and corrected for the gross's (`_pooled`), from the prior
+            `pull_forward` ± `pull_forward_sd`; plus, for an ASIN with siblings, the siblings' share fitted the
+            same way over the promotions of ASINs with siblings, from 0; each with its standard error
     profit  Q₁·m̄ − Q₀·m₀ − pull-forward × Q₀·lift × m₀ − fee, m̄ the per-unit margin blended over clippers
             (m₁) and the rest (m₀), the fee Amazon's (`economics.promotion_fee`) for that type and window; its
-            lower bound from the elasticity's interval, the baseline's noise and p's error, in quadrature
+            lower bound from the elasticity's interval, the baseline's noise (the ASIN's own downside) and p's
+            error, in quadrature
     L*      (m₀·Q₀ + F) / (m̄′·Q₀), F the fixed fee, m̄′ the blended margin after the variable fee
 
 Stock: where the ASIN's inventory history shows how it is restocked (`restock.restock_model`: lead time, reorder
@@ -36,9 +37,12 @@ its best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_m
 Was Price (≈ the median price paid over `was_price_days`); a margin after the discount of at least
 `min_margin_after` of the net price; a free window within `horizon_days` after the type's lead time (no overlap
 with `busy`); the stock rule above; a positive expected profit and a positive risk-adjusted profit,
-profit − `risk_aversion` × (profit − its lower bound): at 1 the lower bound itself, so a proposal is one that makes
-money at the pessimistic end of its interval, and the depth with the best such end wins; the default 0.5 asks for
-money halfway to that end. Of what passes, the highest risk-adjusted profit wins.
+profit − `risk_aversion` × its own downside (the elasticity's and the baseline's, to the interval's low end) −
+`shared_risk_aversion` × the downside of p's error. The two differ because the ASIN's own errors average out over
+the many proposals of a seller while p is one number for all of them: a p read too low makes every proposal lose
+at once (the quality bench's pull-forward seeds), so the defaults weigh p's downside (0.75) and not the ASIN's own
+(0); at 1 both, a proposal makes money at the pessimistic end of its interval. Of what passes, the highest
+risk-adjusted profit wins.
 """
 
 from __future__ import annotations
@@ -102,9 +106,8 @@ class PromotionSettings:
     cover_after_days: float = 28.0  # stock left at the end must cover this many baseline days (FBA restock time)
     amount_off: bool = True  # also try each coupon depth as a whole-currency amount off
     redemption_share: float = 0.5  # share of a coupon's buyers who clip it
-    pull_forward: float = 0.2  # share of the extra units that are later sales pulled forward (or siblings')
-    pull_forward_pseudo: float = 5.0  # promotions' worth of weight `pull_forward` keeps against `measured`
-    pull_forward_sd: float = 0.0  # spread of `pull_forward` (and of its pseudo-promotions) where nothing says more
+    pull_forward: float = 0.2  # share of the extra units that are later sales pulled forward, before `measured`
+    pull_forward_sd: float = 0.2  # how far the shares taken back may be from their priors, before `measured`
     pull_forward_post_days: int = 21  # clean days after a promotion before its dip counts toward the share
     # an ASIN out of stock on one of these last days has restocks that do not keep up with its demand as it is:
     # a promotion would only bring its next stock-out sooner and make it longer
@@ -114,9 +117,10 @@ class PromotionSettings:
     safety_days: float = 3.0
     elasticity_sd: float = 1.0  # uncertainty of an ASIN's elasticity where the caller gives none
     level: float = 0.9  # the interval
-    # weight of the interval's downside in the score (1: the lower bound; 0.5: halfway to it, which never lost money
-    # on the quality bench's seeds 1-3 once the share taken back carried its own noise)
-    risk_aversion: float = 0.5
+    # weights of the interval's downside in the score: the ASIN's own (elasticity, baseline), which averages out over
+    # a seller's proposals, and that of the share taken back, which all of them share (see the module)
+    risk_aversion: float = 0.0
+    shared_risk_aversion: float = 0.75
     budget_pull_share: float = 0.8  # Amazon pulls a coupon when this share of its budget is used
     was_price_days: int = 90
     currency_symbol: str = "$"
@@ -132,10 +136,11 @@ class PromotionSettings:
                  "Day counts must be positive.")
         _require(all(0 < d < 1 for d in self.depths) and len(self.depths) > 0, "Depths must be between 0 and 100%.")
         _require(0 < self.redemption_share <= 1, "The redemption share must be between 0 and 100%.")
-        _require(0 <= self.pull_forward < 1 and 0 <= self.risk_aversion <= 1, "Shares must be 0–100%.")
+        _require(0 <= self.pull_forward < 1 and 0 <= self.risk_aversion <= 1 and 0 <= self.shared_risk_aversion <= 1,
+                 "Shares must be 0–100%.")
         _require(self.restock_days >= 0 and self.safety_days >= 0, "Day counts can't be negative.")
-        _require(self.pull_forward_pseudo >= 0 and self.pull_forward_sd >= 0 and self.pull_forward_post_days >= 0,
-                 "The weight, spread and days of the pull-forward setting can't be negative.")
+        _require(self.pull_forward_sd >= 0 and self.pull_forward_post_days >= 0,
+                 "The spread and days of the pull-forward setting can't be negative.")
         _require(0 < self.level < 1 and self.elasticity_sd >= 0, "The interval level must be between 0 and 100%.")
         _require(0 < self.budget_pull_share <= 1 and 0 < self.lightning_hours <= 24, "Out-of-range setting.")
         _require(self.cover_after_days >= 0, "Days of cover after a promotion can't be negative.")
@@ -185,8 +190,8 @@ class Skip:
 def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Series, busy: pd.DataFrame,
             fees: Mapping[str, Fee], elasticity: pd.Series, today: date, deal_types=frozenset(),
             settings: PromotionSettings | None = None, promotions: pd.DataFrame | None = None,
-            measured: pd.DataFrame | None = None, inventory_history: pd.DataFrame | None = None
-            ) -> tuple[list[Proposal], list[Skip]]:
+            measured: pd.DataFrame | None = None, inventory_history: pd.DataFrame | None = None,
+            measured_elsewhere: pd.DataFrame | None = None) -> tuple[list[Proposal], list[Skip]]:
     """A proposal or a skip for every ASIN of `economics`.
 
     daily, economics: as for `measure`. inventory: asin → sellable units (NaN: unknown, not checked).
@@ -198,7 +203,10 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     days the baseline leaves out too. measured (optional): `measure`'s rows for those promotions, from which the
     share of extra units later lost to a dip or taken from siblings is learned. inventory_history (optional):
     asin, date, fulfillable, inbound per day (the FBA inventory summaries), from which each ASIN's restocks are
-    learned (`restock.restock_model`); `inventory` stays today's sellable units."""
+    learned (`restock.restock_model`); `inventory` stays today's sellable units. measured_elsewhere (optional):
+    `measure`'s rows of the seller's other marketplaces: how much of a promotion's extra units a dip takes back is
+    how the seller's buyers stock up, so its share is learned over those too (a marketplace's dozen promotions pin
+    it down only loosely)."""
     settings = settings or PromotionSettings()
     if economics is None or economics.empty:
         return [], []
@@ -257,7 +265,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     net = price[i] * (1 - d)
     family = pd.Series(panel.parent, index=panel.asins)
     has_siblings = (family >= 0) & family.map(family.value_counts()).gt(1)
-    (dip_share, dip_se), (sibling_share, sibling_se) = _pull_forward(measured, settings, has_siblings)
+    (dip_share, dip_se), (sibling_share, sibling_se) = _pull_forward(measured, settings, has_siblings,
+                                                                     measured_elsewhere)
     with_siblings = has_siblings.reindex(asins[i]).fillna(False).to_numpy(dtype=bool)
     pull_forward = np.minimum(dip_share + with_siblings * sibling_share, 0.9)
     pull_forward_se = np.hypot(dip_se, with_siblings * sibling_se)
@@ -286,9 +295,11 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     units_hi = units + np.hypot(q0 * lift_hi * keep - units, z * base_sd * np.abs(lift) * keep)
     # a larger share taken back costs the units it takes at m₀
     pull_sd = z * pull_forward_se * q0 * np.abs(lift) * np.abs(m0)
-    profit_lo = profit - np.sqrt((profit - profit_lo_el) ** 2 + (z * base_sd * per_baseline_unit) ** 2 + pull_sd ** 2)
+    own_sd = np.hypot(profit - profit_lo_el, z * base_sd * per_baseline_unit)
+    profit_lo = profit - np.hypot(own_sd, pull_sd)
     profit_hi = profit + np.hypot(profit_hi_el - profit, z * base_sd * np.abs(per_baseline_unit))
-    score = profit - settings.risk_aversion * (profit - profit_lo)
+    # the ASIN's own errors average out over many proposals; the share taken back is one number for all of them
+    score = profit - settings.risk_aversion * own_sd - settings.shared_risk_aversion * pull_sd
     variable = np.array([fees[kind].variable_pct for kind in types])[t]
     per_redemption = np.array([fees[kind].per_redemption for kind in types])[t]
     m_be = share * (m1 - variable * net - per_redemption) + (1 - share) * m0
@@ -432,50 +443,71 @@ def _free_start(c: pd.DataFrame, asins: np.ndarray, busy: pd.DataFrame, today: i
     return first.reindex(key).fillna(-1).to_numpy(dtype=np.int64)
 
 
-def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, has_siblings: pd.Series
-                  ) -> tuple[tuple[float, float], tuple[float, float]]:
+def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, has_siblings: pd.Series,
+                  elsewhere: pd.DataFrame | None = None) -> tuple[tuple[float, float], tuple[float, float]]:
     """The shares of a promotion's extra units that its dip and (for an ASIN with siblings: `has_siblings`, by
     ASIN) its siblings take back, each with its standard error; the caller adds them per candidate. The dip's
-    share is pooled over the seller's measured promotions whose dip was watched for `pull_forward_post_days` clean
-    days (a recent one's dip is not over yet), with `pull_forward_pseudo` average promotions at
-    `settings.pull_forward`; the siblings' share only over the promotions of ASINs with siblings (an ASIN alone in
-    its family has no sibling to take from, and pooling it in would dilute the share of those that have), with as
-    many pseudo-promotions at 0 (each 0–0.9). The errors are the ratio estimator's, from how far each promotion's
-    own share strays: a dozen noisy dips pin the share down only loosely."""
-    prior_se = settings.pull_forward_sd
-    dip = (settings.pull_forward, prior_se)
-    siblings = (0.0, prior_se)
-    if measured is not None and not measured.empty:
-        m = measured[measured["measurable"].fillna(False).astype(bool)]
-        if "post_days" in m:
-            m = m[pd.to_numeric(m["post_days"], errors="coerce").fillna(0) >= settings.pull_forward_post_days]
-        gross = pd.to_numeric(m["units"], errors="coerce") - pd.to_numeric(m["expected_units"], errors="coerce")
-        dip_units = pd.to_numeric(m["dip_units"], errors="coerce")
-        lost = pd.to_numeric(m["cannibalised_units"], errors="coerce")
-        use = (gross > 0) & dip_units.notna() & lost.notna()
-        family = use & m["asin"].astype(str).isin(set(has_siblings.index[has_siblings.to_numpy()]))
-        noise = {c: pd.to_numeric(m[c], errors="coerce").fillna(0.0) if c in m else pd.Series(0.0, index=m.index)
-                 for c in ("dip_sd", "cannibalised_sd")}
-        dip = _pooled(gross[use], dip_units[use], noise["dip_sd"][use], settings.pull_forward, settings)
-        siblings = _pooled(gross[family], lost[family], noise["cannibalised_sd"][family], 0.0, settings)
+    share is fitted over the seller's measured promotions whose dip was watched for `pull_forward_post_days` clean
+    days (a recent one's dip is not over yet), from `settings.pull_forward`; the siblings' share only over the
+    promotions of ASINs with siblings (an ASIN alone in its family has no sibling to take from, and pooling it in
+    would dilute the share of those that have), from 0 (each 0–0.9)."""
+    dip = (settings.pull_forward, settings.pull_forward_sd)
+    siblings = (0.0, settings.pull_forward_sd)
+    # the other marketplaces' promotions count toward the dip only (their families are not this panel's)
+    frames = [f.assign(here=here) for f, here in ((measured, True), (elsewhere, False)) if f is not None and len(f)]
+    if not frames:
+        return dip, siblings
+    m = pd.concat(frames, ignore_index=True)
+    m = m[m["measurable"].fillna(False).astype(bool)]
+    if "post_days" in m:
+        m = m[pd.to_numeric(m["post_days"], errors="coerce").fillna(0) >= settings.pull_forward_post_days]
+
+    def column(name, fallback=None):
+        if name in m:
+            return pd.to_numeric(m[name], errors="coerce")
+        return column(fallback) if fallback else pd.Series(np.nan, index=m.index)
+
+    gross = column("units") - column("expected_units")
+    taken = {"dip": column("dip_read", "dip_units"), "siblings": column("cannibalised_read", "cannibalised_units")}
+    family = m["here"] & m["asin"].astype(str).isin(set(has_siblings.index[has_siblings.to_numpy()]))
+    gross_var = column("gross_sd").fillna(0.0) ** 2
+    dip = _pooled(gross, taken["dip"], column("dip_sd") ** 2, column("dip_gross_cov").fillna(0.0), gross_var,
+                  settings.pull_forward, settings)
+    siblings = _pooled(gross[family], taken["siblings"][family], column("cannibalised_sd")[family] ** 2,
+                       pd.Series(0.0, index=gross[family].index), gross_var[family], 0.0, settings)
     return dip, siblings
 
 
-def _pooled(gross: pd.Series, taken: pd.Series, sd: pd.Series, prior_share: float, settings: PromotionSettings
-            ) -> tuple[float, float]:
-    """Σ taken ÷ Σ gross with `pull_forward_pseudo` average promotions at `prior_share`, and its error: the
-    promotions' spread around the share, plus each one's own noise (`measure` shrinks each dip toward the
-    seller's share, which hides most of that spread: a 28-day dip rests on a baseline carried a month ahead)."""
-    prior_se = settings.pull_forward_sd
-    if not len(gross):
-        return prior_share, prior_se
-    g, t = gross.to_numpy(dtype=float), taken.to_numpy(dtype=float)
-    prior = settings.pull_forward_pseudo * float(g.mean())
-    share = (float(t.sum()) + prior * prior_share) / (float(g.sum()) + prior)
-    # the prior's pseudo-promotions count as average promotions whose share strays by `pull_forward_sd`
-    spread = float(np.sum((t - share * g) ** 2)) + float(np.sum(sd.to_numpy(dtype=float) ** 2)) \
-        + settings.pull_forward_pseudo * (float(g.mean()) * prior_se) ** 2
-    return float(np.clip(share, 0.0, 0.9)), float(np.sqrt(spread) / (float(g.sum()) + prior))
+def _pooled(gross: pd.Series, taken: pd.Series, variance: pd.Series, covariance: pd.Series, gross_var: pd.Series,
+            prior_share: float, settings: PromotionSettings) -> tuple[float, float]:
+    """The share s of the gross that promotions' dips (or siblings) take back, taken = s × gross + noise, and its
+    standard error: each promotion weighted by 1 / its noise's `variance` (a one-day deal's dip over 28 noisy days
+    says little, a fortnight's coupon's much), corrected for the noise of the gross itself (`gross_var`, which
+    would pull s toward 0) and for their `covariance` (both read against the same level: a level read too high
+    shrinks the gross and swells the dip), and combined with the prior `prior_share` ± `pull_forward_sd`. Where the
+    noise is unknown every promotion weighs the same. The error is the larger of the model's and the promotions'
+    own scatter around s (a dozen noisy dips pin the share down only loosely)."""
+    prior_sd = settings.pull_forward_sd
+    use = gross.notna() & taken.notna() & (gross > 0)
+    given = variance.notna().any()
+    if given:  # a promotion without noise had no watched day (or sibling) to read from: it says nothing
+        use &= variance > 0
+    if use.sum() < (1 if given else 2):
+        return prior_share, prior_sd
+    g, t = gross[use].to_numpy(dtype=float), taken[use].to_numpy(dtype=float)
+    # no noise given at all: every promotion weighs the same, and only their scatter sets the error
+    v = variance[use].to_numpy(dtype=float) if given else np.full(len(g), float(np.mean(g ** 2)))
+    c, vg = covariance[use].to_numpy(dtype=float), gross_var[use].to_numpy(dtype=float)
+    plain = float(np.sum(g * g / v))
+    info = max(float(np.sum((g * g - vg) / v)), plain / 2)  # the correction never takes more than half
+    fit = float(np.sum((g * t - c) / v)) / info
+    scatter = float(np.sum((g * (t - fit * g) / v) ** 2)) / info ** 2
+    data_var = max(1 / info if given else 0.0, scatter)
+    if prior_sd <= 0 or data_var <= 0:
+        return float(np.clip(prior_share if prior_sd <= 0 else fit, 0.0, 0.9)), 0.0
+    precision = 1 / data_var + 1 / prior_sd ** 2
+    share = (fit / data_var + prior_share / prior_sd ** 2) / precision
+    return float(np.clip(share, 0.0, 0.9)), float(np.sqrt(1 / precision))
 
 
 def _busy_pace(busy: pd.DataFrame | None, asins: np.ndarray, eps: np.ndarray, eps_sd: np.ndarray, z: float,
