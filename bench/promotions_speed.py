@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/promotions_speed.py [n_asins] [--naive N]
 
-Synthetic seller: ASINs in families of 1–6 under a parent, log-normal daily rates with a weekly shape, 2 %
-stock-out days, about one promotion per ASIN over the year (coupons of 1–3 ASINs of a family, Best Deals and
+Synthetic seller: ASINs in families of 1–6 under a parent, log-normal daily rates with a weekly shape, FBA stock
+drained by the sales and restocked at each ASIN's reorder level after its lead time (a fifth reorder too late and
+run out; the year's daily fulfillable and inbound go to the engine, which learns the restocks from them, as the
+service passes them), about one promotion per ASIN over the year (coupons of 1–3 ASINs of a family, Best Deals and
 Lightning Deals, 5–30 % off, demand lifted at elasticity −3.6). Target: ≤ 10 s for the full size.
 Baselines in the same run: the same engines on a tenth of the ASINs (how the time scales), and a naive per-ASIN
 pandas loop (boolean-mask the ASIN's rows, 28-day pre-window mean, window sum) on `--naive` ASINs' promotions,
@@ -62,9 +64,7 @@ def seller(n: int, days: int = 365, seed: int = 7):
         multiplier[asin_of[active], col[active]] = (1 - effective[key_of[active]]) ** -3.6
         deal = active & (kind[key_of] != "COUPON")
         price_paid[asin_of[deal], col[deal]] *= 1 - depth[key_of[deal]]
-    units = rng.poisson(mean * multiplier).astype(float)
-    in_stock = rng.random((n, days)) >= 0.02
-    units[~in_stock] = 0
+    units, in_stock, stock, inbound = _fba(rng.poisson(mean * multiplier).astype(float), rate, rng)
     daily = pd.DataFrame({
         "asin": np.repeat(asin, days), "parent_asin": np.repeat(np.char.add("P", family.astype(str)), days),
         "date": np.tile(dates, n), "units": units.ravel(), "sales": (units * price_paid).ravel().round(2),
@@ -78,14 +78,40 @@ def seller(n: int, days: int = 365, seed: int = 7):
         "fee": np.where(kind[key_of] == "COUPON", 5.0, 70.0 * length[key_of]),
     })
     economics = pd.DataFrame({"asin": asin, "price": price, "unit_cost": np.where(rng.random(n) < 0.9,
-                                                                                 price * 0.3, np.nan),
+                                                                                 price * 0.2, np.nan),
                               "referral_pct": 0.15, "fba_fee": 3.5})
-    inventory = pd.Series(np.where(rng.random(n) < 0.8, rate * rng.uniform(20, 200, n), np.nan), index=asin)
+    fba = rng.random(n) < 0.8  # the others are fulfilled by the merchant: stock unknown
+    inventory = pd.Series(np.where(fba, stock[:, -1], np.nan), index=asin)
+    history = pd.DataFrame({"asin": np.repeat(asin[fba], days), "date": np.tile(dates, int(fba.sum())),
+                            "fulfillable": stock[fba].ravel(), "inbound": inbound[fba].ravel()})
     busy = windows[windows["start"] >= np.datetime64(TODAY) - 30][["asin", "start", "end"]]
-    return daily, windows, economics, inventory, busy
+    return daily, windows, economics, inventory, busy, history
 
 
-def run(daily, windows, economics, inventory, busy) -> dict:
+def _fba(demand: np.ndarray, rate: np.ndarray, rng) -> tuple[np.ndarray, ...]:
+    """Each ASIN's FBA stock day by day: sales drain it; at its reorder level a shipment of its order size is sent
+    and arrives after its lead time (7-20 days). A fifth reorder too late and run out before the shipment lands.
+    Returns units sold, in stock, end-of-day fulfillable and inbound units (ASINs × days)."""
+    n, days = demand.shape
+    lead = rng.integers(7, 21, n)
+    reorder = rate * lead * np.where(rng.random(n) < 0.2, rng.uniform(0.3, 0.8, n), rng.uniform(1.3, 2.0, n))
+    order = rate * rng.uniform(30, 90, n)
+    stock, on_way, arrives = order.copy(), np.zeros(n), np.full(n, -1)
+    sold, in_stock, fulfillable, inbound = (np.zeros((n, days)) for _ in range(4))
+    for d in range(days):
+        landed = arrives == d
+        stock[landed] += on_way[landed]
+        on_way[landed] = 0
+        in_stock[:, d] = stock > 0
+        sold[:, d] = np.minimum(demand[:, d], np.floor(stock))
+        stock -= sold[:, d]
+        send = (stock <= reorder) & (on_way == 0)
+        on_way[send], arrives[send] = np.round(order[send]), d + lead[send]
+        fulfillable[:, d], inbound[:, d] = np.floor(stock), on_way
+    return sold, in_stock.astype(bool), fulfillable, inbound
+
+
+def run(daily, windows, economics, inventory, busy, history) -> dict:
     times = {}
     t = time.perf_counter()
     measured = measure(daily, windows, economics)
@@ -96,7 +122,7 @@ def run(daily, windows, economics, inventory, busy) -> dict:
     t = time.perf_counter()
     proposals, skips = suggest(daily, economics, inventory=inventory, busy=busy, fees=FEES, elasticity=eps,
                                today=TODAY, deal_types={"BEST_DEAL", "LIGHTNING_DEAL"},
-                               promotions=windows[["asin", "start", "end"]])
+                               promotions=windows[["asin", "start", "end"]], inventory_history=history)
     times["suggest"] = time.perf_counter() - t
     times["total"] = sum(times.values())
     reasons = pd.Series([s.reason for s in skips], dtype=object).value_counts()
