@@ -155,7 +155,7 @@ def _facts(profiles: list[int], first: dt.date, cut: dt.date, last: dt.date, *, 
         inside = (min(sunday, last) - max(monday, first)).days + 1
         if not monday < cut <= sunday and 1 + (7 - inside) < inside:
             weeks.append(monday)
-            outside += [day for day in (monday + dt.timedelta(days=k) for k in range(7)) if not first <= day <= last]
+            outside += [day for day in _dates(monday, sunday) if not first <= day <= last]
         monday += dt.timedelta(days=7)
     covered = {week + dt.timedelta(days=k) for week in weeks for k in range(7)}
     d, w = SpTargetDaily, SpTargetWeekly
@@ -190,8 +190,8 @@ def _metrics(table, sign: int = 1) -> list:
     """The summed metrics (negated for `sign` -1), every one as a float: PostgreSQL sums floats fastest (its bigint
     and numeric sums keep wide states, which its parallel workers also serialise: ~30 % of a large seller's
     query), counts stay exact in a float far beyond any target's, and floats come back without a Decimal each."""
-    return [(cast(column, Float) if sign > 0 else -cast(column, Float)).label(m)
-            for m, column in ((m, getattr(table, m)) for m in WEEKLY_METRICS)]
+    columns = [cast(getattr(table, m), Float) for m in WEEKLY_METRICS]
+    return [(column if sign > 0 else -column).label(m) for column, m in zip(columns, WEEKLY_METRICS, strict=True)]
 
 
 def _bid_clicks(seller_id: int, start: dt.date, end: dt.date) -> pd.DataFrame:
