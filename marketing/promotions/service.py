@@ -73,17 +73,18 @@ def _compute(run: SuggestionRun) -> None:
     engine, day = history.engine(), today()
     skipped: dict[str, list[str]] = defaultdict(list)
     start = day - dt.timedelta(days=history.HISTORY_DAYS)
-    read = {}  # marketplace → (history, economics, measured past promotions)
+    read = {}  # marketplace → (currency, history, economics, measured past promotions)
     for market_id in history.marketplaces(run.seller_id):
-        frame = history.daily(run.seller_id, market_id, start, day - dt.timedelta(days=1))
-        economics = history.economics(run.seller_id, history.currency(run.seller_id, market_id))
-        read[market_id] = (frame, economics, measuring.measure_reported(run.seller_id, market_id, frame, economics))
-    for market_id, (frame, economics, measured) in read.items():
         currency = history.currency(run.seller_id, market_id)
+        frame = history.daily(run.seller_id, market_id, start, day - dt.timedelta(days=1))
+        economics = history.economics(run.seller_id, currency)
+        read[market_id] = (currency, frame, economics,
+                           measuring.measure_reported(run.seller_id, market_id, frame, economics))
+    for market_id, (currency, frame, economics, measured) in read.items():
         # the elasticities' spread sets each proposal's interval; past promotions' days leave the baseline; their
         # dips and siblings' losses set the share of the extra units taken back, the dips' over all of the seller's
         # marketplaces
-        elsewhere = [other for key, (_, _, other) in read.items() if key != market_id and len(other)]
+        elsewhere = [other for key, (*_, other) in read.items() if key != market_id and len(other)]
         prices = economics.set_index("asin")["price"].to_dict() if len(economics) else {}
         # running and planned promotions at their depth, and the inventory history, let the engine run each
         # ASIN's stock forward with its restocks
