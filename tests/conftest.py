@@ -50,12 +50,15 @@ def instance_path(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def migrated(database_url, redis_url, instance_path):
-    """Upgrade the test database from empty once per run (this also tests the migrations)."""
+    """Upgrade the test database from empty once per run (this also tests the migrations), then empty it: the
+    migrations seed rows (the US promotion fees), and each test starts from the empty tables `app` leaves behind,
+    whichever test a worker runs first."""
     from flask_migrate import upgrade
 
     app = _make_app(database_url, redis_url, instance_path)
     with app.app_context():
         upgrade()
+        _clean(app)
     yield
     if services.MODE == "embedded":
         from marketing.jobs import embedded
