@@ -39,6 +39,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
 
     # `import marketing.<anything>` (the sandbox, the engines, a job) must not load the web stack or RQ:
     from marketing import jobs, web  # why: loaded only when an app is built (see above)
+    from marketing.dashboard import cache  # why: as above
     from marketing.extensions import csrf, db, limiter, login_manager, migrate, talisman  # why: as above
 
     db.init_app(app)
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     csrf.init_app(app)
     login_manager.init_app(app)
     jobs.init_app(app)
+    cache.init_app(app)
     limiter.init_app(app)
     production = app.config["MARKETING_ENV"] == "production"
     talisman.init_app(

@@ -16,6 +16,7 @@ from math import ceil
 from sqlalchemy import and_, case, func, literal, null, select, union
 from sqlalchemy.orm import aliased
 
+from marketing.dashboard import cache
 from marketing.dashboard.metrics import Metrics
 from marketing.dashboard.periods import Period
 from marketing.extensions import db
@@ -180,13 +181,24 @@ def _rollup(seller_ids, period: Period, profile_id: int | None, by_seller: bool,
 
 
 def totals(seller_ids, period: Period, profile_id: int | None = None) -> dict[Key, Metrics]:
-    """Period totals per (seller, currency) over managed profiles (or just `profile_id`)."""
-    return _rollup(seller_ids, period, profile_id, by_seller=True, by_date=False)
+    """Period totals per (seller, currency) over managed profiles (or just `profile_id`); each seller's are
+    remembered at its data version."""
+    def read(ids: list[int]) -> dict[int, dict[Key, Metrics]]:
+        by_seller: dict[int, dict[Key, Metrics]] = defaultdict(dict)
+        for key, metrics in _rollup(ids, period, profile_id, by_seller=True, by_date=False).items():
+            by_seller[key[0]][key] = metrics
+        return by_seller
+
+    remembered = cache.per_seller(("totals", period, profile_id), seller_ids, read, {})
+    return {key: metrics for found in remembered.values() for key, metrics in found.items()}
 
 
 def daily(seller_ids, period: Period, profile_id: int | None = None) -> dict[str, list[tuple[dt.date, Metrics]]]:
-    """Every day of the period per currency, summed over the sellers (days without rows as zeros), for trends."""
-    by_day = _rollup(seller_ids, period, profile_id, by_seller=False, by_date=True)
+    """Every day of the period per currency, summed over the sellers (days without rows as zeros), for trends;
+    remembered at the sellers' data versions."""
+    ids = list(seller_ids)
+    key = ("daily", period, profile_id, tuple(sorted(cache.versions(ids).items())))
+    by_day = cache.remember(key, lambda: _rollup(ids, period, profile_id, by_seller=False, by_date=True))
     currencies = sorted({currency for currency, _ in by_day})
     return {c: [(d, by_day.get((c, d), Metrics())) for d in period.dates()] for c in currencies}
 
@@ -435,7 +447,13 @@ SEARCH_TERM_SORTS = ("search_term", "cost", "sales", "acos", "orders", "clicks",
 
 
 def search_terms(profile_id: int, period: Period, listing: Listing, campaign_id: int | None = None) -> Page:
-    """Customer search terms per campaign over the period, summed over the targets that matched them."""
+    """Customer search terms per campaign over the period, summed over the targets that matched them; a page is
+    remembered at the seller's data version."""
+    key = ("search_terms", profile_id, cache.profile_version(profile_id), period, listing, campaign_id)
+    return cache.remember(key, lambda: _search_terms(profile_id, period, listing, campaign_id))
+
+
+def _search_terms(profile_id: int, period: Period, listing: Listing, campaign_id: int | None) -> Page:
     f = SpSearchTermDaily
     query = (select(f.campaign_id, f.search_term, *_sums(f))
              .where(f.profile_id == profile_id, f.date.between(period.start, period.end))

@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import delete, func, insert, literal, select
 
 from marketing.extensions import db
-from marketing.models import AdsProfile, Connection, ProfileDaily, SpCampaignDaily, SyncRun
+from marketing.models import AdsProfile, Connection, ProfileDaily, SpCampaignDaily, SyncRun, data_changed
 
 _METRICS = ("impressions", "clicks", "cost", "orders", "units", "sales")
 
@@ -43,6 +43,7 @@ def refresh_rollups(seller_id: int, start: dt.date | str, end: dt.date | str) ->
         ["seller_id", "profile_id", "date", "currency_code", *_METRICS], rows))
     written = db.session.scalar(select(func.count()).select_from(ProfileDaily).where(
         ProfileDaily.seller_id == seller_id, ProfileDaily.date.between(start, end)))
+    db.session.execute(data_changed(seller_id=seller_id))
     db.session.commit()
     return written
 

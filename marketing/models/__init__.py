@@ -5,7 +5,16 @@ from marketing.models.audit import AuditEvent
 from marketing.models.base import Base
 from marketing.models.bid_history import BidHistory, BidSource
 from marketing.models.campaign_settings import CampaignSettings
-from marketing.models.connections import API_LABELS, APIS, AdsProfile, AppAlert, Connection, ConnectionEvent, Notice
+from marketing.models.connections import (
+    API_LABELS,
+    APIS,
+    AdsProfile,
+    AppAlert,
+    Connection,
+    ConnectionEvent,
+    Notice,
+    data_changed,
+)
 from marketing.models.email import EmailAlertMark, EmailPreference, EmailSellerWeek, EmailSend
 from marketing.models.facts import (
     SalesTrafficAsinDaily,
@@ -83,5 +92,6 @@ __all__ = [
     "Suggestion",
     "SuggestionRun",
     "User",
+    "data_changed",
     "user_sellers",
 ]

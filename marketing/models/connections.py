@@ -9,11 +9,23 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketing.clock import now
 from marketing.models.base import Base
+from marketing.models.sellers import Seller
 
 APIS = ("ads", "sp")
 API_LABELS = {"ads": "Amazon Ads", "sp": "Seller Central (SP-API)"}
@@ -157,3 +169,15 @@ class AppAlert(Base):
     message: Mapped[str] = mapped_column(Text)
     raised_at: Mapped[dt.datetime] = mapped_column(default=now)
     cleared_at: Mapped[dt.datetime | None]
+
+
+def data_changed(*, seller_id: int | None = None, profile_id: int | None = None):
+    """The statement that bumps `Seller.data_version` of a seller, or of the seller whose Ads connection lists
+    `profile_id`. Ingest and the rollup refresh run it in the transaction that writes their rows, so a reader
+    that sees the new version also sees the new rows (`marketing.dashboard.cache`)."""
+    if seller_id is not None:
+        which = Seller.id == seller_id
+    else:
+        which = Seller.id.in_(select(Connection.seller_id).join(AdsProfile, AdsProfile.connection_id == Connection.id)
+                              .where(Connection.api == "ads", AdsProfile.profile_id == profile_id))
+    return update(Seller).where(which).values(data_version=Seller.data_version + 1)

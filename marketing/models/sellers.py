@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketing.clock import now
@@ -25,6 +25,8 @@ class Seller(Base):
     marketplaces: Mapped[list] = mapped_column(JSON, default=list)
     selling_partner_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    # Bumped in the transaction of every ingest and rollup refresh (`marketing.dashboard.cache.bump`).
+    data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     users = relationship("User", secondary=user_sellers, back_populates="sellers", lazy="selectin")
     connections = relationship("Connection", back_populates="seller", cascade="all, delete-orphan",

@@ -7,6 +7,8 @@ deleted and re-inserted from staging. Everything runs in the caller's transactio
 see the previous data, and a failure rolls it all back. Re-ingesting a report is therefore idempotent;
 restated rows change and rows Amazon no longer reports disappear. A targeting report then sums the weeks it
 touches again into `sp_target_weekly` (PostgreSQL), in the same transaction, for the bid inputs.
+Every ingest bumps its seller's `data_version` in that transaction too, which is how the dashboard's
+remembered sums learn that the figures changed (`marketing.dashboard.cache`).
 
 Bulk path: an Ads report read straight from its download (`AdsClient.iter_report_rows`, an `ArrayStream`) on
 PostgreSQL skips the staging table. The slice is deleted first, then slices of a few MB of the JSON array are
@@ -44,7 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketing.amazon.streams import ArrayStream, iter_array_items
-from marketing.models import SpTargetDaily, SpTargetWeekly
+from marketing.models import SpTargetDaily, SpTargetWeekly, data_changed
 from marketing.models.facts import WEEKLY_DIALECTS, WEEKLY_METRICS, week_of
 
 from .rows import (
@@ -133,6 +135,8 @@ def ingest_report(
                 stage.drop()
         if report_type == TARGETING:
             refresh_target_weeks(connection, profile_id, start, end)
+        connection.execute(data_changed(seller_id=seller_id) if seller_id is not None
+                           else data_changed(profile_id=profile_id))
         return written
     except BaseException:
         session.rollback()
