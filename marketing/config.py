@@ -105,6 +105,7 @@ class Settings:
     clock_today: str | None = None
     log_level: str = "INFO"
     sync_report_horizon_seconds: int | None = None  # unset: the sync's own default (`sync.steps`)
+    worker_nice: int = 10  # `marketing worker` runs its jobs at this CPU niceness, below the web server's
     amazon_time_scale: float = 1.0  # Amazon seconds per real second: a sandbox run with --time-scale (the demo)
     extra: dict = field(default_factory=dict)
 
@@ -150,6 +151,7 @@ class Settings:
             mail_from=get("MAIL_FROM"),
             clock_today=get("MARKETING_TODAY"),
             log_level=log_level,
+            worker_nice=_int("WORKER_NICE", get("WORKER_NICE"), 10, 0, 19),
             sync_report_horizon_seconds=_int("SYNC_REPORT_HORIZON_SECONDS", get("SYNC_REPORT_HORIZON_SECONDS"), None,
                                              60, 7 * 86400),
         )
@@ -205,6 +207,7 @@ class Settings:
             "MARKETING_TODAY": self.clock_today,
             "MARKETING_LOG_LEVEL": self.log_level,
             "AMAZON_TIME_SCALE": self.amazon_time_scale,
+            "WORKER_NICE": self.worker_nice,
             **({} if self.sync_report_horizon_seconds is None else
                {"SYNC_REPORT_HORIZON_SECONDS": self.sync_report_horizon_seconds}),
             "SESSION_COOKIE_SECURE": production,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -25,5 +27,6 @@ def _queues(ctx, param, value: str | None) -> tuple[str, ...]:
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @with_appcontext
 def worker(queues: tuple[str, ...], burst: bool) -> None:
-    """Run a background worker."""
+    """Run a background worker (its jobs at CPU niceness `WORKER_NICE`, below the web server's)."""
+    os.nice(max(0, current_app.config["WORKER_NICE"] - os.nice(0)))  # at least that nice, never less
     worker_module.run(current_app._get_current_object(), queues, burst=burst)

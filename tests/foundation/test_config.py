@@ -66,6 +66,8 @@ def test_blank_required_variable_counts_as_missing(blank):
     ("SMTP_PORT", "５８７"),
     ("SYNC_REPORT_HORIZON_SECONDS", "12h"),
     ("SYNC_REPORT_HORIZON_SECONDS", "10"),
+    ("WORKER_NICE", "20"),
+    ("WORKER_NICE", "-1"),
     ("TOKEN_ENCRYPTION_KEYS", "not-a-fernet-key"),
     ("TOKEN_ENCRYPTION_KEYS", f"{FERNET_KEY},short"),
     ("MARKETING_ENV", "staging"),

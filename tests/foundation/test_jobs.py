@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import uuid
 
 import pytest
@@ -162,9 +163,12 @@ def test_a_real_worker_runs_jobs_and_reports_its_heartbeat(app, queue):
     add = jobs.enqueue("default", "tests.foundation.helpers.add", 20, 22)
     seen = jobs.enqueue("default", "tests.foundation.helpers.remember_workers", key)
     in_process = jobs.enqueue("sync", "tests.foundation.helpers.remember_workers", key + "-sync")
+    niceness = [jobs.enqueue(name, "os.nice", 0) for name in ("default", "sync")]  # forked, in-process
     result = run_cli(["worker", "--burst"], app_env(app), timeout=90)
     assert result.returncode == 0, result.stderr[-2000:]
     assert Job.fetch(add.id, connection=queue.connection).return_value() == 42
+    # jobs run below the web server's CPU priority (WORKER_NICE, 10 by default), never above the caller's
+    assert [Job.fetch(j.id, connection=queue.connection).return_value() for j in niceness] == [max(10, os.nice(0))] * 2
     for job in (seen, in_process):
         assert Job.fetch(job.id, connection=queue.connection).get_status() == JobStatus.FINISHED
     report = json.loads(queue.connection.get(key))
