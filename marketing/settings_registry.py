@@ -248,13 +248,24 @@ def _row(key: str, seller_id: int | None) -> SettingValue | None:
 
 def get(key: str, seller_id: int | None = None) -> object:
     """The effective value: the seller's override, else the app-wide value, else the default."""
-    definition = DEFINITIONS[key]
-    scopes = [seller_id, None] if seller_id is not None and definition.seller_scoped else [None]
-    for scope in scopes:
-        row = _row(key, scope)
-        if row is not None:
-            return definition.parse(row.value) if row.value != "" else None
-    return definition.default
+    return get_many([key], seller_id)[key]
+
+
+def get_many(keys, seller_id: int | None = None) -> dict[str, object]:
+    """`get` for several keys in one query (a page showing a group of settings reads them all at once)."""
+    keys = list(keys)
+    scope = SettingValue.seller_id.is_(None)
+    if seller_id is not None:
+        scope = scope | (SettingValue.seller_id == seller_id)
+    stored = {(row.key, row.seller_id): row.value
+              for row in db.session.scalars(select(SettingValue).where(SettingValue.key.in_(keys), scope))}
+    values = {}
+    for key in keys:
+        definition = DEFINITIONS[key]
+        scopes = [seller_id, None] if seller_id is not None and definition.seller_scoped else [None]
+        raw = next((stored[(key, s)] for s in scopes if (key, s) in stored), None)
+        values[key] = definition.default if raw is None else definition.parse(raw) if raw != "" else None
+    return values
 
 
 def save_form(form, keys, *, actor: User | None, seller_id: int | None = None) -> list[str]:

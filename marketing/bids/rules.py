@@ -29,7 +29,7 @@ Guardrails = dict[str, object]  # the seller's bid settings by key, as the setti
 
 def guardrails(seller_id: int) -> Guardrails:
     """The seller's bid settings (`settings_registry.Group.BIDS`), read once per run."""
-    return {key: settings_registry.get(key, seller_id) for key in settings_registry.group(Group.BIDS)}
+    return settings_registry.get_many(settings_registry.group(Group.BIDS), seller_id)
 
 
 def writes_paused(seller_id: int) -> str | None:

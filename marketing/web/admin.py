@@ -143,7 +143,8 @@ def app_settings():
             db.session.commit()
             flash("Settings saved.", "success")
             return redirect(url_for("admin.app_settings"))
-    values = {d.key: _typed(d.key) if status == 400 else d.dump(settings_registry.get(d.key)) for d in definitions}
+    stored = settings_registry.get_many(d.key for d in definitions)
+    values = {d.key: _typed(d.key) if status == 400 else d.dump(stored[d.key]) for d in definitions}
     return render_template("admin/settings.html", definitions=definitions, values=values), status
 
 

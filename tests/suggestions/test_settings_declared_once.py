@@ -35,3 +35,30 @@ def test_the_engine_gets_each_declared_value_in_its_own_terms():
     assert (settings.target_acos, settings.dead_band, settings.min_bid) == (0.30, 0.07, 0.30)
     assert settings.min_clicks_for_no_order_cut == BIDS["bid_no_order_clicks"].default
     assert settings.confidence == pytest.approx(0.95)
+
+
+def test_get_many_resolves_each_key_as_get_does(db, make_seller):
+    """One query for a group: the seller's override, else the app-wide value, else the default; an empty stored
+    value is "none"; a key that is not seller-scoped ignores a seller row."""
+    from marketing.models import SettingValue
+
+    seller, other = make_seller("Resolving"), make_seller("Other")
+    db.session.add_all([
+        SettingValue(key="bid_dead_band", seller_id=None, value="8"),
+        SettingValue(key="bid_dead_band", seller_id=seller.id, value="6"),
+        SettingValue(key="bid_step_cap", seller_id=None, value="20"),
+        SettingValue(key="bid_auto_apply_below", seller_id=seller.id, value="2"),
+        SettingValue(key="bid_min", seller_id=None, value="0.20"),
+        SettingValue(key="bid_min", seller_id=seller.id, value=""),
+        SettingValue(key="token_expiry_warning_days", seller_id=seller.id, value="5"),
+    ])
+    db.session.commit()
+    keys = ["bid_dead_band", "bid_step_cap", "bid_cooldown_days", "bid_auto_apply_below", "bid_min",
+            "token_expiry_warning_days"]
+    mine = settings_registry.get_many(keys, seller.id)
+    assert mine == {"bid_dead_band": Decimal(6), "bid_step_cap": Decimal(20), "bid_cooldown_days": 3,
+                    "bid_auto_apply_below": Decimal(2), "bid_min": None, "token_expiry_warning_days": 30}
+    assert mine == {key: settings_registry.get(key, seller.id) for key in keys}
+    theirs = settings_registry.get_many(keys, other.id)
+    assert (theirs["bid_dead_band"], theirs["bid_auto_apply_below"], theirs["bid_min"]) == (8, None, Decimal("0.20"))
+    assert settings_registry.get_many(keys) == {**theirs}
