@@ -194,6 +194,20 @@ def test_too_little_history_is_skipped_with_the_reason():
     assert skipped(run(daily=daily)) == "too little clean sales history (20 of 28 days)"
 
 
+def test_an_asin_promoted_week_after_week_keeps_the_baseline_it_had_before():
+    """Seven weeks of back-to-back promotions leave 7 clean days in the last 56: the level comes from the clean days
+    before them (10 a day, not the promotions' 30), and the ASIN is proposed again rather than skipped; a search of
+    only 56 days finds too few."""
+    daily = history(10, days=100, noise=False)
+    start = TODAY - timedelta(days=54)
+    daily.loc[daily["date"].between(start, start + timedelta(days=48)), ["units", "sales"]] *= 3
+    past = pd.DataFrame({"asin": ["A1"] * 7, "start": [start + timedelta(days=7 * k) for k in range(7)],
+                         "end": [start + timedelta(days=7 * k + 6) for k in range(7)]})
+    assert only(run(daily=daily, promotions=past)).baseline_units == pytest.approx(10.0)
+    assert skipped(run(daily=daily, promotions=past, settings=rules(baseline_search_days=56))) == \
+        "too little clean sales history (7 of 28 days)"
+
+
 def test_past_promotion_days_do_not_inflate_the_baseline():
     daily = history(10, days=100, noise=False)
     recent = (daily["date"] >= TODAY - timedelta(days=10))

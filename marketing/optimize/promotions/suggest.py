@@ -4,7 +4,8 @@ Candidates per ASIN: coupons (percent off each depth of the grid, and the same d
 off) and the deal types the seller ran in the last 12 months, each in its next free window. For each:
 
     Q₀      baseline units over the window: the weekday-adjusted level of the last `baseline_days` clean days
-            × the window's weekday factors (a Lightning Deal covers `lightning_hours` of its day)
+            (looked for over `baseline_search_days`: an ASIN on promotion most weeks keeps the level it had
+            before) × the window's weekday factors (a Lightning Deal covers `lightning_hours` of its day)
     d_eff   the discount the average buyer gets: a coupon's × `redemption_share` (only some buyers clip it),
             a deal's in full
     lift    (1 − d_eff)^ε − 1, ε the ASIN's elasticity; its interval from ε ± z·`elasticity_sd`
@@ -102,6 +103,9 @@ class PromotionSettings:
     duration_days: Mapping[str, int] = field(default_factory=lambda: dict(DURATION_DAYS))
     lightning_hours: float = 6.0  # a Lightning Deal runs 4–12 h: the share of its day's demand it sees
     baseline_days: int = 28
+    # days back the baseline's clean days are looked for: the proposals of the weeks before fill most recent days,
+    # and an ASIN promoted week after week would otherwise lose its baseline and be skipped as if it had no history
+    baseline_search_days: int = 112
     depths: tuple[float, ...] = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50)  # to the coupon cap
     cover_after_days: float = 28.0  # stock left at the end must cover this many baseline days (FBA restock time)
     amount_off: bool = True  # also try each coupon depth as a whole-currency amount off
@@ -132,8 +136,9 @@ class PromotionSettings:
                 raise ValueError(f"{f.name.replace('_', ' ').capitalize()} must be a finite number.")
         _require(0 < self.coupon_min_pct <= self.coupon_max_pct < 1, "Coupon range must be 0 < min ≤ max < 100%.")
         _require(0 <= self.min_margin_after < 1, "The minimum margin after the discount must be 0–100%.")
-        _require(self.horizon_days > 0 and self.baseline_days > 1 and self.was_price_days > 0,
-                 "Day counts must be positive.")
+        _require(self.horizon_days > 0 and self.baseline_days > 1 and self.was_price_days > 0
+                 and self.baseline_search_days >= self.baseline_days, "Day counts must be positive (the baseline's "
+                 "search at least its days).")
         _require(all(0 < d < 1 for d in self.depths) and len(self.depths) > 0, "Depths must be between 0 and 100%.")
         _require(0 < self.redemption_share <= 1, "The redemption share must be between 0 and 100%.")
         _require(0 <= self.pull_forward < 1 and 0 <= self.risk_aversion <= 1 and 0 <= self.shared_risk_aversion <= 1,
@@ -219,7 +224,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
                         excluded["asin"], excluded["start"].to_numpy(), excluded["end"].to_numpy())
     rows = panel.rows(asins) if len(panel.asins) else np.full(len(asins), -1)
     base = baseline(panel, rows, np.full(len(asins), today_day), days=settings.baseline_days,
-                    search=2 * settings.baseline_days)
+                    search=settings.baseline_search_days)
     was = _was_price(panel, rows, today_day, settings.was_price_days)
     number = {c: pd.to_numeric(econ[c], errors="coerce").to_numpy(dtype=float) if c in econ else
               np.full(len(asins), np.nan) for c in ("price", "unit_cost", "referral_pct", "fba_fee")}
