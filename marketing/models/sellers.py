@@ -25,7 +25,7 @@ class Seller(Base):
     marketplaces: Mapped[list] = mapped_column(JSON, default=list)
     selling_partner_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
-    # Bumped in the transaction of every ingest and rollup refresh (`marketing.dashboard.cache.bump`).
+    # Bumped in the transaction of every ingest and rollup refresh (`connections.data_changed`).
     data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     users = relationship("User", secondary=user_sellers, back_populates="sellers", lazy="selectin")

@@ -68,7 +68,7 @@ def _render(seller: Seller, status: int = 200, edits: dict | None = None, select
     if problem:
         flash(problem, "error")
     settings = settings_registry.group(Group.BIDS)
-    values = {k: settings[k].dump(v) for k, v in settings_registry.get_many(settings, seller.id).items()}
+    values = {k: settings[k].dump(v) for k, v in rules.guardrails(seller.id).items()}
     by_campaign = request.args.get("view") == "campaigns"
     groups, group_total = queries.campaign_groups(seller.id, filters) if by_campaign else ([], 0)
     summary = queries.summary(seller.id, filters)
