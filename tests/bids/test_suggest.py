@@ -264,3 +264,27 @@ def test_cli_apply_while_paused_exits_1(runner, db, seller):
     result = runner.invoke(["bids", "apply", seller.name, "--wait"])
     assert result.exit_code == 1
     assert "Writes to Amazon are paused for this seller" in result.output
+
+
+@pytest.mark.sqlite
+def test_text_with_copy_s_separators_and_escapes_is_stored_as_it_came(db, seller, evidence):
+    """PostgreSQL's rows go out in COPY's text format, built by hand (`suggest._copy_text`): a keyword holding a
+    tab, a newline, a carriage return, a backslash or `\\N` must come back exactly, and the row stay whole."""
+    winner, loser = evidence
+    odd = {winner.target_id: "tab\there\\N", loser.target_id: "line\nbreak\r\\back\\slash"}
+    for target in (winner, loser):
+        target.text = odd[target.target_id]
+    db.session.commit()
+    run = suggest.run_suggestions(seller.id)
+    rows = db.session.scalars(select(Suggestion).where(Suggestion.run_id == run.id,
+                                                       Suggestion.entity_id.in_(odd))).all()
+    assert {row.entity_id: row.label for row in rows} == odd
+    assert all(row.status == "pending" and row.inputs["clicks"] >= 0 for row in rows)
+
+
+def test_a_column_holding_nul_goes_value_by_value():
+    """NUL joins a text column for escaping at once; a value that holds one can't be split back, so the column is
+    escaped value by value (the server then refuses it, as it refuses NUL in any text)."""
+    assert suggest._copy_column(["a\tb", "c\0d", None]) == ["a\\tb", "c\0d", "\\N"]
+    assert suggest._copy_column(["a\\b", "c\nd"]) == ["a\\\\b", "c\\nd"]
+    assert suggest._copy_column([7, 7]) == ["7", "7"] and suggest._copy_column([1, 2]) == ["1", "2"]
