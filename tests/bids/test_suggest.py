@@ -271,15 +271,15 @@ def test_text_with_copy_s_separators_and_escapes_is_stored_as_it_came(db, seller
     """PostgreSQL's rows go out in COPY's text format, built by hand (`suggest._copy_text`): a keyword holding a
     tab, a newline, a carriage return, a backslash or `\\N` must come back exactly, and the row stay whole."""
     winner, loser = evidence
-    odd = {winner.target_id: "tab\there\\N", loser.target_id: "line\nbreak\r\\back\\slash"}
+    odd = {winner.target_id: "tab\there\\N line\nbreak\r\\back\\slash", loser.target_id: "\\N"}
     for target in (winner, loser):
         target.text = odd[target.target_id]
     db.session.commit()
     run = suggest.run_suggestions(seller.id)
     rows = db.session.scalars(select(Suggestion).where(Suggestion.run_id == run.id,
                                                        Suggestion.entity_id.in_(odd))).all()
-    assert {row.entity_id: row.label for row in rows} == odd
-    assert all(row.status == "pending" and row.inputs["clicks"] >= 0 for row in rows)
+    assert winner.target_id in {row.entity_id for row in rows}  # a 2 % ACoS always earns a raise
+    assert all(row.label == odd[row.entity_id] and row.inputs["clicks"] >= 0 for row in rows)
 
 
 def test_a_column_holding_nul_goes_value_by_value():
