@@ -275,14 +275,19 @@ _PAYLOAD = {"promotion", "objective", "budget_bound"}  # read by `_rows` too, an
 def _json_objects(frame: pd.DataFrame, names: list[str]) -> list[str]:
     """Each row's `names` columns as the text of one JSON object, built a column at a time: a dict and an encoder
     call per row cost ~1 s for 60,000 rows. Floats keep 6 significant digits (what the page shows, and a third
-    fewer bytes to write); NaN and infinity become null (PostgreSQL's JSON refuses them)."""
+    fewer bytes to write). What is not known (none, NaN, infinity: PostgreSQL's JSON refuses the last two) is left
+    out: a quarter of a large seller's row bytes, which the server's time to take the rows grows with (~0.3 s of
+    its ~3.9 s for 66,000 rows)."""
     if not names or frame.empty:
         return ["{}"] * len(frame)
     parts = []
-    for i, name in enumerate(names):
-        parts += [itertools.repeat(("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"),
-                  _json_values(frame[name])]
-    return ["".join(row) for row in zip(*parts, itertools.repeat("}"))]
+    for name in names:
+        key, values = "," + orjson.dumps(name).decode() + ":", _json_values(frame[name])
+        if "null" in values:
+            parts.append(["" if value == "null" else key + value for value in values])
+        else:
+            parts += [itertools.repeat(key), values]
+    return ["{" + "".join(row)[1:] + "}" for row in zip(*parts, strict=False)]  # keys repeat without end
 
 
 _SIGNIFICANT = 6
