@@ -11,8 +11,8 @@ exist the promotion is not measurable and says why.
                    (clean, the day's own figures and its stock known: `panel`), the counterfactual at the level
                    the baseline days sold at (the index not carried over the weeks after: a promotion's ad orders
                    land over the days after it, so the post days hold some of its own sales, and with a falling
-                   market taken out too a dip of half the extra units read as a third or less: quality bench,
-                   pull-forward shape, seed 2)
+                   market taken out too, the quality bench's pull-forward sellers, whose dips take back half the
+                   extra units, read shares of 0.25–0.47 instead of 0.27–0.59 and seed 2 lost money)
     cannibalised = Σ siblings, during (counterfactual − units), siblings = the other ASINs of the same parent,
                    over their watched days (so not a sibling's days in this or another promotion); split over
                    the promotion's ASINs of that parent by their counterfactual units
