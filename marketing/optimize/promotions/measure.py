@@ -1,18 +1,13 @@
 """Lift of past promotions: per (promotion, ASIN), what it sold beyond the baseline and what that earned.
 
-The counterfactual of a day is the ASIN's baseline level × its weekday factor × the seller's index of that day
-(`panel`: how all its ASINs' sales moved, so a market falling since the baseline is not read as a smaller lift).
-The level is the mean of the weekday- and index-adjusted units on the `baseline_days` clean days nearest before the
-start (no other promotion, in stock, units known; looked for over at most twice as many calendar days). Where fewer
-exist the promotion is not measurable and says why.
+The counterfactual of a day is the ASIN's baseline level × its weekday factor. The level is the mean of the
+weekday-adjusted units on the `baseline_days` clean days nearest before the start (no other promotion, in stock,
+units known; looked for over at most twice as many calendar days). Where fewer exist the promotion is not
+measurable and says why.
 
     gross        = Σ during (units − counterfactual)
     dip          = Σ post (counterfactual − units), over the watched days of the `post_days` after the end
-                   (clean, the day's own figures and its stock known: `panel`), the counterfactual at the level
-                   the baseline days sold at (the index not carried over the weeks after: a promotion's ad orders
-                   land over the days after it, so the post days hold some of its own sales, and with a falling
-                   market taken out too, the quality bench's pull-forward sellers, whose dips take back half the
-                   extra units, read shares of 0.25–0.47 instead of 0.27–0.59 and seed 2 lost money)
+                   (clean, the day's own figures and its stock known: `panel`)
     cannibalised = Σ siblings, during (counterfactual − units), siblings = the other ASINs of the same parent,
                    over their watched days (so not a sibling's days in this or another promotion); split over
                    the promotion's ASINs of that parent by their counterfactual units
@@ -107,8 +102,7 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     expected = base.level * f_during
     gross = units - expected
 
-    # the dip against the level the baseline days sold at, not moved by the seller's index: see the module
-    post = _sums(panel, rows, last + 1, np.full(len(rows), post_days), days="watched", index=base.index)
+    post = _sums(panel, rows, last + 1, np.full(len(rows), post_days), days="watched")
     post_units, f_post, f2_post, post_count = post["units"], post["factor"], post["factor2"], post["days"]
     s2 = base.spread ** 2
     drift = level_drift(panel, baseline_days)
@@ -245,17 +239,14 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
             np.bincount(i, revenue * weight, minlength=n))
 
 
-def _sums(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray, *, days: str,
-          index: np.ndarray | None = None) -> dict:
-    """Units, expected units per unit of level (`Panel.expected`; with `index`, weekday factors × that index per
-    window instead) and their squares, days, sales and ad spend summed over each window's days whose units are
-    known (`days`: "known"), that were in stock too ("stocked") or watched ("watched": what a dip or a sibling's
-    loss is read from)."""
+def _sums(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray, *, days: str) -> dict:
+    """Units, weekday factors (and their squares), days, sales and ad spend summed over each window's days whose
+    units are known (`days`: "known"), that were in stock too ("stocked") or watched ("watched": what a dip or a
+    sibling's loss is read from)."""
     r, c, inside = gather(panel, rows, first, length)
     units = panel.units[r, c]
     use = inside & {"known": ~np.isnan(units), "stocked": panel.stocked[r, c], "watched": panel.watched[r, c]}[days]
-    expected = panel.expected(r, c) if index is None else panel.factors[r, panel.weekday[c]] * index[:, None]
-    factor = np.where(use, expected, 0.0)
+    factor = np.where(use, panel.factors[r, panel.weekday[c]], 0.0)
     return {"units": np.where(use, units, 0.0).sum(axis=1), "factor": factor.sum(axis=1),
             "factor2": (factor ** 2).sum(axis=1), "days": use.sum(axis=1).astype(float),
             "sales": np.where(use, panel.sales[r, c], 0.0).sum(axis=1),

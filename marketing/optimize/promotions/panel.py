@@ -25,8 +25,6 @@ import pandas as pd
 
 NO_DAY = -(10 ** 9)  # a missing date: far before any history, and safe to add day counts to
 WEEKDAY_PSEUDO_DAYS = 20.0  # days per weekday an ASIN's own weekday factor borrows from the seller's
-INDEX_DAYS = 21  # the seller's index of a day averages its quiet days this many days either side
-AFTER_DAYS = 28  # days after a promotion its ASIN is left out of the index (a dip would pull it down)
 
 
 def to_days(values) -> np.ndarray:
@@ -57,13 +55,6 @@ class Panel:
     stocked: np.ndarray  # bool (A, D): known and in stock (promotion or not)
     factors: np.ndarray  # (A, 7) weekday factors, mean 1 per ASIN
     weekday: np.ndarray  # (D,) 0 = Monday
-    index: np.ndarray  # (D,) the seller's sales level of the day (mean 1): what moves all its ASINs at once
-
-    def expected(self, rows, cols) -> np.ndarray:
-        """Per unit of an ASIN's level, what (row, column) is expected to sell: weekday factor × the day's index;
-        a column past the history gets the last day's index (the level carried forward)."""
-        cols = np.asarray(cols)
-        return self.factors[rows, weekday_of(self.day0 + cols)] * self.index[np.clip(cols, 0, self.days - 1)]
 
     @property
     def days(self) -> int:
@@ -132,19 +123,9 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     _, first_row = np.unique(codes, return_index=True)
     parent_of = pd.Series(parents[first_row]).reindex(range(n_rows))
     parent_codes, _ = pd.factorize(parent_of.where(parent_of.notna() & (parent_of.astype(str).str.len() > 0)))
-    factors = _weekday_factors(units_m, clean, weekday)
-    # the index reads quiet days: clean, not in the weeks after the ASIN's own promotion, no sibling on promotion
-    after = np.zeros((n_rows, n_days + 1), dtype=np.int32)
-    np.add.at(after, (rows[keep], np.clip(end[keep] + 1, 0, n_days)), 1)
-    np.add.at(after, (rows[keep], np.clip(end[keep] + 1 + AFTER_DAYS, 0, n_days)), -1)
-    family = promo_m.copy()
-    for code in np.unique(parent_codes[parent_codes >= 0]):
-        members = parent_codes == code
-        family[members] = promo_m[members].any(axis=0)
-    quiet = clean & ~(np.cumsum(after, axis=1)[:, :n_days] > 0) & ~family
     return Panel(asins=pd.Index(asins, dtype=object), parent=parent_codes, day0=day0, units=units_m, sales=sales_m,
-                 ad=ad_m, clean=clean, watched=clean & watched_m, stocked=stocked, factors=factors, weekday=weekday,
-                 index=_seller_index(units_m, quiet, factors[:, weekday]))
+                 ad=ad_m, clean=clean, watched=clean & watched_m, stocked=stocked,
+                 factors=_weekday_factors(units_m, clean, weekday), weekday=weekday)
 
 
 def _weekday_factors(units: np.ndarray, clean: np.ndarray, weekday: np.ndarray) -> np.ndarray:
@@ -164,42 +145,12 @@ def _weekday_factors(units: np.ndarray, clean: np.ndarray, weekday: np.ndarray) 
     return factors / factors.mean(axis=1, keepdims=True)
 
 
-def _seller_index(units: np.ndarray, quiet: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """The seller's level per day (mean 1 over the history): its ASINs' units on quiet days over `INDEX_DAYS`
-    either side ÷ what their own long-run levels and weekday factors expect. Ads paused or won back, a season,
-    a competitor move most of a seller's ASINs at once; a baseline read weeks before a promotion and carried over
-    its dip would take such a drift for the promotion's effect (a falling market reads as a dip)."""
-    y, f = np.where(quiet, units, 0.0), np.where(quiet, factors, 0.0)
-    index = np.ones(units.shape[1])
-    for _ in range(2):  # the ASINs' levels against the index, then the index against those levels
-        with np.errstate(invalid="ignore", divide="ignore"):
-            level = y.sum(axis=1) / (f * index).sum(axis=1)
-        level = np.where(np.isfinite(level), level, 0.0)
-        sold = _moving_sum(y.sum(axis=0), INDEX_DAYS)
-        expected = _moving_sum((level[:, None] * f).sum(axis=0), INDEX_DAYS)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            index = np.where(expected > 0, sold / expected, np.nan)
-        index = pd.Series(index).ffill().bfill().fillna(1.0).to_numpy()
-        index = index / index.mean()
-    return index
-
-
-def _moving_sum(values: np.ndarray, half: int) -> np.ndarray:
-    """Σ values over each day ± `half` days (fewer at the ends)."""
-    total = np.r_[0.0, np.cumsum(values)]
-    n = len(values)
-    at = np.arange(n)
-    return total[np.minimum(at + half + 1, n)] - total[np.maximum(at - half, 0)]
-
-
 @dataclass
 class Baseline:
-    """Per requested (row, start): the deseasonalised level (units per day at weekday factor 1 and the seller's
-    index 1), the residual spread of that level, the clean days it rests on, the seller's mean index over them
-    (level × index: what those days sold at), the price and ad spend per day over them."""
+    """Per requested (row, start): the deseasonalised level (units per day at weekday factor 1), the residual
+    spread of that level, the clean days it rests on, the price and ad spend per day over them."""
 
     level: np.ndarray
-    index: np.ndarray
     spread: np.ndarray
     days: np.ndarray
     price: np.ndarray  # sales ÷ units over the baseline days (NaN without units)
@@ -216,21 +167,18 @@ def baseline(panel: Panel, rows: np.ndarray, start_day: np.ndarray, *, days: int
     n = use.sum(axis=1)
     units = np.where(use, panel.units[r, c], 0.0)
     sales = np.where(use, panel.sales[r, c], 0.0)
-    factor = panel.expected(r, c)
+    factor = panel.factors[r, panel.weekday[c]]
     z = units / factor
     with np.errstate(divide="ignore", invalid="ignore"):
         # Σ units ÷ Σ factors, not the mean of units ÷ factor: over whole weeks the factors sum to the day count
         # whatever their noise, so factors estimated from these same days do not bias the level
         level = units.sum(axis=1) / np.where(use, factor, 0.0).sum(axis=1)
-        index = np.where(use, factor, 0.0).sum(axis=1) / np.where(use, panel.factors[r, panel.weekday[c]], 0.0).sum(
-            axis=1)
         spread = np.sqrt((np.where(use, z - level[:, None], 0.0) ** 2).sum(axis=1) / (n - 1))
         price = sales.sum(axis=1) / units.sum(axis=1)
         daily_price = np.where(use & (units > 0), sales / np.where(units > 0, units, 1.0), np.nan)
         ad = np.where(use, panel.ad[r, c], 0.0).sum(axis=1) / n
     median_price = row_medians(daily_price)
-    return Baseline(level=level, index=index, spread=spread, days=n, price=price, median_price=median_price,
-                    ad_per_day=ad)
+    return Baseline(level=level, spread=spread, days=n, price=price, median_price=median_price, ad_per_day=ad)
 
 
 def level_drift(panel: Panel, days: int) -> float:

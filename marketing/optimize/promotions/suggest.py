@@ -3,10 +3,9 @@
 Candidates per ASIN: coupons (percent off each depth of the grid, and the same depths as whole-currency amounts
 off) and the deal types the seller ran in the last 12 months, each in its next free window. For each:
 
-    Q₀      baseline units over the window: the weekday- and index-adjusted level of the last `baseline_days`
-            clean days (looked for over `baseline_search_days`: an ASIN on promotion most weeks keeps the level it
-            had before) × the seller's index of its last day (`panel`: the market as it is now, not as it was
-            over those days) × the window's weekday factors (a Lightning Deal covers `lightning_hours` of its day)
+    Q₀      baseline units over the window: the weekday-adjusted level of the last `baseline_days` clean days
+            (looked for over `baseline_search_days`: an ASIN on promotion most weeks keeps the level it had
+            before) × the window's weekday factors (a Lightning Deal covers `lightning_hours` of its day)
     d_eff   the discount the average buyer gets: a coupon's × `redemption_share` (only some buyers clip it),
             a deal's in full
     lift    (1 − d_eff)^ε − 1, ε the ASIN's elasticity; its interval from ε ± z·`elasticity_sd`
@@ -24,8 +23,7 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
 
 Stock: where the ASIN's inventory history shows how it is restocked (`restock.restock_model`: lead time, reorder
 level, order size, today's open shipment, the pace stock leaves at), its stock is run forward (`restock.stock_path`)
-at the pace the baseline days sold at (stock leaves with the orders of the days behind it, not at the index's
-reading of today), running or planned promotions (`busy`, at their own depth where given) and the candidate's
+at the baseline pace, running or planned promotions (`busy`, at their own depth where given) and the candidate's
 window at the interval's upper lift. From the candidate's start to `horizon_days` + `cover_after_days` after today
 it must not run out without the promotion, and with it stay above `safety_days` of baseline units, or, where the
 restocks leave less anyway, above that low less a day's sales, and never below a day's sales: a promotion that
@@ -322,8 +320,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     if len(check):
         pace = _busy_pace(raw_busy, asins, eps, eps_sd, z, today_day, settings)
         low[check], short[check] = _stock_check(panel, rows, i[check], start[check], n[check], lift_hi[check],
-                                                demand_share[check], base.level * base.index, stock, restocks,
-                                                modelled, pace, today_day, settings)
+                                                demand_share[check], base.level, stock, restocks, modelled, pace,
+                                                today_day, settings)
     failed = np.select(
         [*earlier, short, ~((profit > 0) & (score > 0))],
         np.arange(len(RULES)), len(RULES))
@@ -355,13 +353,12 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             "break_even_lift": float(be[k]), "expected_units": float(units[k]), "units_lo": float(units_lo[k]),
             "units_hi": float(units_hi[k]), "expected_profit": float(profit[k]), "profit_lo": float(profit_lo[k]),
             "profit_hi": float(profit_hi[k]), "fee": float(fee[k]),
-            "cover_days": float(stock[a] / (base.level[a] * panel.index[-1])) if np.isfinite(stock[a]) else None,
+            "cover_days": float(stock[a] / base.level[a]) if np.isfinite(stock[a]) else None,
             "elasticity": float(e[k]),
         }
         inputs = {
-            "today": today.isoformat(), "baseline_days": int(base.days[a]),
-            "baseline_level": float(base.level[a] * panel.index[-1]),
-            "baseline_spread": float(base.spread[a] * panel.index[-1]), "window_baseline_units": float(q0[k]),
+            "today": today.isoformat(), "baseline_days": int(base.days[a]), "baseline_level": float(base.level[a]),
+            "baseline_spread": float(base.spread[a]), "window_baseline_units": float(q0[k]),
             "unit_cost": float(cost[a]), "referral_pct": _json(number["referral_pct"][a]),
             "fba_fee": _json(number["fba_fee"][a]), "inventory": _json(stock[a]),
             "redemption_share": float(share[k]), "effective_discount": float(d_eff[k]),
@@ -561,6 +558,7 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     stock only falls: summed, not run day by day)."""
     horizon = _stock_days(settings)
     offset = np.arange(horizon)
+    weekday = weekday_of(today + offset)
     r = restocks
     lead, reorder, order = (r[c].to_numpy(dtype=float) for c in ("lead_days", "reorder_units", "order_units"))
     inbound = np.where(modelled, r["inbound"].fillna(0.0).to_numpy(dtype=float), 0.0)
@@ -572,7 +570,7 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
                                                          horizon))
     # a restocked ASIN's stock leaves at its history's pace where that is faster than its sales
     pace_of = np.where(modelled, np.fmax(level, r["drain_units"].to_numpy(dtype=float)), level)
-    factors = panel.factors[:, weekday_of(today + offset)] if len(panel.asins) else np.ones((1, horizon))
+    factors = panel.factors[:, weekday] if len(panel.asins) else np.ones((1, horizon))
 
     def path(ak, daily):
         return stock_path(stock[ak], pace_of[ak][:, None] * factors[np.maximum(rows[ak], 0)] * daily,
@@ -627,8 +625,8 @@ def _window_factors(panel, rows: np.ndarray, start: np.ndarray, days: np.ndarray
     total, squares = np.zeros(len(rows)), np.zeros(len(rows))
     for k in range(int(days.max()) if len(days) else 0):
         active = k < days
-        f = np.where(rows >= 0, panel.expected(np.maximum(rows, 0), start + k - panel.day0), 1.0) \
-            if len(panel.asins) else 1.0
+        weekday = weekday_of(start + k)
+        f = np.where(rows >= 0, panel.factors[np.maximum(rows, 0), weekday], 1.0) if len(panel.asins) else 1.0
         total += np.where(active, f, 0.0)
         squares += np.where(active, f ** 2, 0.0)
     return total, squares
