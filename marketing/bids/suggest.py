@@ -250,10 +250,6 @@ def _escape(text: str) -> str:
     return text
 
 
-_JSON = ("payload", "inputs")  # the columns `_rows` gives as JSON text
-_CHUNK = 5_000  # rows built and sent at a time
-
-
 def _explanation(text: str, promotion) -> str:
     """The engine's sentence, and where a promotion runs on the ad group's product, that its margin used the
     promoted price (`inputs._economics`)."""
