@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from marketing.extensions import db
-from marketing.models import AdsProfile, Connection, Seller
+from marketing.models import Seller, profile_sellers
 
 T = TypeVar("T")
 ENTRIES = 4096  # per process; an entry is one seller's period totals or one page of a listing
@@ -68,9 +68,7 @@ def versions(seller_ids: Iterable[int]) -> dict[int, int]:
 def profile_version(profile_id: int) -> int:
     """The data version of the seller whose Ads connection lists the profile (-1 for none: nothing to remember)."""
     found = db.session.scalar(
-        select(Seller.data_version).join(Connection, Connection.seller_id == Seller.id)
-        .join(AdsProfile, AdsProfile.connection_id == Connection.id)
-        .where(Connection.api == "ads", AdsProfile.profile_id == profile_id).limit(1))
+        select(Seller.data_version).where(Seller.id.in_(profile_sellers(profile_id))).limit(1))
     return -1 if found is None else found
 
 

@@ -14,6 +14,7 @@ from marketing.models.connections import (
     ConnectionEvent,
     Notice,
     data_changed,
+    profile_sellers,
 )
 from marketing.models.email import EmailAlertMark, EmailPreference, EmailSellerWeek, EmailSend
 from marketing.models.facts import (
@@ -93,5 +94,6 @@ __all__ = [
     "SuggestionRun",
     "User",
     "data_changed",
+    "profile_sellers",
     "user_sellers",
 ]

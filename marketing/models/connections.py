@@ -171,13 +171,15 @@ class AppAlert(Base):
     cleared_at: Mapped[dt.datetime | None]
 
 
+def profile_sellers(profile_id: int):
+    """The ids of the sellers whose Ads connection lists the advertising profile (a subquery)."""
+    return (select(Connection.seller_id).join(AdsProfile, AdsProfile.connection_id == Connection.id)
+            .where(Connection.api == "ads", AdsProfile.profile_id == profile_id))
+
+
 def data_changed(*, seller_id: int | None = None, profile_id: int | None = None):
     """The statement that bumps `Seller.data_version` of a seller, or of the seller whose Ads connection lists
     `profile_id`. Ingest and the rollup refresh run it in the transaction that writes their rows, so a reader
     that sees the new version also sees the new rows (`marketing.dashboard.cache`)."""
-    if seller_id is not None:
-        which = Seller.id == seller_id
-    else:
-        which = Seller.id.in_(select(Connection.seller_id).join(AdsProfile, AdsProfile.connection_id == Connection.id)
-                              .where(Connection.api == "ads", AdsProfile.profile_id == profile_id))
+    which = Seller.id == seller_id if seller_id is not None else Seller.id.in_(profile_sellers(profile_id))
     return update(Seller).where(which).values(data_version=Seller.data_version + 1)
