@@ -101,6 +101,24 @@ def cheap_password_hashing():
     passwords._dummy_hash.cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sqlite_commits_skip_the_disk():
+    """SQLite's commits don't wait for the disk (its default syncs several times a commit): durability is not
+    under test. PostgreSQL's test database is made the same way (`services.postgres_database`)."""
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    def connected(dbapi_connection, connection_record):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+    event.listen(Engine, "connect", connected)
+    yield
+    event.remove(Engine, "connect", connected)
+
+
 @pytest.fixture
 def app(make_app):
     app = make_app()

@@ -24,7 +24,7 @@ from marketing.models.suggestions import Kind
 from marketing.products import service as products
 from marketing.sandbox.testing import running_sandbox
 from tests.conftest import sandbox_app
-from tests.sync.conftest import SYNC_CONFIG, connect, fast_commits, work
+from tests.sync.conftest import SYNC_CONFIG, connect, work
 
 # The history back-fill in a test's time: daily reports over the promotion and the 28 days after it, weekly ones
 # back over the sandbox's past promotions and their baselines; and Amazon's clock 10,000 times ours, its rate
@@ -53,8 +53,7 @@ def sbx():
 
 @pytest.fixture
 def app(make_app, sbx):
-    with sandbox_app(make_app, sbx, **SYNC_CONFIG, **HISTORY, AMAZON_TIME_SCALE=TIME_SCALE,
-                     **fast_commits(make_app)) as app:
+    with sandbox_app(make_app, sbx, **SYNC_CONFIG, **HISTORY, AMAZON_TIME_SCALE=TIME_SCALE) as app:
         set_today(sbx.admin.today())
         yield app
         set_today(None)

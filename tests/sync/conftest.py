@@ -28,15 +28,6 @@ SYNC_CONFIG = {
 }
 
 
-def fast_commits(make_app) -> dict:
-    """Runs commit after every step; on a test server without a battery-backed disk each commit waits for
-    fsync. Durability is not under test here."""
-    if make_app().config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return {}
-    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True,
-                                          "connect_args": {"options": "-c synchronous_commit=off"}}}
-
-
 @pytest.fixture(scope="session")
 def sbx():
     with running_sandbox(seed=5, report_delay=0.0) as handle:
@@ -46,7 +37,7 @@ def sbx():
 @pytest.fixture
 def app(make_app, sbx):
     """Every app here talks to the sandbox, on the sandbox market's business date."""
-    with sandbox_app(make_app, sbx, **SYNC_CONFIG, **fast_commits(make_app)) as app:
+    with sandbox_app(make_app, sbx, **SYNC_CONFIG) as app:
         set_today(sbx.admin.today())
         yield app
         set_today(None)

@@ -38,7 +38,6 @@ from tests.sync.conftest import (
     SYNC_CONFIG,
     connect,
     drain,
-    fast_commits,
     money,
     sandbox_rows,
     sync,
@@ -185,7 +184,7 @@ def cleanup(app) -> None:
 def test_a_token_revoked_mid_sync_stops_that_seller_only(make_app, request):
     # A sandbox of its own (same seed as the suite's, separate state): its seeded token gets revoked.
     with running_sandbox(seed=5, report_delay=0.0) as own:
-        app = make_app(**sandbox_config(own), **SYNC_CONFIG, **fast_commits(make_app))
+        app = make_app(**sandbox_config(own), **SYNC_CONFIG)
         with app.app_context():
             set_today(own.admin.today())
             request.addfinalizer(lambda: cleanup(app))
