@@ -92,7 +92,7 @@ def review_page(seller_id: int, filters: Filters, total: int):
     ids = _where(select(Suggestion.id), filters, seller_id).order_by(*SORTS[filters.sort][1], Suggestion.id)
     page = db.paginate(ids, page=filters.page, per_page=filters.per_page, error_out=False, count=False)
     rows = {row.id: row for row in db.session.scalars(select(Suggestion).where(Suggestion.id.in_(page.items)))}
-    page.items = [rows[i] for i in page.items]
+    page.items = [rows[i] for i in page.items if i in rows]  # a run that replaced some in between: they are gone
     page.total = total
     return page
 

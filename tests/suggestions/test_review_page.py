@@ -52,6 +52,26 @@ def test_sorting_is_done_in_sql_across_pages(client, db, marketer, seller, fill)
     assert changes == sorted(changes, reverse=True)
 
 
+def test_rows_a_run_replaces_between_the_ids_and_the_rows_are_left_out(client, db, marketer, seller, fill,
+                                                                        monkeypatch):
+    """The page reads its ids, then their rows: a run that deletes some in between leaves a shorter page, not an
+    error."""
+    from marketing.suggestions import queries
+
+    fill(10)
+    paginate = queries.db.paginate
+
+    def then_replaced(*args, **kwargs):
+        page = paginate(*args, **kwargs)
+        db.session.execute(Suggestion.__table__.delete().where(Suggestion.id.in_(page.items[:3])))
+        return page
+
+    monkeypatch.setattr(queries.db, "paginate", then_replaced)
+    page = client.get(f"/sellers/{seller.id}/suggestions")
+    assert page.status_code == 200
+    assert len(_ids(page.get_data(as_text=True))) == 7
+
+
 def test_counts_per_status_and_reason_and_totals_per_currency(client, db, marketer, seller, fill):
     fill(30)
     fill(6, marketplace=DE, reason="r9")
