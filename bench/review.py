@@ -361,6 +361,7 @@ def main() -> None:
             urls = {
                 "default (pending, largest change)": base,
                 "sorted by spend, page 1,000": f"{base}?sort=spend&page=1000",
+                "sorted by sales effect": f"{base}?sort=sales",
                 "reason + min change filter": f"{base}?reason={REASONS[1]}&min_change=10",
                 "by campaign": f"{base}?view=campaigns",
                 "200 per page": f"{base}?per_page=200",
