@@ -169,7 +169,7 @@ def _rows(run: SuggestionRun, moves: pd.DataFrame, market: Marketplace | None, c
         "marketplace": [market.marketplace_id if market is not None else None] * n,
         "campaign_id": [int(v) for v in column["campaign_id"]], "ad_group_id": [int(v) for v in column["ad_group_id"]],
         "label": column["text"], "current_value": _money_texts(moves["current_bid"]),
-        "proposed_value": _money_texts(moves["suggested_bid"]), "direction": column["direction"],
+        "proposed_value": column["suggested_bid"], "direction": column["direction"],
         "status": [lifecycle.PENDING] * n, "reason": [str(v) for v in column["reason"]],
         "explanation": [_explanation(text, p) for text, p in zip(column["explanation"], promotion, strict=True)],
         "payload": [orjson.dumps({"objective": o, "budget_bound": bool(b)}).decode()
