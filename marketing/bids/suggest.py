@@ -30,7 +30,7 @@ from marketing.bids import apply, history, inputs, rules
 from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.extensions import db
-from marketing.models import CampaignSettings, SuggestionRun
+from marketing.models import CampaignSettings, SuggestionRun, copy_text
 from marketing.models.base import MONEY_PLACES
 from marketing.models.suggestions import Direction, Kind, RunStatus, Suggestion, Trigger
 from marketing.optimize.settings import BidSettings
@@ -217,10 +217,6 @@ def _copy_text(columns: dict[str, list]) -> bytes:
     return "".join(row + "\n" for row in map("\t".join, zip(*texts, strict=True))).encode()
 
 
-_NULL = "\\N"
-_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))  # backslash first
-
-
 def _copy_column(values: list) -> list[str]:
     """One column's values as COPY text. The run's own columns (one value repeated) convert once; text without
     nulls is escaped as one string joined on NUL, which no text PostgreSQL stores can hold (a value holding one
@@ -233,21 +229,14 @@ def _copy_column(values: list) -> list[str]:
     if type(first) is str and None not in values:
         joined = "\0".join(values)
         if joined.count("\0") == n - 1:
-            return _escape(joined).split("\0")
+            return copy_text.escape(joined).split("\0")
     return [_copy_value(value) for value in values]
 
 
 def _copy_value(value) -> str:
     if value is None:
-        return _NULL
-    return _escape(value.isoformat() if isinstance(value, dt.datetime) else str(value))
-
-
-def _escape(text: str) -> str:
-    for char, escaped in _COPY_ESCAPES:
-        if char in text:
-            text = text.replace(char, escaped)
-    return text
+        return copy_text.NULL
+    return copy_text.escape(value.isoformat() if isinstance(value, dt.datetime) else str(value))
 
 
 def _explanation(text: str, promotion) -> str:

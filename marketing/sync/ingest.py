@@ -46,13 +46,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketing.amazon.streams import ArrayStream, iter_array_items
-from marketing.models import SpTargetDaily, SpTargetWeekly, data_changed
+from marketing.models import SpTargetDaily, SpTargetWeekly, copy_text, data_changed
 from marketing.models.facts import WEEKLY_DIALECTS, WEEKLY_METRICS, week_of
 
 from .rows import (
     ADS_REPORT_TYPES,
     ATTRIBUTION_DAYS,
-    COPY_SPECIAL,
     SALES_TRAFFIC,
     SALES_TRAFFIC_PREFIXES,
     IngestError,
@@ -165,7 +164,7 @@ def refresh_target_weeks(session: Session | Connection, profile_id: int, start: 
 def _copy_prefix(constants: dict[str, Any]) -> str | None:
     """The constant columns as the start of a COPY text line, or None if they need escaping."""
     cells = [str(value) for value in constants.values()]
-    if not all(type(value) in (int, str) for value in constants.values()) or COPY_SPECIAL.search("".join(cells)):
+    if not all(type(value) in (int, str) for value in constants.values()) or copy_text.SPECIAL.search("".join(cells)):
         return None
     return "".join(f"{cell}\t" for cell in cells)
 

@@ -33,6 +33,7 @@ from marketing.models import (
     SpProductDaily,
     SpSearchTermDaily,
     SpTargetDaily,
+    copy_text,
 )
 
 ADS_REPORT_TYPES = ("spCampaigns", "spTargeting", "spSearchTerm", "spAdvertisedProduct")
@@ -301,8 +302,6 @@ class RowMapper:
         return "unreadable row"
 
 
-COPY_SPECIAL = re.compile(r"[\\\t\n\r]")  # characters COPY's text format would need escaped
-_NULL = "\\N"
 # Money as `str(Decimal)` that the row mapper's `_money` stores unchanged: ≤ 10 digits, ≤ 4 decimals.
 _MONEY_TEXT = re.compile(r"(?:(?:-?\d{1,10}(?:\.\d{1,4})?|\\N)\n)*")
 
@@ -330,7 +329,7 @@ class FastMapper:
         for a, f in attrs[: len(stored)]:
             nullable = not f.required or (f.convert.fast | None) == f.convert.fast
             null = f"_null_{a}"  # a name for the text a JSON null is stored as (no backslash in an f-string)
-            nulls[null] = getattr(f.convert, "null_text", _NULL)
+            nulls[null] = getattr(f.convert, "null_text", copy_text.NULL)
             if f.convert.fast in (Decimal, Decimal | None):  # formatted (and checked) first, as a column
                 money.append((f"m{len(money)}", a, nullable, null))
                 cells.append(f"{{{money[-1][0]}}}")
@@ -374,7 +373,7 @@ class FastMapper:
                     return None
                 if isinstance(converted, dt.date) and converted.isoformat() != value:
                     return None
-        if any(COPY_SPECIAL.search("".join(filter(None, map(get, rows)))) for get in self._texts):
+        if any(copy_text.SPECIAL.search("".join(filter(None, map(get, rows)))) for get in self._texts):
             return None
         return self._format(rows, prefix)
 
