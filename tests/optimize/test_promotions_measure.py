@@ -359,3 +359,21 @@ def test_the_drift_is_nil_on_a_steady_history_and_found_on_a_drifting_one():
     drifting = steady.assign(units=np.random.default_rng(5).poisson(
         steady["_mean"] * steps[steady["_n"].to_numpy(), block]).astype(float))
     assert 0.02 < level_drift(build_panel(drifting, [], none, none), 28) < 0.08  # (1.2 − 0.8)² / 2 ≈ 0.04 between
+
+
+def test_a_level_drifting_down_is_not_read_as_a_dip():
+    """Demand falls 0.3 % a day for reasons of its own: against the level before, the 28 days after a promotion
+    would lose ~60 units that no dip took (a dip share above 1); the level after the dip leaves a tenth of that."""
+    daily = history(20, days=160, noise=False)
+    trend = 1 - 0.003 * np.arange(160)
+    daily["_mean"] *= trend
+    daily["units"] *= trend
+    daily["sales"] *= trend
+    end = PROMO_START + timedelta(days=6)
+    daily = plant(daily, "A1", PROMO_START, end, multiplier=1.5, noise=False)
+    row = one(daily).loc[("p1", "A1")]
+    gross = row["units"] - row["expected_units"]
+    assert gross > 40 and abs(row["dip_read"]) < 0.15 * gross
+    # until the days after the dip are in, the level before is all there is
+    early = one(daily[daily["date"] <= end + timedelta(days=40)]).loc[("p1", "A1")]
+    assert early["dip_read"] > 0.5 * gross

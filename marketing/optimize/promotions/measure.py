@@ -7,7 +7,9 @@ measurable and says why.
 
     gross        = Σ during (units − counterfactual)
     dip          = Σ post (counterfactual − units), over the watched days of the `post_days` after the end
-                   (clean, the day's own figures and its stock known: `panel`)
+                   (clean, the day's own figures and its stock known: `panel`); where `baseline_days` ÷ 2 clean
+                   days after those show the level again, the post days' level is the mean of that one and the
+                   one before (a level that drifts for reasons of its own is not read as a dip)
     cannibalised = Σ siblings, during (counterfactual − units), siblings = the other ASINs of the same parent,
                    over their watched days (so not a sibling's days in this or another promotion); split over
                    the promotion's ASINs of that parent by their counterfactual units
@@ -106,13 +108,20 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
     post_units, f_post, f2_post, post_count = post["units"], post["factor"], post["factor2"], post["days"]
     s2 = base.spread ** 2
     drift = level_drift(panel, baseline_days)
+    # the dip's counterfactual: where the clean days after the dip show the level again, the mean of the levels
+    # before and after (a level drifting down for reasons of its own would read as a dip against the one before)
+    after = baseline(panel, rows, end + post_days + baseline_days + 1, days=baseline_days, search=baseline_days)
+    before_weight = np.where(after.days >= baseline_days // 2, 0.5, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        raw_dip = base.level * f_post - post_units
-        var_dip = s2 * (f2_post + f_post ** 2 / base.days) + drift * (base.level * f_post) ** 2
+        dip_level = before_weight * base.level + (1 - before_weight) * np.nan_to_num(after.level)
+        level_var = before_weight ** 2 * s2 / base.days \
+            + (1 - before_weight) ** 2 * np.nan_to_num(after.spread ** 2 / after.days)
+        raw_dip = dip_level * f_post - post_units
+        var_dip = s2 * f2_post + level_var * f_post ** 2 + drift * (dip_level * f_post) ** 2
         # a day's variance grows with its mean (Poisson-like), so the promotion's days vary more by its lift
         var_during = s2 * (f2_during * np.maximum(units / expected, 1.0) + f_during ** 2 / base.days) \
             + drift * expected ** 2
-        dip_gross_cov = -(s2 / base.days + drift * base.level ** 2) * f_during * f_post
+        dip_gross_cov = -before_weight * (s2 / base.days + drift * base.level ** 2) * f_during * f_post
 
     econ = _economics(economics, w["asin"])
     list_price = np.where(np.isfinite(econ["price"]), econ["price"], base.median_price)
