@@ -23,7 +23,7 @@ def test_lead_time_reorder_level_order_size_and_drain_are_learned():
     model = restock_model(inventory(lead=12, drain=11.0))
     row = model.loc["A1"]
     assert row["lead_days"] == 12
-    assert 189 <= row["reorder_units"] < 200  # the first level seen below the reorder point
+    assert 190 < row["reorder_units"] <= 200  # between the first level seen below the reorder point and the one before
     assert row["order_units"] == 450 and row["shipments"] >= 2
     assert row["drain_units"] == pytest.approx(11.0)  # the stock's own pace, not the sales'
 
@@ -81,3 +81,18 @@ def test_an_inbound_shipment_lands_on_its_day_and_blocks_a_second_order():
     overdue = stock_path(np.array([50.0]), demand, lead=np.array([5.0]), reorder=np.array([60.0]),
                          order=np.array([200.0]), inbound=np.array([300.0]), arrival=np.array([-4.0]))[0]
     assert overdue[1] == 340  # an overdue shipment is expected tomorrow
+
+
+def test_the_stock_run_forward_orders_on_the_day_the_seller_did():
+    """The order shows on the first day below the reorder level (190 when it is 200): a model that took that day's
+    level for the reorder level would order a day late in every cycle, its shipment landing a day late, and an ASIN
+    whose cycle leaves it a day of stock would look as if it ran out."""
+    history = inventory(lead=12, days=200)
+    model = restock_model(history).loc["A1"]
+    first = int(history.index[history["fulfillable"].diff() > 0][0])  # the first landing: nothing inbound after it
+    assert history["inbound"].iat[first] == 0 and len(history) - first > 100  # several cycles run forward
+    days = len(history) - first - 1
+    path = stock_path(np.array([history["fulfillable"].iat[first]]), np.full((1, days), 10.0),
+                      lead=np.array([model["lead_days"]]), reorder=np.array([model["reorder_units"]]),
+                      order=np.array([model["order_units"]]), inbound=np.array([0.0]), arrival=np.array([-1.0]))[0]
+    assert list(path) == list(history["fulfillable"].iloc[first:].to_numpy())

@@ -476,7 +476,7 @@ def test_a_restocked_asin_counts_on_its_next_shipment():
     history = restocked(high=150, inbound=True)
     assert skipped(run(inventory=today_stock(history))) == "stock would run out"
     p = only(run(inventory=today_stock(history), inventory_history=history))
-    assert p.inputs["restock"] == {"lead_days": 10.0, "reorder_units": 190.0, "order_units": 450.0}
+    assert p.inputs["restock"] == {"lead_days": 10.0, "reorder_units": 195.0, "order_units": 450.0}
     assert p.inputs["lowest_stock"] > 3 * 10  # `safety_days` of the baseline
 
 
@@ -524,3 +524,4 @@ def test_a_planned_promotion_sells_at_its_own_depth_before_the_start():
     assert only(run(inventory={"A1": 600.0}, busy=small, settings=settings)).start == first + timedelta(days=7)
     for busy in (deep, unknown):
         assert skipped(run(inventory={"A1": 600.0}, busy=busy, settings=settings)) == "stock would run out"
+

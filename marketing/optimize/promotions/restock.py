@@ -7,7 +7,10 @@ lands a while later. The history the product keeps (fulfillable and inbound unit
     shipment      inbound goes from 0 to > 0 on day s (the order), and back to 0 later; the first day after that
                   on which fulfillable rises is its arrival a
     lead_days     the longest a − s seen (the longest, so a slow shipment is not a surprise)
-    reorder_units the median fulfillable on the days s: the level at which the seller orders
+    reorder_units the level at which the seller orders: the order shows on the first day below it, so it lies
+                  between fulfillable on day s and on the day before; the median of their midpoints (day s's level
+                  alone would put every order a day late, and an ASIN whose cycle leaves it a day of stock would
+                  look as if it ran out)
     order_units   the median inbound on the days s: how much an order brings
     drain_units   the median fall of fulfillable per day over the last `DRAIN_DAYS` days that saw no arrival and
                   no stock-out: stock can leave faster than Sales & Traffic's units (removals, damage, other
@@ -65,7 +68,8 @@ def restock_model(history: pd.DataFrame | None) -> pd.DataFrame:
     end = pd.Series(day).groupby(asin).transform("max").to_numpy()
     # inbound cleared but not yet in fulfillable, within the slack: the shipment is being received, still open
     receiving = has_clear & ~landed & (day[clear] >= end[starts] - ARRIVAL_SLACK_DAYS)
-    done = pd.DataFrame({"asin": asin[starts], "lead_days": arrival - day[starts], "reorder_units": stock[starts],
+    trigger = (stock[starts] + stock[starts - 1]) / 2  # `starts` are never an ASIN's first row
+    done = pd.DataFrame({"asin": asin[starts], "lead_days": arrival - day[starts], "reorder_units": trigger,
                          "order_units": inbound[starts]})[has_clear & ~receiving]
     if done.empty:
         return empty
