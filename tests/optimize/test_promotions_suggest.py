@@ -525,3 +525,14 @@ def test_a_planned_promotion_sells_at_its_own_depth_before_the_start():
     for busy in (deep, unknown):
         assert skipped(run(inventory={"A1": 600.0}, busy=busy, settings=settings)) == "stock would run out"
 
+
+def test_an_asin_whose_restocks_leave_it_a_day_of_stock_is_not_promoted():
+    """A 19-day lead: each shipment lands with 10 units left, a day's sales. A coupon would move the next reorder by
+    part of a day, which moves that low by up to a day's sales either way (the run-forward showed 10.1 left, a
+    stock-out in all but name): no proposal, however much it holds today. An 18-day lead leaves two days: proposed."""
+    settings = rules(depths=(0.1, 0.2), amount_off=False)
+    tight = restocked(lead=19, low=400)
+    assert skipped(run(inventory=today_stock(tight), inventory_history=tight, settings=settings)) == \
+        "stock would run out"
+    roomy = restocked(lead=18, low=400)
+    assert only(run(inventory=today_stock(roomy), inventory_history=roomy, settings=settings))

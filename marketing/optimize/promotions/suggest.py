@@ -25,13 +25,13 @@ Stock: where the ASIN's inventory history shows how it is restocked (`restock.re
 level, order size, today's open shipment, the pace stock leaves at), its stock is run forward (`restock.stock_path`)
 at the baseline pace, running or planned promotions (`busy`, at their own depth where given) and the candidate's
 window at the interval's upper lift. From the candidate's start to `horizon_days` + `cover_after_days` after today
-it must not run out without the promotion, and with it stay above `safety_days` of baseline units, or, where the
-restocks leave less anyway, above that low less a day's sales, and never below a day's sales: a promotion that
-only moves the reorder earlier is fine, one that sells while a shipment is on its way must leave what the wait
-needs. Without such a history the restocks are unknown: an ASIN out of stock on any of the last `restock_days` is
-skipped (its restocks do not keep up with its demand as it is, and a promotion would bring the next stock-out
-sooner and make it longer), and the stock on hand must cover the promotion and `cover_after_days` more, as if
-nothing arrived.
+it must keep a day's sales without the promotion (a cycle that runs closer to empty than that can't tell a moved
+reorder from a stock-out), and with it stay above `safety_days` of baseline units, or, where the restocks leave less
+anyway, above that low less a day's sales, and never below a day's sales: a promotion that only moves the reorder
+earlier is fine, one that sells while a shipment is on its way must leave what the wait needs. Without such a
+history the restocks are unknown: an ASIN out of stock on any of the last `restock_days` is skipped (its restocks
+do not keep up with its demand as it is, and a promotion would bring the next stock-out sooner and make it longer),
+and the stock on hand must cover the promotion and `cover_after_days` more, as if nothing arrived.
 
 Rules, in order (a candidate failing one is dropped; an ASIN without a candidate left is skipped with the rule
 its best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the
@@ -551,8 +551,8 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     """Per candidate (ASIN index `a`): the lowest stock `restock.stock_path` expects once it starts, and whether
     that is too low. Demand: the baseline's level × weekday factors, busy days at `pace`, the window at the upper
     lift (a Lightning Deal's only over its hours). A restocked ASIN (`modelled`) is watched to the last day run
-    forward, its stock leaving at least at its `drain_units` a day: it must not run out without the promotion, and
-    with it keep `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's
+    forward, its stock leaving at least at its `drain_units` a day: it must keep a day's sales without the promotion,
+    and with it keep `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's
     sales (a reorder moved by the promotion is placed at another point of a day's sales), and never less than a
     day's sales. One whose restocks are unknown gets none and must last to `cover_after_days` after the end (its
     stock only falls: summed, not run day by day)."""
@@ -604,12 +604,13 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
                 & (np.arange(horizon + 1) <= last_day[k][:, None])
             low[k] = np.where(watched, path(ak, daily), np.inf).min(axis=1)
             low_without[k] = np.where(watched, without[ak], np.inf).min(axis=1)
-    # a restocked ASIN must not run out by itself, and the promotion must keep its lowest stock above
-    # `safety_days` of baseline, or (where the restocks run it lower anyway) at that low less a day's sales, and never
-    # below a day's sales
+    # a restocked ASIN must keep a day's sales by itself (a cycle that runs closer to empty moves its low by a day's
+    # sales either way when a promotion moves the reorder: the run-forward can't tell that from a stock-out), and
+    # the promotion must keep its lowest stock above `safety_days` of baseline, or (where the restocks run it lower
+    # anyway) at that low less a day's sales, and never below a day's sales
     floor = np.where(modelled[a], np.fmax(np.minimum(settings.safety_days * level[a], low_without - level[a]),
                                           level[a]), 0.0)
-    return low, ~(low > floor) | (modelled[a] & ~(low_without > 0))
+    return low, ~(low > floor) | (modelled[a] & ~(low_without > level[a]))
 
 
 def _out_days(panel, rows: np.ndarray, today: int, days: int) -> np.ndarray:
