@@ -536,3 +536,23 @@ def test_an_asin_whose_restocks_leave_it_a_day_of_stock_is_not_promoted():
         "stock would run out"
     roomy = restocked(lead=18, low=400)
     assert only(run(inventory=today_stock(roomy), inventory_history=roomy, settings=settings))
+
+
+def test_a_unit_taken_from_a_sibling_costs_the_siblings_margin():
+    """Siblings lose 20 % of A1's extra units (A2's past promotions say so). A unit A2 loses is worth A2's margin, not
+    A1's: where A2 earns $8 less a unit, A1's coupon costs 20 % × its extra units × $8 less."""
+    family = history(10, days=100, noise=False, asins=("A1", "A2"), parent="P")
+    measured = pd.DataFrame({"asin": ["A2"] * 20, "measurable": True, "units": 300.0, "expected_units": 200.0,
+                             "dip_units": 0.0, "cannibalised_units": 20.0})
+    settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False, pull_forward=0.0, pull_forward_sd=0.2)
+
+    def a1(a2_cost):
+        econ = pd.concat([economics("A1", unit_cost=1.0), economics("A2", unit_cost=a2_cost)], ignore_index=True)
+        proposals, _ = run(daily=family, econ=econ, settings=settings, measured=measured)
+        return next(p for p in proposals if p.asin == "A1")
+
+    same, cheaper = a1(1.0), a1(9.0)
+    share = same.inputs["pull_forward"]
+    assert share == pytest.approx(0.2, abs=0.01) and cheaper.inputs["pull_forward"] == share
+    extra = same.baseline_units * 7 * same.expected_lift
+    assert cheaper.expected_profit - same.expected_profit == pytest.approx(extra * share * 8.0, rel=1e-6)

@@ -15,8 +15,9 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
             each weighted by its own noise and corrected for the gross's (`_pooled`), from the prior
             `pull_forward` ± `pull_forward_sd`; plus, for an ASIN with siblings, the siblings' share fitted the
             same way over the promotions of ASINs with siblings, from 0; each with its standard error
-    profit  Q₁·m̄ − Q₀·m₀ − pull-forward × Q₀·lift × m₀ − fee, m̄ the per-unit margin blended over clippers
-            (m₁) and the rest (m₀), the fee Amazon's (`economics.promotion_fee`) for that type and window; its
+    profit  Q₁·m̄ − Q₀·m₀ − Q₀·lift × (dip share × m₀ + siblings' share × the siblings' m₀) − fee, m̄ the
+            per-unit margin blended over clippers (m₁) and the rest (m₀), a sibling's unit worth its own margin
+            (`_sibling_margin`), the fee Amazon's (`economics.promotion_fee`) for that type and window; its
             lower bound from the elasticity's interval, the baseline's noise (the ASIN's own downside) and p's
             error, in quadrature
     L*      (m₀·Q₀ + F) / (m̄′·Q₀), F the fixed fee, m̄′ the blended margin after the variable fee
@@ -276,6 +277,13 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     pull_forward = np.minimum(dip_share + with_siblings * sibling_share, 0.9)
     pull_forward_se = np.hypot(dip_se, with_siblings * sibling_se)
     keep = 1 - pull_forward
+    # what the units taken back were worth: a dip's at the ASIN's own margin, the siblings' at theirs
+    m_all = unit_margin(price, cost, number["referral_pct"], number["fba_fee"])
+    m_sib = _sibling_margin(family, asins, m_all, base.level)[i]
+    m_sib = np.where(np.isfinite(m_sib), m_sib, m0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        capped = np.where(pull_forward > 0, pull_forward / (dip_share + with_siblings * sibling_share), 1.0)
+    taken_margin = capped * (dip_share * m0 + with_siblings * sibling_share * m_sib)
 
     fee_table = {t: fees[t] for t in types}
 
@@ -283,7 +291,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
         q1 = q0 * (1 + units_lift)
         redemptions = share * q1
         fee = _fees(fee_table, kinds, n, redemptions * net, redemptions)
-        profit = q1 * (share * m1 + (1 - share) * m0) - q0 * m0 - pull_forward * q0 * units_lift * m0 - fee
+        profit = q1 * (share * m1 + (1 - share) * m0) - q0 * m0 - q0 * units_lift * taken_margin - fee
         return profit, fee, redemptions
 
     profit, fee, redemptions = money(lift)
@@ -299,7 +307,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     units_lo = units - np.hypot(units - q0 * lift_lo * keep, z * base_sd * np.abs(lift) * keep)
     units_hi = units + np.hypot(q0 * lift_hi * keep - units, z * base_sd * np.abs(lift) * keep)
     # a larger share taken back costs the units it takes at m₀
-    pull_sd = z * pull_forward_se * q0 * np.abs(lift) * np.abs(m0)
+    pull_sd = z * q0 * np.abs(lift) * np.hypot(dip_se * m0, with_siblings * sibling_se * m_sib)
     own_sd = np.hypot(profit - profit_lo_el, z * base_sd * per_baseline_unit)
     profit_lo = profit - np.hypot(own_sd, pull_sd)
     profit_hi = profit + np.hypot(profit_hi_el - profit, z * base_sd * np.abs(per_baseline_unit))
@@ -372,6 +380,19 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
         values["explanation"] = _sentence(values, inputs, settings.currency_symbol)
         proposals.append(Proposal(**values, inputs=inputs))
     return proposals, skips
+
+
+def _sibling_margin(family: pd.Series, asins: np.ndarray, margin: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Per ASIN, the unit margin of its siblings (same parent), weighted by their baseline levels: what a unit they
+    lose to its promotion was worth; NaN for an ASIN without a sibling whose margin and level are known."""
+    parent = family.reindex(asins).fillna(-1).to_numpy(dtype=np.int64)
+    weight = np.where(np.isfinite(margin) & np.isfinite(level) & (level > 0) & (parent >= 0), level, 0.0)
+    worth = np.where(weight > 0, weight * margin, 0.0)
+    total_weight = pd.Series(weight).groupby(parent).transform("sum").to_numpy()
+    total_worth = pd.Series(worth).groupby(parent).transform("sum").to_numpy()
+    others = total_weight - weight
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((parent >= 0) & (others > 0), (total_worth - worth) / others, np.nan)
 
 
 def _elasticity(elasticity, asins: np.ndarray, default_sd: float) -> tuple[np.ndarray, np.ndarray]:
