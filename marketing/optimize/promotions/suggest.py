@@ -266,7 +266,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     lift = (1 - d_eff) ** e - 1
     lift_lo = (1 - d_eff) ** np.minimum(e + z * eps_sd[i], 0) - 1
     lift_hi = (1 - d_eff) ** (e - z * eps_sd[i]) - 1
-    m0 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i])
+    m_all = unit_margin(price, cost, number["referral_pct"], number["fba_fee"])  # per ASIN, before any discount
+    m0 = m_all[i]
     m1 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i], d)
     net = price[i] * (1 - d)
     family = pd.Series(panel.parent, index=panel.asins)
@@ -274,15 +275,15 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     (dip_share, dip_se), (sibling_share, sibling_se) = _pull_forward(measured, settings, has_siblings,
                                                                      measured_elsewhere)
     with_siblings = has_siblings.reindex(asins[i]).fillna(False).to_numpy(dtype=bool)
-    pull_forward = np.minimum(dip_share + with_siblings * sibling_share, 0.9)
+    taken = dip_share + with_siblings * sibling_share
+    pull_forward = np.minimum(taken, 0.9)
     pull_forward_se = np.hypot(dip_se, with_siblings * sibling_se)
     keep = 1 - pull_forward
     # what the units taken back were worth: a dip's at the ASIN's own margin, the siblings' at theirs
-    m_all = unit_margin(price, cost, number["referral_pct"], number["fba_fee"])
     m_sib = _sibling_margin(family, asins, m_all, base.level)[i]
     m_sib = np.where(np.isfinite(m_sib), m_sib, m0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        capped = np.where(pull_forward > 0, pull_forward / (dip_share + with_siblings * sibling_share), 1.0)
+        capped = np.where(pull_forward > 0, pull_forward / taken, 1.0)
     taken_margin = capped * (dip_share * m0 + with_siblings * sibling_share * m_sib)
 
     fee_table = {t: fees[t] for t in types}
@@ -306,7 +307,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     units = q0 * lift * keep
     units_lo = units - np.hypot(units - q0 * lift_lo * keep, z * base_sd * np.abs(lift) * keep)
     units_hi = units + np.hypot(q0 * lift_hi * keep - units, z * base_sd * np.abs(lift) * keep)
-    # a larger share taken back costs the units it takes at m₀
+    # a larger share taken back costs the units it takes at what they were worth (a dip's at m₀, siblings' at theirs)
     pull_sd = z * q0 * np.abs(lift) * np.hypot(dip_se * m0, with_siblings * sibling_se * m_sib)
     own_sd = np.hypot(profit - profit_lo_el, z * base_sd * per_baseline_unit)
     profit_lo = profit - np.hypot(own_sd, pull_sd)
