@@ -9,7 +9,8 @@ ASINs; common random numbers, so policies differ only by what they entered). Eve
   reports measured with `measure` → `elasticities(with_sd=True)` and their days left out of the baseline, and
   the measured rows, with those of the seller's other marketplace (their dips and siblings' losses set the share
   taken back and its error; the product's service passes them too, though it reads no dip before its first
-  inventory sync), economics (price, unit cost,
+  inventory sync), the other sellers' own dip reads (`dip_fit`) as `peers` (the service takes each other seller's
+  latest run's), economics (price, unit cost,
   referral, FBA fee) from the catalog, today's FBA inventory and its daily history (fulfillable, inbound: the
   restocks are learned from it), busy = promotions running or upcoming with their type and depth, the guide's
   fees per type, the deal types the seller ran in the last 12 months; every proposal is approved and entered as proposed
@@ -56,7 +57,7 @@ import numpy as np
 import pandas as pd
 import promotions_market as pm
 
-from marketing.optimize.promotions import elasticities, measure, suggest
+from marketing.optimize.promotions import dip_fit, elasticities, measure, suggest
 from marketing.sandbox import promo_oracle
 from marketing.sandbox.retail import Promotion
 
@@ -82,6 +83,8 @@ def engine_week(sb, seller: int, book, reads: dict) -> int:
     t = book.market.today_ordinal
     daily, econ, windows, measured = reads[book]
     elsewhere = [reads[other][3] for s, other in pm.books(sb) if s == seller and other is not book]
+    peers = [fit for fit in (dip_fit(pd.concat([reads[b][3] for s, b in pm.books(sb) if s == other]))
+                             for other in {s for s, _ in pm.books(sb)} - {seller}) if fit is not None]
     eps = elasticities(measured, asins=book.cat.asin, with_sd=True)
     promos = book.retail.promotions
     busy = pd.DataFrame([(book.cat.asin[p], pm.day_of(q.start), pm.day_of(q.end), q.kind, cut)
@@ -92,6 +95,7 @@ def engine_week(sb, seller: int, book, reads: dict) -> int:
     proposals, _ = suggest(daily, econ, inventory=pm.inventory(book), busy=busy, fees=pm.engine_fees(book),
                            elasticity=eps, today=today, deal_types=deal_types, promotions=past, measured=measured,
                            measured_elsewhere=pd.concat(elsewhere, ignore_index=True) if elsewhere else None,
+                           peers=peers,
                            inventory_history=pm.inventory_history(book, book.market.origin_ordinal, t))
     for p in proposals:
         money = p.discount_type == "AMOUNT_OFF_LIST_PRICE"

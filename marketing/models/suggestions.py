@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -81,6 +82,10 @@ class SuggestionRun(Base):
     auto_approved: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     notice: Mapped[str | None] = mapped_column(Text)  # what the run left out and why (incomplete data)
+    # promotion runs: the share of a promotion's extra units its dip takes back as the seller's own promotions show it,
+    # and that read's variance (`optimize.promotions.dip_fit`); the agency's other sellers' runs start from it
+    dip_share: Mapped[float | None] = mapped_column(Float)
+    dip_share_variance: Mapped[float | None] = mapped_column(Float)
 
 
 # The review page's orders, as SQL over the row (no NULLs, so DESC sorts alike on PostgreSQL and SQLite). Each

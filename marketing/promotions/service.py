@@ -16,7 +16,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from marketing.amazon.hosts import marketplace
 from marketing.bids.queue import enqueue_once
@@ -80,10 +80,15 @@ def _compute(run: SuggestionRun) -> None:
         economics = history.economics(run.seller_id, currency)
         read[market_id] = (currency, frame, economics,
                            measuring.measure_reported(run.seller_id, market_id, frame, economics))
+    # the seller's own read of its dips is kept on the run, where the agency's other sellers' runs find it
+    measured_all = [m for *_, m in read.values() if len(m)]
+    own = engine.dip_fit(pd.concat(measured_all, ignore_index=True)) if measured_all else None
+    run.dip_share, run.dip_share_variance = own if own is not None else (None, None)
+    peers = _peers(run.seller_id)
     for market_id, (currency, frame, economics, measured) in read.items():
         # the elasticities' spread sets each proposal's interval; past promotions' days leave the baseline; their
         # dips and siblings' losses set the share of the extra units taken back, the dips' over all of the seller's
-        # marketplaces
+        # marketplaces, from the share the agency's other sellers show
         elsewhere = [other for key, (*_, other) in read.items() if key != market_id and len(other)]
         prices = economics.set_index("asin")["price"].to_dict() if len(economics) else {}
         # running and planned promotions at their depth, and the inventory history, let the engine run each
@@ -94,7 +99,7 @@ def _compute(run: SuggestionRun) -> None:
             elasticity=engine.elasticities(measured, with_sd=True), today=day,
             deal_types=history.deal_types(run.seller_id, market_id, day),
             promotions=measured[["asin", "start", "end"]], measured=measured,
-            measured_elsewhere=pd.concat(elsewhere, ignore_index=True) if elsewhere else None,
+            measured_elsewhere=pd.concat(elsewhere, ignore_index=True) if elsewhere else None, peers=peers,
             inventory_history=history.inventory_history(run.seller_id, market_id, start, day))
         rows = [_row(run, p, market_id, currency) for p in proposals]
         if rows:
@@ -109,6 +114,20 @@ def _compute(run: SuggestionRun) -> None:
     run.status, run.finished_at = RunStatus.SUCCEEDED, now()
     db.session.commit()
     log.info("promotion suggestions for seller %s: %s of %s ASINs", run.seller_id, run.suggestions, run.targets)
+
+
+def _peers(seller_id: int) -> list[tuple[float, float]]:
+    """The agency's other sellers' own reads of their dips (share, variance), from each one's latest run (one whose
+    promotions no longer show a dip read has none)."""
+    latest = (select(func.max(SuggestionRun.id).label("id"))
+              .where(SuggestionRun.kind == KIND, SuggestionRun.status == RunStatus.SUCCEEDED,
+                     SuggestionRun.seller_id != seller_id)
+              .group_by(SuggestionRun.seller_id).subquery())
+    rows = db.session.execute(select(SuggestionRun.dip_share, SuggestionRun.dip_share_variance)
+                              .join(latest, SuggestionRun.id == latest.c.id)
+                              .where(SuggestionRun.dip_share.is_not(None),
+                                     SuggestionRun.dip_share_variance.is_not(None)))
+    return [(float(share), float(variance)) for share, variance in rows]
 
 
 def skip_notice(skipped: dict[str, list[str]]) -> str | None:

@@ -19,6 +19,7 @@ from marketing.optimize.promotions import (
     Proposal,
     Skip,
     break_even_lift,
+    dip_fit,
     promotion_fee,
     suggest,
 )
@@ -336,7 +337,7 @@ def test_the_share_taken_back_by_dips_and_siblings_is_learned_from_past_promotio
 
 
 def pooled_share(g, t, v, prior=0.2, prior_sd=0.2, c=0.0, vg=0.0):
-    """The dip's share and its error as `_pooled` should fit them (written out for the tests)."""
+    """The dip's share and its error as `_share_fit` and `_combined` should fit them (written out for the tests)."""
     g, t, v, c, vg = (np.broadcast_to(np.asarray(x, dtype=float), np.shape(g)) for x in (g, t, v, c, vg))
     info = max(np.sum((g * g - vg) / v), np.sum(g * g / v) / 2)
     fit = np.sum((g * t - c) / v) / info
@@ -386,6 +387,39 @@ def test_the_dips_share_corrects_for_the_level_both_are_read_against():
     assert both.inputs["pull_forward"] == pytest.approx(share)
     alone = only(run(econ=rich, settings=settings, measured_elsewhere=elsewhere))
     assert alone.inputs["pull_forward"] == pytest.approx(pooled_share([100.0] * 4, [50.0] * 4, 400.0)[0])
+
+
+def test_a_seller_with_few_dips_starts_from_the_share_its_agencys_other_sellers_show():
+    """Each seller's own read (`dip_fit`: no prior) is what the agency's other sellers start from (`peers`): two
+    sellers whose dips took back nothing, read closely, move a seller with four noisy promotions from the guide's
+    20 % to near theirs, ± `pull_forward_between_sd`; the proposal says what it started from."""
+    settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False)
+    noisy = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 4, "expected_units": 200.0,
+                          "dip_read": [0.0, 40.0] * 2, "dip_sd": 60.0, "post_days": 28})
+    own = dip_fit(noisy)
+    g, t, v = np.full(4, 100.0), np.array([0.0, 40.0] * 2), 3600.0
+    info = float(np.sum(g * g / v))
+    fit = float(np.sum(g * t / v)) / info
+    assert own == pytest.approx((fit, max(1 / info, float(np.sum((g * (t - fit * g) / v) ** 2)) / info ** 2)))
+    assert dip_fit(noisy.assign(post_days=5)) is None and dip_fit(None) is None
+    peers = [(0.0, 0.03 ** 2), (0.02, 0.03 ** 2)]
+    rich = economics("A1", unit_cost=1.0)
+    alone = only(run(econ=rich, settings=settings, measured=noisy))
+    agency = only(run(econ=rich, settings=settings, measured=noisy, peers=peers))
+    precision = 1 / 0.2 ** 2 + 2 / 0.03 ** 2
+    start = ((0.2 / 0.2 ** 2 + 0.02 / 0.03 ** 2) / precision, math.hypot(math.sqrt(1 / precision), 0.05))
+    assert agency.inputs["dip_prior"] == pytest.approx(start) and agency.inputs["peers"] == 2
+    assert alone.inputs["dip_prior"] == [0.2, 0.2] and alone.inputs["peers"] == 0
+    assert agency.inputs["pull_forward"] == pytest.approx(pooled_share(g, t, v, prior=start[0], prior_sd=start[1])[0])
+    assert agency.inputs["pull_forward"] < 0.05 < 0.1 < alone.inputs["pull_forward"]
+    assert agency.expected_profit > alone.expected_profit and agency.profit_lo > alone.profit_lo
+    # a seller whose own dips are many and read closely keeps its own share, whatever the others show
+    clear = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 30, "expected_units": 200.0,
+                          "dip_read": [45.0, 55.0] * 15, "dip_sd": 10.0, "post_days": 28})
+    assert only(run(econ=rich, settings=settings, measured=clear, peers=peers)).inputs["pull_forward"] > 0.45
+    # a peer without a finite read or variance says nothing
+    assert only(run(econ=rich, settings=settings, measured=noisy, peers=[(math.nan, 0.01), (0.0, 0.0)])
+                ).inputs["dip_prior"] == [0.2, 0.2]
 
 
 def test_unfinished_dips_wait_and_the_shares_error_lowers_profits_lower_bound():

@@ -4,7 +4,7 @@ engine's numbers: the same names and shapes, with arithmetic simple enough to ch
 measure: baseline = mean units per day over the 28 days before the window; incremental = units during it −
 baseline × days; profit = incremental × promoted margin − baseline × days × discount × price − fee.
 suggest: a 20 % coupon for 7 days from tomorrow (after the ASIN's busy windows) for every ASIN with sales and a
-unit cost; "enter unit cost" otherwise.
+unit cost; "enter unit cost" otherwise. dip_fit: Σ dip ÷ Σ incremental units of the measurable rows, variance 0.01.
 """
 
 from __future__ import annotations
@@ -80,9 +80,16 @@ def elasticities(measured, *, prior=PRIOR_ELASTICITY, with_sd=False):
     return pd.DataFrame({"elasticity": own, "sd": 1.0}) if with_sd else own
 
 
+def dip_fit(measured, elsewhere=None, settings=None):
+    rows = measured[measured["measurable"].astype(bool)] if measured is not None and len(measured) else None
+    if rows is None or not len(rows) or rows["incremental_units"].sum() <= 0:
+        return None
+    return float(rows["dip_units"].sum() / rows["incremental_units"].sum()), 0.01
+
+
 def suggest(daily, economics, *, inventory, busy, fees, elasticity, today, deal_types,
             settings=PromotionSettings(), promotions=None, measured=None, inventory_history=None,
-            measured_elsewhere=None):
+            measured_elsewhere=None, peers=()):
     proposals, skips = [], []
     econ = economics.set_index("asin") if len(economics) else pd.DataFrame(columns=["price", "unit_cost"])
     for asin, rows in daily.groupby("asin"):

@@ -129,6 +129,50 @@ def test_each_marketplace_learns_the_dips_share_from_the_sellers_other_marketpla
     assert sorted(seen) == sorted([([key[US]], [key[canada]]), ([key[canada]], [key[US]])])
 
 
+def test_a_run_keeps_the_sellers_own_dip_read_and_other_sellers_runs_start_from_it(db, seller, rows, engine,
+                                                                                  make_seller, monkeypatch):
+    """A run stores the seller's own read of its dips (`dip_fit` over all its marketplaces); another seller's run
+    hands the engine each other seller's latest read as `peers`, never its own, and none from a seller whose
+    latest run had no read."""
+    from marketing.promotions import service
+    from tests.promotions.conftest import Rows
+
+    start = TODAY - dt.timedelta(days=40)
+    rows.history("B0COST", during={start + dt.timedelta(days=n): (20, "16.00") for n in range(7)})
+    rows.product("B0COST")
+    rows.promotion("C-1", ["B0COST"], start, start + dt.timedelta(days=6))
+    first = service.run_suggestions(seller.id)
+    measured = _measured(seller.id)
+    assert (first.dip_share, first.dip_share_variance) == engine.dip_fit(measured)
+    assert first.dip_share_variance == 0.01
+    other = make_seller("Other Co", "NA")
+    Rows(db, other).history("B0ELSE")
+    Rows(db, other).product("B0ELSE")
+    seen = []
+    real = engine.suggest
+
+    def spy(*args, **kwargs):
+        seen.append(list(kwargs["peers"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "suggest", spy)
+    second = service.run_suggestions(other.id)
+    assert second.dip_share is None  # no promotion of its own to read a dip from
+    assert seen == [[(first.dip_share, 0.01)]]
+    seen.clear()
+    service.run_suggestions(seller.id)
+    assert seen == [[]]  # the other seller's latest run has no read, and its own is not a peer
+
+
+def _measured(seller_id):
+    """The US marketplace's promotions as the run measures them."""
+    from marketing.promotions import history, measuring
+
+    frame = history.daily(seller_id, US, TODAY - dt.timedelta(days=history.HISTORY_DAYS),
+                          TODAY - dt.timedelta(days=1))
+    return measuring.measure_reported(seller_id, US, frame, history.economics(seller_id, "USD"))
+
+
 def test_past_promotions_are_measured_with_their_fee_and_discount(db, seller, rows):
     from marketing.promotions import measuring
 

@@ -12,8 +12,10 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
     units   Q₀·lift × (1 − p): some of the extra units are sales pulled from the weeks after or taken from
             sibling ASINs; p is learned from `measured` (the seller's past promotions, in every marketplace:
             `measured_elsewhere`): the dip's share fitted over those whose dip was watched `pull_forward_post_days`,
-            each weighted by its own noise and corrected for the gross's (`_pooled`), from the prior
-            `pull_forward` ± `pull_forward_sd`; plus, for an ASIN with siblings, the siblings' share fitted the
+            each weighted by its own noise and corrected for the gross's (`_share_fit`), from the prior
+            `pull_forward` ± `pull_forward_sd`, or where the agency's other sellers' own fits are given (`peers`,
+            `dip_fit`), from the share they show ± `pull_forward_between_sd` (`_dip_prior`); plus, for an ASIN
+            with siblings, the siblings' share fitted the
             same way over the promotions of ASINs with siblings, from 0; each with its standard error
     profit  Q₁·m̄ − Q₀·m₀ − Q₀·lift × (dip share × m₀ + siblings' share × the siblings' m₀) − fee, m̄ the
             per-unit margin blended over clippers (m₁) and the rest (m₀), a sibling's unit worth its own margin
@@ -50,7 +52,7 @@ risk-adjusted profit wins.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, timedelta
 from statistics import NormalDist
@@ -114,6 +116,8 @@ class PromotionSettings:
     pull_forward: float = 0.2  # share of the extra units that are later sales pulled forward, before `measured`
     pull_forward_sd: float = 0.2  # how far the shares taken back may be from their priors, before `measured`
     pull_forward_post_days: int = 21  # clean days after a promotion before its dip counts toward the share
+    # how far one seller's dip share may be from its agency's other sellers' (`peers`): buyers stock up alike
+    pull_forward_between_sd: float = 0.05
     # an ASIN out of stock on one of these last days has restocks that do not keep up with its demand as it is:
     # a promotion would only bring its next stock-out sooner and make it longer
     restock_days: int = 60
@@ -145,7 +149,7 @@ class PromotionSettings:
         _require(0 <= self.pull_forward < 1 and 0 <= self.risk_aversion <= 1 and 0 <= self.shared_risk_aversion <= 1,
                  "Shares must be 0–100%.")
         _require(self.restock_days >= 0 and self.safety_days >= 0, "Day counts can't be negative.")
-        _require(self.pull_forward_sd >= 0 and self.pull_forward_post_days >= 0,
+        _require(self.pull_forward_sd >= 0 and self.pull_forward_post_days >= 0 and self.pull_forward_between_sd >= 0,
                  "The spread and days of the pull-forward setting can't be negative.")
         _require(0 < self.level < 1 and self.elasticity_sd >= 0, "The interval level must be between 0 and 100%.")
         _require(0 < self.budget_pull_share <= 1 and 0 < self.lightning_hours <= 24, "Out-of-range setting.")
@@ -197,7 +201,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             fees: Mapping[str, Fee], elasticity: pd.Series, today: date, deal_types=frozenset(),
             settings: PromotionSettings | None = None, promotions: pd.DataFrame | None = None,
             measured: pd.DataFrame | None = None, inventory_history: pd.DataFrame | None = None,
-            measured_elsewhere: pd.DataFrame | None = None) -> tuple[list[Proposal], list[Skip]]:
+            measured_elsewhere: pd.DataFrame | None = None, peers: Sequence[tuple[float, float]] = ()
+            ) -> tuple[list[Proposal], list[Skip]]:
     """A proposal or a skip for every ASIN of `economics`.
 
     daily, economics: as for `measure`. inventory: asin → sellable units (NaN: unknown, not checked).
@@ -212,7 +217,8 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     learned (`restock.restock_model`); `inventory` stays today's sellable units. measured_elsewhere (optional):
     `measure`'s rows of the seller's other marketplaces: how much of a promotion's extra units a dip takes back is
     how the seller's buyers stock up, so its share is learned over those too (a marketplace's dozen promotions pin
-    it down only loosely)."""
+    it down only loosely). peers (optional): the agency's other sellers' `dip_fit`s (share, variance), from which
+    that share starts."""
     settings = settings or PromotionSettings()
     if economics is None or economics.empty:
         return [], []
@@ -272,8 +278,9 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     net = price[i] * (1 - d)
     family = pd.Series(panel.parent, index=panel.asins)
     has_siblings = (family >= 0) & family.map(family.value_counts()).gt(1)
+    dip_prior = _dip_prior(peers, settings)
     (dip_share, dip_se), (sibling_share, sibling_se) = _pull_forward(measured, settings, has_siblings,
-                                                                     measured_elsewhere)
+                                                                     measured_elsewhere, dip_prior)
     with_siblings = has_siblings.reindex(asins[i]).fillna(False).to_numpy(dtype=bool)
     taken = dip_share + with_siblings * sibling_share
     pull_forward = np.minimum(taken, 0.9)
@@ -372,6 +379,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             "fba_fee": _json(number["fba_fee"][a]), "inventory": _json(stock[a]),
             "redemption_share": float(share[k]), "effective_discount": float(d_eff[k]),
             "pull_forward": float(pull_forward[k]), "pull_forward_se": float(pull_forward_se[k]),
+            "dip_prior": [float(dip_prior[0]), float(dip_prior[1])], "peers": len(peers),
             "elasticity_sd": float(eps_sd[a]),
             "restock": {c: _json(restocks[c].iat[a]) for c in ("lead_days", "reorder_units", "order_units")}
             if modelled[a] else None, "lowest_stock": _json(low[k]),
@@ -471,56 +479,102 @@ def _free_start(c: pd.DataFrame, asins: np.ndarray, busy: pd.DataFrame, today: i
 
 
 def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, has_siblings: pd.Series,
-                  elsewhere: pd.DataFrame | None = None) -> tuple[tuple[float, float], tuple[float, float]]:
+                  elsewhere: pd.DataFrame | None = None, dip_prior: tuple[float, float] | None = None
+                  ) -> tuple[tuple[float, float], tuple[float, float]]:
     """The shares of a promotion's extra units that its dip and (for an ASIN with siblings: `has_siblings`, by
     ASIN) its siblings take back, each with its standard error; the caller adds them per candidate. The dip's
     share is fitted over the seller's measured promotions whose dip was watched for `pull_forward_post_days` clean
-    days (a recent one's dip is not over yet), from `settings.pull_forward`; the siblings' share only over the
-    promotions of ASINs with siblings (an ASIN alone in its family has no sibling to take from, and pooling it in
-    would dilute the share of those that have), from 0 (each 0–0.9)."""
-    dip = (settings.pull_forward, settings.pull_forward_sd)
+    days (a recent one's dip is not over yet), from `dip_prior` (share, sd; default `settings.pull_forward` ±
+    `pull_forward_sd`); the siblings' share only over the promotions of ASINs with siblings (an ASIN alone in its
+    family has no sibling to take from, and pooling it in would dilute the share of those that have), from 0
+    (each 0–0.9)."""
+    dip = dip_prior or (settings.pull_forward, settings.pull_forward_sd)
     siblings = (0.0, settings.pull_forward_sd)
+    m = _watched(measured, elsewhere, settings)
+    if m is None:
+        return dip, siblings
+    gross, gross_var = _gross(m)
+    dip = _combined(_dip_fit(m, gross, gross_var), dip)
     # the other marketplaces' promotions count toward the dip only (their families are not this panel's)
+    family = m["here"] & m["asin"].astype(str).isin(set(has_siblings.index[has_siblings.to_numpy()]))
+    fit = _share_fit(gross[family], _column(m, "cannibalised_read", "cannibalised_units")[family],
+                     _column(m, "cannibalised_sd")[family] ** 2, pd.Series(0.0, index=gross[family].index),
+                     gross_var[family])
+    return dip, _combined(fit, siblings)
+
+
+def dip_fit(measured: pd.DataFrame | None, elsewhere: pd.DataFrame | None = None,
+            settings: PromotionSettings | None = None) -> tuple[float, float] | None:
+    """The share of a promotion's extra units its dip takes back as the seller's own promotions alone show it (no
+    prior), and its variance; None without a promotion whose dip was watched. `suggest` takes other sellers' as
+    `peers`: how buyers stock up is much the same across an agency's sellers, and a seller's dozen promotions pin
+    it down only loosely."""
+    settings = settings or PromotionSettings()
+    m = _watched(measured, elsewhere, settings)
+    if m is None:
+        return None
+    return _dip_fit(m, *_gross(m))
+
+
+def _dip_prior(peers: Sequence[tuple[float, float]], settings: PromotionSettings) -> tuple[float, float]:
+    """The dip share a seller's own promotions start from: `settings.pull_forward` ± `pull_forward_sd`, or, with
+    other sellers' own fits (`peers`: share, variance), the agency's share those and that prior make, ± its error
+    and `pull_forward_between_sd` (how far one seller's buyers may be from the agency's)."""
+    prior = (settings.pull_forward, settings.pull_forward_sd)
+    known = [(float(share), float(variance)) for share, variance in peers
+             if math.isfinite(share) and math.isfinite(variance) and variance > 0]
+    if not known or settings.pull_forward_sd <= 0:
+        return prior
+    precision = 1 / settings.pull_forward_sd ** 2 + sum(1 / v for _, v in known)
+    share = (settings.pull_forward / settings.pull_forward_sd ** 2 + sum(f / v for f, v in known)) / precision
+    return float(np.clip(share, 0.0, 0.9)), float(np.hypot(np.sqrt(1 / precision), settings.pull_forward_between_sd))
+
+
+def _watched(measured: pd.DataFrame | None, elsewhere: pd.DataFrame | None, settings: PromotionSettings
+             ) -> pd.DataFrame | None:
+    """The measurable rows of `measured` (here) and `elsewhere` (the seller's other marketplaces) whose dip was
+    watched for `pull_forward_post_days`; None when there are none to read from."""
     frames = [f.assign(here=here) for f, here in ((measured, True), (elsewhere, False)) if f is not None and len(f)]
     if not frames:
-        return dip, siblings
+        return None
     m = pd.concat(frames, ignore_index=True)
     m = m[m["measurable"].fillna(False).astype(bool)]
     if "post_days" in m:
         m = m[pd.to_numeric(m["post_days"], errors="coerce").fillna(0) >= settings.pull_forward_post_days]
-
-    def column(name, fallback=None):
-        if name in m:
-            return pd.to_numeric(m[name], errors="coerce")
-        return column(fallback) if fallback else pd.Series(np.nan, index=m.index)
-
-    gross = column("units") - column("expected_units")
-    taken = {"dip": column("dip_read", "dip_units"), "siblings": column("cannibalised_read", "cannibalised_units")}
-    family = m["here"] & m["asin"].astype(str).isin(set(has_siblings.index[has_siblings.to_numpy()]))
-    gross_var = column("gross_sd").fillna(0.0) ** 2
-    dip = _pooled(gross, taken["dip"], column("dip_sd") ** 2, column("dip_gross_cov").fillna(0.0), gross_var,
-                  settings.pull_forward, settings)
-    siblings = _pooled(gross[family], taken["siblings"][family], column("cannibalised_sd")[family] ** 2,
-                       pd.Series(0.0, index=gross[family].index), gross_var[family], 0.0, settings)
-    return dip, siblings
+    return m if len(m) else None
 
 
-def _pooled(gross: pd.Series, taken: pd.Series, variance: pd.Series, covariance: pd.Series, gross_var: pd.Series,
-            prior_share: float, settings: PromotionSettings) -> tuple[float, float]:
+def _column(m: pd.DataFrame, name: str, fallback: str | None = None) -> pd.Series:
+    if name in m:
+        return pd.to_numeric(m[name], errors="coerce")
+    return _column(m, fallback) if fallback else pd.Series(np.nan, index=m.index)
+
+
+def _gross(m: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each promotion's gross extra units and their noise's variance."""
+    return _column(m, "units") - _column(m, "expected_units"), _column(m, "gross_sd").fillna(0.0) ** 2
+
+
+def _dip_fit(m: pd.DataFrame, gross: pd.Series, gross_var: pd.Series) -> tuple[float, float] | None:
+    return _share_fit(gross, _column(m, "dip_read", "dip_units"), _column(m, "dip_sd") ** 2,
+                      _column(m, "dip_gross_cov").fillna(0.0), gross_var)
+
+
+def _share_fit(gross: pd.Series, taken: pd.Series, variance: pd.Series, covariance: pd.Series,
+               gross_var: pd.Series) -> tuple[float, float] | None:
     """The share s of the gross that promotions' dips (or siblings) take back, taken = s × gross + noise, and its
-    standard error: each promotion weighted by 1 / its noise's `variance` (a one-day deal's dip over 28 noisy days
-    says little, a fortnight's coupon's much), corrected for the noise of the gross itself (`gross_var`, which
-    would pull s toward 0) and for their `covariance` (both read against the same level: a level read too high
-    shrinks the gross and swells the dip), and combined with the prior `prior_share` ± `pull_forward_sd`. Where the
-    noise is unknown every promotion weighs the same. The error is the larger of the model's and the promotions'
-    own scatter around s (a dozen noisy dips pin the share down only loosely)."""
-    prior_sd = settings.pull_forward_sd
+    variance, or None where no promotion says anything: each promotion weighted by 1 / its noise's `variance` (a
+    one-day deal's dip over 28 noisy days says little, a fortnight's coupon's much), corrected for the noise of the
+    gross itself (`gross_var`, which would pull s toward 0) and for their `covariance` (both read against the same
+    level: a level read too high shrinks the gross and swells the dip). Where the noise is unknown every promotion
+    weighs the same. The variance is the larger of the model's and the promotions' own scatter around s (a dozen
+    noisy dips pin the share down only loosely)."""
     use = gross.notna() & taken.notna() & (gross > 0)
     given = variance.notna().any()
     if given:  # a promotion without noise had no watched day (or sibling) to read from: it says nothing
         use &= variance > 0
     if use.sum() < (1 if given else 2):
-        return prior_share, prior_sd
+        return None
     g, t = gross[use].to_numpy(dtype=float), taken[use].to_numpy(dtype=float)
     # no noise given at all: every promotion weighs the same, and only their scatter sets the error
     v = variance[use].to_numpy(dtype=float) if given else np.full(len(g), float(np.mean(g ** 2)))
@@ -529,12 +583,20 @@ def _pooled(gross: pd.Series, taken: pd.Series, variance: pd.Series, covariance:
     info = max(float(np.sum((g * g - vg) / v)), plain / 2)  # the correction never takes more than half
     fit = float(np.sum((g * t - c) / v)) / info
     scatter = float(np.sum((g * (t - fit * g) / v) ** 2)) / info ** 2
-    data_var = max(1 / info if given else 0.0, scatter)
-    if prior_sd <= 0 or data_var <= 0:
-        return float(np.clip(prior_share if prior_sd <= 0 else fit, 0.0, 0.9)), 0.0
-    precision = 1 / data_var + 1 / prior_sd ** 2
-    share = (fit / data_var + prior_share / prior_sd ** 2) / precision
-    return float(np.clip(share, 0.0, 0.9)), float(np.sqrt(1 / precision))
+    return fit, max(1 / info if given else 0.0, scatter)
+
+
+def _combined(fit: tuple[float, float] | None, prior: tuple[float, float]) -> tuple[float, float]:
+    """A share's fit (share, variance) combined with its prior (share, sd): the share (0–0.9) and its error."""
+    prior_share, prior_sd = prior
+    if fit is None:
+        return prior
+    share, variance = fit
+    if prior_sd <= 0 or variance <= 0:
+        return float(np.clip(prior_share if prior_sd <= 0 else share, 0.0, 0.9)), 0.0
+    precision = 1 / variance + 1 / prior_sd ** 2
+    return (float(np.clip((share / variance + prior_share / prior_sd ** 2) / precision, 0.0, 0.9)),
+            float(np.sqrt(1 / precision)))
 
 
 def _busy_pace(busy: pd.DataFrame | None, asins: np.ndarray, eps: np.ndarray, eps_sd: np.ndarray, z: float,
