@@ -35,8 +35,9 @@ NO_BUSY = pd.DataFrame(columns=["asin", "start", "end"])
 
 def rules(**overrides) -> PromotionSettings:
     """The settings the rule tests are written at: the score weighs half the downside and the share taken back
-    by dips is taken as known, so each rule's arithmetic shows; the defaults' caution has its own tests."""
-    return PromotionSettings(**{"risk_aversion": 0.5, "pull_forward_sd": 0.0, **overrides})
+    by dips is taken as known (and, known to be there, it would space promotions a dip apart: `dip_days` 0 keeps
+    that out), so each rule's arithmetic shows; the defaults' caution has its own tests."""
+    return PromotionSettings(**{"risk_aversion": 0.5, "pull_forward_sd": 0.0, "dip_days": 0, **overrides})
 
 
 def run(*, daily=None, econ=None, inventory=None, busy=NO_BUSY, fees=None, elasticity=-4.0, deal_types=(),
@@ -155,6 +156,30 @@ def test_no_overlap_with_running_or_planned_promotions():
     assert skipped(run(busy=blocked)) == "no free window"  # 14 days no longer fit before the 56-day horizon
     other = pd.DataFrame({"asin": ["A2"], "start": [TODAY], "end": [TODAY + timedelta(days=50)]})
     assert only(run(busy=other)).start == first
+
+
+def test_where_dips_are_plainly_there_a_promotion_waits_out_the_last_ones_dip():
+    """A promotion inside the last one's dip lifts demand the dip has thinned, and its own dip thins the next
+    (the quality bench's pull-forward seeds lost money promoting an ASIN week after week): where the seller's dip
+    share is plainly above 0 the next window starts `dip_days` after the ASIN's last promotion (past, running or
+    planned) ends; where its interval reaches 0, right away."""
+    settings = PromotionSettings(elasticity_sd=0.0, depths=(0.2,), amount_off=False, shared_risk_aversion=0.0)
+    ended = TODAY - timedelta(days=10)
+    past = pd.DataFrame({"asin": ["A1"], "start": [ended - timedelta(days=6)], "end": [ended]})
+    dips = pd.DataFrame({"asin": "B9", "measurable": True, "units": [300.0] * 20, "expected_units": 200.0,
+                         "dip_read": [25.0, 35.0] * 10, "dip_sd": 10.0, "post_days": 28})
+    rich = economics("A1", unit_cost=1.0)
+    waited = only(run(econ=rich, settings=settings, measured=dips, promotions=past))
+    assert waited.inputs["pull_forward"] == pytest.approx(0.3, abs=0.02)
+    assert waited.start == ended + timedelta(days=29)
+    assert only(run(econ=rich, settings=replace(settings, dip_days=14), measured=dips, promotions=past)
+                ).start == ended + timedelta(days=15)
+    assert only(run(econ=rich, settings=replace(settings, dip_days=9), measured=dips, promotions=past)
+                ).start == TODAY + timedelta(days=1)  # that dip is over
+    busy = pd.DataFrame({"asin": ["A1"], "start": [TODAY], "end": [TODAY + timedelta(days=2)]})
+    assert only(run(econ=rich, settings=settings, measured=dips, busy=busy)).start == TODAY + timedelta(days=31)
+    faint = dips.assign(dip_read=[-30.0, 40.0] * 10)  # share ~0.05, its interval reaches below 0
+    assert only(run(econ=rich, settings=settings, measured=faint, promotions=past)).start == TODAY + timedelta(days=1)
 
 
 def test_deals_start_at_least_their_lead_time_ahead_and_only_types_the_seller_ran():

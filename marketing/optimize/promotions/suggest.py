@@ -40,7 +40,9 @@ Rules, in order (a candidate failing one is dropped; an ASIN without a candidate
 its best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the
 Was Price (≈ the median price paid over `was_price_days`); a margin after the discount of at least
 `min_margin_after` of the net price; a free window within `horizon_days` after the type's lead time (no overlap
-with `busy`); the stock rule above; a positive expected profit and a positive risk-adjusted profit,
+with `busy`; and where the seller's dips are plainly there, the dip share's interval above 0, none within `dip_days`
+after the end of the ASIN's last promotion: a promotion inside a dip lifts demand the dip has thinned, and its own
+dip thins the next one's); the stock rule above; a positive expected profit and a positive risk-adjusted profit,
 profit − `risk_aversion` × its own downside (the elasticity's and the baseline's, to the interval's low end) −
 `shared_risk_aversion` × the downside of p's error. The two differ because the ASIN's own errors average out over
 the many proposals of a seller while p is one number for all of them: a p read too low makes every proposal lose
@@ -116,6 +118,7 @@ class PromotionSettings:
     pull_forward: float = 0.2  # share of the extra units that are later sales pulled forward, before `measured`
     pull_forward_sd: float = 0.2  # how far the shares taken back may be from their priors, before `measured`
     pull_forward_post_days: int = 21  # clean days after a promotion before its dip counts toward the share
+    dip_days: int = 28  # days after a promotion its dip lasts (as `measure` reads it)
     # how far one seller's dip share may be from its agency's other sellers' (`peers`): buyers stock up alike
     pull_forward_between_sd: float = 0.05
     # an ASIN out of stock on one of these last days has restocks that do not keep up with its demand as it is:
@@ -148,7 +151,8 @@ class PromotionSettings:
         _require(0 < self.redemption_share <= 1, "The redemption share must be between 0 and 100%.")
         _require(0 <= self.pull_forward < 1 and 0 <= self.risk_aversion <= 1 and 0 <= self.shared_risk_aversion <= 1,
                  "Shares must be 0–100%.")
-        _require(self.restock_days >= 0 and self.safety_days >= 0, "Day counts can't be negative.")
+        _require(self.restock_days >= 0 and self.safety_days >= 0 and self.dip_days >= 0,
+                 "Day counts can't be negative.")
         _require(self.pull_forward_sd >= 0 and self.pull_forward_post_days >= 0 and self.pull_forward_between_sd >= 0,
                  "The spread and days of the pull-forward setting can't be negative.")
         _require(0 < self.level < 1 and self.elasticity_sd >= 0, "The interval level must be between 0 and 100%.")
@@ -260,14 +264,25 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     c = _candidates(live, types, price, settings)
     i, t, n = c["i"].to_numpy(), c["t"].to_numpy(), c["days"].to_numpy()
     kinds = np.asarray(types, dtype=object)[t]
-    start = _free_start(c, asins, busy, today_day, settings)
+    family = pd.Series(panel.parent, index=panel.asins)
+    has_siblings = (family >= 0) & family.map(family.value_counts()).gt(1)
+    dip_prior = _dip_prior(peers, settings)
+    (dip_share, dip_se), (sibling_share, sibling_se) = _pull_forward(measured, settings, has_siblings,
+                                                                     measured_elsewhere, dip_prior)
+    z = NormalDist().inv_cdf(0.5 + settings.level / 2)
+    # where the seller's dips are plainly there, a promotion waits out the last one's dip: starting inside it, its
+    # lift meets demand the dip has thinned, and its own dip thins the next
+    spaced = busy
+    if dip_share - z * dip_se > 0:
+        recent = excluded[excluded["end"] >= today_day - settings.dip_days]
+        spaced = recent.assign(end=recent["end"] + settings.dip_days)
+    start = _free_start(c, asins, spaced, today_day, settings)
     demand_share = np.where(kinds == LIGHTNING_DEAL, settings.lightning_hours / 24, 1.0)
     factor_sum, factor2_sum = _window_factors(panel, rows[i], np.where(start >= 0, start, today_day), n)
     q0 = base.level[i] * factor_sum * demand_share
     share = np.where(kinds == COUPON, settings.redemption_share, 1.0)
     d = c["fraction"].to_numpy()
     d_eff = d * share
-    z = NormalDist().inv_cdf(0.5 + settings.level / 2)
     e = eps[i]
     lift = (1 - d_eff) ** e - 1
     lift_lo = (1 - d_eff) ** np.minimum(e + z * eps_sd[i], 0) - 1
@@ -276,11 +291,6 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     m0 = m_all[i]
     m1 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i], d)
     net = price[i] * (1 - d)
-    family = pd.Series(panel.parent, index=panel.asins)
-    has_siblings = (family >= 0) & family.map(family.value_counts()).gt(1)
-    dip_prior = _dip_prior(peers, settings)
-    (dip_share, dip_se), (sibling_share, sibling_se) = _pull_forward(measured, settings, has_siblings,
-                                                                     measured_elsewhere, dip_prior)
     with_siblings = has_siblings.reindex(asins[i]).fillna(False).to_numpy(dtype=bool)
     taken = dip_share + with_siblings * sibling_share
     pull_forward = np.minimum(taken, 0.9)
