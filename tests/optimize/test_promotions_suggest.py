@@ -597,6 +597,26 @@ def test_an_asin_whose_restocks_leave_it_a_day_of_stock_is_not_promoted():
     assert only(run(inventory=today_stock(roomy), inventory_history=roomy, settings=settings))
 
 
+def test_an_asin_whose_reorder_level_does_not_cover_its_lead_time_and_a_day_is_not_promoted():
+    """Orders of 1,500 units land long after today's horizon, so the run-forward never reaches the next low; but the
+    day the order falls on moves with any error in the pace, and the low with it, by up to a day's sales: the
+    reorder level (195) must cover the lead time's sales and a day's more. A 19-day lead (200 units) leaves
+    nothing to spare: skipped; a 17-day lead (180): proposed."""
+    settings = rules(depths=(0.1, 0.2), amount_off=False)
+
+    def long_cycle(lead):
+        frame = fba_inventory(10.0, days=60, lead=lead, reorder=200.0, order=1500.0, stock=400.0)
+        return frame.assign(date=[TODAY - timedelta(days=len(frame) - 1 - k) for k in range(len(frame))])
+
+    tight = long_cycle(19)
+    assert tight["fulfillable"].iat[-1] > 1000  # the next order is over 80 days away
+    assert skipped(run(inventory=today_stock(tight), inventory_history=tight, settings=settings)) == \
+        "stock would run out"
+    roomy = long_cycle(17)
+    assert only(run(inventory=today_stock(roomy), inventory_history=roomy, settings=settings)).inputs["restock"] == \
+        {"lead_days": 17.0, "reorder_units": 195.0, "order_units": 1500.0}
+
+
 def test_a_unit_taken_from_a_sibling_costs_the_siblings_margin():
     """Siblings lose 20 % of A1's extra units (A2's past promotions say so). A unit A2 loses is worth A2's margin, not
     A1's: where A2 earns $8 less a unit, A1's coupon costs 20 % × its extra units × $8 less."""

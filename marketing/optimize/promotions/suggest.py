@@ -29,12 +29,14 @@ level, order size, today's open shipment, the pace stock leaves at), its stock i
 at the baseline pace, running or planned promotions (`busy`, at their own depth where given) and the candidate's
 window at the interval's upper lift. From the candidate's start to `horizon_days` + `cover_after_days` after today
 it must keep a day's sales without the promotion (a cycle that runs closer to empty than that can't tell a moved
-reorder from a stock-out), and with it stay above `safety_days` of baseline units, or, where the restocks leave less
-anyway, above that low less a day's sales, and never below a day's sales: a promotion that only moves the reorder
-earlier is fine, one that sells while a shipment is on its way must leave what the wait needs. Without such a
-history the restocks are unknown: an ASIN out of stock on any of the last `restock_days` is skipped (its restocks
-do not keep up with its demand as it is, and a promotion would bring the next stock-out sooner and make it longer),
-and the stock on hand must cover the promotion and `cover_after_days` more, as if nothing arrived.
+reorder from a stock-out), its reorder level must cover the lead time's sales and a day's more (the low lies a day's
+sales lower if the order falls a day later, wherever the run-forward places it), and with the promotion stay above
+`safety_days` of baseline units, or, where the restocks leave less anyway, above that low less a day's sales, and
+never below a day's sales: a promotion that only moves the reorder earlier is fine, one that sells while a shipment
+is on its way must leave what the wait needs. Without such a history the restocks are unknown: an ASIN out of stock
+on any of the last `restock_days` is skipped (its restocks do not keep up with its demand as it is, and a promotion
+would bring the next stock-out sooner and make it longer), and the stock on hand must cover the promotion and
+`cover_after_days` more, as if nothing arrived.
 
 Rules, in order (a candidate failing one is dropped; an ASIN without a candidate left is skipped with the rule
 its best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the
@@ -645,11 +647,12 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     """Per candidate (ASIN index `a`): the lowest stock `restock.stock_path` expects once it starts, and whether
     that is too low. Demand: the baseline's level × weekday factors, busy days at `pace`, the window at the upper
     lift (a Lightning Deal's only over its hours). A restocked ASIN (`modelled`) is watched to the last day run
-    forward, its stock leaving at least at its `drain_units` a day: it must keep a day's sales without the promotion,
-    and with it keep `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's
-    sales (a reorder moved by the promotion is placed at another point of a day's sales), and never less than a
-    day's sales. One whose restocks are unknown gets none and must last to `cover_after_days` after the end (its
-    stock only falls: summed, not run day by day)."""
+    forward, its stock leaving at least at its `drain_units` a day: it must keep a day's sales without the
+    promotion, its reorder level must cover `lead_days` + 1 days at that pace, and with the promotion it must keep
+    `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's sales (a
+    reorder moved by the promotion is placed at another point of a day's sales), and never less than a day's sales.
+    One whose restocks are unknown gets none and must last to `cover_after_days` after the end (its stock only
+    falls: summed, not run day by day)."""
     horizon = _stock_days(settings)
     offset = np.arange(horizon)
     weekday = weekday_of(today + offset)
@@ -704,7 +707,11 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     # anyway) at that low less a day's sales, and never below a day's sales
     floor = np.where(modelled[a], np.fmax(np.minimum(settings.safety_days * level[a], low_without - level[a]),
                                           level[a]), 0.0)
-    return low, ~(low > floor) | (modelled[a] & ~(low_without > level[a]))
+    # nor may its cycle run out whatever day the order falls on: the run-forward places it on one day, but the
+    # crossing of the reorder level moves by a day's sales with any error in the pace, so the cycle's low may be a
+    # day's sales below the one it shows; the reorder level must cover the lead time's sales and one day's more
+    worst = reorder[a] - (np.nan_to_num(lead[a], nan=1.0) + 1) * pace_of[a]
+    return low, ~(low > floor) | (modelled[a] & ~((low_without > level[a]) & (worst > 0)))
 
 
 def _out_days(panel, rows: np.ndarray, today: int, days: int) -> np.ndarray:
