@@ -588,12 +588,13 @@ def test_a_planned_promotion_sells_at_its_own_depth_before_the_start():
 def test_an_asin_whose_restocks_leave_it_a_day_of_stock_is_not_promoted():
     """A 19-day lead: each shipment lands with 10 units left, a day's sales. A coupon would move the next reorder by
     part of a day, which moves that low by up to a day's sales either way (the run-forward showed 10.1 left, a
-    stock-out in all but name): no proposal, however much it holds today. An 18-day lead leaves two days: proposed."""
+    stock-out in all but name): no proposal, however much it holds today. A 17-day lead leaves three days (the
+    run-forward rounds each day's sales up to whole units): proposed."""
     settings = rules(depths=(0.1, 0.2), amount_off=False)
     tight = restocked(lead=19, low=400)
     assert skipped(run(inventory=today_stock(tight), inventory_history=tight, settings=settings)) == \
         "stock would run out"
-    roomy = restocked(lead=18, low=400)
+    roomy = restocked(lead=17, low=400)
     assert only(run(inventory=today_stock(roomy), inventory_history=roomy, settings=settings))
 
 
@@ -615,6 +616,23 @@ def test_an_asin_whose_reorder_level_does_not_cover_its_lead_time_and_a_day_is_n
     roomy = long_cycle(17)
     assert only(run(inventory=today_stock(roomy), inventory_history=roomy, settings=settings)).inputs["restock"] == \
         {"lead_days": 17.0, "reorder_units": 195.0, "order_units": 1500.0}
+
+
+def test_a_slow_sellers_stock_is_run_forward_in_whole_units():
+    """The shelf loses whole units: a day that asks 1.2 takes 2 as often as 1, and a slow seller's week can run
+    well over its mean. The same restock cycle at 1 a day and at 10 a day (orders, levels and sales scaled alike,
+    a fee without a fixed part): the run-forward, rounding each day up, finds the slow one's coupon too close to
+    empty before its shipment lands; the fast one's is proposed."""
+    settings = rules(depths=(0.2,), amount_off=False)
+
+    def case(rate):
+        stock = fba_inventory(rate, days=97, lead=12, reorder=20 * rate, order=45 * rate, stock=40 * rate)
+        stock = stock.assign(date=[TODAY - timedelta(days=len(stock) - 1 - k) for k in range(len(stock))])
+        return run(daily=history(rate, days=100, noise=False), inventory=today_stock(stock), inventory_history=stock,
+                   settings=settings, fees={"COUPON": Fee(variable_pct=0.025)})
+
+    assert skipped(case(1.0)) == "stock would run out"
+    assert only(case(10.0)).inputs["restock"]["lead_days"] == 12.0
 
 
 def test_a_unit_taken_from_a_sibling_costs_the_siblings_margin():

@@ -26,17 +26,17 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
 
 Stock: where the ASIN's inventory history shows how it is restocked (`restock.restock_model`: lead time, reorder
 level, order size, today's open shipment, the pace stock leaves at), its stock is run forward (`restock.stock_path`)
-at the baseline pace, running or planned promotions (`busy`, at their own depth where given) and the candidate's
-window at the interval's upper lift. From the candidate's start to `horizon_days` + `cover_after_days` after today
-it must keep a day's sales without the promotion (a cycle that runs closer to empty than that can't tell a moved
-reorder from a stock-out), its reorder level must cover the lead time's sales and a day's more (the low lies a day's
-sales lower if the order falls a day later, wherever the run-forward places it), and with the promotion stay above
-`safety_days` of baseline units, or, where the restocks leave less anyway, above that low less a day's sales, and
-never below a day's sales: a promotion that only moves the reorder earlier is fine, one that sells while a shipment
-is on its way must leave what the wait needs. Without such a history the restocks are unknown: an ASIN out of stock
-on any of the last `restock_days` is skipped (its restocks do not keep up with its demand as it is, and a promotion
-would bring the next stock-out sooner and make it longer), and the stock on hand must cover the promotion and
-`cover_after_days` more, as if nothing arrived.
+in whole units (each day's demand rounded up) at the baseline pace, running or planned promotions (`busy`, at their
+own depth where given) and the candidate's window at the interval's upper lift. From the candidate's start to
+`horizon_days` + `cover_after_days` after today it must keep a day's sales without the promotion (a cycle that runs
+closer to empty than that can't tell a moved reorder from a stock-out), its reorder level must cover the lead time's
+sales and a day's more (the low lies a day's sales lower if the order falls a day later, wherever the run-forward
+places it), and with the promotion stay above `safety_days` of baseline units, or, where the restocks leave less
+anyway, above that low less a day's sales, and never below a day's sales: a promotion that only moves the reorder
+earlier is fine, one that sells while a shipment is on its way must leave what the wait needs. Without such a
+history the restocks are unknown: an ASIN out of stock on any of the last `restock_days` is skipped (its restocks do
+not keep up with its demand as it is, and a promotion would bring the next stock-out sooner and make it longer), and
+the stock on hand must cover the promotion and `cover_after_days` more, as if nothing arrived.
 
 Rules, in order (a candidate failing one is dropped; an ASIN without a candidate left is skipped with the rule
 its best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the
@@ -647,12 +647,12 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     """Per candidate (ASIN index `a`): the lowest stock `restock.stock_path` expects once it starts, and whether
     that is too low. Demand: the baseline's level × weekday factors, busy days at `pace`, the window at the upper
     lift (a Lightning Deal's only over its hours). A restocked ASIN (`modelled`) is watched to the last day run
-    forward, its stock leaving at least at its `drain_units` a day: it must keep a day's sales without the
-    promotion, its reorder level must cover `lead_days` + 1 days at that pace, and with the promotion it must keep
-    `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's sales (a
-    reorder moved by the promotion is placed at another point of a day's sales), and never less than a day's sales.
-    One whose restocks are unknown gets none and must last to `cover_after_days` after the end (its stock only
-    falls: summed, not run day by day)."""
+    forward, its stock leaving at least at its `drain_units` a day, in whole units: it must keep a day's sales
+    without the promotion, its reorder level must cover `lead_days` + 1 days at that pace, and with the promotion it
+    must keep `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's sales
+    (a reorder moved by the promotion is placed at another point of a day's sales), and never less than a day's
+    sales. One whose restocks are unknown gets none and must last to `cover_after_days` after the end (its stock
+    only falls: summed, not run day by day)."""
     horizon = _stock_days(settings)
     offset = np.arange(horizon)
     weekday = weekday_of(today + offset)
@@ -670,7 +670,9 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     factors = panel.factors[:, weekday] if len(panel.asins) else np.ones((1, horizon))
 
     def path(ak, daily):
-        return stock_path(stock[ak], pace_of[ak][:, None] * factors[np.maximum(rows[ak], 0)] * daily,
+        # the shelf loses whole units: a day that asks 1.2 takes 2 as often as 1 (a slow seller's week can run well
+        # over its mean), so each day's demand is rounded up
+        return stock_path(stock[ak], np.ceil(pace_of[ak][:, None] * factors[np.maximum(rows[ak], 0)] * daily),
                           lead=np.nan_to_num(lead[ak], nan=1.0), reorder=reorder[ak], order=np.nan_to_num(order[ak]),
                           inbound=inbound[ak], arrival=arrival[ak])
 
