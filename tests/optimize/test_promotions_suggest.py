@@ -447,6 +447,18 @@ def test_a_seller_with_few_dips_starts_from_the_share_its_agencys_other_sellers_
                 ).inputs["dip_prior"] == [0.2, 0.2]
 
 
+def test_a_dip_read_over_part_of_its_days_counts_for_that_part():
+    """A dip whose first week another promotion took (21 of its 28 days watched) holds 21/28 of it: each
+    promotion's gross counts by the share of the dip's days watched, so dips that took back 30 % read 30 %, not
+    22.5 %."""
+    partial = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0] * 10, "expected_units": 200.0,
+                            "dip_read": [0.3 * 100 * 21 / 28] * 10, "dip_sd": 10.0, "post_days": 21})
+    whole = partial.assign(dip_read=30.0, post_days=28)
+    assert dip_fit(partial)[0] == pytest.approx(0.3)
+    assert dip_fit(whole)[0] == pytest.approx(0.3)
+    assert dip_fit(partial, settings=PromotionSettings(dip_days=21))[0] == pytest.approx(0.225)
+
+
 def test_unfinished_dips_wait_and_the_shares_error_lowers_profits_lower_bound():
     """Dips watched fewer than `pull_forward_post_days` clean days are left out; the share's error lowers profit's
     lower bound, not its value."""

@@ -506,7 +506,7 @@ def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, ha
     if m is None:
         return dip, siblings
     gross, gross_var = _gross(m)
-    dip = _combined(_dip_fit(m, gross, gross_var), dip)
+    dip = _combined(_dip_fit(m, gross, gross_var, settings), dip)
     # the other marketplaces' promotions count toward the dip only (their families are not this panel's)
     family = m["here"] & m["asin"].astype(str).isin(set(has_siblings.index[has_siblings.to_numpy()]))
     fit = _share_fit(gross[family], _column(m, "cannibalised_read", "cannibalised_units")[family],
@@ -525,7 +525,7 @@ def dip_fit(measured: pd.DataFrame | None, elsewhere: pd.DataFrame | None = None
     m = _watched(measured, elsewhere, settings)
     if m is None:
         return None
-    return _dip_fit(m, *_gross(m))
+    return _dip_fit(m, *_gross(m), settings)
 
 
 def _dip_prior(peers: Sequence[tuple[float, float]], settings: PromotionSettings) -> tuple[float, float]:
@@ -567,9 +567,14 @@ def _gross(m: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return _column(m, "units") - _column(m, "expected_units"), _column(m, "gross_sd").fillna(0.0) ** 2
 
 
-def _dip_fit(m: pd.DataFrame, gross: pd.Series, gross_var: pd.Series) -> tuple[float, float] | None:
-    return _share_fit(gross, _column(m, "dip_read", "dip_units"), _column(m, "dip_sd") ** 2,
-                      _column(m, "dip_gross_cov").fillna(0.0), gross_var)
+def _dip_fit(m: pd.DataFrame, gross: pd.Series, gross_var: pd.Series, settings: PromotionSettings
+             ) -> tuple[float, float] | None:
+    """The dip share's own fit: a dip read over part of its `dip_days` (the rest taken by another promotion or a
+    stock-out) holds that part of it, so each promotion's gross counts by the share of the days watched."""
+    days = settings.dip_days
+    seen = (_column(m, "post_days").fillna(days) / days).clip(0.0, 1.0) if days > 0 else 1.0
+    return _share_fit(gross * seen, _column(m, "dip_read", "dip_units"), _column(m, "dip_sd") ** 2,
+                      _column(m, "dip_gross_cov").fillna(0.0) * seen, gross_var * seen ** 2)
 
 
 def _share_fit(gross: pd.Series, taken: pd.Series, variance: pd.Series, covariance: pd.Series,
