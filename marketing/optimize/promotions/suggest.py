@@ -14,9 +14,9 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
             `measured_elsewhere`): the dip's share fitted over those whose dip was watched `pull_forward_post_days`,
             each weighted by its own noise and corrected for the gross's (`_share_fit`), from the prior
             `pull_forward` ± `pull_forward_sd`, or where the agency's other sellers' own fits are given (`peers`,
-            `dip_fit`), from the share they show ± `pull_forward_between_sd` (`_dip_prior`); plus, for an ASIN
-            with siblings, the siblings' share fitted the
-            same way over the promotions of ASINs with siblings, from 0; each with its standard error
+            `dip_fit`), from the share they show ± `pull_forward_between_sd` (`_dip_prior`); a dip read over
+            part of its `dip_days` counts for that part; plus, for an ASIN with siblings, the siblings' share
+            fitted the same way over the promotions of ASINs with siblings, from 0; each with its standard error
     profit  Q₁·m̄ − Q₀·m₀ − Q₀·lift × (dip share × m₀ + siblings' share × the siblings' m₀) − fee, m̄ the
             per-unit margin blended over clippers (m₁) and the rest (m₀), a sibling's unit worth its own margin
             (`_sibling_margin`), the fee Amazon's (`economics.promotion_fee`) for that type and window; its
