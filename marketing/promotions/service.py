@@ -33,6 +33,7 @@ log = logging.getLogger("marketing.promotions")
 KIND = Kind.PROMOTION
 ENTER_UNIT_COST = "enter unit cost"  # the engine's Skip reason the page links to the products page
 _NOTICE_ASINS = 20  # ASINs named per skip reason on the run's notice; the rest are counted
+_MIN_PEERS = 2  # other sellers' dip reads a seller's dip share starts from, at least (`_peers`)
 
 
 def job_id(seller_id: int) -> str:
@@ -118,7 +119,8 @@ def _compute(run: SuggestionRun) -> None:
 
 def _peers(seller_id: int) -> list[tuple[float, float]]:
     """The agency's other sellers' own reads of their dips (share, variance), from each one's latest run (one whose
-    promotions no longer show a dip read has none)."""
+    promotions no longer show a dip read has none); none unless there are `_MIN_PEERS`: the share a seller's
+    suggestions start from is shown with their inputs, and one other seller's read could be backed out of it."""
     latest = (select(func.max(SuggestionRun.id).label("id"))
               .where(SuggestionRun.kind == KIND, SuggestionRun.status == RunStatus.SUCCEEDED,
                      SuggestionRun.seller_id != seller_id)
@@ -127,7 +129,8 @@ def _peers(seller_id: int) -> list[tuple[float, float]]:
                               .join(latest, SuggestionRun.id == latest.c.id)
                               .where(SuggestionRun.dip_share.is_not(None),
                                      SuggestionRun.dip_share_variance.is_not(None)))
-    return [(float(share), float(variance)) for share, variance in rows]
+    peers = [(float(share), float(variance)) for share, variance in rows]
+    return peers if len(peers) >= _MIN_PEERS else []
 
 
 def skip_notice(skipped: dict[str, list[str]]) -> str | None:

@@ -132,36 +132,46 @@ def test_each_marketplace_learns_the_dips_share_from_the_sellers_other_marketpla
 def test_a_run_keeps_the_sellers_own_dip_read_and_other_sellers_runs_start_from_it(db, seller, rows, engine,
                                                                                   make_seller, monkeypatch):
     """A run stores the seller's own read of its dips (`dip_fit` over all its marketplaces); another seller's run
-    hands the engine each other seller's latest read as `peers`, never its own, and none from a seller whose
-    latest run had no read."""
+    hands the engine each other seller's latest read as `peers` (never its own, none from a seller whose latest
+    run had no read), and only where there are two: the share a seller's suggestions start from is shown with
+    their inputs, and one other seller's read could be backed out of it."""
     from marketing.promotions import service
     from tests.promotions.conftest import Rows
 
     start = TODAY - dt.timedelta(days=40)
-    rows.history("B0COST", during={start + dt.timedelta(days=n): (20, "16.00") for n in range(7)})
-    rows.product("B0COST")
-    rows.promotion("C-1", ["B0COST"], start, start + dt.timedelta(days=6))
+
+    def promoted(who, name, units):
+        history = Rows(db, who)
+        history.history(name, during={start + dt.timedelta(days=n): (units, "16.00") for n in range(7)})
+        history.product(name)
+        history.promotion(f"C-{name}", [name], start, start + dt.timedelta(days=6))
+
+    promoted(seller, "B0COST", 20)
     first = service.run_suggestions(seller.id)
-    measured = _measured(seller.id)
-    assert (first.dip_share, first.dip_share_variance) == engine.dip_fit(measured)
+    assert (first.dip_share, first.dip_share_variance) == engine.dip_fit(_measured(seller.id))
     assert first.dip_share_variance == 0.01
-    other = make_seller("Other Co", "NA")
-    Rows(db, other).history("B0ELSE")
-    Rows(db, other).product("B0ELSE")
+    second_seller, quiet = make_seller("Second Co", "NA"), make_seller("Quiet Co", "NA")
+    promoted(second_seller, "B0SECOND", 30)
+    Rows(db, quiet).history("B0ELSE")
+    Rows(db, quiet).product("B0ELSE")
     seen = []
     real = engine.suggest
 
     def spy(*args, **kwargs):
-        seen.append(list(kwargs["peers"]))
+        seen.append(sorted(kwargs["peers"]))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(engine, "suggest", spy)
-    second = service.run_suggestions(other.id)
-    assert second.dip_share is None  # no promotion of its own to read a dip from
-    assert seen == [[(first.dip_share, 0.01)]]
+    assert service.run_suggestions(quiet.id).dip_share is None  # no promotion of its own to read a dip from
+    assert seen == [[]]  # one other seller's read (the second has not run yet) is not enough
+    second = service.run_suggestions(second_seller.id)
+    assert seen[-1] == []  # the first seller's, and the quiet one has none
+    seen.clear()
+    service.run_suggestions(quiet.id)
+    assert seen == [sorted([(first.dip_share, 0.01), (second.dip_share, 0.01)])]
     seen.clear()
     service.run_suggestions(seller.id)
-    assert seen == [[]]  # the other seller's latest run has no read, and its own is not a peer
+    assert seen == [[]]  # its own is not a peer, and the quiet seller's latest run has no read
 
 
 def _measured(seller_id):
