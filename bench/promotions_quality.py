@@ -9,8 +9,8 @@ ASINs; common random numbers, so policies differ only by what they entered). Eve
   reports measured with `measure` → `elasticities(with_sd=True)` and their days left out of the baseline, and
   the measured rows, with those of the seller's other marketplace (their dips and siblings' losses set the share
   taken back and its error; the product's service passes them too, though it reads no dip before its first
-  inventory sync), the other sellers' own dip reads (`dip_fit`) as `peers` (the service takes each other seller's
-  latest run's), economics (price, unit cost,
+  inventory sync), the other sellers' own dip reads (`dip_fit`) as `peers` and their `bend_stats` as
+  `elasticities`' peers (the service takes each other seller's latest run's), economics (price, unit cost,
   referral, FBA fee) from the catalog, today's FBA inventory and its daily history (fulfillable, inbound: the
   restocks are learned from it), busy = promotions running or upcoming with their type and depth, the guide's
   fees per type, the deal types the seller ran in the last 12 months; every proposal is approved and entered as proposed
@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 import promotions_market as pm
 
-from marketing.optimize.promotions import dip_fit, elasticities, measure, suggest
+from marketing.optimize.promotions import bend_stats, dip_fit, elasticities, measure, suggest
 from marketing.sandbox import promo_oracle
 from marketing.sandbox.retail import Promotion
 
@@ -83,9 +83,11 @@ def engine_week(sb, seller: int, book, reads: dict) -> int:
     t = book.market.today_ordinal
     daily, econ, windows, measured = reads[book]
     elsewhere = [reads[other][3] for s, other in pm.books(sb) if s == seller and other is not book]
-    peers = [fit for fit in (dip_fit(pd.concat([reads[b][3] for s, b in pm.books(sb) if s == other]))
-                             for other in {s for s, _ in pm.books(sb)} - {seller}) if fit is not None]
-    eps = elasticities(measured, asins=book.cat.asin, with_sd=True)
+    others = [[reads[b][3] for s, b in pm.books(sb) if s == other] for other in {s for s, _ in pm.books(sb)} - {seller}]
+    peers = [fit for fit in (dip_fit(pd.concat(frames)) for frames in others) if fit is not None]
+    bends = [stats for stats in (bend_stats(frames) for frames in others) if stats is not None]
+    eps = elasticities(measured, asins=book.cat.asin, with_sd=True, peers=bends,
+                       elsewhere=pd.concat(elsewhere, ignore_index=True) if elsewhere else None)
     promos = book.retail.promotions
     busy = pd.DataFrame([(book.cat.asin[p], pm.day_of(q.start), pm.day_of(q.end), q.kind, cut)
                          for q in promos if q.end >= t for p, cut in zip(q.products, q.cut, strict=True)],

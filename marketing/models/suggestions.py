@@ -86,6 +86,8 @@ class SuggestionRun(Base):
     # and that read's variance (`optimize.promotions.dip_fit`); the agency's other sellers' runs start from it
     dip_share: Mapped[float | None] = mapped_column(Float)
     dip_share_variance: Mapped[float | None] = mapped_column(Float)
+    # and the sums its promotions give the bend of the demand curve (`optimize.promotions.bend_stats`), likewise
+    bend_stats: Mapped[dict | None] = mapped_column(JSON)
 
 
 # The review page's orders, as SQL over the row (no NULLs, so DESC sorts alike on PostgreSQL and SQLite). Each

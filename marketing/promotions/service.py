@@ -33,7 +33,7 @@ log = logging.getLogger("marketing.promotions")
 KIND = Kind.PROMOTION
 ENTER_UNIT_COST = "enter unit cost"  # the engine's Skip reason the page links to the products page
 _NOTICE_ASINS = 20  # ASINs named per skip reason on the run's notice; the rest are counted
-_MIN_PEERS = 2  # other sellers' dip reads a seller's dip share starts from, at least (`_peers`)
+_MIN_PEERS = 2  # other sellers' reads a seller's dip share or demand curve starts from, at least (`_peers`)
 
 
 def job_id(seller_id: int) -> str:
@@ -81,26 +81,29 @@ def _compute(run: SuggestionRun) -> None:
         economics = history.economics(run.seller_id, currency)
         read[market_id] = (currency, frame, economics,
                            measuring.measure_reported(run.seller_id, market_id, frame, economics))
-    # the seller's own read of its dips is kept on the run, where the agency's other sellers' runs find it
+    # the seller's own reads of its dips and of its demand curve's bend are kept on the run, where the agency's other
+    # sellers' runs find them
     measured_all = [m for *_, m in read.values() if len(m)]
     own = engine.dip_fit(pd.concat(measured_all, ignore_index=True)) if measured_all else None
     run.dip_share, run.dip_share_variance = own if own is not None else (None, None)
-    peers = _peers(run.seller_id)
+    run.bend_stats = engine.bend_stats(measured_all)
+    dips, bends = _peers(run.seller_id)
     for market_id, (currency, frame, economics, measured) in read.items():
         # the elasticities' spread sets each proposal's interval; past promotions' days leave the baseline; their
         # dips and siblings' losses set the share of the extra units taken back, the dips' over all of the seller's
-        # marketplaces, from the share the agency's other sellers show
+        # marketplaces, from the share the agency's other sellers show; the demand curve's bend over all of theirs
         elsewhere = [other for key, (*_, other) in read.items() if key != market_id and len(other)]
+        others = pd.concat(elsewhere, ignore_index=True) if elsewhere else None
         prices = economics.set_index("asin")["price"].to_dict() if len(economics) else {}
         # running and planned promotions at their depth, and the inventory history, let the engine run each
         # ASIN's stock forward with its restocks
         proposals, skips = engine.suggest(
             frame, economics, inventory=history.inventory(run.seller_id, market_id),
             busy=history.busy(run.seller_id, market_id, day, prices=prices), fees=history.fees(market_id, day),
-            elasticity=engine.elasticities(measured, with_sd=True), today=day,
+            elasticity=engine.elasticities(measured, with_sd=True, elsewhere=others, peers=bends), today=day,
             deal_types=history.deal_types(run.seller_id, market_id, day),
             promotions=measured[["asin", "start", "end"]], measured=measured,
-            measured_elsewhere=pd.concat(elsewhere, ignore_index=True) if elsewhere else None, peers=peers,
+            measured_elsewhere=others, peers=dips,
             inventory_history=history.inventory_history(run.seller_id, market_id, start, day))
         rows = [_row(run, p, market_id, currency) for p in proposals]
         if rows:
@@ -117,20 +120,21 @@ def _compute(run: SuggestionRun) -> None:
     log.info("promotion suggestions for seller %s: %s of %s ASINs", run.seller_id, run.suggestions, run.targets)
 
 
-def _peers(seller_id: int) -> list[tuple[float, float]]:
-    """The agency's other sellers' own reads of their dips (share, variance), from each one's latest run (one whose
-    promotions no longer show a dip read has none); none unless there are `_MIN_PEERS`: the share a seller's
-    suggestions start from is shown with their inputs, and one other seller's read could be backed out of it."""
+def _peers(seller_id: int) -> tuple[list[tuple[float, float]], list[dict]]:
+    """The agency's other sellers' own reads, from each one's latest run: of their dips (share, variance) and of
+    their demand curve's bend (`bend_stats`); a seller whose promotions no longer show one has none. Each kind only
+    where there are `_MIN_PEERS`: what a seller's suggestions start from is shown with their inputs, and one other
+    seller's read could be backed out of it."""
     latest = (select(func.max(SuggestionRun.id).label("id"))
               .where(SuggestionRun.kind == KIND, SuggestionRun.status == RunStatus.SUCCEEDED,
                      SuggestionRun.seller_id != seller_id)
               .group_by(SuggestionRun.seller_id).subquery())
-    rows = db.session.execute(select(SuggestionRun.dip_share, SuggestionRun.dip_share_variance)
-                              .join(latest, SuggestionRun.id == latest.c.id)
-                              .where(SuggestionRun.dip_share.is_not(None),
-                                     SuggestionRun.dip_share_variance.is_not(None)))
-    peers = [(float(share), float(variance)) for share, variance in rows]
-    return peers if len(peers) >= _MIN_PEERS else []
+    rows = db.session.execute(select(SuggestionRun.dip_share, SuggestionRun.dip_share_variance,
+                                     SuggestionRun.bend_stats).join(latest, SuggestionRun.id == latest.c.id)).all()
+    dips = [(float(share), float(variance)) for share, variance, _ in rows
+            if share is not None and variance is not None]
+    bends = [stats for *_, stats in rows if stats]
+    return (dips if len(dips) >= _MIN_PEERS else []), (bends if len(bends) >= _MIN_PEERS else [])
 
 
 def skip_notice(skipped: dict[str, list[str]]) -> str | None:

@@ -10,8 +10,17 @@ import pandas as pd
 import pytest
 
 from marketing.optimize.margin import fees_per_unit
-from marketing.optimize.promotions import PRIOR_ELASTICITY, Fee, break_even_lift, elasticities, measure, promotion_fee
+from marketing.optimize.promotions import (
+    PRIOR_ELASTICITY,
+    Fee,
+    bend_stats,
+    break_even_lift,
+    elasticities,
+    measure,
+    promotion_fee,
+)
 from marketing.optimize.promotions.economics import AMOUNT, PERCENT, discount_share, unit_margin
+from marketing.optimize.promotions.elasticity import lift
 from tests.optimize.promo_data import START, economics, history, plant, window
 
 COUPON_2025 = Fee(fixed=5.0, variable_pct=0.025, variable_cap=2000.0)  # from 2 Jun 2025 (cap from 5 Nov 2025)
@@ -126,8 +135,44 @@ def test_the_elasticity_spread_narrows_with_history():
     lone, lone_windows = deal_history(["A2"], -3.0, [0.1], rate=3.0, seed=5)
     measured = measure(pd.concat([daily, lone]), pd.concat([windows, lone_windows]), economics("A1", "A2"))
     frame = elasticities(measured, asins=["NEW"], with_sd=True)
-    assert list(frame.columns) == ["elasticity", "sd"]
+    assert list(frame.columns) == ["elasticity", "sd", "curvature"]
     assert frame.loc["A1", "sd"] < frame.loc["A2", "sd"] < frame.loc["NEW", "sd"]
     assert frame["elasticity"].equals(elasticities(measured, asins=["NEW"]))
     nothing = elasticities(measured.iloc[:0], asins=["X"], with_sd=True)
     assert nothing.loc["X", "sd"] == pytest.approx(np.sqrt(1.0 + 1.5 ** 2))  # no data: between-ASIN and prior
+
+
+def _promotions(curve, depths, *, asins=30, seed=0):
+    """Measured rows for `asins` ASINs, each with two promotions at depths drawn from `depths`, whose units follow
+    `curve(d)` × the counterfactual exactly."""
+    rng = np.random.default_rng(seed)
+    d = rng.choice(depths, size=(asins, 2))
+    return pd.DataFrame({"asin": np.repeat([f"A{k}" for k in range(asins)], 2), "measurable": True,
+                         "effective_discount": d.ravel(), "lift": [curve(x) - 1 for x in d.ravel()],
+                         "expected_units": 100.0, "lift_se": 0.05})
+
+
+def test_a_bend_in_the_demand_curve_is_read_from_the_agencys_promotions():
+    """Demand that answers a discount in proportion to it (units × (1 + 3.4·d)) bends the log form, and a straight
+    line through deep and shallow promotions misreads the shallow ones. Read with its bend, a 5 % discount's lift
+    is right within 10 %, where the line misses it by a quarter; constant-elasticity promotions read no bend. The
+    bend's sums add up, so other sellers' `bend_stats` as peers give the bend of all their promotions together."""
+    depths = [0.03, 0.08, 0.15, 0.25, 0.3]
+    linear = _promotions(lambda d: 1 + 3.4 * d, depths)
+    bent = elasticities(linear, with_sd=True)
+    line = elasticities(linear, with_sd=True, curvature_sd=0.0)
+    assert bent["curvature"].iloc[0] < -2 and (line["curvature"] == 0).all()
+    one = bent.index[0]
+    assert lift(0.05, bent.loc[one, "elasticity"], bent["curvature"].iloc[0]) == pytest.approx(0.17, rel=0.1)
+    assert abs(lift(0.05, line.loc[one, "elasticity"]) / 0.17 - 1) > 0.25
+    constant = elasticities(_promotions(lambda d: (1 - d) ** -3.4, depths), with_sd=True)
+    assert constant["curvature"].iloc[0] > -0.5
+    assert constant["elasticity"].mean() == pytest.approx(-3.4, abs=0.2)
+    few = linear.iloc[:4]
+    rest = [linear.iloc[4:30], linear.iloc[30:]]
+    pooled = elasticities(few, with_sd=True, peers=[bend_stats([part]) for part in rest])["curvature"].iloc[0]
+    assert pooled == pytest.approx(elasticities(few, with_sd=True, peers=[bend_stats(rest)])["curvature"].iloc[0])
+    assert pooled == pytest.approx(bent["curvature"].iloc[0])  # what all the promotions together show
+    assert bend_stats([None, few.iloc[:0]]) is None
+    # past the bend's top a deeper discount lifts no more
+    assert lift(0.9, -3.0, -6.0) == pytest.approx(lift(1 - np.exp(-0.25), -3.0, -6.0))

@@ -308,6 +308,24 @@ def test_a_per_asin_elasticity_spread_replaces_the_setting():
     assert skipped(run(econ=econ, settings=base)) == "no profitable depth"
 
 
+def test_the_demand_curves_bend_sets_the_lift():
+    """With `elasticities`' bend (curvature) a coupon's lift is exp(ε·x + κ·x²) − 1 at its effective discount, x =
+    ln(1 − d), and the proposal says which bend it used; without one, the constant elasticity's (1 − d)^ε − 1."""
+    settings = rules(depths=(0.2,), amount_off=False, elasticity_sd=0.0)
+    econ = economics("A1", unit_cost=1.0)
+
+    def proposal(frame):
+        return only(suggest(history(10, days=100, noise=False), econ, inventory=pd.Series(dtype=float), busy=NO_BUSY,
+                            fees=FEES, elasticity=frame, today=TODAY, settings=settings))
+
+    x = math.log(1 - 0.2 * 0.5)  # half the buyers clip a 20 % coupon
+    bent = proposal(pd.DataFrame({"elasticity": [-4.0], "sd": [0.0], "curvature": [-6.0]}, index=["A1"]))
+    assert bent.expected_lift == pytest.approx(math.exp(-4.0 * x - 6.0 * x * x) - 1)
+    assert bent.inputs["curvature"] == -6.0
+    straight = proposal(pd.DataFrame({"elasticity": [-4.0], "sd": [0.0]}, index=["A1"]))
+    assert straight.expected_lift == pytest.approx(0.9 ** -4.0 - 1) and straight.inputs["curvature"] == 0.0
+
+
 def test_stock_must_also_cover_the_restock_time_after_the_end():
     """Enough for the week at the upper lift but not for 28 more days at the baseline: a promotion that would
     leave the ASIN to run dry before a restock arrives is not proposed."""

@@ -5,6 +5,7 @@ measure: baseline = mean units per day over the 28 days before the window; incre
 baseline × days; profit = incremental × promoted margin − baseline × days × discount × price − fee.
 suggest: a 20 % coupon for 7 days from tomorrow (after the ASIN's busy windows) for every ASIN with sales and a
 unit cost; "enter unit cost" otherwise. dip_fit: Σ dip ÷ Σ incremental units of the measurable rows, variance 0.01.
+bend_stats: the number of rows.
 """
 
 from __future__ import annotations
@@ -75,7 +76,12 @@ def measure(daily, windows, economics, *, baseline_days=28, post_days=28, level=
     return pd.DataFrame(out, columns=columns)
 
 
-def elasticities(measured, *, prior=PRIOR_ELASTICITY, with_sd=False):
+def bend_stats(frames, *, between_sd=1.0):
+    rows = sum(len(f) for f in frames if f is not None)
+    return {"promotions": float(rows)} if rows else None
+
+
+def elasticities(measured, *, prior=PRIOR_ELASTICITY, with_sd=False, elsewhere=None, peers=()):
     own = pd.Series(prior, index=sorted(set(measured["asin"])) if len(measured) else [], dtype=float)
     return pd.DataFrame({"elasticity": own, "sd": 1.0}) if with_sd else own
 

@@ -129,12 +129,12 @@ def test_each_marketplace_learns_the_dips_share_from_the_sellers_other_marketpla
     assert sorted(seen) == sorted([([key[US]], [key[canada]]), ([key[canada]], [key[US]])])
 
 
-def test_a_run_keeps_the_sellers_own_dip_read_and_other_sellers_runs_start_from_it(db, seller, rows, engine,
+def test_a_run_keeps_the_sellers_own_reads_and_other_sellers_runs_start_from_them(db, seller, rows, engine,
                                                                                   make_seller, monkeypatch):
-    """A run stores the seller's own read of its dips (`dip_fit` over all its marketplaces); another seller's run
-    hands the engine each other seller's latest read as `peers` (never its own, none from a seller whose latest
-    run had no read), and only where there are two: the share a seller's suggestions start from is shown with
-    their inputs, and one other seller's read could be backed out of it."""
+    """A run stores the seller's own reads of its dips (`dip_fit` over all its marketplaces) and of its demand
+    curve's bend (`bend_stats`); another seller's run hands the engine each other seller's latest reads as peers
+    (never its own, none from a seller whose latest run had none), and only where there are two: what a seller's
+    suggestions start from is shown with their inputs, and one other seller's read could be backed out of it."""
     from marketing.promotions import service
     from tests.promotions.conftest import Rows
 
@@ -154,21 +154,30 @@ def test_a_run_keeps_the_sellers_own_dip_read_and_other_sellers_runs_start_from_
     promoted(second_seller, "B0SECOND", 30)
     Rows(db, quiet).history("B0ELSE")
     Rows(db, quiet).product("B0ELSE")
-    seen = []
-    real = engine.suggest
+    seen, bends = [], []
+    real, real_elasticities = engine.suggest, engine.elasticities
 
     def spy(*args, **kwargs):
         seen.append(sorted(kwargs["peers"]))
         return real(*args, **kwargs)
 
+    def spy_elasticities(*args, **kwargs):
+        bends.append(list(kwargs["peers"]))
+        return real_elasticities(*args, **kwargs)
+
     monkeypatch.setattr(engine, "suggest", spy)
-    assert service.run_suggestions(quiet.id).dip_share is None  # no promotion of its own to read a dip from
-    assert seen == [[]]  # one other seller's read (the second has not run yet) is not enough
+    monkeypatch.setattr(engine, "elasticities", spy_elasticities)
+    quiet_run = service.run_suggestions(quiet.id)
+    assert quiet_run.dip_share is None and quiet_run.bend_stats is None  # no promotion of its own to read
+    assert seen == [[]] and bends == [[]]  # one other seller's read (the second has not run yet) is not enough
     second = service.run_suggestions(second_seller.id)
-    assert seen[-1] == []  # the first seller's, and the quiet one has none
+    assert seen[-1] == [] and bends[-1] == []  # the first seller's, and the quiet one has none
     seen.clear()
+    bends.clear()
     service.run_suggestions(quiet.id)
     assert seen == [sorted([(first.dip_share, 0.01), (second.dip_share, 0.01)])]
+    assert first.bend_stats == engine.bend_stats([_measured(seller.id)]) == {"promotions": 1.0}
+    assert bends == [[first.bend_stats, second.bend_stats]]
     seen.clear()
     service.run_suggestions(seller.id)
     assert seen == [[]]  # its own is not a peer, and the quiet seller's latest run has no read

@@ -8,7 +8,8 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
             before) × the window's weekday factors (a Lightning Deal covers `lightning_hours` of its day)
     d_eff   the discount the average buyer gets: a coupon's × `redemption_share` (only some buyers clip it),
             a deal's in full
-    lift    (1 − d_eff)^ε − 1, ε the ASIN's elasticity; its interval from ε ± z·`elasticity_sd`
+    lift    exp(ε·x + κ·x²) − 1, x = ln(1 − d_eff), ε the ASIN's elasticity, κ ≤ 0 the demand curve's bend (0: a
+            constant elasticity; `elasticity.lift`); its interval from ε ± z·`elasticity_sd`
     units   Q₀·lift × (1 − p): some of the extra units are sales pulled from the weeks after or taken from
             sibling ASINs; p is learned from `measured` (the seller's past promotions, in every marketplace:
             `measured_elsewhere`): the dip's share fitted over those whose dip was watched `pull_forward_post_days`,
@@ -77,6 +78,7 @@ from marketing.optimize.promotions.economics import (
     promotion_fee,
     unit_margin,
 )
+from marketing.optimize.promotions.elasticity import lift as demand_lift
 from marketing.optimize.promotions.panel import baseline, build_panel, gather, row_medians, to_days, weekday_of
 from marketing.optimize.promotions.restock import restock_model, stock_path
 
@@ -246,7 +248,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     stock = pd.to_numeric(pd.Series(inventory, dtype=float), errors="coerce") if inventory is not None else None
     stock = stock.groupby(stock.index.astype(str)).first().reindex(asins).to_numpy(dtype=float) if stock is not None \
         else np.full(len(asins), np.nan)
-    eps, eps_sd = _elasticity(elasticity, asins, settings.elasticity_sd)
+    eps, eps_sd, bend = _elasticity(elasticity, asins, settings.elasticity_sd)
     restocks = restock_model(inventory_history).reindex(asins)
     modelled = (restocks["shipments"].fillna(0).to_numpy() >= 1) & np.isfinite(stock)
     types = [t for t in (COUPON, *DEAL_TYPES) if (t == COUPON or t in set(deal_types)) and t in fees]
@@ -286,9 +288,9 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     d = c["fraction"].to_numpy()
     d_eff = d * share
     e = eps[i]
-    lift = (1 - d_eff) ** e - 1
-    lift_lo = (1 - d_eff) ** np.minimum(e + z * eps_sd[i], 0) - 1
-    lift_hi = (1 - d_eff) ** (e - z * eps_sd[i]) - 1
+    lift = demand_lift(d_eff, e, bend)
+    lift_lo = demand_lift(d_eff, np.minimum(e + z * eps_sd[i], 0), bend)
+    lift_hi = demand_lift(d_eff, e - z * eps_sd[i], bend)
     m_all = unit_margin(price, cost, number["referral_pct"], number["fba_fee"])  # per ASIN, before any discount
     m0 = m_all[i]
     m1 = unit_margin(price[i], cost[i], number["referral_pct"][i], number["fba_fee"][i], d)
@@ -346,7 +348,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     check = np.flatnonzero(~np.logical_or.reduce(earlier) & np.isfinite(stock[i]))
     low, short = np.full(len(i), np.nan), np.zeros(len(i), dtype=bool)
     if len(check):
-        pace = _busy_pace(raw_busy, asins, eps, eps_sd, z, today_day, settings)
+        pace = _busy_pace(raw_busy, asins, eps, eps_sd, bend, z, today_day, settings)
         low[check], short[check] = _stock_check(panel, rows, i[check], start[check], n[check], lift_hi[check],
                                                 demand_share[check], base.level, stock, restocks, modelled, pace,
                                                 today_day, settings)
@@ -392,7 +394,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
             "redemption_share": float(share[k]), "effective_discount": float(d_eff[k]),
             "pull_forward": float(pull_forward[k]), "pull_forward_se": float(pull_forward_se[k]),
             "dip_prior": [float(dip_prior[0]), float(dip_prior[1])], "peers": len(peers),
-            "elasticity_sd": float(eps_sd[a]),
+            "elasticity_sd": float(eps_sd[a]), "curvature": bend,
             "restock": {c: _json(restocks[c].iat[a]) for c in ("lead_days", "reorder_units", "order_units")}
             if modelled[a] else None, "lowest_stock": _json(low[k]),
             "lead_days": int(settings.lead_days.get(kind, 0)), "fee_schedule": asdict(fee_table[kind]),
@@ -416,7 +418,7 @@ def _sibling_margin(family: pd.Series, asins: np.ndarray, margin: np.ndarray, le
         return np.where((parent >= 0) & (others > 0), (total_worth - worth) / others, np.nan)
 
 
-def _elasticity(elasticity, asins: np.ndarray, default_sd: float) -> tuple[np.ndarray, np.ndarray]:
+def _elasticity(elasticity, asins: np.ndarray, default_sd: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Each ASIN's elasticity (missing → the prior) and its standard deviation (missing → `default_sd`), from a
     Series or from `elasticities(…, with_sd=True)`'s frame."""
     if isinstance(elasticity, pd.DataFrame):
@@ -424,11 +426,13 @@ def _elasticity(elasticity, asins: np.ndarray, default_sd: float) -> tuple[np.nd
     else:
         frame = pd.DataFrame({"elasticity": pd.Series(elasticity, dtype=float) if elasticity is not None
                               else pd.Series(dtype=float)})
+    bends = pd.to_numeric(frame["curvature"], errors="coerce").dropna() if "curvature" in frame else ()
     frame = frame.groupby(frame.index.astype(str)).first().reindex(asins)
     eps = pd.to_numeric(frame["elasticity"], errors="coerce").to_numpy(dtype=float)
     sd = (pd.to_numeric(frame["sd"], errors="coerce").to_numpy(dtype=float) if "sd" in frame
           else np.full(len(asins), np.nan))
-    return np.where(np.isfinite(eps), eps, PRIOR_ELASTICITY), np.where(np.isfinite(sd) & (sd >= 0), sd, default_sd)
+    return (np.where(np.isfinite(eps), eps, PRIOR_ELASTICITY), np.where(np.isfinite(sd) & (sd >= 0), sd, default_sd),
+            float(bends.iloc[0]) if len(bends) else 0.0)
 
 
 def _fixed_fees(fee_table: Mapping[str, Fee], kinds: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -616,8 +620,8 @@ def _combined(fit: tuple[float, float] | None, prior: tuple[float, float]) -> tu
             float(np.sqrt(1 / precision)))
 
 
-def _busy_pace(busy: pd.DataFrame | None, asins: np.ndarray, eps: np.ndarray, eps_sd: np.ndarray, z: float,
-               today: int, settings: PromotionSettings) -> np.ndarray:
+def _busy_pace(busy: pd.DataFrame | None, asins: np.ndarray, eps: np.ndarray, eps_sd: np.ndarray, bend: float,
+               z: float, today: int, settings: PromotionSettings) -> np.ndarray:
     """(ASIN, day from today) → demand multiplier of running or planned promotions, at their upper lift: a busy
     row's `discount` (fraction of the price; optional, with its `type`) as buyers get it, else the deepest depth (at
     least the coupon cap) in full: a promotion of unknown depth may be that deep; 1 on days without one."""
@@ -636,7 +640,7 @@ def _busy_pace(busy: pd.DataFrame | None, asins: np.ndarray, eps: np.ndarray, ep
     first, last = to_days(b["start"]) - today, to_days(b["end"]) - today
     for row in np.flatnonzero(k >= 0):
         a = k[row]
-        up = (1 - effective[row]) ** (eps[a] - z * eps_sd[a]) - 1
+        up = float(demand_lift(effective[row], eps[a] - z * eps_sd[a], bend))
         span = slice(int(np.clip(first[row], 0, days)), int(np.clip(last[row] + 1, 0, days)))
         pace[a, span] = np.maximum(pace[a, span], 1 + hours[row] * max(up, 0.0))
     return pace
