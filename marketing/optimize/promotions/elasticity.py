@@ -39,15 +39,16 @@ def elasticities(measured: pd.DataFrame, *, prior: float = PRIOR_ELASTICITY, pri
     `with_sd`: a frame with the posterior standard deviation too (column sd), which `suggest` takes for the
     interval instead of its setting, so an ASIN with a deep history gets a tighter one, and the bend (column
     curvature, see the module) fitted over `measured`, `elsewhere` (the seller's other marketplaces' measured
-    promotions) and `peers` (the agency's other sellers' `bend_stats`)."""
+    promotions) and `peers` (the agency's other sellers' `bend_stats`). Either way the slopes are fitted with that
+    bend taken out."""
     if not (prior_sd > 0 and between_sd > 0 and curvature_sd >= 0 and np.isfinite(prior)):
         raise ValueError("elasticities needs a finite prior and positive spreads.")
     names = pd.Index([] if measured is None or measured.empty else measured["asin"].astype(str).unique())
     if asins is not None:
         names = names.union(pd.Index(pd.Series(list(asins), dtype=object).astype(str)))
     x, y, v, asin = _observations(measured)
-    own = bend_stats([measured, elsewhere], between_sd=between_sd)
-    bend = _curvature([own, *peers] if own else list(peers), prior, prior_sd, between_sd, curvature_sd)
+    mine = bend_stats([measured, elsewhere], between_sd=between_sd)
+    bend = _curvature([mine, *peers] if mine else list(peers), prior, prior_sd, between_sd, curvature_sd)
     y = y - bend * x * x
     seller = _seller(x, y, v, prior, prior_sd)
     precision = x * x / v
