@@ -541,9 +541,9 @@ def _dip_prior(peers: Sequence[tuple[float, float]], settings: PromotionSettings
              if math.isfinite(share) and math.isfinite(variance) and variance > 0]
     if not known or settings.pull_forward_sd <= 0:
         return prior
-    precision = 1 / settings.pull_forward_sd ** 2 + sum(1 / v for _, v in known)
-    share = (settings.pull_forward / settings.pull_forward_sd ** 2 + sum(f / v for f, v in known)) / precision
-    return float(np.clip(share, 0.0, 0.9)), float(np.hypot(np.sqrt(1 / precision), settings.pull_forward_between_sd))
+    precision = sum(1 / v for _, v in known)  # the peers pooled: a fit of their share, then combined as any fit
+    share, error = _combined((sum(f / v for f, v in known) / precision, 1 / precision), prior)
+    return share, float(np.hypot(error, settings.pull_forward_between_sd))
 
 
 def _watched(measured: pd.DataFrame | None, elsewhere: pd.DataFrame | None, settings: PromotionSettings
@@ -721,7 +721,7 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     # nor may its cycle run out whatever day the order falls on: the run-forward places it on one day, but the
     # crossing of the reorder level moves by a day's sales with any error in the pace, so the cycle's low may be a
     # day's sales below the one it shows; the reorder level must cover the lead time's sales and one day's more
-    worst = reorder[a] - (np.nan_to_num(lead[a], nan=1.0) + 1) * pace_of[a]
+    worst = reorder[a] - (lead[a] + 1) * pace_of[a]  # NaN for an ASIN without restocks, which the mask leaves out
     return low, ~(low > floor) | (modelled[a] & ~((low_without > level[a]) & (worst > 0)))
 
 
