@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 from sqlalchemy import select
 
@@ -208,3 +209,18 @@ def test_past_promotions_are_measured_with_their_fee_and_discount(db, seller, ro
     assert past.row == {"id": "C-PAST", "type": "COUPON", "start": start.isoformat(), "end": end.isoformat(),
                         "asins": ["B0COST"], "incremental_units": 70.0,
                         "incremental_profit": past.outcome["incremental_profit"], "currency": "USD"}
+
+
+def test_every_reason_the_engine_skips_for_reads_back_from_the_notice():
+    """The notice joins "reason: ASINs" with ". ": a reason holding ": " would hide its ASINs (the page lists those of
+    "enter unit cost", and any reason may be looked up the same way)."""
+    from marketing.promotions import service
+
+    engine = importlib.import_module("marketing.optimize.promotions.suggest")  # the package's `suggest` is the function
+
+    named = (getattr(engine, name) for name in dir(engine) if name.startswith("SKIP_"))
+    reasons = list(dict.fromkeys([*engine.RULES, *named]))
+    notice = service.skip_notice({reason: [f"B0{k:02d}", f"B1{k:02d}"] for k, reason in enumerate(reasons)})
+    assert len(reasons) > 10
+    for k, reason in enumerate(reasons):
+        assert service.skipped_asins(notice, reason) == [f"B0{k:02d}", f"B1{k:02d}"], reason

@@ -39,19 +39,20 @@ history the restocks are unknown: an ASIN out of stock on any of the last `resto
 not keep up with its demand as it is, and a promotion would bring the next stock-out sooner and make it longer), and
 the stock on hand must cover the promotion and `cover_after_days` more, as if nothing arrived.
 
-Rules, in order (a candidate failing one is dropped; an ASIN without a candidate left is skipped with the rule
-its best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the
-Was Price (≈ the median price paid over `was_price_days`); a margin after the discount of at least
-`min_margin_after` of the net price; a free window within `horizon_days` after the type's lead time (no overlap
-with `busy`; and where the seller's dips are plainly there, the dip share's interval above 0, none within `dip_days`
-after the end of the ASIN's last promotion: a promotion inside a dip lifts demand the dip has thinned, and its own
-dip thins the next one's); the stock rule above; a positive expected profit and a positive risk-adjusted profit,
-profit − `risk_aversion` × its own downside (the elasticity's and the baseline's, to the interval's low end) −
-`shared_risk_aversion` × the downside of p's error. The two differ because the ASIN's own errors average out over
-the many proposals of a seller while p is one number for all of them: a p read too low makes every proposal lose
-at once (the quality bench's pull-forward seeds), so the defaults weigh p's downside (0.75) and not the ASIN's own
-(0); at 1 both, a proposal makes money at the pessimistic end of its interval. Of what passes, the highest
-risk-adjusted profit wins.
+Rules, in order (a candidate failing one is dropped; an ASIN without a candidate left is skipped with the rule its
+best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the Was
+Price (≈ the median price paid over `was_price_days`); a margin after the discount of at least `min_margin_after`
+of the net price; a free window within `horizon_days` after the type's lead time (no overlap with `busy`; and where
+the seller's dips are plainly there, the dip share's interval above 0, none within `dip_days` after the end of the
+ASIN's last promotion: a promotion inside a dip lifts demand the dip has thinned, and its own dip thins the next
+one's); the stock rule above, its first two parts (the restocks by themselves) named apart (`SKIP_RESTOCKS`: the
+seller's reorder level, not the promotion, is what to change); a positive expected profit and a positive
+risk-adjusted profit, profit − `risk_aversion` × its own downside (the elasticity's and the baseline's, to the
+interval's low end) − `shared_risk_aversion` × the downside of p's error. The two differ because the ASIN's own
+errors average out over the many proposals of a seller while p is one number for all of them: a p read too low
+makes every proposal lose at once (the quality bench's pull-forward seeds), so the defaults weigh p's downside
+(0.75) and not the ASIN's own (0); at 1 both, a proposal makes money at the pessimistic end of its interval. Of
+what passes, the highest risk-adjusted profit wins.
 """
 
 from __future__ import annotations
@@ -91,13 +92,17 @@ LEAD_DAYS = {COUPON: 1, LIGHTNING_DEAL: 14, BEST_DEAL: 14}
 DURATION_DAYS = {COUPON: 7, LIGHTNING_DEAL: 1, BEST_DEAL: 7}
 
 SKIP_UNIT_COST = "enter unit cost"
-SKIP_NO_PRICE = "no price: enter one or wait for sales"
+SKIP_NO_PRICE = "no price (enter one or wait for sales)"
 SKIP_NO_SALES = "no sales in the baseline"
 SKIP_NO_FEES = "no promotion fees for this marketplace"
 SKIP_RAN_OUT = "ran out of stock recently"
+# a restocked ASIN whose cycle, with no new promotion (those running or planned count), comes within a day's sales of
+# empty: a higher reorder level would keep it from running out, and let it be promoted
+SKIP_RESTOCKS = "restocks leave it nearly out already (reorder earlier)"
 # The rules a candidate can fail, in the order they are checked (the last one is the best an ASIN got to).
 RULES = ("coupon discount outside Amazon's range", "net price not below the Was Price",
-         "margin after the discount too thin", "no free window", "stock would run out", "no profitable depth")
+         "margin after the discount too thin", "no free window", SKIP_RESTOCKS, "stock would run out",
+         "no profitable depth")
 
 
 @dataclass(frozen=True)
@@ -346,14 +351,14 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     earlier = [~in_range, ~(net < was[i]), ~(margin_share >= settings.min_margin_after - 1e-9), start < 0]
     # the stock rule, only where stock is known and the earlier rules pass (it runs the stock forward)
     check = np.flatnonzero(~np.logical_or.reduce(earlier) & np.isfinite(stock[i]))
-    low, short = np.full(len(i), np.nan), np.zeros(len(i), dtype=bool)
+    low, cycle, short = np.full(len(i), np.nan), np.zeros(len(i), dtype=bool), np.zeros(len(i), dtype=bool)
     if len(check):
         pace = _busy_pace(raw_busy, asins, eps, eps_sd, bend, z, today_day, settings)
-        low[check], short[check] = _stock_check(panel, rows, i[check], start[check], n[check], lift_hi[check],
-                                                demand_share[check], base.level, stock, restocks, modelled, pace,
-                                                today_day, settings)
+        low[check], cycle[check], short[check] = _stock_check(
+            panel, rows, i[check], start[check], n[check], lift_hi[check], demand_share[check], base.level, stock,
+            restocks, modelled, pace, today_day, settings)
     failed = np.select(
-        [*earlier, short, ~((profit > 0) & (score > 0))],
+        [*earlier, cycle, short, ~((profit > 0) & (score > 0))],
         np.arange(len(RULES)), len(RULES))
     amount_off = c["amount_off"].to_numpy()
     order = np.lexsort((d, amount_off, -np.where(failed == len(RULES), score, -np.inf), i))
@@ -652,10 +657,12 @@ def _stock_days(settings: PromotionSettings) -> int:
 
 
 def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stock, restocks, modelled, pace,
-                 today: int, settings: PromotionSettings, chunk: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate (ASIN index `a`): the lowest stock `restock.stock_path` expects once it starts, and whether
-    that is too low. Demand: the baseline's level × weekday factors, busy days at `pace`, the window at the upper
-    lift (a Lightning Deal's only over its hours). A restocked ASIN (`modelled`) is watched to the last day run
+                 today: int, settings: PromotionSettings, chunk: int = 20_000
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per candidate (ASIN index `a`): the lowest stock `restock.stock_path` expects once it starts, whether the
+    ASIN's restocks by themselves run it too low (the first two rules below), and whether the promotion does.
+    Demand: the baseline's level × weekday factors, busy days at `pace`, the window at the upper lift (a Lightning
+    Deal's only over its hours). A restocked ASIN (`modelled`) is watched to the last day run
     forward, its stock leaving at least at its `drain_units` a day, in whole units: it must keep a day's sales
     without the promotion, its reorder level must cover `lead_days` + 1 days at that pace, and with the promotion it
     must keep `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's sales
@@ -722,7 +729,7 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     # crossing of the reorder level moves by a day's sales with any error in the pace, so the cycle's low may be a
     # day's sales below the one it shows; the reorder level must cover the lead time's sales and one day's more
     worst = reorder[a] - (lead[a] + 1) * pace_of[a]  # NaN for an ASIN without restocks, which the mask leaves out
-    return low, ~(low > floor) | (modelled[a] & ~((low_without > level[a]) & (worst > 0)))
+    return low, modelled[a] & ~((low_without > level[a]) & (worst > 0)), ~(low > floor)
 
 
 def _out_days(panel, rows: np.ndarray, today: int, days: int) -> np.ndarray:
