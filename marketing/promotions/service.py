@@ -90,8 +90,9 @@ def _compute(run: SuggestionRun) -> None:
     dips, bends = _peers(run.seller_id)
     for market_id, (currency, frame, economics, measured) in read.items():
         # the elasticities' spread sets each proposal's interval; past promotions' days leave the baseline; their
-        # dips and siblings' losses set the share of the extra units taken back, the dips' over all of the seller's
-        # marketplaces, from the share the agency's other sellers show; the demand curve's bend over all of theirs
+        # dips and siblings' losses set the share of the extra units taken back, over all of the seller's
+        # marketplaces, the dips' from the share the agency's other sellers show; the demand curve's bend over all of
+        # theirs
         elsewhere = [other for key, (*_, other) in read.items() if key != market_id and len(other)]
         others = pd.concat(elsewhere, ignore_index=True) if elsewhere else None
         prices = economics.set_index("asin")["price"].to_dict() if len(economics) else {}

@@ -379,6 +379,22 @@ def test_the_share_taken_back_by_dips_and_siblings_is_learned_from_past_promotio
                 ).inputs["pull_forward"] == 0.2
 
 
+def test_the_siblings_share_is_learned_from_the_sellers_other_marketplaces_too():
+    """A seller's families are the same products in each marketplace: where this one has no promotion of an ASIN
+    with siblings, those of its other marketplace whose siblings were read (cannibalised_sd > 0) say what siblings
+    lose, 20 % of the extra units; that marketplace's lone ASINs (no sibling read) don't dilute it."""
+    family = history(10, days=100, noise=False, asins=("A1", "A2"), parent="P")
+    settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False, pull_forward=0.0, pull_forward_sd=0.2)
+    read = pd.DataFrame({"asin": "A2", "measurable": True, "units": [300.0] * 8, "expected_units": 200.0,
+                         "dip_units": 0.0, "cannibalised_read": [15.0, 25.0] * 4, "cannibalised_sd": 10.0})
+    lone = read.assign(asin="B9", cannibalised_read=0.0, cannibalised_sd=0.0)
+    rich = economics("A1", unit_cost=1.0)
+    p = only(run(daily=family, econ=rich, settings=settings, measured_elsewhere=pd.concat([read, lone])))
+    share, se = pooled_share([100.0] * 8, [15.0, 25.0] * 4, 100.0, prior=0.0)
+    assert p.inputs["pull_forward"] == pytest.approx(share) and 0.18 < share < 0.2
+    assert only(run(daily=family, econ=rich, settings=settings, measured_elsewhere=lone)).inputs["pull_forward"] == 0
+
+
 def pooled_share(g, t, v, prior=0.2, prior_sd=0.2, c=0.0, vg=0.0):
     """The dip's share and its error as `_share_fit` and `_combined` should fit them (written out for the tests)."""
     g, t, v, c, vg = (np.broadcast_to(np.asarray(x, dtype=float), np.shape(g)) for x in (g, t, v, c, vg))
@@ -413,7 +429,7 @@ def test_the_dips_share_weighs_each_promotion_by_its_noise():
 def test_the_dips_share_corrects_for_the_level_both_are_read_against():
     """A level read too high shrinks the gross and swells the dip: measure's dip_gross_cov (negative) and the
     gross's own noise (gross_sd, which pulls a fitted slope toward 0) are taken out; the seller's other
-    marketplaces count toward the dip, not toward this marketplace's siblings."""
+    marketplaces count toward the dip (toward the siblings' share only where their siblings were read)."""
     settings = rules(elasticity_sd=0.0, depths=(0.2,), amount_off=False, pull_forward_sd=0.2)
     rows = pd.DataFrame({"asin": "A1", "measurable": True, "units": [300.0, 300.0, 300.0, 300.0],
                          "expected_units": 200.0, "dip_read": [30.0, 50.0, 30.0, 50.0], "dip_sd": 20.0,

@@ -17,7 +17,8 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
             `pull_forward` ± `pull_forward_sd`, or where the agency's other sellers' own fits are given (`peers`,
             `dip_fit`), from the share they show ± `pull_forward_between_sd` (`_dip_prior`); a dip read over
             part of its `dip_days` counts for that part; plus, for an ASIN with siblings, the siblings' share
-            fitted the same way over the promotions of ASINs with siblings, from 0; each with its standard error
+            fitted the same way over the promotions of ASINs with siblings (in every marketplace: the families
+            are the same products), from 0; each with its standard error
     profit  Q₁·m̄ − Q₀·m₀ − Q₀·lift × (dip share × m₀ + siblings' share × the siblings' m₀) − fee, m̄ the
             per-unit margin blended over clippers (m₁) and the rest (m₀), a sibling's unit worth its own margin
             (`_sibling_margin`), the fee Amazon's (`economics.promotion_fee`) for that type and window; its
@@ -507,8 +508,8 @@ def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, ha
     share is fitted over the seller's measured promotions whose dip was watched for `pull_forward_post_days` clean
     days (a recent one's dip is not over yet), from `dip_prior` (share, sd; default `settings.pull_forward` ±
     `pull_forward_sd`); the siblings' share only over the promotions of ASINs with siblings (an ASIN alone in its
-    family has no sibling to take from, and pooling it in would dilute the share of those that have), from 0
-    (each 0–0.9)."""
+    family has no sibling to take from, and pooling it in would dilute the share of those that have), here and in
+    the seller's other marketplaces (those whose siblings `measure` read there), from 0 (each 0–0.9)."""
     dip = dip_prior or (settings.pull_forward, settings.pull_forward_sd)
     siblings = (0.0, settings.pull_forward_sd)
     m = _watched(measured, elsewhere, settings)
@@ -516,8 +517,9 @@ def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, ha
         return dip, siblings
     gross, gross_var = _gross(m)
     dip = _combined(_dip_fit(m, gross, gross_var, settings), dip)
-    # the other marketplaces' promotions count toward the dip only (their families are not this panel's)
-    family = m["here"] & m["asin"].astype(str).isin(set(has_siblings.index[has_siblings.to_numpy()]))
+    # the other marketplaces' promotions count where their own siblings were read (their families are not this panel's)
+    family = (m["here"] & m["asin"].astype(str).isin(set(has_siblings.index[has_siblings.to_numpy()]))) \
+        | (~m["here"] & (_column(m, "cannibalised_sd") > 0))
     fit = _share_fit(gross[family], _column(m, "cannibalised_read", "cannibalised_units")[family],
                      _column(m, "cannibalised_sd")[family] ** 2, pd.Series(0.0, index=gross[family].index),
                      gross_var[family])
