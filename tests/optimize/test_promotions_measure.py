@@ -319,18 +319,22 @@ def test_nonsense_parameters_are_refused():
 
 
 def test_a_stock_out_during_the_promotion_does_not_pull_its_lift_down():
-    """The lift (what elasticities learn from) is over the days the ASIN could be bought; the units it lost for want
-    of stock stay out of the incremental units too, as they really were not sold."""
+    """The lift (what elasticities learn from) is over the days the ASIN could be bought all day, as the baseline's
+    are: not the days out of stock, nor the day that ran out (it sold what was left, a third of its demand here);
+    the units it lost for want of stock stay out of the incremental units, as they really were not sold."""
     end = PROMO_START + timedelta(days=6)
     daily = plant(history(10, noise=False), "A1", PROMO_START, end, multiplier=1.6, noise=False)
     out = (daily["date"] >= end - timedelta(days=2)) & (daily["date"] <= end)
     daily.loc[out, ["units", "sales"]] = 0.0
     daily.loc[out, "in_stock"] = False
+    last = (daily["asin"] == "A1") & (daily["date"] == end - timedelta(days=3))
+    daily.loc[last, ["units", "sales"]] = daily.loc[last, ["units", "sales"]] / 3
     row = one(daily).loc[("p1", "A1")]
     assert row["lift"] == pytest.approx(0.6)
-    in_stock, out_of_stock = (true_mean(daily, "A1", PROMO_START, end - timedelta(days=3)),
-                              true_mean(daily, "A1", end - timedelta(days=2), end))
-    assert row["incremental_units"] == pytest.approx(0.6 * in_stock - out_of_stock)
+    supplied, last_day, out_of_stock = (true_mean(daily, "A1", PROMO_START, end - timedelta(days=4)),
+                                        true_mean(daily, "A1", end - timedelta(days=3), end - timedelta(days=3)),
+                                        true_mean(daily, "A1", end - timedelta(days=2), end))
+    assert row["incremental_units"] == pytest.approx(0.6 * supplied + (1.6 / 3 - 1) * last_day - out_of_stock)
 
 
 def test_a_level_that_drifts_between_months_widens_the_interval_to_keep_its_coverage():

@@ -149,14 +149,15 @@ def measure(daily: pd.DataFrame, windows: pd.DataFrame, economics: pd.DataFrame,
                                                                out=np.ones_like(loss)), 0.0)
     profit = units * m1 - expected * m0 - (dip + cannibalised) * m0 - fee - ad_change
 
-    # the lift (what elasticities learn from) over the days the ASIN could be bought: a stock-out during the
-    # promotion cuts units for want of stock, not of demand
-    stocked = _sums(panel, rows, first, last - first + 1, days="stocked")
+    # the lift (what elasticities learn from) over the days the ASIN could be bought all day, as the baseline's: a
+    # stock-out during the promotion, and the day that ends in one (it sold what was left), cut units for want of
+    # stock, not of demand
+    supplied = _sums(panel, rows, first, last - first + 1, days="supplied")
     with np.errstate(invalid="ignore", divide="ignore"):
-        expected_stocked = base.level * stocked["factor"]
-        lift = stocked["units"] / expected_stocked - 1
-        lift_se = np.sqrt(s2 * (stocked["factor2"] * np.maximum(lift + 1, 1.0) + stocked["factor"] ** 2 / base.days)) \
-            / expected_stocked
+        expected_supplied = base.level * supplied["factor"]
+        lift = supplied["units"] / expected_supplied - 1
+        lift_se = np.sqrt(s2 * (supplied["factor2"] * np.maximum(lift + 1, 1.0)
+                                + supplied["factor"] ** 2 / base.days)) / expected_supplied
 
     def measured(values):
         return np.where(ok, values, np.nan)
@@ -250,11 +251,11 @@ def _cannibalised(panel: Panel, w: pd.DataFrame, rows: np.ndarray, expected: np.
 
 def _sums(panel: Panel, rows: np.ndarray, first: np.ndarray, length: np.ndarray, *, days: str) -> dict:
     """Units, weekday factors (and their squares), days, sales and ad spend summed over each window's days whose
-    units are known (`days`: "known"), that were in stock too ("stocked") or watched ("watched": what a dip or a
-    sibling's loss is read from)."""
+    units are known (`days`: "known"), that were in stock that day and the next too ("supplied") or watched
+    ("watched": what a dip or a sibling's loss is read from)."""
     r, c, inside = gather(panel, rows, first, length)
     units = panel.units[r, c]
-    use = inside & {"known": ~np.isnan(units), "stocked": panel.stocked[r, c], "watched": panel.watched[r, c]}[days]
+    use = inside & {"known": ~np.isnan(units), "supplied": panel.supplied[r, c], "watched": panel.watched[r, c]}[days]
     factor = np.where(use, panel.factors[r, panel.weekday[c]], 0.0)
     return {"units": np.where(use, units, 0.0).sum(axis=1), "factor": factor.sum(axis=1),
             "factor2": (factor ** 2).sum(axis=1), "days": use.sum(axis=1).astype(float),

@@ -53,6 +53,7 @@ class Panel:
     clean: np.ndarray  # bool (A, D): known, in stock that day and the next, no promotion
     watched: np.ndarray  # bool (A, D): clean, the day's own figures (not a weekly share) and its stock known
     stocked: np.ndarray  # bool (A, D): known and in stock (promotion or not)
+    supplied: np.ndarray  # bool (A, D): stocked, and in stock the next day too: the units are what buyers wanted
     factors: np.ndarray  # (A, 7) weekday factors, mean 1 per ASIN
     weekday: np.ndarray  # (D,) 0 = Monday
 
@@ -117,14 +118,15 @@ def build_panel(daily: pd.DataFrame, promo_asins, promo_start: np.ndarray, promo
     stocked = ~np.isnan(units_m) & stock_m
     sold_out = np.zeros_like(stock_m)
     sold_out[:, :-1] = ~stock_m[:, 1:]
-    clean = stocked & ~sold_out & ~promo_m
+    supplied = stocked & ~sold_out
+    clean = supplied & ~promo_m
     weekday = weekday_of(np.arange(day0, day0 + n_days))
     parents = frame["parent_asin"].to_numpy(dtype=object) if "parent_asin" in frame else np.full(len(frame), None)
     _, first_row = np.unique(codes, return_index=True)
     parent_of = pd.Series(parents[first_row]).reindex(range(n_rows))
     parent_codes, _ = pd.factorize(parent_of.where(parent_of.notna() & (parent_of.astype(str).str.len() > 0)))
     return Panel(asins=pd.Index(asins, dtype=object), parent=parent_codes, day0=day0, units=units_m, sales=sales_m,
-                 ad=ad_m, clean=clean, watched=clean & watched_m, stocked=stocked,
+                 ad=ad_m, clean=clean, watched=clean & watched_m, stocked=stocked, supplied=supplied,
                  factors=_weekday_factors(units_m, clean, weekday), weekday=weekday)
 
 
