@@ -501,22 +501,21 @@ def _free_start(c: pd.DataFrame, asins: np.ndarray, busy: pd.DataFrame, today: i
 
 
 def _pull_forward(measured: pd.DataFrame | None, settings: PromotionSettings, has_siblings: pd.Series,
-                  elsewhere: pd.DataFrame | None = None, dip_prior: tuple[float, float] | None = None
+                  elsewhere: pd.DataFrame | None, dip_prior: tuple[float, float]
                   ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The shares of a promotion's extra units that its dip and (for an ASIN with siblings: `has_siblings`, by
-    ASIN) its siblings take back, each with its standard error; the caller adds them per candidate. The dip's
-    share is fitted over the seller's measured promotions whose dip was watched for `pull_forward_post_days` clean
-    days (a recent one's dip is not over yet), from `dip_prior` (share, sd; default `settings.pull_forward` ±
-    `pull_forward_sd`); the siblings' share only over the promotions of ASINs with siblings (an ASIN alone in its
-    family has no sibling to take from, and pooling it in would dilute the share of those that have), here and in
-    the seller's other marketplaces (those whose siblings `measure` read there), from 0 (each 0–0.9)."""
-    dip = dip_prior or (settings.pull_forward, settings.pull_forward_sd)
+    """The shares of a promotion's extra units that its dip and (for an ASIN with siblings: `has_siblings`, by ASIN) its
+    siblings take back, each with its standard error; the caller adds them per candidate. The dip's share is
+    fitted over the seller's measured promotions whose dip was watched for `pull_forward_post_days` clean days (a
+    recent one's dip is not over yet), from `dip_prior` (share, sd: `_dip_prior`); the siblings' share only over
+    the promotions of ASINs with siblings (an ASIN alone in its family has no sibling to take from, and pooling
+    it in would dilute the share of those that have), here and in the seller's other marketplaces (those whose
+    siblings `measure` read there), from 0 (each 0–0.9)."""
     siblings = (0.0, settings.pull_forward_sd)
     m = _watched(measured, elsewhere, settings)
     if m is None:
-        return dip, siblings
+        return dip_prior, siblings
     gross, gross_var = _gross(m)
-    dip = _combined(_dip_fit(m, gross, gross_var, settings), dip)
+    dip = _combined(_dip_fit(m, gross, gross_var, settings), dip_prior)
     # the other marketplaces' promotions count where their own siblings were read (their families are not this panel's)
     family = (m["here"] & m["asin"].astype(str).isin(set(has_siblings.index[has_siblings.to_numpy()]))) \
         | (~m["here"] & (_column(m, "cannibalised_sd") > 0))
