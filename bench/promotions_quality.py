@@ -87,11 +87,11 @@ def engine_week(sb, seller: int, book, reads: dict) -> int:
     t = book.market.today_ordinal
     daily, econ, windows, measured = reads[book]
     elsewhere = [reads[other][3] for s, other in pm.books(sb) if s == seller and other is not book]
+    elsewhere = pd.concat(elsewhere, ignore_index=True) if elsewhere else None
     others = [[reads[b][3] for s, b in pm.books(sb) if s == other] for other in {s for s, _ in pm.books(sb)} - {seller}]
     peers = [fit for fit in (dip_fit(pd.concat(frames)) for frames in others) if fit is not None]
     bends = [stats for stats in (bend_stats(frames) for frames in others) if stats is not None]
-    eps = elasticities(measured, asins=book.cat.asin, with_sd=True, peers=bends,
-                       elsewhere=pd.concat(elsewhere, ignore_index=True) if elsewhere else None)
+    eps = elasticities(measured, asins=book.cat.asin, with_sd=True, peers=bends, elsewhere=elsewhere)
     promos = book.retail.promotions
     busy = pd.DataFrame([(book.cat.asin[p], pm.day_of(q.start), pm.day_of(q.end), q.kind, cut)
                          for q in promos if q.end >= t for p, cut in zip(q.products, q.cut, strict=True)],
@@ -100,8 +100,7 @@ def engine_week(sb, seller: int, book, reads: dict) -> int:
     deal_types = {q.kind for q in promos if q.kind != "COUPON" and q.start >= t - 365 and q.start < t}
     proposals, _ = suggest(daily, econ, inventory=pm.inventory(book), busy=busy, fees=pm.engine_fees(book),
                            elasticity=eps, today=today, deal_types=deal_types, promotions=past, measured=measured,
-                           measured_elsewhere=pd.concat(elsewhere, ignore_index=True) if elsewhere else None,
-                           peers=peers,
+                           measured_elsewhere=elsewhere, peers=peers,
                            inventory_history=pm.inventory_history(book, book.market.origin_ordinal, t))
     for p in proposals:
         money = p.discount_type == "AMOUNT_OFF_LIST_PRICE"
