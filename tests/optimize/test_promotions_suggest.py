@@ -684,6 +684,22 @@ def test_a_slow_sellers_stock_is_run_forward_in_whole_units():
     assert only(case(10.0)).inputs["restock"]["lead_days"] == 12.0
 
 
+def test_a_stocks_drain_in_whole_units_is_not_rounded_up_again():
+    """Stock leaves 9 whole units a day while 8.3 sell (weekdays 0.8–1.2 of that); with an 18-day lead each shipment
+    lands with 10 to 17 left, more than a day's sales. The run-forward takes the history's 9 a day as it is: rounding it up
+    again on the busier weekdays (10, 11) would see it run out before the shipment lands, and skip a coupon that only
+    moves the reorder earlier."""
+    frame = fba_inventory(8.3, days=200, lead=18, reorder=172.0, order=380.0, stock=400.0, drain=9.0)
+    lands = frame["fulfillable"].diff() > 0
+    assert min(frame["fulfillable"].shift()[lands].dropna()) == 10.0  # the least a shipment finds left
+    fits = (frame["fulfillable"] >= 300) & (frame["inbound"] == 0)
+    frame = frame.iloc[: fits[fits].index[-1] + 1]
+    frame = frame.assign(date=[TODAY - timedelta(days=len(frame) - 1 - k) for k in range(len(frame))])
+    p = only(run(daily=history(8.3, days=100, noise=False), inventory=today_stock(frame), inventory_history=frame,
+                 settings=rules(depths=(0.1, 0.2), amount_off=False)))
+    assert 8.3 < p.inputs["lowest_stock"] < 13
+
+
 def test_a_unit_taken_from_a_sibling_costs_the_siblings_margin():
     """Siblings lose 20 % of A1's extra units (A2's past promotions say so). A unit A2 loses is worth A2's margin, not
     A1's: where A2 earns $8 less a unit, A1's coupon costs 20 % × its extra units × $8 less."""

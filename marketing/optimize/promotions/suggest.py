@@ -664,7 +664,8 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     ASIN's restocks by themselves run it too low (the first two rules below), and whether the promotion does.
     Demand: the baseline's level × weekday factors, busy days at `pace`, the window at the upper lift (a Lightning
     Deal's only over its hours). A restocked ASIN (`modelled`) is watched to the last day run
-    forward, its stock leaving at least at its `drain_units` a day, in whole units: it must keep a day's sales
+    forward, its stock leaving at least at its `drain_units` a day (whole units already) and its sales rounded up
+    to whole units: it must keep a day's sales
     without the promotion, its reorder level must cover `lead_days` + 1 days at that pace, and with the promotion it
     must keep `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's sales
     (a reorder moved by the promotion is placed at another point of a day's sales), and never less than a day's
@@ -683,13 +684,15 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     last_day = np.where(modelled[a], horizon, np.minimum(first_day + days + int(math.ceil(settings.cover_after_days)),
                                                          horizon))
     # a restocked ASIN's stock leaves at its history's pace where that is faster than its sales
-    pace_of = np.where(modelled, np.fmax(level, r["drain_units"].to_numpy(dtype=float)), level)
+    drain = np.where(modelled, r["drain_units"].to_numpy(dtype=float), np.nan)
+    pace_of = np.fmax(level, drain)
     factors = panel.factors[:, weekday] if len(panel.asins) else np.ones((1, horizon))
 
     def path(ak, daily):
         # the shelf loses whole units: a day that asks 1.2 takes 2 as often as 1 (a slow seller's week can run well
-        # over its mean), so each day's demand is rounded up
-        return stock_path(stock[ak], np.ceil(pace_of[ak][:, None] * factors[np.maximum(rows[ak], 0)] * daily),
+        # over its mean), so each day's sales are rounded up; the history's drain is in whole units already
+        f = factors[np.maximum(rows[ak], 0)] * daily
+        return stock_path(stock[ak], np.fmax(np.ceil(level[ak][:, None] * f), drain[ak][:, None] * f),
                           lead=np.nan_to_num(lead[ak], nan=1.0), reorder=reorder[ak], order=np.nan_to_num(order[ak]),
                           inbound=inbound[ak], arrival=arrival[ak])
 
