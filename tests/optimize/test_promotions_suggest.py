@@ -686,9 +686,9 @@ def test_a_slow_sellers_stock_is_run_forward_in_whole_units():
 
 def test_a_stocks_drain_in_whole_units_is_not_rounded_up_again():
     """Stock leaves 9 whole units a day while 8.3 sell (weekdays 0.8–1.2 of that); with an 18-day lead each shipment
-    lands with 10 to 17 left, more than a day's sales. The run-forward takes the history's 9 a day as it is: rounding it up
-    again on the busier weekdays (10, 11) would see it run out before the shipment lands, and skip a coupon that only
-    moves the reorder earlier."""
+    lands with 10 to 17 left, more than a day's sales. The run-forward takes the history's 9 a day as it is:
+    rounding it up again on the busier weekdays (10, 11) would see it run out before the shipment lands, and skip a
+    coupon that only moves the reorder earlier."""
     frame = fba_inventory(8.3, days=200, lead=18, reorder=172.0, order=380.0, stock=400.0, drain=9.0)
     lands = frame["fulfillable"].diff() > 0
     assert min(frame["fulfillable"].shift()[lands].dropna()) == 10.0  # the least a shipment finds left

@@ -663,14 +663,13 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     """Per candidate (ASIN index `a`): the lowest stock `restock.stock_path` expects once it starts, whether the
     ASIN's restocks by themselves run it too low (the first two rules below), and whether the promotion does.
     Demand: the baseline's level × weekday factors, busy days at `pace`, the window at the upper lift (a Lightning
-    Deal's only over its hours). A restocked ASIN (`modelled`) is watched to the last day run
-    forward, its stock leaving at least at its `drain_units` a day (whole units already) and its sales rounded up
-    to whole units: it must keep a day's sales
-    without the promotion, its reorder level must cover `lead_days` + 1 days at that pace, and with the promotion it
-    must keep `safety_days` of baseline or, where its restocks leave less anyway, what they leave less a day's sales
-    (a reorder moved by the promotion is placed at another point of a day's sales), and never less than a day's
-    sales. One whose restocks are unknown gets none and must last to `cover_after_days` after the end (its stock
-    only falls: summed, not run day by day)."""
+    Deal's only over its hours). A restocked ASIN (`modelled`) is watched to the last day run forward, its stock
+    leaving at least at its `drain_units` a day (whole units already) and its sales rounded up to whole units: it
+    must keep a day's sales without the promotion, its reorder level must cover `lead_days` + 1 days at that pace,
+    and with the promotion it must keep `safety_days` of baseline or, where its restocks leave less anyway, what
+    they leave less a day's sales (a reorder moved by the promotion is placed at another point of a day's sales),
+    and never less than a day's sales. One whose restocks are unknown gets none and must last to
+    `cover_after_days` after the end (its stock only falls: summed, not run day by day)."""
     horizon = _stock_days(settings)
     offset = np.arange(horizon)
     weekday = weekday_of(today + offset)
