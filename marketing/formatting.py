@@ -11,6 +11,15 @@ _NO_MINOR_UNITS = {"JPY", "KRW", "CLP", "VND"}
 DASH = "—"
 
 
+# what a currency's amounts are written with in a sentence ("$3 off"); a code without one is written before the number
+_SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "MXN": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def currency_symbol(currency: str) -> str:
+    """`$` for USD, `£` for GBP; `SEK ` for a currency without a symbol here."""
+    return _SYMBOLS.get(currency, f"{currency} ")
+
+
 def money(value: Decimal | float | None, currency: str) -> str:
     """`1,234.50 USD`; always with the code, so two currencies can never be read as one."""
     if value is None:

@@ -30,6 +30,7 @@ from marketing.bids import apply, history, inputs, rules
 from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.extensions import db
+from marketing.formatting import currency_symbol
 from marketing.models import CampaignSettings, SuggestionRun, copy_text
 from marketing.models.base import MONEY_PLACES
 from marketing.models.suggestions import Direction, Kind, RunStatus, Suggestion, Trigger
@@ -116,9 +117,6 @@ def _compute(run: SuggestionRun) -> None:
              run.targets)
 
 
-_SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "MXN": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
-
-
 @dataclass(frozen=True)
 class CampaignOverrides:
     """Per profile, the campaigns with their own target ACoS (fractions) and objective (set on the campaign page)."""
@@ -145,7 +143,7 @@ def engine_settings(guard: rules.Guardrails, market: Marketplace | None) -> BidS
     if market is not None:
         fields |= {"marketplace_min_bid": market.min_bid, "marketplace_max_bid": market.max_bid,
                    "bid_increment": rules.tick(market),
-                   "currency_symbol": _SYMBOLS.get(market.currency, f"{market.currency} ")}
+                   "currency_symbol": currency_symbol(market.currency)}
         # One amount for every profile, each in its own currency: where it falls outside a marketplace's legal
         # range (0.10 in yen) that marketplace's own limit applies, instead of failing the seller's whole run.
         for key in ("min_bid", "max_bid"):

@@ -22,6 +22,7 @@ from marketing.amazon.hosts import marketplace
 from marketing.bids.queue import enqueue_once
 from marketing.clock import now, today
 from marketing.extensions import db
+from marketing.formatting import currency_symbol
 from marketing.models import SuggestionRun
 from marketing.models.base import MONEY_SCALE
 from marketing.models.suggestions import Direction, Kind, RunStatus, Suggestion, Trigger
@@ -105,7 +106,9 @@ def _compute(run: SuggestionRun) -> None:
             deal_types=history.deal_types(run.seller_id, market_id, day),
             promotions=measured[["asin", "start", "end"]], measured=measured,
             measured_elsewhere=others, peers=dips,
-            inventory_history=history.inventory_history(run.seller_id, market_id, start, day))
+            inventory_history=history.inventory_history(run.seller_id, market_id, start, day),
+            settings=engine.PromotionSettings(currency_symbol=currency_symbol(
+                currency or marketplace(market_id).currency)))
         rows = [_row(run, p, market_id, currency) for p in proposals]
         if rows:
             db.session.execute(insert(Suggestion), rows)

@@ -34,7 +34,7 @@ class Rows:
         self.db, self.seller = db, seller
 
     def history(self, asin, *, days=90, units=10, price="20.00", until=TODAY - dt.timedelta(days=1),
-                during=None, marketplace_id=US):
+                during=None, marketplace_id=US, currency="USD"):
         """Daily Sales & Traffic for `days` days to `until`; `during` maps a day to (units, price) instead."""
         from marketing.models import SalesTrafficAsinDaily
 
@@ -42,14 +42,14 @@ class Rows:
             day = until - dt.timedelta(days=n)
             u, p = (during or {}).get(day, (units, price))
             self.db.session.add(SalesTrafficAsinDaily(
-                seller_id=self.seller.id, marketplace_id=marketplace_id, date=day, asin=asin, currency_code="USD",
+                seller_id=self.seller.id, marketplace_id=marketplace_id, date=day, asin=asin, currency_code=currency,
                 ordered_sales=Decimal(p) * u, units_ordered=u, sessions=u * 10, page_views=u * 12))
         self.db.session.commit()
 
-    def product(self, asin, unit_cost="8.00", price="20.00"):
+    def product(self, asin, unit_cost="8.00", price="20.00", currency="USD"):
         from marketing.models import Product
 
-        self.db.session.add(Product(seller_id=self.seller.id, asin=asin, currency_code="USD",
+        self.db.session.add(Product(seller_id=self.seller.id, asin=asin, currency_code=currency,
                                     unit_cost=None if unit_cost is None else Decimal(unit_cost),
                                     price=Decimal(price), referral_fee_pct=Decimal(15), fba_fee=Decimal("3.00")))
         self.db.session.commit()

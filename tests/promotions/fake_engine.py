@@ -37,6 +37,7 @@ class PromotionSettings:
     horizon_days: int = 56
     lead_days: dict = field(default_factory=lambda: {"COUPON": 1, "BEST_DEAL": 14, "LIGHTNING_DEAL": 14})
     baseline_days: int = 28
+    currency_symbol: str = "$"
 
 
 def _date(value) -> dt.date:
@@ -116,7 +117,7 @@ def suggest(daily, economics, *, inventory, busy, fees, elasticity, today, deal_
             break_even_lift=break_even_lift(price - cost, net - cost, q0, 5.0), expected_units=q0 * 7 * 0.5,
             units_lo=q0, units_hi=q0 * 7, expected_profit=12.5, profit_lo=1.0, profit_hi=30.0, fee=5.0,
             cover_days=None, elasticity=-3.6,
-            explanation=f"A 20% coupon on {asin} for 7 days is expected to earn 12.50 more.",
+            explanation=f"A 20% coupon on {asin} for 7 days is expected to earn {settings.currency_symbol}12.50 more.",
             inputs={"baseline_units": q0, "price": price, "unit_cost": cost}))
     return proposals, skips
 

@@ -32,6 +32,19 @@ def test_a_run_stores_one_suggestion_per_proposal_and_names_what_it_skipped(db, 
     assert service.summary(suggested) == "1 promotion suggestions"
 
 
+def test_a_suggestions_sentence_speaks_its_marketplaces_currency(db, seller, rows):
+    """The engine writes its sentence with the symbol it is given: £ in the UK, $ in the US (not $ everywhere)."""
+    from marketing.promotions import service
+
+    rows.history("B0US")
+    rows.product("B0US")
+    rows.history("B0UK", marketplace_id="A1F83G8C2ARO7P", currency="GBP")
+    rows.product("B0UK", currency="GBP")
+    service.run_suggestions(seller.id)
+    said = {s.entity_ref: s.explanation for s in _suggestions(db, seller)}
+    assert "earn £12.50" in said["B0UK"] and "earn $12.50" in said["B0US"]
+
+
 def test_a_new_run_replaces_the_pending_ones(db, seller, suggested):
     from marketing.promotions import service
 
