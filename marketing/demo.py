@@ -1,11 +1,14 @@
-"""What `marketing demo` puts in the database: demo users, sandbox sellers, and what their marketer would type
-(unit costs and fees, from the sandbox's catalog)."""
+"""What `marketing demo` puts in the database: demo users, sandbox sellers, what their marketer and admin would type
+(unit costs and per-unit fees, from the sandbox's catalog; promotion fees where the guide gives none), and the FBA
+inventory history a product connected for months would have stored."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import secrets
+from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 from flask import Flask
@@ -13,17 +16,20 @@ from sqlalchemy import select
 
 from marketing import accounts, jobs
 from marketing import sellers as seller_service
-from marketing.clock import now
+from marketing.clock import now, today
 from marketing.connections import oauth, service
 from marketing.digest import preferences, weekly
 from marketing.extensions import db
 from marketing.mail import transport
-from marketing.models import Seller, SyncRun
+from marketing.models import InventoryDaily, Seller, SyncRun
 from marketing.models.sync import ACTIVE_RUN
 from marketing.products import service as products
+from marketing.promotions import fees as promotion_fees
+from marketing.promotions import history as promotion_history
 from marketing.promotions import service as promotions
 from marketing.sandbox.testing import Admin
 from marketing.sync import runs
+from marketing.sync.inventory import ingest_inventory
 
 DEMO_USERS = (
     ("admin@example.com", "admin", "Demo Admin"),
@@ -118,6 +124,67 @@ def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[
 
 
 DEMO_COSTS_TRIES = 80  # × 15 s: the first sync lists the sellers' ASINs well within
+# days of FBA inventory the demo records before today: a whole restock cycle or two, from which the engine learns each
+# ASIN's restocks (without one whole shipment in it, an ASIN must hold its promotion and a month more on its shelf)
+DEMO_INVENTORY_DAYS = 120
+SANDBOX_FEES_FROM = dt.date(2025, 6, 2)  # the sandbox charges the guide's fee schedule of that date everywhere
+
+
+def _connected_markets(sandbox: dict, connected: int) -> Iterator[tuple[int, dict, str]]:
+    """(index, account, marketplace id) of each marketplace of the first `connected` sandbox sellers."""
+    for index, account in enumerate(sandbox.get("sellers", [])[:connected]):
+        for market in account.get("marketplace_ids", []):
+            yield index, account, market
+
+
+def seed_fees(app: Flask, sandbox: dict, connected: int = 2) -> None:
+    """Enter the promotion fees of the connected demo sellers' marketplaces that have none in force (the guide gives
+    only the US's), as the demo admin would on the fee page: what the sandbox charges there."""
+    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
+    try:
+        with app.app_context():
+            actor = accounts.find_user("admin@example.com")
+            for index, _, market in _connected_markets(sandbox, connected):
+                if promotion_history.fee_rows(market, today()):
+                    continue
+                for kind, fee in admin.catalog(index, market)["fees"].items():
+                    cap = fee["variable_cap"]
+                    promotion_fees.save({
+                        "marketplace_id": market, "type": kind, "effective_from": SANDBOX_FEES_FROM,
+                        "fixed": _money(fee["fixed"]), "per_day": _money(fee["per_day"]),
+                        "per_redemption": _money(fee["per_redemption"]),
+                        "variable_pct": Decimal(str(round(fee["variable_pct"] * 100, 4))),
+                        "variable_cap": None if cap is None else _money(cap), "note": "the sandbox's fees (demo)",
+                    }, actor=actor)
+            db.session.commit()
+    finally:
+        admin.close()
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(str(round(value, 2)))
+
+
+def seed_inventory(app: Flask, sandbox: dict, connected: int = 2, days: int = DEMO_INVENTORY_DAYS) -> None:
+    """Store the connected demo sellers' FBA inventory summaries of the `days` days before today, as the nightly
+    sync would have had the product been connected that long (Amazon keeps no such history to ask for): the engine
+    learns each ASIN's restocks from them. Days already stored are left as they are."""
+    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
+    try:
+        with app.app_context():
+            for index, account, market in _connected_markets(sandbox, connected):
+                seller = seller_service.find_seller(account["name"])
+                i = InventoryDaily
+                stored = set(db.session.scalars(select(i.date).where(
+                    i.seller_id == seller.id, i.marketplace_id == market).distinct()))
+                for day in admin.inventory_history(index, market, days):
+                    date = dt.date.fromisoformat(day["date"])
+                    if date not in stored:
+                        ingest_inventory(db.session, day["inventorySummaries"], seller_id=seller.id,
+                                         marketplace_id=market, day=date)
+                db.session.commit()
+    finally:
+        admin.close()
 
 
 def seed_costs(app: Flask, sandbox: dict, connected: int = 2) -> None:
@@ -126,13 +193,13 @@ def seed_costs(app: Flask, sandbox: dict, connected: int = 2) -> None:
     admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
     try:
         with app.app_context():
-            for index, account in enumerate(sandbox.get("sellers", [])[:connected]):
-                seller = seller_service.find_seller(account["name"])
-                costs: dict[str, dict[str, list[float]]] = {}
-                for market in account.get("marketplace_ids", []):
-                    catalog = admin.catalog(index, market)
-                    costs.setdefault(catalog["currency"], {}).update({
-                        p["asin"]: [p["unit_cost"], p["referral_fee_pct"], p["fba_fee"]] for p in catalog["products"]})
+            by_seller: dict[str, dict[str, dict[str, list[float]]]] = {}
+            for index, account, market in _connected_markets(sandbox, connected):
+                catalog = admin.catalog(index, market)
+                by_seller.setdefault(account["name"], {}).setdefault(catalog["currency"], {}).update({
+                    p["asin"]: [p["unit_cost"], p["referral_fee_pct"], p["fba_fee"]] for p in catalog["products"]})
+            for name, costs in by_seller.items():
+                seller = seller_service.find_seller(name)
                 jobs.enqueue("default", enter_demo_costs, seller.id, costs, 1, job_id=f"demo-costs-{seller.id}-1",
                              unique=True)
     finally:

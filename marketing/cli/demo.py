@@ -134,6 +134,8 @@ def demo(host: str, port: int, reset: bool, check: bool) -> None:
             demo_seed.register_sandbox_callbacks(app, info)
             demo_seed.limit_like_amazon(info)
             demo_seed.seed_sandbox_sellers(app, info)
+            demo_seed.seed_fees(app, info)
+            demo_seed.seed_inventory(app, info)
             demo_seed.seed_costs(app, info)
             demo_seed.seed_outbox(app)
         children.append(_child(["worker"], env))

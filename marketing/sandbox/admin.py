@@ -33,8 +33,14 @@ Every call needs the header `X-Sandbox-Key: <admin key>` (printed at start-up); 
   (rules in `promotions.py`) → 201 with the promotion (its Amazon id is `id`); 400 with a clear message.
   `GET /_sandbox/promotions?seller=&marketplace_id=` → `{"promotions": [...]}`: those entered.
 * `GET /_sandbox/catalog?seller=&marketplace_id=` → `{"marketplace_id", "currency", "products": [{"asin", "price",
-  "unit_cost", "referral_fee_pct", "fba_fee"}]}`: what the seller knows of its own products in that marketplace
-  (its first by default) — what a person types on the products page (the demo enters it so).
+  "unit_cost", "referral_fee_pct", "fba_fee"}], "fees": {type: {"fixed", "per_day", "per_redemption",
+  "variable_pct", "variable_cap"}}}`: what the seller knows of its own products in that marketplace (its first by
+  default) — what a person types on the products page (the demo enters it so) — and what Amazon charges there for
+  a coupon or deal (`promo_oracle.default_fees`, in the marketplace's currency; `variable_pct` a fraction).
+* `GET /_sandbox/inventory?seller=&marketplace_id=&days=N` → `{"marketplace_id", "days": [{"date",
+  "inventorySummaries": [...]}]}`: the FBA inventory summaries (with details, as `getInventorySummaries` lists them)
+  of each of the N days (1–400) before today, oldest first: what a product syncing nightly would have stored (the
+  demo records them so; Amazon keeps no such history).
 * `GET /_sandbox/promotions/<id>/truth?seller=&post_days=&fees=&unit_costs=`: the promotion's true
   incremental units, revenue and profit (`promo_oracle.true_incremental`); `fees` and `unit_costs` are JSON
   (`{"COUPON": {"fixed": 5, "variable_pct": 0.025, …}}`, `{"<asin>": cost}`).
@@ -47,6 +53,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from dataclasses import asdict
 from datetime import date
 
 import numpy as np
@@ -56,6 +63,7 @@ from . import oracle, promo_oracle, promotions
 from .catalog import REFERRAL
 from .retail import PROMO_SHAPES
 from .shapes import SHAPES
+from .spapi import inventory_summaries
 from .state import current
 
 blueprint = Blueprint("admin", __name__, url_prefix="/_sandbox")
@@ -309,7 +317,28 @@ def catalog():
     products = [{"asin": str(a), "price": float(p), "unit_cost": float(c), "referral_fee_pct": REFERRAL * 100,
                  "fba_fee": round(float(f - p * REFERRAL), 2)}
                 for a, p, c, f in zip(cat.asin, cat.price, cat.unit_cost, cat.fees, strict=True)]
-    return jsonify({"marketplace_id": profile.marketplace_id, "currency": profile.currency, "products": products})
+    fees = {kind: asdict(fee) for kind, fee in promo_oracle.default_fees(profile.fx).items()}
+    return jsonify({"marketplace_id": profile.marketplace_id, "currency": profile.currency, "products": products,
+                    "fees": fees})
+
+
+@blueprint.get("/inventory")
+def inventory_history():
+    sb = current()
+    raw = request.args.get("days", "")
+    if not raw.isdigit() or not 1 <= int(raw) <= 400:
+        return _fail(400, "days must be a whole number from 1 to 400")
+    try:
+        profile = promotions.marketplace_of(promotions.seller_of(sb, request.args.get("seller")),
+                                            request.args.get("marketplace_id"))
+    except promotions.PromotionError as exc:
+        return _fail(400, str(exc))
+    book = sb.market.book(profile.profile_id)
+    first = max(sb.market.today_ordinal - int(raw), sb.market.origin_ordinal)
+    days = [date.fromordinal(d) for d in range(first, sb.market.today_ordinal)]
+    return jsonify({"marketplace_id": profile.marketplace_id,
+                    "days": [{"date": day.isoformat(), "inventorySummaries": inventory_summaries(sb, book, day)}
+                             for day in days]})
 
 
 @blueprint.get("/promotions")

@@ -317,7 +317,7 @@ def inventory():
     stock = book.retail.stock(today)
     inbound = book.retail.inbound(today)
     details = args.get("details", "false").lower() == "true"
-    summaries = [_summary(sb, book, p, int(stock[p]), int(inbound[p]), details) for p in page]
+    summaries = [_summary(sb, book, p, int(stock[p]), int(inbound[p]), details, sb.market.today) for p in page]
     body: dict = {
         "payload": {
             "granularity": {"granularityType": "Marketplace", "granularityId": mps[0]},
@@ -329,7 +329,14 @@ def inventory():
     return _limited(jsonify(body), "inventory")
 
 
-def _summary(sb: Sandbox, book, p: int, fulfillable: int, inbound: int, details: bool) -> dict:
+def inventory_summaries(sb: Sandbox, book, day: date) -> list[dict]:
+    """Every product's FBA inventory summary (with details) as Amazon listed it on `day`."""
+    d = day.toordinal()
+    stock, inbound = book.retail.stock(d), book.retail.inbound(d)
+    return [_summary(sb, book, p, int(stock[p]), int(inbound[p]), True, day) for p in range(len(book.cat.sku))]
+
+
+def _summary(sb: Sandbox, book, p: int, fulfillable: int, inbound: int, details: bool, day: date) -> dict:
     c = book.cat
     reserved = int(np.ceil(fulfillable * 0.03))
     unfulfillable = int(derive(sb.seed, "unfulfillable", c.asin[p])[0] % 4)
@@ -338,7 +345,7 @@ def _summary(sb: Sandbox, book, p: int, fulfillable: int, inbound: int, details:
         "fnSku": "X00" + derive(sb.seed, "fnsku", c.asin[p]).hex()[:7].upper(),
         "sellerSku": c.sku[p],
         "condition": "NewItem",
-        "lastUpdatedTime": f"{sb.market.today.isoformat()}T06:00:00Z",
+        "lastUpdatedTime": f"{day.isoformat()}T06:00:00Z",
         "productName": c.product_name[p],
         "totalQuantity": fulfillable + reserved + inbound + unfulfillable,
     }

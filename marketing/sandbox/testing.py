@@ -101,6 +101,11 @@ class Admin:
         params = {"seller": seller, **({"marketplace_id": marketplace_id} if marketplace_id else {})}
         return self._call("GET", "/catalog", params=params)
 
+    def inventory_history(self, seller: int | str, marketplace_id: str, days: int) -> list[dict]:
+        """The FBA inventory summaries of each of the `days` days before today (`GET /inventory`), oldest first."""
+        params = {"seller": seller, "marketplace_id": marketplace_id, "days": days}
+        return self._call("GET", "/inventory", params=params)["days"]
+
     def enter_promotion(self, **body) -> dict:
         """Enter a coupon or deal as a person would (`POST /promotions`); the answer holds its Amazon id, `id`."""
         return self._call("POST", "/promotions", json=body)

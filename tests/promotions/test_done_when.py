@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketing.clock import set_today, today
 from marketing.extensions import db
@@ -202,3 +202,39 @@ def test_the_demo_enters_its_marketers_unit_costs_once_the_first_sync_is_in(app,
                 (product["unit_cost"], product["referral_fee_pct"], product["fba_fee"]))
     assert f"promotions-suggest-{seller_id}" in jobs.queue("default").job_ids
     assert demo.enter_demo_costs(seller_id, costs, 3) == "nothing to enter"  # what is entered stays
+
+
+def test_the_demo_enters_the_sandboxs_promotion_fees_and_records_its_inventory_history(app, sbx):
+    """Where no fee is in force the demo admin enters what the sandbox charges, and the demo stores the FBA inventory
+    of the days before today as nightly syncs would have (the engine learns restocks from whole shipments in it);
+    both leave what is already there alone."""
+    from marketing import demo
+    from marketing.models import InventoryDaily
+    from marketing.promotions import history
+    from marketing.promotions.fees import all_rows
+
+    demo.seed(app)
+    info = {**sbx.env(), "sellers": [vars(s) for s in sbx.sellers]}
+    demo.seed_sandbox_sellers(app, info, connected=1)
+    seller_id = db.session.scalar(select(Seller.id).where(Seller.name == sbx.sellers[0].name))
+    markets = sbx.sellers[0].marketplace_ids
+    demo.seed_fees(app, info, connected=1)
+    demo.seed_inventory(app, info, connected=1, days=30)
+    for market in markets:
+        charged = sbx.admin.catalog(0, market)["fees"]
+        fees = history.fees(market, today())
+        assert set(fees) == set(charged)
+        for kind, fee in fees.items():
+            assert (fee.fixed, fee.per_day, fee.variable_pct, fee.variable_cap) == pytest.approx(
+                (charged[kind]["fixed"], charged[kind]["per_day"], charged[kind]["variable_pct"],
+                 charged[kind]["variable_cap"]), abs=0.01)
+        kept = history.inventory_history(seller_id, market, today() - dt.timedelta(days=60), today())
+        assert sorted(set(kept["date"])) == [today() - dt.timedelta(days=k) for k in range(30, 0, -1)]
+        summaries = sbx.admin.inventory_history(0, market, 30)
+        first = {s["asin"]: s["inventoryDetails"]["fulfillableQuantity"] for s in summaries[0]["inventorySummaries"]}
+        assert kept[kept["date"] == today() - dt.timedelta(days=30)].set_index("asin")["fulfillable"].to_dict() \
+            == pytest.approx(first)
+    rows = len(all_rows()), db.session.scalar(select(func.count()).select_from(InventoryDaily))
+    demo.seed_fees(app, info, connected=1)
+    demo.seed_inventory(app, info, connected=1, days=30)
+    assert (len(all_rows()), db.session.scalar(select(func.count()).select_from(InventoryDaily))) == rows

@@ -425,5 +425,9 @@ def test_the_catalog_gives_a_sellers_own_costs_and_fees_as_the_products_page_tak
     assert first["unit_cost"] == pytest.approx(float(book.cat.unit_cost[0]))
     assert first["price"] * first["referral_fee_pct"] / 100 + first["fba_fee"] == pytest.approx(
         float(book.cat.fees[0]), abs=0.01)
+    assert got["fees"]["COUPON"] == {"fixed": pytest.approx(5.0 * book.profile.fx), "per_day": 0.0,
+                                     "per_redemption": 0.0, "variable_pct": 0.025,
+                                     "variable_cap": pytest.approx(2000.0 * book.profile.fx)}
+    assert set(got["fees"]) == {"COUPON", "LIGHTNING_DEAL", "BEST_DEAL"}
     with pytest.raises(httpx.HTTPStatusError):
         sbx.admin.catalog(0, "NOT-A-MARKET")

@@ -184,6 +184,30 @@ def test_fba_inventory(sbx, client, marketplace):
     check_swagger(spec, "GetInventorySummariesResponse", bad.json())
 
 
+def test_the_admin_inventory_history_is_what_the_api_listed_on_each_day(fresh_sbx):
+    """`GET /_sandbox/inventory` gives each of the last N days' summaries as `getInventorySummaries` listed them
+    that day (what the demo records as past nightly syncs), in Amazon's model, oldest first; N out of 1–400 is a
+    clear 400."""
+    spec = load_spec("sp-api/fbaInventory.json")
+    mp = fresh_sbx.sellers[0].marketplace_ids[0]
+    params = {"details": "true", "granularityType": "Marketplace", "granularityId": mp, "marketplaceIds": mp}
+    with sp_client(fresh_sbx, 0) as c:
+        listed = {s["asin"]: s for s in c.get("/fba/inventory/v1/summaries", params=params).json()["payload"][
+            "inventorySummaries"]}
+    day = fresh_sbx.admin.today()
+    fresh_sbx.admin.advance(2)
+    history = fresh_sbx.admin.inventory_history(0, mp, 3)
+    assert [d["date"] for d in history] == [(day + timedelta(days=k)).isoformat() for k in (-1, 0, 1)]
+    assert {s["asin"]: s for s in history[1]["inventorySummaries"]} == listed
+    assert history[0]["inventorySummaries"] != history[2]["inventorySummaries"]  # the stock moved
+    for summary in history[0]["inventorySummaries"]:
+        check_swagger(spec, "InventorySummary", summary)
+    for bad in ("0", "401", "two"):
+        resp = httpx.get(f"{fresh_sbx.url}/_sandbox/inventory", params={"seller": 0, "days": bad},
+                         headers={"X-Sandbox-Key": fresh_sbx.admin_key})
+        assert resp.status_code == 400 and "days must be a whole number from 1 to 400" in resp.text
+
+
 def test_sp_report_faults(fresh_sbx):
     mp = fresh_sbx.sellers[0].marketplace_ids[0]
     body = {"reportType": "GET_SALES_AND_TRAFFIC_REPORT", "marketplaceIds": [mp]}
