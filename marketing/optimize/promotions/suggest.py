@@ -28,17 +28,18 @@ off) and the deal types the seller ran in the last 12 months, each in its next f
 
 Stock: where the ASIN's inventory history shows how it is restocked (`restock.restock_model`: lead time, reorder
 level, order size, today's open shipment, the pace stock leaves at), its stock is run forward (`restock.stock_path`)
-in whole units (each day's demand rounded up) at the baseline pace, running or planned promotions (`busy`, at their
-own depth where given) and the candidate's window at the interval's upper lift. From the candidate's start to
-`horizon_days` + `cover_after_days` after today it must keep a day's sales without the promotion (a cycle that runs
-closer to empty than that can't tell a moved reorder from a stock-out), its reorder level must cover the lead time's
-sales and a day's more (the low lies a day's sales lower if the order falls a day later, wherever the run-forward
-places it), and with the promotion stay above `safety_days` of baseline units, or, where the restocks leave less
-anyway, above that low less a day's sales, and never below a day's sales: a promotion that only moves the reorder
-earlier is fine, one that sells while a shipment is on its way must leave what the wait needs. Without such a
-history the restocks are unknown: an ASIN out of stock on any of the last `restock_days` is skipped (its restocks do
-not keep up with its demand as it is, and a promotion would bring the next stock-out sooner and make it longer), and
-the stock on hand must cover the promotion and `cover_after_days` more, as if nothing arrived.
+in whole units (each day's sales rounded up, the history's drain taken as it is) at the baseline pace, running or
+planned promotions (`busy`, at their own depth where given) and the candidate's window at the interval's upper lift.
+From the candidate's start to `horizon_days` + `cover_after_days` after today it must keep a day's sales without the
+promotion (a cycle that runs closer to empty than that can't tell a moved reorder from a stock-out), its reorder
+level must cover the lead time's sales and a day's more (the low lies a day's sales lower if the order falls a day
+later, wherever the run-forward places it), and with the promotion stay above `safety_days` of baseline units, or,
+where the restocks leave less anyway, above that low less a day's sales, and never below a day's sales: a promotion
+that only moves the reorder earlier is fine, one that sells while a shipment is on its way must leave what the wait
+needs. Without such a history the restocks are unknown: an ASIN out of stock on any of the last `restock_days` is
+skipped (its restocks do not keep up with its demand as it is, and a promotion would bring the next stock-out sooner
+and make it longer), and the stock on hand must cover the promotion and `cover_after_days` more, as if nothing
+arrived.
 
 Rules, in order (a candidate failing one is dropped; an ASIN without a candidate left is skipped with the rule its
 best candidate failed): a coupon's depth within `coupon_min_pct`–`coupon_max_pct`; the net price below the Was
