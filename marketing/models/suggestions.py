@@ -88,6 +88,9 @@ class SuggestionRun(Base):
     dip_share_variance: Mapped[float | None] = mapped_column(Float)
     # and the sums its promotions give the bend of the demand curve (`optimize.promotions.bend_stats`), likewise
     bend_stats: Mapped[dict | None] = mapped_column(JSON)
+    # promotion runs: the ASINs skipped because their restocks leave them nearly out anyway, each with the reorder
+    # level that would let a promotion through (`optimize.promotions.Skip.restock` + asin, marketplace_id, country)
+    restock_hints: Mapped[list | None] = mapped_column(JSON)
 
 
 # The review page's orders, as SQL over the row (no NULLs, so DESC sorts alike on PostgreSQL and SQLite). Each

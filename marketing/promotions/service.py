@@ -74,6 +74,7 @@ def run_suggestions(seller_id: int, trigger: str = Trigger.MANUAL) -> Suggestion
 def _compute(run: SuggestionRun) -> None:
     engine, day = history.engine(), today()
     skipped: dict[str, list[str]] = defaultdict(list)
+    hints: list[dict] = []  # what the seller can change for the ASINs skipped for their restocks
     start = day - dt.timedelta(days=history.HISTORY_DAYS)
     read = {}  # marketplace → (currency, history, economics, measured past promotions)
     for market_id in history.marketplaces(run.seller_id):
@@ -116,8 +117,12 @@ def _compute(run: SuggestionRun) -> None:
         run.suggestions += len(rows)
         for skip in skips:
             skipped[skip.reason].append(skip.asin)
+            if skip.restock:
+                hints.append({"asin": skip.asin, "marketplace_id": market_id,
+                              "country": marketplace(market_id).country_code, **plain(skip.restock)})
     db.session.flush()
     run.notice = skip_notice(skipped)
+    run.restock_hints = sorted(hints, key=lambda h: (h["country"], h["asin"])) or None
     run.superseded = lifecycle.supersede(run.seller_id, KIND, run.id)
     run.status, run.finished_at = RunStatus.SUCCEEDED, now()
     db.session.commit()

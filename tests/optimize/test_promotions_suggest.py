@@ -611,6 +611,27 @@ def test_an_asin_whose_restocks_run_dry_on_their_own_is_not_promoted():
     assert skipped(run(inventory=today_stock(history), inventory_history=history)) == RESTOCKS
 
 
+def test_a_restock_skip_says_what_reorder_level_would_let_a_promotion_through():
+    """The ASIN above (10 a day, a 25-day lead, ordering below 200) is told to reorder at (25 + `safety_days` 3) × 10
+    = 280 units; the same seller reordering at 280 gets the coupon. Where a running promotion, not the level, is what
+    runs the stock low, the level is not the thing to change: no hint."""
+    dry = restocked(lead=25, low=440)
+    _, [skip] = run(inventory=today_stock(dry), inventory_history=dry)
+    assert (skip.reason, skip.restock) == (RESTOCKS, {"lead_days": 25.0, "reorder_units": 195.0, "daily_units": 10.0,
+                                                      "reorder_at": 280.0})
+    frame = fba_inventory(10.0, days=200, lead=25, reorder=skip.restock["reorder_at"], order=450.0, stock=400.0)
+    fits = frame["fulfillable"] >= 440
+    frame = frame.iloc[: fits[fits].index[-1] + 1]
+    frame = frame.assign(date=[TODAY - timedelta(days=len(frame) - 1 - k) for k in range(len(frame))])
+    assert only(run(inventory=today_stock(frame), inventory_history=frame)).inputs["restock"]["reorder_units"] == 275.0
+    roomy = restocked(lead=17, low=210, high=240)
+    first = TODAY + timedelta(days=1)
+    deal = pd.DataFrame({"asin": ["A1"], "start": [first], "end": [first + timedelta(days=13)], "type": ["BEST_DEAL"],
+                         "discount": [0.5]})
+    _, [busy] = run(inventory=today_stock(roomy), inventory_history=roomy, busy=deal)
+    assert busy.reason in (RESTOCKS, "stock would run out") and busy.restock is None
+
+
 def test_a_restocked_asin_is_not_skipped_for_an_old_stock_out():
     """A stock-out 40 days ago skips an ASIN whose restocks are unknown; where the history shows them keeping up,
     the run forward decides instead."""

@@ -4,8 +4,9 @@ engine's numbers: the same names and shapes, with arithmetic simple enough to ch
 measure: baseline = mean units per day over the 28 days before the window; incremental = units during it −
 baseline × days; profit = incremental × promoted margin − baseline × days × discount × price − fee.
 suggest: a 20 % coupon for 7 days from tomorrow (after the ASIN's busy windows) for every ASIN with sales and a
-unit cost; "enter unit cost" otherwise. dip_fit: Σ dip ÷ Σ incremental units of the measurable rows, variance 0.01.
-bend_stats: the number of rows.
+unit cost; "enter unit cost" otherwise; one with a unit cost but under a week of its mean daily units in stock today
+is skipped for its restocks, told to reorder at (20-day lead + 3) × that mean. dip_fit: Σ dip ÷ Σ incremental units
+of the measurable rows, variance 0.01. bend_stats: the number of rows.
 """
 
 from __future__ import annotations
@@ -103,12 +104,17 @@ def suggest(daily, economics, *, inventory, busy, fees, elasticity, today, deal_
         if asin not in econ.index or np.isnan(econ.loc[asin, "unit_cost"]):
             skips.append(Skip(asin, "enter unit cost"))
             continue
+        q0 = float(rows["units"].tail(28).mean())
+        stock = float(inventory.get(asin, np.nan)) if inventory is not None else np.nan
+        if stock < 7 * q0:
+            skips.append(Skip(asin, "restocks leave it nearly out already (reorder earlier)",
+                              {"lead_days": 20.0, "reorder_units": stock, "daily_units": q0, "reorder_at": 23 * q0}))
+            continue
         start = today + dt.timedelta(days=settings.lead_days["COUPON"])
         for b in busy[busy["asin"] == asin].itertuples(index=False) if len(busy) else ():
             if _date(b.start) <= start + dt.timedelta(days=6) and _date(b.end) >= start:
                 start = _date(b.end) + dt.timedelta(days=1)
         price, cost = float(econ.loc[asin, "price"]), float(econ.loc[asin, "unit_cost"])
-        q0 = float(rows["units"].tail(28).mean())
         net = round(price * 0.8, 2)
         proposals.append(Proposal(
             asin=asin, type="COUPON", discount_type="PERCENT_OFF_LIST_PRICE", discount=0.2, start=start,

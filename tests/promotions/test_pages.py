@@ -156,3 +156,17 @@ def test_admins_edit_fees_with_dates(client, db, admin):
     bad = client.post("/admin/promotion-fees", data={**data, "variable_pct": "120"})
     assert bad.status_code == 400 and "must be at most 100" in bad.get_data(as_text=True)
     assert "2026-04-01" in client.get("/admin/promotion-fees").get_data(as_text=True)
+
+
+def test_the_page_says_what_to_reorder_at_where_restocks_leave_no_room_for_a_promotion(client, seller, marketer, rows):
+    from marketing.promotions import service
+
+    rows.history("B0DRY")
+    rows.product("B0DRY")
+    rows.stock("B0DRY", 30)
+    service.run_suggestions(seller.id)
+    html = client.get(f"/sellers/{seller.id}/promotions").get_data(as_text=True)
+    row = re.search(r'<tr data-hint="B0DRY">(.*?)</tr>', html, re.S).group(1)
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] == \
+        ["B0DRY", "US", "10.0 units", "20 days", "30 units", "230 units"]
+    assert "Reorder earlier" in html and "No pending promotion suggestions." in html

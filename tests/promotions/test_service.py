@@ -237,3 +237,19 @@ def test_every_reason_the_engine_skips_for_reads_back_from_the_notice():
     assert len(reasons) > 10
     for k, reason in enumerate(reasons):
         assert service.skipped_asins(notice, reason) == [f"B0{k:02d}", f"B1{k:02d}"], reason
+
+
+def test_a_run_keeps_what_to_reorder_at_for_the_asins_skipped_for_their_restocks(db, seller, rows):
+    """The engine's restock skip says what reorder level would let a promotion through; the run keeps it per ASIN
+    and marketplace (the page's "Reorder earlier" table), beside the notice that names the ASIN."""
+    from marketing.promotions import service
+
+    for asin, stock in (("B0DRY", 30), ("B0FULL", 500)):
+        rows.history(asin)
+        rows.product(asin)
+        rows.stock(asin, stock)
+    run = service.run_suggestions(seller.id)
+    assert run.restock_hints == [{"asin": "B0DRY", "marketplace_id": US, "country": "US", "lead_days": 20.0,
+                                  "reorder_units": 30.0, "daily_units": 10.0, "reorder_at": 230.0}]
+    assert service.skipped_asins(run.notice, "restocks leave it nearly out already (reorder earlier)") == ["B0DRY"]
+    assert [s.entity_ref for s in _suggestions(db, seller)] == ["B0FULL"]

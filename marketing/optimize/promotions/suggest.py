@@ -208,8 +208,13 @@ class Proposal:
 
 @dataclass(frozen=True)
 class Skip:
+    """Why an ASIN got no proposal. A `SKIP_RESTOCKS` skip says what to change (`_reorder_hints`): restock holds the
+    ASIN's learned lead_days, reorder_units and daily_units (the pace its stock leaves at) and reorder_at, the level
+    whose shipment lands with `safety_days` of sales left, where that is above today's."""
+
     asin: str
     reason: str
+    restock: dict | None = None
 
 
 def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Series, busy: pd.DataFrame,
@@ -369,7 +374,9 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     chosen = best[failed[best] == len(RULES)]
     furthest = np.full(len(asins), -1)
     np.maximum.at(furthest, i, failed)
-    skips += [Skip(str(asins[a]), RULES[furthest[a]]) for a in np.unique(i) if furthest[a] < len(RULES)]
+    hints = _reorder_hints(restocks, base.level, settings)
+    skips += [Skip(str(asins[a]), RULES[furthest[a]], hints(a) if RULES[furthest[a]] == SKIP_RESTOCKS else None)
+              for a in np.unique(i) if furthest[a] < len(RULES)]
 
     proposals = []
     for k in chosen:
@@ -410,6 +417,24 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
         values["explanation"] = _sentence(values, inputs, settings.currency_symbol)
         proposals.append(Proposal(**values, inputs=inputs))
     return proposals, skips
+
+
+def _reorder_hints(restocks: pd.DataFrame, level: np.ndarray, settings: PromotionSettings):
+    """What a `SKIP_RESTOCKS` ASIN's seller can change, per ASIN index: the reorder level whose shipment lands with
+    `safety_days` of sales left at the pace the stock leaves at (its sales or its history's drain, the faster), which
+    clears both restock rules and leaves a promotion room; None where today's level is within a day's sales of that
+    already (the level is read to a day's sales: the order shows on the first day below it), so running or planned
+    promotions, not the level, run it low."""
+    lead, reorder = restocks["lead_days"].to_numpy(dtype=float), restocks["reorder_units"].to_numpy(dtype=float)
+    daily = np.round(np.fmax(level, restocks["drain_units"].to_numpy(dtype=float)), 3)  # the level's float noise
+    reorder_at = np.ceil((lead + settings.safety_days) * daily)                       # would cost a unit
+
+    def hint(a: int) -> dict | None:
+        if not (reorder_at[a] > reorder[a] + daily[a]):
+            return None
+        return {"lead_days": float(lead[a]), "reorder_units": float(reorder[a]), "daily_units": float(daily[a]),
+                "reorder_at": float(reorder_at[a])}
+    return hint
 
 
 def _sibling_margin(family: pd.Series, asins: np.ndarray, margin: np.ndarray, level: np.ndarray) -> np.ndarray:
