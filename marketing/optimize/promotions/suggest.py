@@ -210,7 +210,7 @@ class Proposal:
 class Skip:
     """Why an ASIN got no proposal. A `SKIP_RESTOCKS` skip says what to change (`_reorder_hints`): restock holds the
     ASIN's learned lead_days, reorder_units and daily_units (the pace its stock leaves at) and reorder_at, the level
-    whose shipment lands with `safety_days` of sales left, where that is above today's."""
+    whose shipment lands with `safety_days` of sales left, where that is over a day's sales above today's."""
 
     asin: str
     reason: str
@@ -426,8 +426,9 @@ def _reorder_hints(restocks: pd.DataFrame, level: np.ndarray, settings: Promotio
     already (the level is read to a day's sales: the order shows on the first day below it), so running or planned
     promotions, not the level, run it low."""
     lead, reorder = restocks["lead_days"].to_numpy(dtype=float), restocks["reorder_units"].to_numpy(dtype=float)
-    daily = np.round(np.fmax(level, restocks["drain_units"].to_numpy(dtype=float)), 3)  # the level's float noise
-    reorder_at = np.ceil((lead + settings.safety_days) * daily)                       # would cost a unit
+    # rounded: the level's float noise (10.000000000000002 a day) would cost a whole unit
+    daily = np.round(np.fmax(level, restocks["drain_units"].to_numpy(dtype=float)), 3)
+    reorder_at = np.ceil((lead + settings.safety_days) * daily)
 
     def hint(a: int) -> dict | None:
         if not (reorder_at[a] > reorder[a] + daily[a]):
