@@ -147,9 +147,12 @@ def promotion_timeline(days: list, windows: list[dict], label: str, currency: st
                [f"Price paid: {money(p, currency or '')}" for _, _, p, _ in days], mode="lines",
                line={"color": SPEND, "width": 2}, connectgaps=False),
     ]
-    layout = _layout(380, yaxis={"title": {"text": "Units"}, "gridcolor": _GRID, "rangemode": "tozero"},
+    # the legend goes under the dates: the promotions' labels take the top edge
+    layout = _layout(400, yaxis={"title": {"text": "Units"}, "gridcolor": _GRID, "rangemode": "tozero"},
                      yaxis2={"title": {"text": currency or "Price"}, "overlaying": "y", "side": "right",
-                             "showgrid": False, "rangemode": "tozero", "tickformat": ",.2f"})
+                             "showgrid": False, "rangemode": "tozero", "tickformat": ",.2f"},
+                     legend={"orientation": "h", "x": 0, "y": -0.14, "yanchor": "top"},
+                     margin={"l": 70, "r": 60, "t": 30, "b": 70})
     if any(s is not None for _, _, _, s in days):
         traces.append(_trace("scatter", dates, [s for _, _, _, s in days], "FBA stock", "y3",
                              [f"Stock: {s:,}" if s is not None else "Stock: unknown" for _, _, _, s in days],
