@@ -22,7 +22,7 @@ from marketing.digest import figures as seller_figures
 from marketing.digest.weeks import Week
 from marketing.extensions import db
 from marketing.mail.compose import link, unsubscribe_url
-from marketing.models import PlanState, PromotionPlan, Seller, Suggestion, SyncRun, User
+from marketing.models import PlanState, PromotionPlan, Seller, Suggestion, SuggestionRun, SyncRun, User
 from marketing.models.suggestions import Kind
 from marketing.models.sync import RunStatus
 from marketing.suggestions.lifecycle import PENDING
@@ -108,11 +108,13 @@ class PlanLine:
 
 @dataclass
 class PromotionLine:
-    """One seller's promotions in the week: suggestions to review, plans to enter, outcomes measured."""
+    """One seller's promotions in the week: suggestions to review, plans to enter, outcomes measured, and the ASINs
+    its latest run told to reorder earlier (the Promotions page gives the levels)."""
 
     seller: str
     url: str
     suggested: int = 0
+    reorder: int = 0
     expected_profit: dict[str, Decimal] = field(default_factory=dict)  # of the suggestions, per currency
     waiting: list[PlanLine] = field(default_factory=list)
     outcomes: list[PlanLine] = field(default_factory=list)
@@ -162,7 +164,8 @@ class Digest:
 
     @property
     def needs_reader(self) -> int:
-        return (len(self.suggestions) + sum(p.suggested > 0 or bool(p.waiting) for p in self.promotions)
+        return (len(self.suggestions) + sum(p.suggested > 0 or bool(p.waiting) or p.reorder > 0
+                                            for p in self.promotions)
                 + len(self.tokens) + len(self.syncs))
 
     @property
@@ -226,7 +229,8 @@ def _suggestions(ids: list[int], names: dict[int, str], currencies: dict) -> lis
 
 def _promotions(ids: list[int], names: dict[int, str], week: Week) -> list[PromotionLine]:
     """Pending promotion suggestions (with their expected incremental profit), plans approved but not yet entered
-    in Seller Central, and plans whose outcome was measured during the week: two queries for every seller."""
+    in Seller Central, plans whose outcome was measured during the week, and the ASINs each seller's latest run (the
+    one its Promotions page shows) told to reorder earlier: three queries for every seller."""
     lines: dict[int, PromotionLine] = {}
 
     def line(seller_id: int) -> PromotionLine:
@@ -241,6 +245,13 @@ def _promotions(ids: list[int], names: dict[int, str], week: Week) -> list[Promo
         profit, currency = (payload or {}).get("expected_profit"), (payload or {}).get("currency") or ""
         if profit is not None:
             found.expected_profit[currency] = found.expected_profit.get(currency, Decimal(0)) + Decimal(str(profit))
+    latest = (select(func.max(SuggestionRun.id)).where(SuggestionRun.seller_id.in_(ids),
+                                                        SuggestionRun.kind == Kind.PROMOTION)
+              .group_by(SuggestionRun.seller_id))
+    for seller_id, hints in db.session.execute(select(SuggestionRun.seller_id, SuggestionRun.restock_hints).where(
+            SuggestionRun.id.in_(latest))):
+        if hints:
+            line(seller_id).reorder = len(hints)
     start = dt.datetime.combine(week.monday, dt.time(), dt.UTC)
     for plan in db.session.scalars(select(PromotionPlan).where(
             PromotionPlan.seller_id.in_(ids),

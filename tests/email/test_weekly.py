@@ -46,8 +46,13 @@ def test_the_promotions_section_lists_suggestions_plans_to_enter_and_outcomes(db
 
     from marketing.models import PlanState, PromotionPlan, Suggestion, SuggestionRun
 
-    run = SuggestionRun(seller_id=seeded.id, kind="promotion", status="succeeded")
-    db.session.add(run)
+    hint = {"marketplace_id": "ATVPDKIKX0DER", "country": "US", "lead_days": 25.0, "reorder_units": 195.0,
+            "daily_units": 10.0, "reorder_at": 280.0}
+    older = SuggestionRun(seller_id=seeded.id, kind="promotion", status="succeeded",
+                          restock_hints=[{"asin": a, **hint} for a in ("B0OLD00001", "B0OLD00002", "B0OLD00003")])
+    run = SuggestionRun(seller_id=seeded.id, kind="promotion", status="succeeded",
+                        restock_hints=[{"asin": a, **hint} for a in ("B0STOVE001", "B0LAMP0001")])
+    db.session.add_all([older, run])
     db.session.flush()
     db.session.add(Suggestion(
         seller_id=seeded.id, run_id=run.id, kind="promotion", entity_kind="asin", entity_ref="B0TENT0001",
@@ -83,8 +88,24 @@ def test_the_promotions_section_lists_suggestions_plans_to_enter_and_outcomes(db
         assert "Plan to enter in Seller Central: coupon on B0TENT0001".lower() in part.lower()
         assert "best deal on B0STOVE001" in part
         assert "120.00 USD" in part and "96.25 USD" in part
+        assert "2 ASINs nearly or wholly out of stock before each shipment lands: reorder earlier" in part  # latest run
     assert "1 bid suggestion" in html  # the promotion suggestion is not counted as a bid one
     assert message["Subject"].endswith("2 need you")  # the bid suggestions line and the promotions line
     login(marketer.email)
     for link in set(re.findall(r'href="([^"]+/promotions[^"]*)"', html)):
         assert client.get(link.replace("&amp;", "&")).status_code == 200, link
+
+
+def test_asins_to_reorder_earlier_need_the_reader_even_with_nothing_else_on_promotions(db, mail, marketer, seeded):
+    from marketing.models import SuggestionRun
+
+    db.session.add(SuggestionRun(seller_id=seeded.id, kind="promotion", status="succeeded", restock_hints=[
+        {"asin": "B0STOVE001", "marketplace_id": "ATVPDKIKX0DER", "country": "US", "lead_days": 25.0,
+         "reorder_units": 195.0, "daily_units": 10.0, "reorder_at": 280.0}]))
+    db.session.commit()
+    assert weekly.send_to(marketer.id, WEEK) == "sent"
+    message = mail.parsed()
+    text = " ".join(message.get_body(("plain",)).get_content().split())
+    assert "Acme Outdoor: 1 ASIN nearly or wholly out of stock before each shipment lands: reorder earlier" in text
+    assert "promotion suggestion" not in text
+    assert message["Subject"].endswith("2 need you")  # the bid suggestions line and the reorder line
