@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +31,17 @@ from marketing.promotions import service as promotions
 from marketing.sandbox.testing import Admin
 from marketing.sync import runs
 from marketing.sync.inventory import ingest_inventory
+
+
+@contextmanager
+def _sandbox_admin(sandbox: dict) -> Iterator[Admin]:
+    """The sandbox's admin API client for one step of the demo's set-up, closed after it."""
+    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
+    try:
+        yield admin
+    finally:
+        admin.close()
+
 
 DEMO_USERS = (
     ("admin@example.com", "admin", "Demo Admin"),
@@ -63,23 +75,16 @@ def seed(app: Flask) -> list[tuple[str, str]]:
 def register_sandbox_callbacks(app: Flask, sandbox: dict) -> None:
     """List the product's own callbacks (built on PUBLIC_URL) as the sandbox apps' Allowed Return URLs, as a
     developer does in each Amazon security profile: the consent pages refuse any other redirect_uri."""
-    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
-    try:
-        with app.app_context():
-            for api in ("ads", "sp"):
-                admin.set_redirect_uris(api, [oauth.redirect_uri(api)])
-    finally:
-        admin.close()
+    with _sandbox_admin(sandbox) as admin, app.app_context():
+        for api in ("ads", "sp"):
+            admin.set_redirect_uris(api, [oauth.redirect_uri(api)])
 
 
 def limit_like_amazon(sandbox: dict) -> None:
     """Switch on the sandbox's rate limits (Amazon's usage plans, on its clock): the demo paces itself as it
     would against Amazon."""
-    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
-    try:
+    with _sandbox_admin(sandbox) as admin:
         admin.rate_limits(enabled=True)
-    finally:
-        admin.close()
 
 
 def seed_sandbox_sellers(app: Flask, sandbox: dict, connected: int = 2) -> list[str]:
@@ -140,25 +145,21 @@ def _connected_markets(sandbox: dict, connected: int) -> Iterator[tuple[int, dic
 def seed_fees(app: Flask, sandbox: dict, connected: int = 2) -> None:
     """Enter the promotion fees of the connected demo sellers' marketplaces that have none in force (the guide gives
     only the US's), as the demo admin would on the fee page: what the sandbox charges there."""
-    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
-    try:
-        with app.app_context():
-            actor = accounts.find_user("admin@example.com")
-            for index, _, market in _connected_markets(sandbox, connected):
-                if promotion_history.fee_rows(market, today()):
-                    continue
-                for kind, fee in admin.catalog(index, market)["fees"].items():
-                    cap = fee["variable_cap"]
-                    promotion_fees.save({
-                        "marketplace_id": market, "type": kind, "effective_from": SANDBOX_FEES_FROM,
-                        "fixed": _money(fee["fixed"]), "per_day": _money(fee["per_day"]),
-                        "per_redemption": _money(fee["per_redemption"]),
-                        "variable_pct": Decimal(str(round(fee["variable_pct"] * 100, 4))),
-                        "variable_cap": None if cap is None else _money(cap), "note": "the sandbox's fees (demo)",
-                    }, actor=actor)
-            db.session.commit()
-    finally:
-        admin.close()
+    with _sandbox_admin(sandbox) as admin, app.app_context():
+        actor = accounts.find_user("admin@example.com")
+        for index, _, market in _connected_markets(sandbox, connected):
+            if promotion_history.fee_rows(market, today()):
+                continue
+            for kind, fee in admin.catalog(index, market)["fees"].items():
+                cap = fee["variable_cap"]
+                promotion_fees.save({
+                    "marketplace_id": market, "type": kind, "effective_from": SANDBOX_FEES_FROM,
+                    "fixed": _money(fee["fixed"]), "per_day": _money(fee["per_day"]),
+                    "per_redemption": _money(fee["per_redemption"]),
+                    "variable_pct": Decimal(str(round(fee["variable_pct"] * 100, 4))),
+                    "variable_cap": None if cap is None else _money(cap), "note": "the sandbox's fees (demo)",
+                }, actor=actor)
+        db.session.commit()
 
 
 def _money(value: float) -> Decimal:
@@ -169,41 +170,33 @@ def seed_inventory(app: Flask, sandbox: dict, connected: int = 2, days: int = DE
     """Store the connected demo sellers' FBA inventory summaries of the `days` days before today, as the nightly
     sync would have had the product been connected that long (Amazon keeps no such history to ask for): the engine
     learns each ASIN's restocks from them. Days already stored are left as they are."""
-    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
-    try:
-        with app.app_context():
-            for index, account, market in _connected_markets(sandbox, connected):
-                seller = seller_service.find_seller(account["name"])
-                i = InventoryDaily
-                stored = set(db.session.scalars(select(i.date).where(
-                    i.seller_id == seller.id, i.marketplace_id == market).distinct()))
-                for day in admin.inventory_history(index, market, days):
-                    date = dt.date.fromisoformat(day["date"])
-                    if date not in stored:
-                        ingest_inventory(db.session, day["inventorySummaries"], seller_id=seller.id,
-                                         marketplace_id=market, day=date)
-                db.session.commit()
-    finally:
-        admin.close()
+    with _sandbox_admin(sandbox) as admin, app.app_context():
+        for index, account, market in _connected_markets(sandbox, connected):
+            seller = seller_service.find_seller(account["name"])
+            i = InventoryDaily
+            stored = set(db.session.scalars(select(i.date).where(
+                i.seller_id == seller.id, i.marketplace_id == market).distinct()))
+            for day in admin.inventory_history(index, market, days):
+                date = dt.date.fromisoformat(day["date"])
+                if date not in stored:
+                    ingest_inventory(db.session, day["inventorySummaries"], seller_id=seller.id,
+                                     marketplace_id=market, day=date)
+            db.session.commit()
 
 
 def seed_costs(app: Flask, sandbox: dict, connected: int = 2) -> None:
     """Queue the entry of the connected demo sellers' unit costs and fees, as their marketer would type them on
     the products page (the sandbox's catalog holds each product's true cost): promotion suggestions need them."""
-    admin = Admin(sandbox["AMAZON_BASE_URL"], sandbox["AMAZON_SANDBOX_ADMIN_KEY"])
-    try:
-        with app.app_context():
-            by_seller: dict[str, dict[str, dict[str, list[float]]]] = {}
-            for index, account, market in _connected_markets(sandbox, connected):
-                catalog = admin.catalog(index, market)
-                by_seller.setdefault(account["name"], {}).setdefault(catalog["currency"], {}).update({
-                    p["asin"]: [p["unit_cost"], p["referral_fee_pct"], p["fba_fee"]] for p in catalog["products"]})
-            for name, costs in by_seller.items():
-                seller = seller_service.find_seller(name)
-                jobs.enqueue("default", enter_demo_costs, seller.id, costs, 1, job_id=f"demo-costs-{seller.id}-1",
-                             unique=True)
-    finally:
-        admin.close()
+    with _sandbox_admin(sandbox) as admin, app.app_context():
+        by_seller: dict[str, dict[str, dict[str, list[float]]]] = {}
+        for index, account, market in _connected_markets(sandbox, connected):
+            catalog = admin.catalog(index, market)
+            by_seller.setdefault(account["name"], {}).setdefault(catalog["currency"], {}).update({
+                p["asin"]: [p["unit_cost"], p["referral_fee_pct"], p["fba_fee"]] for p in catalog["products"]})
+        for name, costs in by_seller.items():
+            seller = seller_service.find_seller(name)
+            jobs.enqueue("default", enter_demo_costs, seller.id, costs, 1, job_id=f"demo-costs-{seller.id}-1",
+                         unique=True)
 
 
 def enter_demo_costs(seller_id: int, costs: dict[str, dict[str, list[float]]], attempt: int) -> str:
