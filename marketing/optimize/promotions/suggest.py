@@ -374,7 +374,7 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     chosen = best[failed[best] == len(RULES)]
     furthest = np.full(len(asins), -1)
     np.maximum.at(furthest, i, failed)
-    hints = _reorder_hints(restocks, base.level, settings)
+    hints = _reorder_hints(restocks, base.level, modelled, settings)
     skips += [Skip(str(asins[a]), RULES[furthest[a]], hints(a) if RULES[furthest[a]] == SKIP_RESTOCKS else None)
               for a in np.unique(i) if furthest[a] < len(RULES)]
 
@@ -419,15 +419,22 @@ def suggest(daily: pd.DataFrame, economics: pd.DataFrame, *, inventory: pd.Serie
     return proposals, skips
 
 
-def _reorder_hints(restocks: pd.DataFrame, level: np.ndarray, settings: PromotionSettings):
+def _leaving(level: np.ndarray, restocks: pd.DataFrame, modelled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per ASIN, its history's drain (NaN where its restocks are unknown) and the pace its stock leaves at: its sales
+    or that drain, the faster (stock can leave faster than Sales & Traffic's units)."""
+    drain = np.where(modelled, restocks["drain_units"].to_numpy(dtype=float), np.nan)
+    return drain, np.fmax(level, drain)
+
+
+def _reorder_hints(restocks: pd.DataFrame, level: np.ndarray, modelled: np.ndarray, settings: PromotionSettings):
     """What a `SKIP_RESTOCKS` ASIN's seller can change, per ASIN index: the reorder level whose shipment lands with
-    `safety_days` of sales left at the pace the stock leaves at (its sales or its history's drain, the faster), which
-    clears both restock rules and leaves a promotion room; None where today's level is within a day's sales of that
-    already (the level is read to a day's sales: the order shows on the first day below it), so running or planned
-    promotions, not the level, run it low."""
+    `safety_days` of sales left at the pace the stock leaves at (`_leaving`), which clears both restock rules and
+    leaves a promotion room; None where today's level is within a day's sales of that already (the level is read to
+    a day's sales: the order shows on the first day below it), so running or planned promotions, not the level, run
+    it low."""
     lead, reorder = restocks["lead_days"].to_numpy(dtype=float), restocks["reorder_units"].to_numpy(dtype=float)
     # rounded: the level's float noise (10.000000000000002 a day) would cost a whole unit
-    daily = np.round(np.fmax(level, restocks["drain_units"].to_numpy(dtype=float)), 3)
+    daily = np.round(_leaving(level, restocks, modelled)[1], 3)
     reorder_at = np.ceil((lead + settings.safety_days) * daily)
 
     def hint(a: int) -> dict | None:
@@ -709,9 +716,7 @@ def _stock_check(panel, rows, a, start, days, lift_hi, demand_share, level, stoc
     first_day = start - today
     last_day = np.where(modelled[a], horizon, np.minimum(first_day + days + int(math.ceil(settings.cover_after_days)),
                                                          horizon))
-    # a restocked ASIN's stock leaves at its history's pace where that is faster than its sales
-    drain = np.where(modelled, r["drain_units"].to_numpy(dtype=float), np.nan)
-    pace_of = np.fmax(level, drain)
+    drain, pace_of = _leaving(level, r, modelled)
     factors = panel.factors[:, weekday] if len(panel.asins) else np.ones((1, horizon))
 
     def path(ak, daily):
